@@ -1,0 +1,224 @@
+//! `faultline run` and `faultline check`: the command-line contract of the design.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use faultline_engine::{Outcome, TraceRecord, first_divergence};
+use faultline_report::Report;
+use faultline_scenario::{Scenario, Variant, closest};
+
+use crate::Failure;
+use crate::output::{replace_dir, write_file};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (RON).
+    pub scenario: PathBuf,
+    /// Seed for this run (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only this variant (repeatable; default: all).
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variants: Vec<String>,
+    /// Report folder (default: reports/<scenario-name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print exactly one JSON object to stdout instead of the table.
+    #[arg(long, conflicts_with = "print_schedule")]
+    pub json: bool,
+    /// Write the full event trace as JSON lines (one file per variant when several run).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub trace: Option<PathBuf>,
+    /// Write a Chrome trace that ui.perfetto.dev opens (one file per variant when several).
+    #[arg(long, value_name = "FILE.json")]
+    pub perfetto: Option<PathBuf>,
+    /// Run every variant twice and report the first event where the runs differ (exit 1).
+    #[arg(long)]
+    pub check_determinism: bool,
+    /// Exit with code 1 if any invariant was violated.
+    #[arg(long)]
+    pub deny_violations: bool,
+    /// Print the fault schedule this seed realises, as scenario text, and run nothing.
+    #[arg(long)]
+    pub print_schedule: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Scenario files to parse and validate.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+}
+
+/// Reads and validates a scenario file; every error is exit code 2.
+fn load(path: &Path) -> Result<Scenario, Failure> {
+    let source = fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!("error: cannot read scenario {}: {e}", path.display()))
+    })?;
+    faultline_scenario::parse(&source, &path.display().to_string())
+        .map_err(|errors| Failure::usage(errors.to_string()))
+}
+
+/// The variants asked for, in scenario order; an unknown name is an error.
+fn select<'s>(scenario: &'s Scenario, names: &[String]) -> Result<Vec<&'s Variant>, Failure> {
+    let known: Vec<&str> = scenario.variants.iter().map(|v| v.name.as_str()).collect();
+    for name in names {
+        if !known.contains(&name.as_str()) {
+            let help = match closest(name, known.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("the variants are: {}", known.join(", ")),
+            };
+            return Err(Failure::usage(format!(
+                "error: scenario `{}` has no variant `{name}`\n  help: {help}",
+                scenario.name
+            )));
+        }
+    }
+    Ok(scenario.variants.iter().filter(|v| names.is_empty() || names.contains(&v.name)).collect())
+}
+
+fn run_one(scenario: &Scenario, seed: u64, variant: &Variant, trace: bool) -> Result<Outcome, Failure> {
+    scenario.run(seed, variant, trace).map_err(|e| {
+        Failure::usage(format!(
+            "error: scenario `{}`, variant `{}`, seed {seed}: {e}",
+            scenario.name, variant.name
+        ))
+    })
+}
+
+/// Where a per-variant file goes: `path` itself for one variant, `stem.variant.ext` for more.
+fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
+    if !several {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{variant}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{variant}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Describes the first difference between two traces of the same run.
+fn describe_divergence(a: &[TraceRecord], b: &[TraceRecord], names: &[String]) -> String {
+    let Some(i) = first_divergence(a, b) else { return String::new() };
+    let show = |r: Option<&TraceRecord>| match r {
+        Some(r) => {
+            let node = r.event.node().map_or("-".to_string(), |n| names[n.index()].clone());
+            format!("at {} on {node}: {:?}", r.at, r.event)
+        }
+        None => "(the run had already ended)".to_string(),
+    };
+    format!("event #{i} differs:\n  first run:  {}\n  second run: {}", show(a.get(i)), show(b.get(i)))
+}
+
+pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
+    let scenario = load(&args.scenario)?;
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let variants = select(&scenario, &args.variants)?;
+    if args.print_schedule {
+        print!("{}", scenario.schedule_text(seed));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let keep_trace = args.trace.is_some() || args.perfetto.is_some() || args.check_determinism;
+    let names = scenario.node_names();
+
+    let mut outcomes = Vec::new();
+    let mut nondeterministic = Vec::new();
+    for variant in &variants {
+        let outcome = run_one(&scenario, seed, variant, keep_trace)?;
+        if args.check_determinism {
+            let again = run_one(&scenario, seed, variant, true)?;
+            let (a, b) = (outcome.trace.as_deref().unwrap_or(&[]), again.trace.as_deref().unwrap_or(&[]));
+            if outcome.trace_hash != again.trace_hash || first_divergence(a, b).is_some() {
+                nondeterministic.push(format!(
+                    "variant `{}` is not deterministic: trace hashes {:016x} and {:016x}; {}",
+                    variant.name,
+                    outcome.trace_hash,
+                    again.trace_hash,
+                    describe_divergence(a, b, &names)
+                ));
+            }
+        }
+        outcomes.push(outcome);
+    }
+
+    let charts = scenario.charts();
+    let faults = scenario.fault_windows(seed);
+    let report = Report {
+        scenario: &scenario.name,
+        about: &scenario.about,
+        seed,
+        duration_s: scenario.duration.as_secs_f64(),
+        charts: &charts,
+        faults: &faults,
+        outcomes: &outcomes,
+    };
+    let files = faultline_report::render_folder(&report)
+        .map_err(|e| Failure { code: 2, message: format!("error: rendering the report: {e}") })?;
+    let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
+    let io_failure = |what: &Path, e: std::io::Error| Failure {
+        code: 2,
+        message: format!("error: cannot write {}: {e}", what.display()),
+    };
+    replace_dir(&out, &files).map_err(|e| io_failure(&out, e))?;
+    let several = outcomes.len() > 1;
+    for outcome in &outcomes {
+        let trace = outcome.trace.as_deref().unwrap_or(&[]);
+        if let Some(path) = &args.trace {
+            let path = per_variant(path, &outcome.variant, several);
+            let text = faultline_report::trace_jsonl(trace, &names);
+            write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
+        }
+        if let Some(path) = &args.perfetto {
+            let path = per_variant(path, &outcome.variant, several);
+            let text = faultline_report::perfetto_json(trace, &names);
+            write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
+        }
+    }
+
+    if args.json {
+        println!("{}", faultline_report::run_json(&report));
+    } else {
+        print!("{}", faultline_report::terminal_table(&report));
+        println!("report: {}", out.join("index.html").display());
+    }
+    for problem in &nondeterministic {
+        eprintln!("error: {problem}");
+    }
+    let violated = outcomes.iter().any(|o| !o.violations.is_empty());
+    if !nondeterministic.is_empty() || (args.deny_violations && violated) {
+        if args.deny_violations && violated {
+            eprintln!(
+                "invariants were violated; reproduce with: faultline run {} --seed {seed}",
+                args.scenario.display()
+            );
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
+    let mut failures = Vec::new();
+    for path in &args.scenarios {
+        match load(path) {
+            Ok(scenario) => println!(
+                "ok: {} ({}, {} variants, {} fixed and {} random faults)",
+                path.display(),
+                scenario.name,
+                scenario.variants.len(),
+                scenario.fixed_faults.len(),
+                scenario.random_faults.len()
+            ),
+            Err(failure) => failures.push(failure.message),
+        }
+    }
+    if failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Failure::usage(failures.join("\n")))
+    }
+}

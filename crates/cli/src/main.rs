@@ -1,0 +1,58 @@
+//! The `faultline` command: parse arguments, read scenario files, run, write reports, and
+//! turn every failure into one clear paragraph and an exit code (0 done, 1 violations or
+//! nondeterminism when asked, 2 bad usage or a bad scenario).
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::{CheckArgs, RunArgs};
+
+/// Deterministic simulation of distributed-systems pitfalls: the same seed gives the same
+/// run, bit for bit, and every variant of a scenario sees the same faults.
+#[derive(Parser, Debug)]
+#[command(name = "faultline", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run every variant of a scenario, print a table and write a report folder.
+    Run(RunArgs),
+    /// Parse and validate scenario files without running them.
+    Check(CheckArgs),
+}
+
+/// A failure that ends the command: its message and exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad usage or a bad scenario (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure { code: 2, message: message.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => commands::run(&args),
+        Command::Check(args) => commands::check(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("{}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Faults as plain data: a concrete schedule, and random generators that draw one from the
+//! fault stream (swarm testing). Link faults act on the network; node faults on the nodes.
+
+use crate::node::NodeId;
+use crate::rng::{Prng, Stream};
+use crate::time::{SimDuration, SimTime};
+
+/// What goes wrong during a fault window.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Links between the two groups are cut: both directions, or only `side_a → side_b`.
+    Partition { side_a: Vec<NodeId>, side_b: Vec<NodeId>, one_way: bool },
+    /// Links between the groups (both directions) get `extra` latency.
+    LatencySpike { side_a: Vec<NodeId>, side_b: Vec<NodeId>, extra: SimDuration },
+    /// Links between the groups (both directions) lose messages with this extra probability.
+    Loss { side_a: Vec<NodeId>, side_b: Vec<NodeId>, probability: f64 },
+    /// The node crashes at `from` and restarts at `until` (never, without one).
+    Crash { node: NodeId },
+    /// The node stops processing (a long GC pause, a frozen VM); messages and timers
+    /// wait and are handled, late, when it resumes.
+    Pause { node: NodeId },
+}
+
+/// One concrete fault: a kind and its window `[from, until)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub from: SimTime,
+    /// `None` means "until the end of the run".
+    pub until: Option<SimTime>,
+}
+
+impl Fault {
+    /// The directed links this fault touches (empty for node faults).
+    pub(crate) fn links(&self) -> Vec<(NodeId, NodeId)> {
+        let (a, b, one_way) = match &self.kind {
+            FaultKind::Partition { side_a, side_b, one_way } => (side_a, side_b, *one_way),
+            FaultKind::LatencySpike { side_a, side_b, .. }
+            | FaultKind::Loss { side_a, side_b, .. } => (side_a, side_b, false),
+            FaultKind::Crash { .. } | FaultKind::Pause { .. } => return Vec::new(),
+        };
+        let mut links = Vec::new();
+        for &x in a {
+            for &y in b {
+                if x != y {
+                    links.push((x, y));
+                    if !one_way {
+                        links.push((y, x));
+                    }
+                }
+            }
+        }
+        links
+    }
+
+    /// A short human description, with node names.
+    pub fn describe(&self, names: &[String]) -> String {
+        let name = |n: &NodeId| names.get(n.index()).cloned().unwrap_or_else(|| n.0.to_string());
+        let group = |g: &[NodeId]| g.iter().map(name).collect::<Vec<_>>().join(",");
+        match &self.kind {
+            FaultKind::Partition { side_a, side_b, one_way: false } => {
+                format!("partition {} | {}", group(side_a), group(side_b))
+            }
+            FaultKind::Partition { side_a, side_b, one_way: true } => {
+                format!("one-way partition {} -> {}", group(side_a), group(side_b))
+            }
+            FaultKind::LatencySpike { side_a, side_b, extra } => {
+                format!("latency +{extra} {} | {}", group(side_a), group(side_b))
+            }
+            FaultKind::Loss { side_a, side_b, probability } => {
+                format!("loss {:.0}% {} | {}", probability * 100.0, group(side_a), group(side_b))
+            }
+            FaultKind::Crash { node } => format!("crash {}", name(node)),
+            FaultKind::Pause { node } => format!("pause {}", name(node)),
+        }
+    }
+}
+
+/// A random fault generator: its parameters are drawn from the run's fault stream, so the
+/// realised schedule depends on the seed alone and is shared by every variant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultGen {
+    /// `count` partitions, each splitting `nodes` into two random non-empty groups.
+    Partitions { nodes: Vec<NodeId>, count: u32, duration: (SimDuration, SimDuration) },
+    /// `count` crashes of random nodes, each restarting after a random downtime.
+    Crashes { nodes: Vec<NodeId>, count: u32, downtime: (SimDuration, SimDuration) },
+    /// `count` pauses of random nodes.
+    Pauses { nodes: Vec<NodeId>, count: u32, duration: (SimDuration, SimDuration) },
+    /// `count` latency spikes between a random node and the rest of `nodes`.
+    LatencySpikes {
+        nodes: Vec<NodeId>,
+        count: u32,
+        extra: (SimDuration, SimDuration),
+        duration: (SimDuration, SimDuration),
+    },
+}
+
+/// A generator and the window its faults start in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomFaults {
+    pub generator: FaultGen,
+    pub start_window: (SimTime, SimTime),
+}
+
+/// Draws the concrete schedule of every generator, in order, from the fault stream.
+pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
+    let mut rng = Prng::new(seed, Stream::Faults);
+    let mut faults = Vec::new();
+    for RandomFaults { generator, start_window: (lo, hi) } in generators {
+        let start = |rng: &mut Prng| {
+            SimTime::ZERO + rng.duration_between(lo.since(SimTime::ZERO), hi.since(SimTime::ZERO))
+        };
+        let pick = |rng: &mut Prng, nodes: &[NodeId]| nodes[rng.below(nodes.len() as u64) as usize];
+        match generator {
+            FaultGen::Partitions { nodes, count, duration } => {
+                for _ in 0..*count {
+                    let from = start(&mut rng);
+                    let (side_a, side_b) = random_split(&mut rng, nodes);
+                    let until = from + rng.duration_between(duration.0, duration.1);
+                    let kind = FaultKind::Partition { side_a, side_b, one_way: false };
+                    faults.push(Fault { kind, from, until: Some(until) });
+                }
+            }
+            FaultGen::Crashes { nodes, count, downtime: duration }
+            | FaultGen::Pauses { nodes, count, duration } => {
+                let crash = matches!(generator, FaultGen::Crashes { .. });
+                for _ in 0..*count {
+                    let from = start(&mut rng);
+                    let node = pick(&mut rng, nodes);
+                    let until = from + rng.duration_between(duration.0, duration.1);
+                    let kind =
+                        if crash { FaultKind::Crash { node } } else { FaultKind::Pause { node } };
+                    faults.push(Fault { kind, from, until: Some(until) });
+                }
+            }
+            FaultGen::LatencySpikes { nodes, count, extra, duration } => {
+                for _ in 0..*count {
+                    let from = start(&mut rng);
+                    let node = pick(&mut rng, nodes);
+                    let extra = rng.duration_between(extra.0, extra.1);
+                    let until = from + rng.duration_between(duration.0, duration.1);
+                    let rest = nodes.iter().copied().filter(|&n| n != node).collect();
+                    let kind = FaultKind::LatencySpike { side_a: vec![node], side_b: rest, extra };
+                    faults.push(Fault { kind, from, until: Some(until) });
+                }
+            }
+        }
+    }
+    faults
+}
+
+/// Splits `nodes` into two non-empty groups (when it has at least two members).
+fn random_split(rng: &mut Prng, nodes: &[NodeId]) -> (Vec<NodeId>, Vec<NodeId>) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for &node in nodes {
+        if rng.chance(0.5) { a.push(node) } else { b.push(node) }
+    }
+    if a.is_empty() && b.len() > 1 {
+        a.push(b.remove(rng.below(b.len() as u64) as usize));
+    }
+    if b.is_empty() && a.len() > 1 {
+        b.push(a.remove(rng.below(a.len() as u64) as usize));
+    }
+    (a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generators() -> Vec<RandomFaults> {
+        let nodes: Vec<NodeId> = (0..5).map(NodeId).collect();
+        let s = SimDuration::from_secs;
+        vec![RandomFaults {
+            generator: FaultGen::Partitions { nodes, count: 4, duration: (s(1), s(5)) },
+            start_window: (SimTime::from_secs(10), SimTime::from_secs(50)),
+        }]
+    }
+
+    #[test]
+    fn realised_schedules_depend_on_the_seed_alone() {
+        assert_eq!(realise(&generators(), 1), realise(&generators(), 1));
+        assert_ne!(realise(&generators(), 1), realise(&generators(), 2));
+    }
+
+    #[test]
+    fn random_partitions_respect_their_windows_and_split_into_two_sides() {
+        for seed in 0..50 {
+            for fault in realise(&generators(), seed) {
+                assert!(fault.from >= SimTime::from_secs(10) && fault.from <= SimTime::from_secs(50));
+                let until = fault.until.unwrap();
+                let length = until.since(fault.from);
+                assert!(length >= SimDuration::from_secs(1) && length <= SimDuration::from_secs(5));
+                let FaultKind::Partition { side_a, side_b, .. } = fault.kind else { panic!() };
+                assert!(!side_a.is_empty() && !side_b.is_empty());
+                assert_eq!(side_a.len() + side_b.len(), 5);
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! faultline's deterministic discrete-event engine: virtual time, seeded random streams,
+//! nodes as state machines, a faulty network, fault schedules, and the trace hash.
+//!
+//! Architecture invariant: nothing here touches the file system, the terminal, the wall
+//! clock, serde or a hash-ordered collection. A run is a pure function of its inputs.
+
+mod dist;
+mod fault;
+mod network;
+mod node;
+mod outcome;
+mod queue;
+mod rng;
+mod sim;
+mod time;
+mod trace;
+
+pub use dist::Latency;
+pub use fault::{Fault, FaultGen, FaultKind, RandomFaults, realise};
+pub use network::{DropReason, NetworkConfig};
+pub use node::{Ctx, Node, NodeId, TimerId};
+pub use outcome::{ChartKind, ChartSpec, FaultWindow, Outcome, Series, Violation};
+pub use rng::{Prng, Stream};
+pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
+pub use time::{SimDuration, SimTime};
+pub use trace::{TraceEvent, TraceHasher, TraceRecord, first_divergence};

@@ -1,0 +1,93 @@
+//! The node contract: a state machine that reaches time, randomness, the network and
+//! timers only through its [`Ctx`].
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::rng::Prng;
+use crate::sim::Core;
+use crate::time::{SimDuration, SimTime};
+
+/// A node's index in its simulation, in the order the nodes were given.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A pending timer, for cancelling it. Stale ids (fired or cancelled) are harmless.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TimerId {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}
+
+/// A simulated process. It never reads the wall clock or a global RNG: everything it can
+/// observe or affect goes through `ctx`, so a run is a pure function of its seed.
+pub trait Node: Sized {
+    /// What it sends. Hashed into the trace hash, rendered with `Debug` in full traces.
+    type Msg: Clone + Hash + Debug;
+    /// What its timers carry.
+    type Timer: Clone + Hash + Debug;
+    /// What it reports to checkers and metrics (a history entry, in Jepsen's terms).
+    type Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+
+    /// The process died: drop whatever is volatile. The default keeps everything, as if
+    /// all state were durable. Timers set before the crash never fire.
+    fn on_crash(&mut self) {}
+
+    /// The process came back after a crash, with whatever `on_crash` left.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.on_start(ctx);
+    }
+}
+
+/// A node's window on the world for the duration of one event.
+pub struct Ctx<'a, N: Node> {
+    pub(crate) core: &'a mut Core<N::Msg, N::Timer, N::Obs>,
+    pub(crate) node: NodeId,
+}
+
+impl<N: Node> Ctx<'_, N> {
+    /// The current virtual time.
+    pub fn now(&self) -> SimTime {
+        self.core.now
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.node
+    }
+
+    /// This node's own random stream.
+    pub fn rng(&mut self) -> &mut Prng {
+        &mut self.core.node_rngs[self.node.index()]
+    }
+
+    /// Sends `msg` over the network, which may delay, lose or duplicate it.
+    pub fn send(&mut self, to: NodeId, msg: N::Msg) {
+        self.core.send(self.node, to, msg);
+    }
+
+    /// Fires `timer` at this node after `delay`, unless cancelled or the node crashes first.
+    pub fn set_timer(&mut self, delay: SimDuration, timer: N::Timer) -> TimerId {
+        self.core.set_timer(self.node, delay, timer)
+    }
+
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.core.timers.cancel(id);
+    }
+
+    /// Reports something that happened to checkers and metrics.
+    pub fn observe(&mut self, obs: N::Obs) {
+        let (now, node) = (self.core.now, self.node);
+        self.core.observations.push((now, node, obs));
+    }
+}

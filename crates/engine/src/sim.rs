@@ -1,0 +1,494 @@
+//! The simulation loop: one queue of `(time, seq)`-ordered events, one `step` that pops
+//! and dispatches one event, and `run` that steps under limits on events and virtual time.
+
+use std::fmt;
+use std::hash::Hash;
+
+use crate::fault::{Fault, FaultKind};
+use crate::network::{DropReason, Fate, Network, NetworkConfig};
+use crate::node::{Ctx, Node, NodeId, TimerId};
+use crate::queue::EventQueue;
+use crate::rng::{Prng, Stream};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{TraceEvent, TraceHasher, TraceRecord};
+
+/// Everything a run needs besides its nodes.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub network: NetworkConfig,
+    pub faults: Vec<Fault>,
+    /// Events scheduled after this instant are not processed: the run is over.
+    pub duration: SimDuration,
+    /// A bound on processed events; exceeding it is an error, never a hang.
+    pub max_events: u64,
+    /// Keep the full trace (costs memory proportional to the run).
+    pub trace: bool,
+}
+
+/// Counters the network keeps for every run.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// Every send, lost ones included.
+    pub sent: u64,
+    pub delivered: u64,
+    pub duplicated: u64,
+    pub dropped_loss: u64,
+    pub dropped_partition: u64,
+    pub dropped_node_down: u64,
+}
+
+impl NetStats {
+    fn count_drop(&mut self, reason: DropReason) {
+        match reason {
+            DropReason::Loss => self.dropped_loss += 1,
+            DropReason::Partition => self.dropped_partition += 1,
+            DropReason::NodeDown => self.dropped_node_down += 1,
+        }
+    }
+}
+
+/// What a finished run reports about itself.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RunStats {
+    pub events: u64,
+    pub end: SimTime,
+    pub trace_hash: u64,
+    pub net: NetStats,
+}
+
+/// The run processed `max_events` events before reaching its end time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub max_events: u64,
+    pub at: SimTime,
+}
+
+impl fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the run hit its limit of {} events at virtual time {}; raise `max_events` if the \
+             scenario really needs more, or look for a retry loop that never stops",
+            self.max_events, self.at
+        )
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+/// Receives what nodes report via [`Ctx::observe`], in order, after each event.
+pub trait Observer<O> {
+    fn observe(&mut self, at: SimTime, node: NodeId, obs: O);
+}
+
+impl<O, F: FnMut(SimTime, NodeId, O)> Observer<O> for F {
+    fn observe(&mut self, at: SimTime, node: NodeId, obs: O) {
+        self(at, node, obs);
+    }
+}
+
+enum EventKind<M, T> {
+    Start(NodeId),
+    /// The event's `seq` doubles as the message id in traces.
+    Deliver { from: NodeId, to: NodeId, msg: M },
+    Timer { node: NodeId, id: TimerId, epoch: u32, timer: T },
+    FaultBegin(usize),
+    FaultEnd(usize),
+}
+
+/// Timer slots with generations: cancelling is O(1) and the queued event is skipped
+/// lazily when it pops; slots are reused, so timers allocate nothing after warm-up.
+#[derive(Default)]
+pub(crate) struct Timers {
+    generations: Vec<u32>,
+    free: Vec<u32>,
+}
+
+impl Timers {
+    #[inline]
+    fn allocate(&mut self) -> TimerId {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.generations.push(0);
+            (self.generations.len() - 1) as u32
+        });
+        TimerId { slot, generation: self.generations[slot as usize] }
+    }
+
+    #[inline]
+    fn is_live(&self, id: TimerId) -> bool {
+        self.generations[id.slot as usize] == id.generation
+    }
+
+    /// Retires a live timer (fired or cancelled); stale ids are ignored.
+    #[inline]
+    pub(crate) fn cancel(&mut self, id: TimerId) {
+        if self.is_live(id) {
+            let generation = &mut self.generations[id.slot as usize];
+            *generation = generation.wrapping_add(1);
+            self.free.push(id.slot);
+        }
+    }
+}
+
+/// The state nodes reach through their context.
+pub(crate) struct Core<M, T, O> {
+    pub(crate) now: SimTime,
+    seq: u64,
+    queue: EventQueue<EventKind<M, T>>,
+    network: Network,
+    pub(crate) node_rngs: Vec<Prng>,
+    pub(crate) timers: Timers,
+    pub(crate) observations: Vec<(SimTime, NodeId, O)>,
+    /// Bumped at each crash, so timers set before it never fire.
+    epochs: Vec<u32>,
+    hash: TraceHasher,
+    trace: Option<Vec<TraceRecord>>,
+    stats: NetStats,
+}
+
+impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
+    fn push(&mut self, at: SimTime, kind: EventKind<M, T>) {
+        let seq = self.reserve_seq();
+        self.queue.push(at, seq, kind);
+    }
+
+    fn reserve_seq(&mut self) -> u64 {
+        let seq = self.seq;
+        self.seq += 1;
+        seq
+    }
+
+    fn record(&mut self, event: impl FnOnce() -> TraceEvent) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(TraceRecord { at: self.now, hash: self.hash.finish_word(), event: event() });
+        }
+    }
+
+    #[inline]
+    pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
+        self.stats.sent += 1;
+        // A message's id is the seq of its delivery event, reserved even if it is lost.
+        let msg_id = self.reserve_seq();
+        self.record(|| TraceEvent::Send { from, to, msg_id, msg: format!("{msg:?}") });
+        match self.network.decide(from, to) {
+            Fate::Dropped(reason) => {
+                self.stats.count_drop(reason);
+                self.record(|| TraceEvent::Drop { from, to, msg_id, msg: format!("{msg:?}"), reason });
+            }
+            Fate::Delivered { latency, duplicate_latency } => {
+                if let Some(copy_latency) = duplicate_latency {
+                    self.stats.duplicated += 1;
+                    let copy_id = self.reserve_seq();
+                    let copy = msg.clone();
+                    self.record(|| TraceEvent::Send {
+                        from,
+                        to,
+                        msg_id: copy_id,
+                        msg: format!("{copy:?}"),
+                    });
+                    let kind = EventKind::Deliver { from, to, msg: copy };
+                    self.queue.push(self.now + copy_latency, copy_id, kind);
+                }
+                let kind = EventKind::Deliver { from, to, msg };
+                self.queue.push(self.now + latency, msg_id, kind);
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set_timer(&mut self, node: NodeId, delay: SimDuration, timer: T) -> TimerId {
+        let id = self.timers.allocate();
+        let epoch = self.epochs[node.index()];
+        self.push(self.now + delay, EventKind::Timer { node, id, epoch, timer });
+        id
+    }
+}
+
+impl TraceHasher {
+    fn finish_word(&self) -> u64 {
+        std::hash::Hasher::finish(self)
+    }
+}
+
+/// A deterministic run of `N` nodes: the same config and nodes give the same events, bit
+/// for bit.
+pub struct Simulation<N: Node> {
+    nodes: Vec<N>,
+    names: Vec<String>,
+    core: Core<N::Msg, N::Timer, N::Obs>,
+    faults: Vec<Fault>,
+    active_faults: Vec<bool>,
+    /// Crash faults in force per node (they may overlap).
+    down: Vec<u16>,
+    /// A paused node handles nothing before this instant.
+    paused_until: Vec<SimTime>,
+    end: SimTime,
+    max_events: u64,
+    events: u64,
+}
+
+impl<N: Node> Simulation<N> {
+    /// Builds a run. Nodes get ids in the order given; names are for traces and reports.
+    pub fn new(config: SimConfig, nodes: Vec<(String, N)>) -> Simulation<N> {
+        let count = nodes.len();
+        let (names, nodes): (Vec<String>, Vec<N>) = nodes.into_iter().unzip();
+        let node_rngs =
+            (0..count).map(|i| Prng::new(config.seed, Stream::Node(NodeId(i as u32)))).collect();
+        let mut core = Core {
+            now: SimTime::ZERO,
+            seq: 0,
+            queue: EventQueue::with_capacity(1024),
+            network: Network::new(config.network, config.seed, count),
+            node_rngs,
+            timers: Timers::default(),
+            observations: Vec::new(),
+            epochs: vec![0; count],
+            hash: TraceHasher::new(0),
+            trace: config.trace.then(Vec::new),
+            stats: NetStats::default(),
+        };
+        for i in 0..count {
+            core.push(SimTime::ZERO, EventKind::Start(NodeId(i as u32)));
+        }
+        for (index, fault) in config.faults.iter().enumerate() {
+            core.push(fault.from, EventKind::FaultBegin(index));
+            if let Some(until) = fault.until {
+                core.push(until.max(fault.from), EventKind::FaultEnd(index));
+            }
+        }
+        Simulation {
+            nodes,
+            names,
+            core,
+            active_faults: vec![false; config.faults.len()],
+            faults: config.faults,
+            down: vec![0; count],
+            paused_until: vec![SimTime::ZERO; count],
+            end: SimTime::ZERO + config.duration,
+            max_events: config.max_events,
+            events: 0,
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn nodes(&self) -> &[N] {
+        &self.nodes
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.core.now
+    }
+
+    /// Runs to the end time (or until nothing is left to do), handing observations to
+    /// `observer` as they happen.
+    pub fn run(&mut self, observer: &mut impl Observer<N::Obs>) -> Result<RunStats, LimitExceeded> {
+        while self.step(observer) {
+            if self.events >= self.max_events {
+                return Err(LimitExceeded { max_events: self.max_events, at: self.core.now });
+            }
+        }
+        Ok(self.stats())
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> RunStats {
+        RunStats {
+            events: self.events,
+            end: self.core.now,
+            trace_hash: self.core.hash.finish_word(),
+            net: self.core.stats,
+        }
+    }
+
+    /// Takes the full trace, if one was kept.
+    pub fn take_trace(&mut self) -> Option<Vec<TraceRecord>> {
+        self.core.trace.take()
+    }
+
+    /// Pops and handles one event. Returns false once the run is over.
+    pub fn step(&mut self, observer: &mut impl Observer<N::Obs>) -> bool {
+        let Some((at, seq, event)) = self.core.queue.pop() else {
+            self.core.now = self.end;
+            return false;
+        };
+        if at > self.end {
+            self.core.now = self.end;
+            return false;
+        }
+        self.core.now = at;
+        self.dispatch(seq, event);
+        for (at, node, obs) in self.core.observations.drain(..) {
+            observer.observe(at, node, obs);
+        }
+        true
+    }
+
+    /// Feeds one processed event into the running trace hash (its payload follows).
+    #[inline]
+    fn hash_event(&mut self, tag: u64, a: u64, b: u64) {
+        // Time and seq are implied by the order of events, so (tag, a, b) plus the payload
+        // pin an event down; folding them keeps the hot loop to two multiplies.
+        let h = &mut self.core.hash;
+        h.mix(self.core.now.as_nanos() ^ tag.rotate_left(56));
+        h.mix(a ^ b.rotate_left(32));
+        self.events += 1;
+    }
+
+    fn dispatch(&mut self, seq: u64, event: EventKind<N::Msg, N::Timer>) {
+        match event {
+            EventKind::Start(node) => {
+                self.hash_event(1, u64::from(node.0), 0);
+                self.core.record(|| TraceEvent::Start { node });
+                if self.down[node.index()] == 0 {
+                    self.with_node(node, |n, ctx| n.on_start(ctx));
+                }
+            }
+            EventKind::Deliver { from, to, msg } => {
+                let msg_id = seq;
+                if self.core.now < self.paused_until[to.index()] {
+                    // A paused process does not read its socket: the message waits, and
+                    // keeps its seq, so waiting messages are read in arrival order.
+                    let kind = EventKind::Deliver { from, to, msg };
+                    let at = self.paused_until[to.index()];
+                    self.core.queue.push(at, msg_id, kind);
+                    return;
+                }
+                let dropped = if self.down[to.index()] > 0 {
+                    Some(DropReason::NodeDown)
+                } else if self.core.network.is_cut(from, to) {
+                    Some(DropReason::Partition)
+                } else {
+                    None
+                };
+                let pair = (u64::from(from.0) << 32) | u64::from(to.0);
+                self.hash_event(2 + u64::from(dropped.is_some()), pair, msg_id);
+                msg.hash(&mut self.core.hash);
+                match dropped {
+                    Some(reason) => {
+                        self.core.stats.count_drop(reason);
+                        let msg = format!("{msg:?}");
+                        self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg, reason });
+                    }
+                    None => {
+                        self.core.stats.delivered += 1;
+                        self.core.record(|| TraceEvent::Deliver {
+                            from,
+                            to,
+                            msg_id,
+                            msg: format!("{msg:?}"),
+                        });
+                        self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
+                    }
+                }
+            }
+            EventKind::Timer { node, id, epoch, timer } => {
+                if !self.core.timers.is_live(id) {
+                    return; // cancelled: skipped lazily, not an event
+                }
+                if epoch != self.core.epochs[node.index()] {
+                    self.core.timers.cancel(id); // set before a crash: the process is gone
+                    return;
+                }
+                if self.core.now < self.paused_until[node.index()] {
+                    let kind = EventKind::Timer { node, id, epoch, timer };
+                    let at = self.paused_until[node.index()];
+                    self.core.queue.push(at, seq, kind);
+                    return;
+                }
+                self.core.timers.cancel(id);
+                self.hash_event(4, u64::from(node.0), 0);
+                timer.hash(&mut self.core.hash);
+                self.core.record(|| TraceEvent::Timer { node, timer: format!("{timer:?}") });
+                self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
+            }
+            EventKind::FaultBegin(index) => {
+                self.hash_event(5, index as u64, 1);
+                self.apply_fault(index, true);
+            }
+            EventKind::FaultEnd(index) => {
+                self.hash_event(5, index as u64, 0);
+                self.apply_fault(index, false);
+            }
+        }
+    }
+
+    fn with_node(&mut self, node: NodeId, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) {
+        let mut ctx = Ctx { core: &mut self.core, node };
+        f(&mut self.nodes[node.index()], &mut ctx);
+    }
+
+    fn apply_fault(&mut self, index: usize, begin: bool) {
+        self.active_faults[index] = begin;
+        let fault = &self.faults[index];
+        let description = fault.describe(&self.names);
+        self.core.record(|| {
+            if begin {
+                TraceEvent::FaultBegin { index, description }
+            } else {
+                TraceEvent::FaultEnd { index, description }
+            }
+        });
+        let links = fault.links();
+        match fault.kind.clone() {
+            FaultKind::Partition { .. } => {
+                for (from, to) in links {
+                    if begin {
+                        self.core.network.add_cut(from, to);
+                    } else {
+                        self.core.network.remove_cut(from, to);
+                    }
+                }
+            }
+            FaultKind::LatencySpike { extra, .. } => {
+                for (from, to) in links {
+                    if begin {
+                        self.core.network.add_latency(from, to, extra);
+                    } else {
+                        self.core.network.remove_latency(from, to, extra);
+                    }
+                }
+            }
+            FaultKind::Loss { .. } => {
+                for (from, to) in links {
+                    let keep = self
+                        .faults
+                        .iter()
+                        .zip(&self.active_faults)
+                        .filter(|(f, active)| **active && f.links().contains(&(from, to)))
+                        .filter_map(|(f, _)| match f.kind {
+                            FaultKind::Loss { probability, .. } => Some(1.0 - probability),
+                            _ => None,
+                        })
+                        .product::<f64>();
+                    self.core.network.set_extra_loss(from, to, 1.0 - keep);
+                }
+            }
+            FaultKind::Crash { node } => {
+                let i = node.index();
+                if begin {
+                    self.down[i] += 1;
+                    if self.down[i] == 1 {
+                        self.core.epochs[i] = self.core.epochs[i].wrapping_add(1);
+                        self.nodes[i].on_crash();
+                    }
+                } else {
+                    self.down[i] -= 1;
+                    if self.down[i] == 0 {
+                        self.with_node(node, |n, ctx| n.on_restart(ctx));
+                    }
+                }
+            }
+            FaultKind::Pause { node } => {
+                if begin {
+                    let until = fault.until.unwrap_or(SimTime::MAX);
+                    let paused = &mut self.paused_until[node.index()];
+                    *paused = (*paused).max(until);
+                }
+            }
+        }
+    }
+}

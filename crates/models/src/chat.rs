@@ -1,0 +1,446 @@
+//! Chat across a partition, the seed document's first example: two users talk through
+//! their servers, and the link between the servers is cut for a while.
+//!
+//! `FireAndForget` relays each message once: whatever is sent into the partition is gone,
+//! and the conversation looks stuck. `AckRetransmit` numbers each user's messages,
+//! retransmits with exponential backoff until the peer acknowledges them cumulatively, and
+//! the receiver de-duplicates and reorders: every message arrives exactly once, in order,
+//! after the partition heals.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use faultline_engine::{
+    ChartKind, ChartSpec, Ctx, LimitExceeded, Node, NodeId, Outcome, Prng, SimDuration, SimTime,
+    Simulation, Stream, Violation,
+};
+
+use crate::setup::RunSetup;
+use crate::stats::{per_second, percentile};
+
+/// The nodes, in id order: each user talks to its own server.
+pub const NODE_NAMES: [&str; 4] = ["alice", "server-a", "server-b", "bob"];
+const ALICE: NodeId = NodeId(0);
+const SERVER_A: NodeId = NodeId(1);
+const SERVER_B: NodeId = NodeId(2);
+const BOB: NodeId = NodeId(3);
+
+/// The invariants this model can check.
+pub const INVARIANTS: [&str; 3] = ["no-loss", "no-duplicate", "in-order"];
+
+/// The workload, shared by every variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatConfig {
+    /// Messages each user sends per second (Poisson arrivals).
+    pub rate_per_s: f64,
+    /// Users stop typing at this time, so the rest of the run shows what eventually arrives.
+    pub send_until: SimDuration,
+}
+
+/// How messages travel: what the variants vary.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delivery {
+    FireAndForget,
+    AckRetransmit {
+        /// First retransmission timeout.
+        rto: SimDuration,
+        /// Backoff stops growing here.
+        rto_max: SimDuration,
+        /// Each retransmission multiplies the timeout by this.
+        backoff: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ChatMsg {
+    /// The `seq`-th message `author` wrote.
+    Text { author: NodeId, seq: u32 },
+    /// The receiver has every message of `author` below `next_seq` (cumulative).
+    Ack { author: NodeId, next_seq: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ChatTimer {
+    Type,
+    Retransmit { seq: u32 },
+}
+
+/// What users report to the checker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatObs {
+    Sent { seq: u32 },
+    Retransmitted { seq: u32 },
+    Delivered { author: NodeId, seq: u32 },
+}
+
+pub enum ChatNode {
+    User(User),
+    Server(Server),
+}
+
+/// A relay: messages from its user go to the peer server, messages from the peer go to
+/// its user. Stateless, so a crash loses only what is in flight.
+pub struct Server {
+    user: NodeId,
+    peer: NodeId,
+}
+
+pub struct User {
+    server: NodeId,
+    /// When this user types, drawn up front from the workload stream so every variant
+    /// sees the same conversation.
+    schedule: Vec<SimTime>,
+    next_message: usize,
+    delivery: Delivery,
+    next_seq: u32,
+    /// Unacknowledged messages and their current retransmission timeout.
+    unacked: BTreeMap<u32, SimDuration>,
+    /// Receiving side: the next in-order seq expected from the peer.
+    expected: u32,
+    /// Received ahead of `expected`, waiting for the gap to fill.
+    early: BTreeSet<u32>,
+}
+
+impl Node for ChatNode {
+    type Msg = ChatMsg;
+    type Timer = ChatTimer;
+    type Obs = ChatObs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let ChatNode::User(user) = self {
+            user.schedule_next(ctx);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: ChatMsg) {
+        match self {
+            ChatNode::Server(server) => {
+                let to = if from == server.user { server.peer } else { server.user };
+                ctx.send(to, msg);
+            }
+            ChatNode::User(user) => user.receive(ctx, msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: ChatTimer) {
+        let ChatNode::User(user) = self else { return };
+        match timer {
+            ChatTimer::Type => {
+                user.type_message(ctx);
+                user.schedule_next(ctx);
+            }
+            ChatTimer::Retransmit { seq } => user.retransmit(ctx, seq),
+        }
+    }
+}
+
+impl User {
+    fn schedule_next(&mut self, ctx: &mut Ctx<'_, ChatNode>) {
+        if let Some(&at) = self.schedule.get(self.next_message) {
+            self.next_message += 1;
+            ctx.set_timer(at.since(ctx.now()), ChatTimer::Type);
+        }
+    }
+
+    fn type_message(&mut self, ctx: &mut Ctx<'_, ChatNode>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        ctx.send(self.server, ChatMsg::Text { author: ctx.id(), seq });
+        ctx.observe(ChatObs::Sent { seq });
+        if let Delivery::AckRetransmit { rto, .. } = self.delivery {
+            self.unacked.insert(seq, rto);
+            ctx.set_timer(rto, ChatTimer::Retransmit { seq });
+        }
+    }
+
+    fn retransmit(&mut self, ctx: &mut Ctx<'_, ChatNode>, seq: u32) {
+        let Delivery::AckRetransmit { rto_max, backoff, .. } = self.delivery else { return };
+        let Some(rto) = self.unacked.get_mut(&seq) else { return };
+        *rto = rto.mul_f64(backoff).min(rto_max);
+        let next = *rto;
+        ctx.send(self.server, ChatMsg::Text { author: ctx.id(), seq });
+        ctx.observe(ChatObs::Retransmitted { seq });
+        ctx.set_timer(next, ChatTimer::Retransmit { seq });
+    }
+
+    fn receive(&mut self, ctx: &mut Ctx<'_, ChatNode>, msg: ChatMsg) {
+        match msg {
+            ChatMsg::Ack { next_seq, .. } => {
+                self.unacked.retain(|&seq, _| seq >= next_seq);
+            }
+            ChatMsg::Text { author, seq } => match self.delivery {
+                Delivery::FireAndForget => ctx.observe(ChatObs::Delivered { author, seq }),
+                Delivery::AckRetransmit { .. } => {
+                    if seq >= self.expected {
+                        self.early.insert(seq);
+                    }
+                    // Hand over the contiguous run; duplicates and stale copies are absorbed.
+                    while self.early.remove(&self.expected) {
+                        ctx.observe(ChatObs::Delivered { author, seq: self.expected });
+                        self.expected += 1;
+                    }
+                    // Always re-acknowledge: the previous ack may be what was lost.
+                    ctx.send(self.server, ChatMsg::Ack { author, next_seq: self.expected });
+                }
+            },
+        }
+    }
+}
+
+/// Poisson arrival times in `[0, until)` at `rate_per_s`.
+fn typing_schedule(rng: &mut Prng, rate_per_s: f64, until: SimDuration) -> Vec<SimTime> {
+    let mut times = Vec::new();
+    if rate_per_s <= 0.0 {
+        return times;
+    }
+    let mean = SimDuration::from_secs(1).mul_f64(1.0 / rate_per_s);
+    let end = SimTime::ZERO + until;
+    let mut at = SimTime::ZERO + rng.exponential(mean);
+    while at < end {
+        times.push(at);
+        at += rng.exponential(mean);
+    }
+    times
+}
+
+/// The charts every chat report shows.
+pub fn charts() -> Vec<ChartSpec> {
+    vec![
+        ChartSpec {
+            id: "delivered-per-second".into(),
+            title: "Messages delivered per second: the gap is the partition; the spike after \
+                    it is retransmission catching up"
+                .into(),
+            y_label: "messages delivered / s".into(),
+            kind: ChartKind::Line,
+        },
+        ChartSpec {
+            id: "delivery-latency".into(),
+            title: "Delivery latency by send time: messages caught in the partition wait for \
+                    it to heal, or never arrive"
+                .into(),
+            y_label: "latency (ms)".into(),
+            kind: ChartKind::Points,
+        },
+    ]
+}
+
+/// Watches the users' reports: who sent what when, and what arrived.
+struct Checker<'a> {
+    setup: &'a RunSetup,
+    /// Send time of each message, per author (index: seq).
+    sent: BTreeMap<NodeId, Vec<SimTime>>,
+    /// Arrival time of each message, per author, once delivered.
+    arrived: BTreeMap<NodeId, BTreeMap<u32, SimTime>>,
+    highest_delivered: BTreeMap<NodeId, u32>,
+    retransmitted: u64,
+    duplicated: u64,
+    reordered: u64,
+    violations: Vec<Violation>,
+}
+
+impl Checker<'_> {
+    fn observe(&mut self, at: SimTime, node: NodeId, obs: ChatObs) {
+        match obs {
+            ChatObs::Sent { seq } => {
+                let times = self.sent.entry(node).or_default();
+                debug_assert_eq!(times.len(), seq as usize, "seqs are dense per author");
+                times.push(at);
+            }
+            ChatObs::Retransmitted { .. } => self.retransmitted += 1,
+            ChatObs::Delivered { author, seq } => {
+                let (who, whom) = (NODE_NAMES[author.index()], NODE_NAMES[node.index()]);
+                if self.arrived.entry(author).or_default().insert(seq, at).is_some() {
+                    self.duplicated += 1;
+                    if self.setup.checks("no-duplicate") {
+                        self.violations.push(Violation {
+                            invariant: "no-duplicate".into(),
+                            at,
+                            node: whom.into(),
+                            detail: format!("{whom} was shown {who}'s message #{seq} twice"),
+                        });
+                    }
+                    return;
+                }
+                let highest = self.highest_delivered.entry(author).or_insert(seq);
+                if seq < *highest {
+                    self.reordered += 1;
+                    if self.setup.checks("in-order") {
+                        self.violations.push(Violation {
+                            invariant: "in-order".into(),
+                            at,
+                            node: whom.into(),
+                            detail: format!(
+                                "{whom} was shown {who}'s message #{seq} after #{}",
+                                *highest
+                            ),
+                        });
+                    }
+                }
+                *highest = (*highest).max(seq);
+            }
+        }
+    }
+}
+
+/// Runs one variant of the chat scenario.
+pub fn run(
+    config: &ChatConfig,
+    delivery: &Delivery,
+    setup: &RunSetup,
+    variant: &str,
+) -> Result<Outcome, LimitExceeded> {
+    let mut workload = Prng::new(setup.seed, Stream::Workload);
+    let user = |server, schedule| {
+        ChatNode::User(User {
+            server,
+            schedule,
+            next_message: 0,
+            delivery: delivery.clone(),
+            next_seq: 0,
+            unacked: BTreeMap::new(),
+            expected: 0,
+            early: BTreeSet::new(),
+        })
+    };
+    let alice_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+    let bob_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+    let nodes = vec![
+        (NODE_NAMES[0].to_string(), user(SERVER_A, alice_types)),
+        (NODE_NAMES[1].to_string(), ChatNode::Server(Server { user: ALICE, peer: SERVER_B })),
+        (NODE_NAMES[2].to_string(), ChatNode::Server(Server { user: BOB, peer: SERVER_A })),
+        (NODE_NAMES[3].to_string(), user(SERVER_B, bob_types)),
+    ];
+    let mut sim = Simulation::new(setup.sim_config(), nodes);
+    let mut checker = Checker {
+        setup,
+        sent: BTreeMap::new(),
+        arrived: BTreeMap::new(),
+        highest_delivered: BTreeMap::new(),
+        retransmitted: 0,
+        duplicated: 0,
+        reordered: 0,
+        violations: Vec::new(),
+    };
+    let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
+    let trace = sim.take_trace();
+    let names: Vec<String> = sim.names().to_vec();
+    Ok(summarise(checker, setup, variant, stats, trace, &names))
+}
+
+fn summarise(
+    mut checker: Checker<'_>,
+    setup: &RunSetup,
+    variant: &str,
+    stats: faultline_engine::RunStats,
+    trace: Option<Vec<faultline_engine::TraceRecord>>,
+    names: &[String],
+) -> Outcome {
+    let windows = setup.fault_windows(names);
+    let in_faults = |t: SimTime| {
+        let s = t.as_secs_f64();
+        windows.iter().any(|w| s >= w.from_s && s < w.until_s)
+    };
+    let (mut sent, mut sent_in_faults, mut lost, mut lost_in_faults) = (0u64, 0u64, 0u64, 0u64);
+    let mut latencies_ns = Vec::new();
+    let mut latency_points = Vec::new();
+    let mut arrivals_s = Vec::new();
+    for (&author, times) in &checker.sent {
+        let arrived = checker.arrived.get(&author);
+        let mut missing = Vec::new();
+        for (seq, &sent_at) in times.iter().enumerate() {
+            sent += 1;
+            sent_in_faults += u64::from(in_faults(sent_at));
+            match arrived.and_then(|a| a.get(&(seq as u32))) {
+                Some(&arrived_at) => {
+                    let latency = arrived_at.since(sent_at);
+                    latencies_ns.push(latency.as_nanos());
+                    latency_points.push((sent_at.as_secs_f64(), latency.as_millis_f64()));
+                    arrivals_s.push(arrived_at.as_secs_f64());
+                }
+                None => {
+                    lost += 1;
+                    lost_in_faults += u64::from(in_faults(sent_at));
+                    missing.push((seq, sent_at));
+                }
+            }
+        }
+        if let (Some(&(first_seq, first_at)), true) = (missing.first(), setup.checks("no-loss")) {
+            let who = NODE_NAMES[author.index()];
+            let whom = NODE_NAMES[if author == ALICE { BOB } else { ALICE }.index()];
+            checker.violations.push(Violation {
+                invariant: "no-loss".into(),
+                at: stats.end,
+                node: whom.into(),
+                detail: format!(
+                    "{} of {who}'s messages never reached {whom} (the first, #{first_seq}, was \
+                     sent at {:.1} s)",
+                    missing.len(),
+                    first_at.as_secs_f64()
+                ),
+            });
+        }
+    }
+    latencies_ns.sort_unstable();
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let delivered = sent - lost;
+    let p99_ms = ms(percentile(&latencies_ns, 99.0));
+    let max_ms = ms(latencies_ns.last().copied().unwrap_or(0));
+
+    let mut metrics = BTreeMap::new();
+    let mut put = |name: &str, value: f64| {
+        metrics.insert(name.to_string(), value);
+    };
+    put("messages.sent", sent as f64);
+    put("messages.delivered", delivered as f64);
+    put("messages.lost", lost as f64);
+    put("messages.duplicated", checker.duplicated as f64);
+    put("messages.reordered", checker.reordered as f64);
+    put("messages.retransmitted", checker.retransmitted as f64);
+    put("messages.sent_in_faults", sent_in_faults as f64);
+    put("messages.lost_in_faults", lost_in_faults as f64);
+    put("delivery_latency_p50_ms", ms(percentile(&latencies_ns, 50.0)));
+    put("delivery_latency_p99_ms", p99_ms);
+    put("delivery_latency_max_ms", max_ms);
+    put("net.sent", stats.net.sent as f64);
+    put("net.delivered", stats.net.delivered as f64);
+    put("net.dropped", (stats.net.dropped_loss + stats.net.dropped_partition) as f64);
+
+    let fault_s: f64 = windows.iter().map(|w| w.until_s - w.from_s).sum();
+    let verdict = if lost > 0 {
+        format!(
+            "{variant} lost {lost} of {sent} messages, {lost_in_faults} of the {sent_in_faults} \
+             sent during {fault_s:.0} s of faults; they never arrived."
+        )
+    } else if checker.duplicated > 0 || checker.reordered > 0 {
+        format!(
+            "{variant} delivered all {sent} messages, but showed {} twice and {} out of order.",
+            checker.duplicated, checker.reordered
+        )
+    } else {
+        format!(
+            "{variant} delivered all {sent} messages exactly once and in order; the slowest \
+             took {:.1} s, waiting out the faults.",
+            max_ms / 1000.0
+        )
+    };
+    let seconds = setup.duration.as_secs_f64().ceil() as usize;
+    let series = vec![
+        faultline_engine::Series {
+            chart: "delivered-per-second".into(),
+            points: per_second(arrivals_s.iter().copied(), seconds),
+        },
+        faultline_engine::Series { chart: "delivery-latency".into(), points: latency_points },
+    ];
+    checker.violations.sort_by_key(|v| v.at);
+    Outcome {
+        variant: variant.to_string(),
+        trace_hash: stats.trace_hash,
+        events: stats.events,
+        sim_time: stats.end,
+        metrics,
+        violations: checker.violations,
+        series,
+        verdict,
+        trace,
+    }
+}

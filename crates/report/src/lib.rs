@@ -1,0 +1,118 @@
+//! Reports of faultline runs: `summary.json`, `summary.md`, `index.html`, SVG and PNG charts,
+//! the terminal table, and trace exports (JSON lines, Perfetto).
+//!
+//! Everything here is a pure function of a [`Report`]: no file system, no clock, no
+//! hash-ordered collection. The CLI writes what [`render_folder`] returns; rendering the same
+//! report twice gives the same bytes, so committed reports can be checked by regenerating them.
+//!
+//! Architecture invariant: this crate knows nothing of the models. It sees only the engine's
+//! plain-data outcome types, and chooses what to show by generic rules (metric names, chart
+//! specs), never by a model's name.
+
+mod chart;
+mod error;
+mod html;
+mod json;
+mod markdown;
+mod table;
+mod terminal;
+mod trace_export;
+
+use faultline_engine::{ChartSpec, FaultWindow, Outcome};
+
+pub use chart::{
+    CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb,
+    chart_png, chart_svg, variant_color,
+};
+pub use error::RenderError;
+pub use html::index_html;
+pub use json::{run_json, summary_json};
+pub use markdown::summary_md;
+pub use terminal::terminal_table;
+pub use trace_export::{perfetto_json, trace_jsonl};
+
+/// Everything one `faultline run` produced, for rendering.
+#[derive(Clone, Copy, Debug)]
+pub struct Report<'a> {
+    /// The scenario's name, e.g. `chat-partition`.
+    pub scenario: &'a str,
+    /// The scenario's one-paragraph description.
+    pub about: &'a str,
+    pub seed: u64,
+    /// Virtual run length: the x-axis extent of every chart.
+    pub duration_s: f64,
+    pub charts: &'a [ChartSpec],
+    /// Shaded on every time chart.
+    pub faults: &'a [FaultWindow],
+    /// One per variant, in scenario order; a variant's index picks its chart colour.
+    pub outcomes: &'a [Outcome],
+}
+
+/// Every file of the report folder, as (relative file name, bytes), in a fixed order:
+/// `summary.json`, `summary.md`, `index.html`, then `<id>.svg` and `<id>.png` per chart in
+/// the order of [`Report::charts`].
+///
+/// Chart ids become file names, so an id that is not a plain file name (or is used twice) is
+/// an error rather than a file written outside the folder or silently overwritten.
+pub fn render_folder(report: &Report) -> Result<Vec<(String, Vec<u8>)>, RenderError> {
+    check_chart_ids(report.charts)?;
+    let mut summary = serde_json::to_string_pretty(&summary_json(report))
+        .map_err(|e| RenderError::json("summary.json", e))?;
+    summary.push('\n');
+    // Each SVG goes both into its own file and into index.html: render it once.
+    let chart_svgs =
+        report.charts.iter().map(|spec| chart_svg(report, spec)).collect::<Result<Vec<_>, _>>()?;
+    let mut files = vec![
+        ("summary.json".to_owned(), summary.into_bytes()),
+        ("summary.md".to_owned(), summary_md(report).into_bytes()),
+        ("index.html".to_owned(), html::page(report, &chart_svgs).into_bytes()),
+    ];
+    for (spec, svg) in report.charts.iter().zip(chart_svgs) {
+        files.push((format!("{}.svg", spec.id), svg.into_bytes()));
+        files.push((format!("{}.png", spec.id), chart_png(report, spec)?));
+    }
+    Ok(files)
+}
+
+/// Chart ids are used as file stems: ASCII letters, digits, `-`, `_` and `.`, not starting
+/// with a dot (no hidden files, no `..`), and unique within the report.
+fn check_chart_ids(charts: &[ChartSpec]) -> Result<(), RenderError> {
+    for (index, spec) in charts.iter().enumerate() {
+        let id = spec.id.as_str();
+        let plain = !id.is_empty()
+            && !id.starts_with('.')
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !plain {
+            return Err(RenderError::chart_id(id, "is not a plain file name"));
+        }
+        if charts[..index].iter().any(|earlier| earlier.id == spec.id) {
+            return Err(RenderError::chart_id(id, "is used by two charts"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faultline_engine::ChartKind;
+
+    fn spec(id: &str) -> ChartSpec {
+        ChartSpec {
+            id: id.to_owned(),
+            title: "t".to_owned(),
+            y_label: "y".to_owned(),
+            kind: ChartKind::Line,
+        }
+    }
+
+    #[test]
+    fn chart_ids_must_be_plain_unique_file_names() {
+        assert!(check_chart_ids(&[spec("latency"), spec("msgs_per-s.v2")]).is_ok());
+        for bad in ["", "../x", ".hidden", "a/b", "a b", "é"] {
+            assert!(check_chart_ids(&[spec(bad)]).is_err(), "{bad:?} accepted");
+        }
+        let err = check_chart_ids(&[spec("a"), spec("a")]).unwrap_err();
+        assert!(err.to_string().contains("two charts"), "{err}");
+    }
+}

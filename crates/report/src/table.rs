@@ -1,0 +1,154 @@
+//! What the tables show and how their numbers read, shared by `summary.md`, `index.html` and
+//! the terminal table so that the three never disagree.
+
+use std::collections::BTreeMap;
+
+use faultline_engine::{Outcome, Violation};
+
+/// Metrics whose names start with this are the engine's network counters: the same kind of
+/// number in every scenario and rarely the point of one, so tables show them last.
+const NETWORK_METRIC_PREFIX: &str = "net.";
+
+/// More metric columns than this make a Markdown or HTML table too wide to read.
+pub(crate) const METRIC_COLUMNS_MAX: usize = 8;
+
+/// Which metrics a table shows as columns, and which go to a separate per-variant list.
+#[derive(Debug, PartialEq)]
+pub(crate) struct MetricLayout<'a> {
+    pub(crate) columns: Vec<&'a str>,
+    pub(crate) listed: Vec<&'a str>,
+}
+
+/// Every metric name of any variant, sorted (a variant may lack a metric another has).
+pub(crate) fn metric_names(outcomes: &[Outcome]) -> Vec<&str> {
+    let mut names: Vec<&str> =
+        outcomes.iter().flat_map(|o| o.metrics.keys().map(String::as_str)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The scenario's own metrics, sorted: every name outside the network counters.
+pub(crate) fn key_metrics(outcomes: &[Outcome]) -> Vec<&str> {
+    let mut names = metric_names(outcomes);
+    names.retain(|name| !name.starts_with(NETWORK_METRIC_PREFIX));
+    names
+}
+
+/// The key metrics as columns when at most `columns_max` of them, the rest listed; with more
+/// key metrics than that, no metric columns at all and every metric listed, rather than an
+/// arbitrary cut.
+pub(crate) fn metric_layout(outcomes: &[Outcome], columns_max: usize) -> MetricLayout<'_> {
+    let key = key_metrics(outcomes);
+    let all = metric_names(outcomes);
+    if key.len() <= columns_max {
+        let listed = all.into_iter().filter(|name| !key.contains(name)).collect();
+        MetricLayout { columns: key, listed }
+    } else {
+        MetricLayout { columns: Vec::new(), listed: all }
+    }
+}
+
+/// A metric of one variant as a table cell; `-` when the variant does not have it.
+pub(crate) fn metric_cell(outcome: &Outcome, name: &str) -> String {
+    outcome.metrics.get(name).map_or_else(|| "-".to_owned(), |&value| number(value))
+}
+
+/// A number for people: integers without a fraction, others with a few significant decimals,
+/// very large or small magnitudes in scientific notation; NaN as `n/a`.
+pub(crate) fn number(value: f64) -> String {
+    if value.is_nan() {
+        return "n/a".to_owned();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let magnitude = value.abs();
+    if magnitude == 0.0 {
+        // Also folds -0.0 into 0.
+        return "0".to_owned();
+    }
+    if !(1e-3..1e15).contains(&magnitude) {
+        return format!("{value:.3e}");
+    }
+    if value.fract() == 0.0 {
+        // Exact: below 1e15 every integral f64 fits an i64.
+        return format!("{}", value as i64);
+    }
+    let fixed = if magnitude >= 1.0 { format!("{value:.3}") } else { format!("{value:.6}") };
+    fixed.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Seconds of virtual time for people: `12.5 s`.
+pub(crate) fn seconds(at_s: f64) -> String {
+    format!("{} s", number(at_s))
+}
+
+/// A trace hash as the JSON contract spells it: 16 lowercase hex digits.
+pub(crate) fn hash_hex(hash: u64) -> String {
+    format!("{hash:016x}")
+}
+
+/// One invariant's violations in one variant: how many, and the first as an example.
+pub(crate) struct ViolationGroup<'a> {
+    pub(crate) invariant: &'a str,
+    pub(crate) count: usize,
+    pub(crate) first: &'a Violation,
+}
+
+/// A variant's violations grouped by invariant, in invariant name order.
+pub(crate) fn violation_groups(outcome: &Outcome) -> Vec<ViolationGroup<'_>> {
+    let mut groups: BTreeMap<&str, ViolationGroup<'_>> = BTreeMap::new();
+    for violation in &outcome.violations {
+        groups
+            .entry(&violation.invariant)
+            .and_modify(|group| group.count += 1)
+            .or_insert(ViolationGroup { invariant: &violation.invariant, count: 1, first: violation });
+    }
+    groups.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(metrics: &[&str]) -> Outcome {
+        Outcome {
+            variant: "v".to_owned(),
+            trace_hash: 0,
+            events: 0,
+            sim_time: faultline_engine::SimTime::ZERO,
+            metrics: metrics.iter().map(|name| ((*name).to_owned(), 1.0)).collect(),
+            violations: Vec::new(),
+            series: Vec::new(),
+            verdict: String::new(),
+            trace: None,
+        }
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(number(3.0), "3");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(1234.5678), "1234.568");
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(0.00123), "0.00123");
+        assert_eq!(number(0.0000123), "1.230e-5");
+        assert_eq!(number(1e20), "1.000e20");
+        assert_eq!(number(f64::NAN), "n/a");
+        assert_eq!(number(f64::NEG_INFINITY), "-inf");
+        assert_eq!(hash_hex(0xab), "00000000000000ab");
+    }
+
+    #[test]
+    fn network_counters_go_last_and_too_many_key_metrics_are_all_listed() {
+        let few = [outcome(&["net.sent", "b", "a"])];
+        let layout = metric_layout(&few, 8);
+        assert_eq!(layout, MetricLayout { columns: vec!["a", "b"], listed: vec!["net.sent"] });
+
+        let many = [outcome(&["a", "b", "c", "net.sent"])];
+        let layout = metric_layout(&many, 2);
+        assert_eq!(layout.columns, Vec::<&str>::new());
+        assert_eq!(layout.listed, vec!["a", "b", "c", "net.sent"]);
+    }
+}

@@ -1,0 +1,311 @@
+//! Full traces for other tools: JSON lines (`--trace`) for scripts and diffs, and Chrome
+//! trace event JSON (`--perfetto`) that ui.perfetto.dev opens as a spacetime diagram.
+
+use std::collections::BTreeMap;
+
+use faultline_engine::{NodeId, SimTime, TraceEvent, TraceRecord};
+use serde_json::Value;
+
+use crate::json::{float, object};
+use crate::table::hash_hex;
+
+/// One JSON object per record and line: time, running hash, the event's kind, and its
+/// fields with node ids replaced by `names` (`node<i>` for an id without a name).
+pub fn trace_jsonl(trace: &[TraceRecord], names: &[String]) -> String {
+    let mut jsonl = String::new();
+    for record in trace {
+        let mut entries = vec![
+            ("at_ns", Value::from(record.at.as_nanos())),
+            ("at_s", float(record.at.as_secs_f64())),
+            ("hash", Value::from(hash_hex(record.hash))),
+        ];
+        let name = |node: &NodeId| Value::from(node_name(names, *node));
+        match &record.event {
+            TraceEvent::Start { node } => {
+                entries.extend([("event", "start".into()), ("node", name(node))]);
+            }
+            TraceEvent::Send { from, to, msg_id, msg } => entries.extend([
+                ("event", "send".into()),
+                ("from", name(from)),
+                ("to", name(to)),
+                ("msg_id", (*msg_id).into()),
+                ("msg", msg.as_str().into()),
+            ]),
+            TraceEvent::Deliver { from, to, msg_id, msg } => entries.extend([
+                ("event", "deliver".into()),
+                ("from", name(from)),
+                ("to", name(to)),
+                ("msg_id", (*msg_id).into()),
+                ("msg", msg.as_str().into()),
+            ]),
+            TraceEvent::Drop { from, to, msg_id, msg, reason } => entries.extend([
+                ("event", "drop".into()),
+                ("from", name(from)),
+                ("to", name(to)),
+                ("msg_id", (*msg_id).into()),
+                ("msg", msg.as_str().into()),
+                ("reason", reason.as_str().into()),
+            ]),
+            TraceEvent::Timer { node, timer } => entries.extend([
+                ("event", "timer".into()),
+                ("node", name(node)),
+                ("timer", timer.as_str().into()),
+            ]),
+            TraceEvent::FaultBegin { description, .. } => entries
+                .extend([("event", "fault-begin".into()), ("description", description.as_str().into())]),
+            TraceEvent::FaultEnd { description, .. } => entries
+                .extend([("event", "fault-end".into()), ("description", description.as_str().into())]),
+        }
+        jsonl.push_str(&object(entries).to_string());
+        jsonl.push('\n');
+    }
+    jsonl
+}
+
+/// Slices last this long unless the node's next event comes sooner: long enough to click
+/// at a zoom that shows single messages, short enough not to hide their neighbours.
+const SLICE_DURATION_NS_MAX: u64 = 1_000;
+
+/// Flow ids of a message's second, third, … delivery (duplicates) are offset by this, so
+/// each delivery gets its own arrow. msg_ids stay far below it, and the offsets stay below
+/// 2^53, where JSON readers in JavaScript still read integers exactly.
+const DUPLICATE_FLOW_ID_STRIDE: u64 = 1 << 48;
+const DUPLICATE_FLOWS_MAX: u64 = 31;
+
+/// Chrome trace event JSON for ui.perfetto.dev: a process per node (`pid` = index + 1), a
+/// short slice per event on its node, an arrow per delivered message from its send to its
+/// delivery, a slice `drop <reason>: <msg>` on the sender per lost message, and global
+/// instants where faults begin and end. Times are microseconds.
+pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
+    let mut deliveries: BTreeMap<u64, u64> = BTreeMap::new();
+    for record in trace {
+        if let TraceEvent::Deliver { msg_id, .. } = record.event {
+            *deliveries.entry(msg_id).or_default() += 1;
+        }
+    }
+    let mut slices = Vec::new();
+    let mut instants = Vec::new();
+    // Deliveries seen so far per message, to give each of its arrows its own id.
+    let mut delivered: BTreeMap<u64, u64> = BTreeMap::new();
+    for record in trace {
+        let at = record.at;
+        match &record.event {
+            TraceEvent::Start { node } => slices.push(Slice::new(*node, at, "start", "start")),
+            TraceEvent::Timer { node, timer } => {
+                slices.push(Slice::new(*node, at, "timer", &format!("timer {timer}")));
+            }
+            TraceEvent::Send { from, to, msg_id, msg } => {
+                let mut slice = Slice::new(*from, at, "msg", msg);
+                slice.args = vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
+                let arrows = deliveries.get(msg_id).copied().unwrap_or(0).min(DUPLICATE_FLOWS_MAX);
+                slice.flows_out = (0..arrows).map(|k| flow_id(*msg_id, k)).collect();
+                slices.push(slice);
+            }
+            TraceEvent::Deliver { from, to, msg_id, msg } => {
+                let mut slice = Slice::new(*to, at, "msg", msg);
+                slice.args =
+                    vec![("msg_id", (*msg_id).into()), ("from", node_name(names, *from).into())];
+                let seen = delivered.entry(*msg_id).or_default();
+                if *seen < DUPLICATE_FLOWS_MAX {
+                    slice.flow_in = Some(flow_id(*msg_id, *seen));
+                }
+                *seen += 1;
+                slices.push(slice);
+            }
+            TraceEvent::Drop { from, to, msg_id, msg, reason } => {
+                let name = format!("drop {}: {msg}", reason.as_str());
+                let mut slice = Slice::new(*from, at, "drop", &name);
+                slice.args = vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
+                slices.push(slice);
+            }
+            TraceEvent::FaultBegin { description, .. } => {
+                instants.push(global_instant(at, &format!("fault begins: {description}")));
+            }
+            TraceEvent::FaultEnd { description, .. } => {
+                instants.push(global_instant(at, &format!("fault ends: {description}")));
+            }
+        }
+    }
+    set_durations(&mut slices);
+
+    let mut events = process_names(trace, names);
+    for slice in &slices {
+        slice.push_events(&mut events);
+    }
+    events.extend(instants);
+    // One event per line: diffable, and a viewer need not parse one huge line.
+    let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+    format!("{{\"traceEvents\":[\n{}\n],\"displayTimeUnit\":\"ms\"}}\n", lines.join(",\n"))
+}
+
+/// A short complete event (`ph: X`) on a node, with the flows that start or end in it.
+struct Slice {
+    node: NodeId,
+    at: SimTime,
+    duration_ns: u64,
+    category: &'static str,
+    name: String,
+    args: Vec<(&'static str, Value)>,
+    flows_out: Vec<u64>,
+    flow_in: Option<u64>,
+}
+
+impl Slice {
+    fn new(node: NodeId, at: SimTime, category: &'static str, name: &str) -> Slice {
+        Slice {
+            node,
+            at,
+            duration_ns: SLICE_DURATION_NS_MAX,
+            category,
+            name: name.to_owned(),
+            args: Vec::new(),
+            flows_out: Vec::new(),
+            flow_in: None,
+        }
+    }
+
+    fn push_events(&self, events: &mut Vec<Value>) {
+        let pid = pid(self.node);
+        let ts_us = micros(self.at.as_nanos());
+        events.push(object([
+            ("ph", "X".into()),
+            ("name", self.name.as_str().into()),
+            ("cat", self.category.into()),
+            ("pid", pid.into()),
+            ("tid", pid.into()),
+            ("ts", ts_us.clone()),
+            ("dur", micros(self.duration_ns)),
+            ("args", object(self.args.iter().cloned())),
+        ]));
+        // Flow events bind to the slice enclosing their timestamp on the same thread, so
+        // they share the slice's pid, tid and ts.
+        let flow = |phase: &str, id: u64| {
+            let mut entries = vec![
+                ("ph", phase.into()),
+                ("name", self.name.as_str().into()),
+                ("cat", "msg".into()),
+                ("id", id.into()),
+                ("pid", pid.into()),
+                ("tid", pid.into()),
+                ("ts", ts_us.clone()),
+            ];
+            if phase == "f" {
+                // Bind to the enclosing slice, not to the next one to begin.
+                entries.push(("bp", "e".into()));
+            }
+            object(entries)
+        };
+        events.extend(self.flows_out.iter().map(|&id| flow("s", id)));
+        events.extend(self.flow_in.map(|id| flow("f", id)));
+    }
+}
+
+/// Shortens each slice so it ends before its node's next event at a later time: slices of
+/// one node must nest or follow each other, never partly overlap. Slices at the same
+/// instant keep the same length and nest.
+fn set_durations(slices: &mut [Slice]) {
+    let mut by_node: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
+    for (index, slice) in slices.iter().enumerate() {
+        by_node.entry(slice.node).or_default().push(index);
+    }
+    for mut indices in by_node.into_values() {
+        // Drops are recorded at arrival time on the sender's track, so sort by time.
+        indices.sort_by_key(|&index| slices[index].at);
+        // Walking backwards, `next_ns` is the first time after the current one.
+        let mut next_ns: Option<u64> = None;
+        for position in (0..indices.len()).rev() {
+            let at_ns = slices[indices[position]].at.as_nanos();
+            if let Some(&later) = indices.get(position + 1) {
+                let later_ns = slices[later].at.as_nanos();
+                if later_ns > at_ns {
+                    next_ns = Some(later_ns);
+                }
+            }
+            if let Some(next_ns) = next_ns {
+                slices[indices[position]].duration_ns = SLICE_DURATION_NS_MAX.min(next_ns - at_ns);
+            }
+        }
+    }
+}
+
+/// Metadata naming each node's process, for every named node and any node the trace
+/// mentions beyond the names.
+fn process_names(trace: &[TraceRecord], names: &[String]) -> Vec<Value> {
+    let mut nodes: Vec<NodeId> = (0..names.len()).map(|i| NodeId(i as u32)).collect();
+    for record in trace {
+        let (a, b) = match &record.event {
+            TraceEvent::Start { node } | TraceEvent::Timer { node, .. } => (Some(*node), None),
+            TraceEvent::Send { from, to, .. }
+            | TraceEvent::Deliver { from, to, .. }
+            | TraceEvent::Drop { from, to, .. } => (Some(*from), Some(*to)),
+            TraceEvent::FaultBegin { .. } | TraceEvent::FaultEnd { .. } => (None, None),
+        };
+        nodes.extend(a.into_iter().chain(b).filter(|node| node.index() >= names.len()));
+    }
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
+        .into_iter()
+        .map(|node| {
+            object([
+                ("ph", "M".into()),
+                ("name", "process_name".into()),
+                ("pid", pid(node).into()),
+                ("tid", pid(node).into()),
+                ("args", object([("name", node_name(names, node).into())])),
+            ])
+        })
+        .collect()
+}
+
+fn global_instant(at: SimTime, name: &str) -> Value {
+    object([
+        ("ph", "i".into()),
+        ("s", "g".into()),
+        ("name", name.into()),
+        ("cat", "fault".into()),
+        ("pid", 0.into()),
+        ("tid", 0.into()),
+        ("ts", micros(at.as_nanos())),
+    ])
+}
+
+fn flow_id(msg_id: u64, delivery: u64) -> u64 {
+    msg_id + delivery * DUPLICATE_FLOW_ID_STRIDE
+}
+
+/// Process 0 is what viewers show for events without a process; nodes start at 1.
+fn pid(node: NodeId) -> u64 {
+    u64::from(node.0) + 1
+}
+
+fn micros(ns: u64) -> Value {
+    float(ns as f64 / 1_000.0)
+}
+
+fn node_name(names: &[String], node: NodeId) -> String {
+    names.get(node.index()).cloned().unwrap_or_else(|| format!("node{}", node.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slice_at(node: u32, at_ns: u64) -> Slice {
+        Slice::new(NodeId(node), SimTime::from_nanos(at_ns), "msg", "m")
+    }
+
+    #[test]
+    fn slices_of_a_node_never_partly_overlap() {
+        let mut slices = vec![slice_at(0, 0), slice_at(0, 0), slice_at(0, 300), slice_at(1, 100)];
+        set_durations(&mut slices);
+        let durations: Vec<u64> = slices.iter().map(|slice| slice.duration_ns).collect();
+        assert_eq!(durations, vec![300, 300, SLICE_DURATION_NS_MAX, SLICE_DURATION_NS_MAX]);
+    }
+
+    #[test]
+    fn unnamed_nodes_get_an_index_name() {
+        assert_eq!(node_name(&["a".to_owned()], NodeId(0)), "a");
+        assert_eq!(node_name(&[], NodeId(3)), "node3");
+    }
+}

@@ -1,0 +1,331 @@
+//! Finds where a value sits in RON text, so errors found after parsing (an unknown node,
+//! `until` before `from`) can still point at `line:col`. serde keeps no positions, so this
+//! reads the (already valid) text once more into a light tree of positions.
+
+/// One step of a path into a scenario: a field name or a list/tuple index.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+/// A 1-based line and column.
+pub(crate) type Pos = (usize, usize);
+
+#[derive(Debug)]
+enum Tree {
+    /// `Name(a: 1, b: 2)`, `(a: 1)`: fields by name.
+    Struct(Vec<(String, Located)>),
+    /// `[..]`, `(x, y)`, `Name(x)`: elements by index.
+    Seq(Vec<Located>),
+    Atom,
+}
+
+#[derive(Debug)]
+struct Located {
+    pos: Pos,
+    tree: Tree,
+}
+
+struct Reader {
+    chars: Vec<char>,
+    at: usize,
+    line: usize,
+    col: usize,
+}
+
+impl Reader {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.at).copied()
+    }
+    fn peek2(&self) -> Option<char> {
+        self.chars.get(self.at + 1).copied()
+    }
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.at += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+    fn pos(&self) -> Pos {
+        (self.line, self.col)
+    }
+
+    /// Skips white space and comments (`//` and nested `/* */`).
+    fn skip_trivia(&mut self) {
+        loop {
+            match (self.peek(), self.peek2()) {
+                (Some(c), _) if c.is_whitespace() => {
+                    self.bump();
+                }
+                (Some('/'), Some('/')) => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                }
+                (Some('/'), Some('*')) => {
+                    let mut depth = 0usize;
+                    while let Some(c) = self.bump() {
+                        if c == '/' && self.peek() == Some('*') {
+                            self.bump();
+                            depth += 1;
+                        } else if c == '*' && self.peek() == Some('/') {
+                            self.bump();
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn identifier(&mut self) -> String {
+        let mut name = String::new();
+        if self.peek() == Some('r') && self.peek2() == Some('#') {
+            self.bump();
+            self.bump();
+        }
+        while let Some(c) = self.peek().filter(|c| c.is_alphanumeric() || *c == '_') {
+            name.push(c);
+            self.bump();
+        }
+        name
+    }
+
+    fn string(&mut self) {
+        let quote = self.bump();
+        while let Some(c) = self.bump() {
+            if c == '\\' {
+                self.bump();
+            } else if Some(c) == quote {
+                return;
+            }
+        }
+    }
+
+    fn raw_string(&mut self) {
+        self.bump(); // r
+        let mut hashes = 0;
+        while self.peek() == Some('#') {
+            self.bump();
+            hashes += 1;
+        }
+        self.bump(); // "
+        while let Some(c) = self.bump() {
+            if c == '"' {
+                let mut closing = 0;
+                while closing < hashes && self.peek() == Some('#') {
+                    self.bump();
+                    closing += 1;
+                }
+                if closing == hashes {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Located {
+        self.skip_trivia();
+        let pos = self.pos();
+        if depth > 128 {
+            return Located { pos, tree: Tree::Atom };
+        }
+        let tree = match self.peek() {
+            Some('"') | Some('\'') => {
+                self.string();
+                Tree::Atom
+            }
+            Some('r') if matches!(self.peek2(), Some('"') | Some('#')) && !self.is_raw_ident() => {
+                self.raw_string();
+                Tree::Atom
+            }
+            Some('[') => {
+                self.bump();
+                Tree::Seq(self.elements(']', depth))
+            }
+            Some('{') => {
+                self.bump();
+                self.elements('}', depth);
+                Tree::Atom
+            }
+            Some('(') => {
+                self.bump();
+                self.body(depth)
+            }
+            Some(c) if c.is_alphabetic() || c == '_' => {
+                self.identifier();
+                self.skip_trivia();
+                if self.peek() == Some('(') {
+                    self.bump();
+                    self.body(depth)
+                } else {
+                    Tree::Atom
+                }
+            }
+            _ => {
+                // Numbers, signs, anything else: read to the next delimiter.
+                while self.peek().is_some_and(|c| !",)]}:".contains(c) && !c.is_whitespace()) {
+                    self.bump();
+                }
+                Tree::Atom
+            }
+        };
+        Located { pos, tree }
+    }
+
+    fn is_raw_ident(&self) -> bool {
+        self.peek2() == Some('#') && self.chars.get(self.at + 2).is_some_and(|c| c.is_alphabetic())
+    }
+
+    /// After `(`: either `name: value, ...` (a struct) or `value, ...` (a tuple).
+    fn body(&mut self, depth: usize) -> Tree {
+        self.skip_trivia();
+        let save = (self.at, self.line, self.col);
+        if self.peek().is_some_and(|c| c.is_alphabetic() || c == '_') {
+            let name = self.identifier();
+            self.skip_trivia();
+            if self.peek() == Some(':') {
+                self.bump();
+                let mut fields = vec![(name, self.value(depth + 1))];
+                loop {
+                    self.skip_trivia();
+                    match self.bump() {
+                        Some(',') => {}
+                        _ => return Tree::Struct(fields),
+                    }
+                    self.skip_trivia();
+                    if matches!(self.peek(), Some(')') | None) {
+                        self.bump();
+                        return Tree::Struct(fields);
+                    }
+                    let name = self.identifier();
+                    self.skip_trivia();
+                    if self.peek() == Some(':') {
+                        self.bump();
+                    }
+                    fields.push((name, self.value(depth + 1)));
+                }
+            }
+            (self.at, self.line, self.col) = save;
+        }
+        Tree::Seq(self.elements(')', depth))
+    }
+
+    fn elements(&mut self, close: char, depth: usize) -> Vec<Located> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_trivia();
+            if self.peek() == Some(close) || self.peek().is_none() {
+                self.bump();
+                return items;
+            }
+            let before = self.at;
+            items.push(self.value(depth + 1));
+            self.skip_trivia();
+            match self.peek() {
+                Some(',') => {
+                    self.bump();
+                }
+                Some(c) if c == close => {}
+                _ if self.at == before => {
+                    self.bump(); // never loop without progress on odd input
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The position of the value at `path`, or of the deepest part of the path that exists
+/// (a missing optional field points at its enclosing value). Never fails.
+pub(crate) fn locate(source: &str, path: &[Step<'_>]) -> Pos {
+    let mut reader =
+        Reader { chars: source.chars().collect(), at: 0, line: 1, col: 1 };
+    // Skip `#![enable(...)]` attributes before the value.
+    loop {
+        reader.skip_trivia();
+        if reader.peek() == Some('#') {
+            while reader.peek().is_some_and(|c| c != ']') {
+                reader.bump();
+            }
+            reader.bump();
+        } else {
+            break;
+        }
+    }
+    let root = reader.value(0);
+    let mut here = &root;
+    let mut pos = root.pos;
+    for step in path {
+        // `Some(x)` and newtype wrappers like `Chat(x)` are transparent to field lookups.
+        if let Step::Field(_) = step {
+            while let Tree::Seq(items) = &here.tree {
+                match items.as_slice() {
+                    [only] => here = only,
+                    _ => break,
+                }
+            }
+        }
+        let next = match (step, &here.tree) {
+            (Step::Field(name), Tree::Struct(fields)) => {
+                fields.iter().find(|(n, _)| n == name).map(|(_, value)| value)
+            }
+            (Step::Index(i), Tree::Seq(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(value) => {
+                pos = value.pos;
+                here = value;
+            }
+            None => return pos,
+        }
+    }
+    pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOURCE: &str = r#"// a comment (with parens
+Scenario(
+    name: "x", /* (block) */
+    faults: [
+        Partition(between: (["a"], ["b"]), from: "2s", until: "1s"),
+        Crash(node: "c", at: "1s"),
+    ],
+    variants: [(name: "v", policy: Chat(delivery: FireAndForget))],
+)"#;
+
+    #[test]
+    fn finds_fields_and_list_elements() {
+        use Step::*;
+        assert_eq!(locate(SOURCE, &[Field("name")]), (3, 11));
+        assert_eq!(locate(SOURCE, &[Field("faults"), Index(0), Field("until")]), (5, 63));
+        assert_eq!(locate(SOURCE, &[Field("faults"), Index(1), Field("node")]), (6, 21));
+        assert_eq!(
+            locate(SOURCE, &[Field("faults"), Index(0), Field("between"), Index(1), Index(0)]),
+            (5, 38)
+        );
+        assert_eq!(locate(SOURCE, &[Field("variants"), Index(0), Field("policy")]), (8, 36));
+    }
+
+    #[test]
+    fn missing_parts_fall_back_to_the_deepest_found() {
+        use Step::*;
+        assert_eq!(locate(SOURCE, &[Field("faults"), Index(1), Field("restart")]), (6, 9));
+        assert_eq!(locate("", &[Field("x")]), (1, 1));
+        assert_eq!(locate("((((", &[Index(3)]), (1, 1));
+    }
+}

@@ -1,0 +1,183 @@
+//! A checked scenario: every name resolved, every value in range, ready to run.
+
+use faultline_engine::{
+    ChartSpec, Fault, FaultKind, FaultWindow, LimitExceeded, NetworkConfig, Outcome, RandomFaults,
+    SimDuration, realise,
+};
+use faultline_models::RunSetup;
+use faultline_models::chat::{self, ChatConfig, Delivery};
+
+/// The system under test and its workload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Model {
+    Chat(ChatConfig),
+}
+
+/// What a variant changes: the policy under test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Policy {
+    Chat(Delivery),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub name: String,
+    pub policy: Policy,
+}
+
+impl Model {
+    /// The model's nodes, in id order.
+    pub fn node_names(&self) -> &'static [&'static str] {
+        match self {
+            Model::Chat(_) => &chat::NODE_NAMES,
+        }
+    }
+
+    /// The invariants the model can check.
+    pub fn invariants(&self) -> &'static [&'static str] {
+        match self {
+            Model::Chat(_) => &chat::INVARIANTS,
+        }
+    }
+
+    /// The name used in scenario files, e.g. `Chat`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Model::Chat(_) => "Chat",
+        }
+    }
+}
+
+impl Policy {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Policy::Chat(_) => "Chat",
+        }
+    }
+}
+
+/// A scenario that passed validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub about: String,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub network: NetworkConfig,
+    /// Faults written out in full, in file order.
+    pub fixed_faults: Vec<Fault>,
+    /// Generators whose faults are drawn from the seed.
+    pub random_faults: Vec<RandomFaults>,
+    pub model: Model,
+    pub invariants: Vec<String>,
+    pub variants: Vec<Variant>,
+    pub max_events: u64,
+}
+
+impl Scenario {
+    pub fn node_names(&self) -> Vec<String> {
+        self.model.node_names().iter().map(|n| n.to_string()).collect()
+    }
+
+    /// The concrete faults of a run with this seed: the fixed ones, then the drawn ones.
+    /// Every variant of the scenario gets exactly these.
+    pub fn faults(&self, seed: u64) -> Vec<Fault> {
+        let mut faults = self.fixed_faults.clone();
+        faults.extend(realise(&self.random_faults, seed));
+        faults
+    }
+
+    fn setup(&self, seed: u64, trace: bool) -> RunSetup {
+        RunSetup {
+            seed,
+            network: self.network.clone(),
+            faults: self.faults(seed),
+            duration: self.duration,
+            max_events: self.max_events,
+            trace,
+            invariants: self.invariants.clone(),
+        }
+    }
+
+    /// Runs one variant with `seed`, keeping the full trace if asked.
+    pub fn run(&self, seed: u64, variant: &Variant, trace: bool) -> Result<Outcome, LimitExceeded> {
+        let setup = self.setup(seed, trace);
+        match (&self.model, &variant.policy) {
+            (Model::Chat(config), Policy::Chat(delivery)) => {
+                chat::run(config, delivery, &setup, &variant.name)
+            }
+        }
+    }
+
+    /// The charts this scenario's report shows.
+    pub fn charts(&self) -> Vec<ChartSpec> {
+        match self.model {
+            Model::Chat(_) => chat::charts(),
+        }
+    }
+
+    /// The fault windows of a run with `seed`, for chart shading.
+    pub fn fault_windows(&self, seed: u64) -> Vec<FaultWindow> {
+        self.setup(seed, false).fault_windows(&self.node_names())
+    }
+
+    /// The realised schedule of a run as scenario text: paste it over `faults:` to replay
+    /// the run's faults exactly as a fixed schedule.
+    pub fn schedule_text(&self, seed: u64) -> String {
+        let names = self.node_names();
+        let mut text = format!(
+            "// The faults {} realised with seed {seed}. Paste this over `faults: [...]` in\n\
+             // the scenario to replay them as a fixed schedule.\nfaults: [\n",
+            self.name
+        );
+        for fault in self.faults(seed) {
+            text.push_str("    ");
+            text.push_str(&fault_text(&fault, &names));
+            text.push_str(",\n");
+        }
+        text.push_str("],\n");
+        text
+    }
+}
+
+/// One fault in scenario syntax.
+pub(crate) fn fault_text(fault: &Fault, names: &[String]) -> String {
+    let list = |nodes: &[faultline_engine::NodeId]| {
+        let quoted: Vec<String> = nodes.iter().map(|n| format!("{:?}", names[n.index()])).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let until = |name: &str| fault.until.map(|t| format!(", {name}: \"{t}\"")).unwrap_or_default();
+    let from = fault.from;
+    match &fault.kind {
+        FaultKind::Partition { side_a, side_b, one_way: false } => format!(
+            "Partition(between: ({}, {}), from: \"{from}\"{})",
+            list(side_a),
+            list(side_b),
+            until("until")
+        ),
+        FaultKind::Partition { side_a, side_b, one_way: true } => format!(
+            "OneWayPartition(senders: {}, receivers: {}, from: \"{from}\"{})",
+            list(side_a),
+            list(side_b),
+            until("until")
+        ),
+        FaultKind::LatencySpike { side_a, side_b, extra } => format!(
+            "LatencySpike(between: ({}, {}), extra: \"{extra}\", from: \"{from}\"{})",
+            list(side_a),
+            list(side_b),
+            until("until")
+        ),
+        FaultKind::Loss { side_a, side_b, probability } => format!(
+            "Loss(between: ({}, {}), probability: {probability:?}, from: \"{from}\"{})",
+            list(side_a),
+            list(side_b),
+            until("until")
+        ),
+        FaultKind::Crash { node } => {
+            format!("Crash(node: {:?}, at: \"{from}\"{})", names[node.index()], until("restart"))
+        }
+        FaultKind::Pause { node } => {
+            format!("Pause(node: {:?}, from: \"{from}\"{})", names[node.index()], until("until"))
+        }
+    }
+}
