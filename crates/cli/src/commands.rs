@@ -79,7 +79,12 @@ fn select<'s>(scenario: &'s Scenario, names: &[String]) -> Result<Vec<&'s Varian
     Ok(scenario.variants.iter().filter(|v| names.is_empty() || names.contains(&v.name)).collect())
 }
 
-fn run_one(scenario: &Scenario, seed: u64, variant: &Variant, trace: bool) -> Result<Outcome, Failure> {
+fn run_one(
+    scenario: &Scenario,
+    seed: u64,
+    variant: &Variant,
+    trace: bool,
+) -> Result<Outcome, Failure> {
     scenario.run(seed, variant, trace).map_err(|e| {
         Failure::usage(format!(
             "error: scenario `{}`, variant `{}`, seed {seed}: {e}",
@@ -111,7 +116,11 @@ fn describe_divergence(a: &[TraceRecord], b: &[TraceRecord], names: &[String]) -
         }
         None => "(the run had already ended)".to_string(),
     };
-    format!("event #{i} differs:\n  first run:  {}\n  second run: {}", show(a.get(i)), show(b.get(i)))
+    format!(
+        "event #{i} differs:\n  first run:  {}\n  second run: {}",
+        show(a.get(i)),
+        show(b.get(i))
+    )
 }
 
 pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
@@ -131,7 +140,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         let outcome = run_one(&scenario, seed, variant, keep_trace)?;
         if args.check_determinism {
             let again = run_one(&scenario, seed, variant, true)?;
-            let (a, b) = (outcome.trace.as_deref().unwrap_or(&[]), again.trace.as_deref().unwrap_or(&[]));
+            let (a, b) =
+                (outcome.trace.as_deref().unwrap_or(&[]), again.trace.as_deref().unwrap_or(&[]));
             if outcome.trace_hash != again.trace_hash || first_divergence(a, b).is_some() {
                 nondeterministic.push(format!(
                     "variant `{}` is not deterministic: trace hashes {:016x} and {:016x}; {}",

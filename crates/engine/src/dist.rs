@@ -7,14 +7,26 @@ use crate::time::SimDuration;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Latency {
     Constant(SimDuration),
-    Uniform { min: SimDuration, max: SimDuration },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
     /// Clamped at zero: a normal tail below zero is not a message arriving before it left.
-    Normal { mean: SimDuration, std_dev: SimDuration },
+    Normal {
+        mean: SimDuration,
+        std_dev: SimDuration,
+    },
     /// `median * e^(sigma * z)`: the long right tail of real networks.
-    LogNormal { median: SimDuration, sigma: f64 },
+    LogNormal {
+        median: SimDuration,
+        sigma: f64,
+    },
     /// `scale / u^(1/shape)`, at least `scale`; capped at 10,000 × scale so one draw
     /// cannot stall a run for virtual years.
-    Pareto { scale: SimDuration, shape: f64 },
+    Pareto {
+        scale: SimDuration,
+        shape: f64,
+    },
 }
 
 /// Largest Pareto sample, as a multiple of its scale.
@@ -115,10 +127,8 @@ mod tests {
     #[test]
     fn uniform_stays_within_bounds_and_normal_never_goes_negative() {
         let mut rng = Prng::new(9, Stream::Workload);
-        let uniform = Latency::Uniform {
-            min: SimDuration::from_millis(1),
-            max: SimDuration::from_millis(2),
-        };
+        let uniform =
+            Latency::Uniform { min: SimDuration::from_millis(1), max: SimDuration::from_millis(2) };
         let wide = Latency::Normal {
             mean: SimDuration::from_millis(1),
             std_dev: SimDuration::from_millis(10),

@@ -187,7 +187,9 @@ mod tests {
     fn random_partitions_respect_their_windows_and_split_into_two_sides() {
         for seed in 0..50 {
             for fault in realise(&generators(), seed) {
-                assert!(fault.from >= SimTime::from_secs(10) && fault.from <= SimTime::from_secs(50));
+                assert!(
+                    fault.from >= SimTime::from_secs(10) && fault.from <= SimTime::from_secs(50)
+                );
                 let until = fault.until.unwrap();
                 let length = until.since(fault.from);
                 assert!(length >= SimDuration::from_secs(1) && length <= SimDuration::from_secs(5));

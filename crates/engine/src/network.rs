@@ -110,7 +110,8 @@ impl Network {
         let duplicate_draw = if duplicates { rng.unit() } else { 1.0 };
         let extra = self.extra_latency[link];
         let latency = self.config.latency.sample(rng) + extra;
-        let copy_latency = if duplicates { self.config.latency.sample(rng) + extra } else { latency };
+        let copy_latency =
+            if duplicates { self.config.latency.sample(rng) + extra } else { latency };
 
         if self.cuts[link] > 0 {
             return Fate::Dropped(DropReason::Partition);

@@ -91,8 +91,17 @@ impl<O, F: FnMut(SimTime, NodeId, O)> Observer<O> for F {
 enum EventKind<M, T> {
     Start(NodeId),
     /// The event's `seq` doubles as the message id in traces.
-    Deliver { from: NodeId, to: NodeId, msg: M },
-    Timer { node: NodeId, id: TimerId, epoch: u32, timer: T },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    },
+    Timer {
+        node: NodeId,
+        id: TimerId,
+        epoch: u32,
+        timer: T,
+    },
     FaultBegin(usize),
     FaultEnd(usize),
 }
@@ -174,7 +183,13 @@ impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
         match self.network.decide(from, to) {
             Fate::Dropped(reason) => {
                 self.stats.count_drop(reason);
-                self.record(|| TraceEvent::Drop { from, to, msg_id, msg: format!("{msg:?}"), reason });
+                self.record(|| TraceEvent::Drop {
+                    from,
+                    to,
+                    msg_id,
+                    msg: format!("{msg:?}"),
+                    reason,
+                });
             }
             Fate::Delivered { latency, duplicate_latency } => {
                 if let Some(copy_latency) = duplicate_latency {

@@ -34,17 +34,20 @@ fn baseline(roundtrips: u64, seed: u64) -> (u64, u64) {
         seq += 1;
         heap.push(Reverse((at, seq, ev)));
     };
-    let mut send = |heap: &mut BinaryHeap<_>, now: u64, rng: &mut Prng, ev: Ev, messages: &mut u64| {
-        *messages += 1;
-        if !rng.chance(rr::LOSS_PROBABILITY) {
-            push(heap, now + latency_ns, ev);
-        }
-    };
+    let mut send =
+        |heap: &mut BinaryHeap<_>, now: u64, rng: &mut Prng, ev: Ev, messages: &mut u64| {
+            *messages += 1;
+            if !rng.chance(rr::LOSS_PROBABILITY) {
+                push(heap, now + latency_ns, ev);
+            }
+        };
     send(&mut heap, 0, &mut to_server, Ev::Request(0), &mut messages);
     heap.push(Reverse((timeout_ns, u64::MAX, Ev::Timeout(0))));
     while let Some(Reverse((now, _, ev))) = heap.pop() {
         match ev {
-            Ev::Request(id) => send(&mut heap, now, &mut to_client, Ev::Response(id), &mut messages),
+            Ev::Request(id) => {
+                send(&mut heap, now, &mut to_client, Ev::Response(id), &mut messages)
+            }
             Ev::Response(id) | Ev::Timeout(id) if id != current => {}
             Ev::Response(_) => {
                 current += 1;

@@ -4,7 +4,7 @@
 //! It is the engine's benchmark, so it is as lean as a model can be.
 
 use faultline_engine::{
-    Ctx, LimitExceeded, Latency, NetworkConfig, Node, NodeId, SimConfig, SimDuration, Simulation,
+    Ctx, Latency, LimitExceeded, NetworkConfig, Node, NodeId, SimConfig, SimDuration, Simulation,
     TimerId,
 };
 

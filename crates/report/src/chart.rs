@@ -82,7 +82,7 @@ const MARGIN_PX: u32 = 12;
 const X_LABEL_AREA_PX: u32 = 48;
 const Y_LABEL_AREA_PX: u32 = 76;
 const LINE_WIDTH_PX: u32 = 2;
-const DOT_RADIUS_PX: u32 = 2;
+const DOT_RADIUS_PX: u32 = 3;
 /// The legend column: a colour sample, then the variant name.
 const LEGEND_SAMPLE_WIDTH_PX: i32 = 24;
 const LEGEND_ROW_HEIGHT_PX: i32 = 22;
@@ -119,9 +119,8 @@ pub fn chart_png(report: &Report, spec: &ChartSpec) -> Result<Vec<u8>, RenderErr
 
 fn register_bundled_font(file: &str) -> Result<(), RenderError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let registered = *REGISTERED.get_or_init(|| {
-        register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS_TTF).is_ok()
-    });
+    let registered = *REGISTERED
+        .get_or_init(|| register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS_TTF).is_ok());
     if registered { Ok(()) } else { Err(RenderError::font(file.to_owned())) }
 }
 
@@ -152,35 +151,30 @@ impl Plotted<'_> {
     }
 }
 
-/// The x and y ranges: x is the run's virtual time, y starts at zero (or below, if a value
-/// is negative) and leaves a tenth of headroom above the largest value.
-struct Extent {
-    x_max_s: f64,
-    y_min: f64,
-    y_max: f64,
-}
-
-fn extent(report: &Report, spec: &ChartSpec) -> Extent {
-    let points = || {
+/// The x range: the run's virtual time, or the data's if the run length is unusable.
+fn x_max_s(report: &Report, spec: &ChartSpec) -> f64 {
+    let x_max_s = if report.duration_s.is_finite() && report.duration_s > 0.0 {
+        report.duration_s
+    } else {
         report
             .outcomes
             .iter()
             .flat_map(|outcome| &outcome.series)
             .filter(|series| series.chart == spec.id)
-            .flat_map(|series| series.points.iter().copied())
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .flat_map(|series| series.points.iter().map(|&(x, _)| x))
+            .filter(|x| x.is_finite())
+            .fold(0.0, f64::max)
     };
-    let x_max_s = if report.duration_s.is_finite() && report.duration_s > 0.0 {
-        report.duration_s
-    } else {
-        // No usable run length: fit the data instead.
-        points().map(|(x, _)| x).fold(0.0, f64::max)
-    };
-    let x_max_s = if x_max_s > 0.0 { x_max_s } else { 1.0 };
-    let in_range = |&(x, _): &(f64, f64)| (0.0..=x_max_s).contains(&x);
-    let y_max = points().filter(in_range).map(|(_, y)| y).fold(0.0, f64::max);
-    let y_min = points().filter(in_range).map(|(_, y)| y).fold(0.0, f64::min);
-    Extent { x_max_s, y_min: y_min * 1.1, y_max: (y_max * 1.1).max(1.0) }
+    if x_max_s > 0.0 { x_max_s } else { 1.0 }
+}
+
+/// The y range: from zero (or below, if a value is negative) to a tenth above the largest
+/// value, and at least to 1 so that an all-zero chart still has a scale.
+fn y_range(variants: &[Plotted]) -> (f64, f64) {
+    let ys = || variants.iter().flat_map(|v| &v.runs).flatten().map(|&(_, y)| y);
+    let y_max = ys().fold(0.0, f64::max);
+    let y_min = ys().fold(0.0, f64::min);
+    (y_min * 1.1, (y_max * 1.1).max(1.0))
 }
 
 fn plotted<'a>(report: &Report<'a>, spec: &ChartSpec, x_max_s: f64) -> Vec<Plotted<'a>> {
@@ -214,20 +208,21 @@ fn draw<DB: DrawingBackend>(
     spec: &ChartSpec,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let extent = extent(report, spec);
-    let variants = plotted(report, spec, extent.x_max_s);
+    let x_max_s = x_max_s(report, spec);
+    let variants = plotted(report, spec, x_max_s);
+    let (y_min, y_max) = y_range(&variants);
 
     let legend_style = TextStyle::from((FONT_FAMILY, LEGEND_SIZE_PX).into_font());
     let legend_width_px = legend_width(root, &variants, &legend_style)?;
     let (plot_area, legend_area) = root.split_horizontally(CHART_WIDTH_PX - legend_width_px);
 
-    let title = fit_title(&plot_area, &spec.title)?;
+    let (title, title_style) = fit_title(&plot_area, &spec.title)?;
     let mut chart = ChartBuilder::on(&plot_area)
-        .caption(&title.0, title.1)
+        .caption(title, title_style)
         .margin(MARGIN_PX)
         .x_label_area_size(X_LABEL_AREA_PX)
         .y_label_area_size(Y_LABEL_AREA_PX)
-        .build_cartesian_2d(0.0..extent.x_max_s, extent.y_min..extent.y_max)?;
+        .build_cartesian_2d(0.0..x_max_s, y_min..y_max)?;
     let format_tick = |value: &f64| number(*value);
     chart
         .configure_mesh()
@@ -237,8 +232,9 @@ fn draw<DB: DrawingBackend>(
         .y_label_formatter(&format_tick)
         .label_style((FONT_FAMILY, TICK_LABEL_SIZE_PX))
         .axis_desc_style((FONT_FAMILY, AXIS_DESC_SIZE_PX))
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(BLACK.mix(0.04))
+        // Grid lines at the labelled ticks only: finer ones are noise behind the shading.
+        .bold_line_style(BLACK.mix(0.1))
+        .light_line_style(TRANSPARENT)
         .draw()?;
 
     // Faults before data, so the series stay on top of the shading.
@@ -249,14 +245,14 @@ fn draw<DB: DrawingBackend>(
         if fault.from_s.is_nan() || fault.until_s.is_nan() {
             continue;
         }
-        let from_s = fault.from_s.clamp(0.0, extent.x_max_s);
-        let until_s = fault.until_s.clamp(from_s, extent.x_max_s);
+        let from_s = fault.from_s.clamp(0.0, x_max_s);
+        let until_s = fault.until_s.clamp(from_s, x_max_s);
         chart.draw_series(iter::once(Rectangle::new(
-            [(from_s, extent.y_min), (until_s, extent.y_max)],
+            [(from_s, y_min), (until_s, y_max)],
             FAULT_SHADE.mix(FAULT_SHADE_OPACITY).filled(),
         )))?;
         chart.draw_series(iter::once(
-            EmptyElement::at((from_s, extent.y_max))
+            EmptyElement::at((from_s, y_max))
                 + Text::new(fault.label.clone(), (4, 4), fault_label_style.clone()),
         ))?;
     }
@@ -265,7 +261,8 @@ fn draw<DB: DrawingBackend>(
         for run in &variant.runs {
             // A lone point has no line to draw; a dot keeps it visible.
             if spec.kind == ChartKind::Points || run.len() == 1 {
-                let dots = run.iter().map(|&at| Circle::new(at, DOT_RADIUS_PX, variant.color.filled()));
+                let dots =
+                    run.iter().map(|&at| Circle::new(at, DOT_RADIUS_PX, variant.color.filled()));
                 chart.draw_series(dots)?;
             } else {
                 let stroke = variant.color.stroke_width(LINE_WIDTH_PX);
@@ -316,7 +313,7 @@ fn draw_legend<DB: DrawingBackend>(
             ))?,
             ChartKind::Points => area.draw(&Circle::new(
                 (LEGEND_SAMPLE_WIDTH_PX / 2, y_px),
-                DOT_RADIUS_PX + 2,
+                DOT_RADIUS_PX + 1,
                 variant.color.filled(),
             ))?,
         }

@@ -20,7 +20,10 @@ enum ErrorKind {
     Png(png::EncodingError),
     Json(serde_json::Error),
     /// A chart id that cannot be a file name of the report folder.
-    ChartId { id: String, problem: &'static str },
+    ChartId {
+        id: String,
+        problem: &'static str,
+    },
 }
 
 impl RenderError {

@@ -84,7 +84,12 @@ fn write_page(html: &mut String, report: &Report, chart_svgs: &[String]) -> fmt:
 
     writeln!(html, "<h2>Verdicts</h2>\n<ul>")?;
     for (index, outcome) in report.outcomes.iter().enumerate() {
-        writeln!(html, "<li>{}: {}</li>", variant(index, &outcome.variant), escape(&outcome.verdict))?;
+        writeln!(
+            html,
+            "<li>{}: {}</li>",
+            variant(index, &outcome.variant),
+            escape(&outcome.verdict)
+        )?;
     }
     writeln!(html, "</ul>")?;
 
@@ -107,7 +112,10 @@ fn write_page(html: &mut String, report: &Report, chart_svgs: &[String]) -> fmt:
 /// The results table, then metrics that did not fit as columns, one column per variant.
 fn results(html: &mut String, report: &Report) -> fmt::Result {
     let layout = metric_layout(report.outcomes, METRIC_COLUMNS_MAX);
-    writeln!(html, "<h2>Results</h2>\n<table>\n<tr><th>variant</th><th>trace hash</th><th>events</th>")?;
+    writeln!(
+        html,
+        "<h2>Results</h2>\n<table>\n<tr><th>variant</th><th>trace hash</th><th>events</th>"
+    )?;
     for name in &layout.columns {
         write!(html, "<th><code>{}</code></th>", escape(name))?;
     }

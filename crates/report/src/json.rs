@@ -86,7 +86,9 @@ fn series_json(outcome: &Outcome) -> Value {
         let points = series.points.iter().map(|&(x, y)| Value::Array(vec![float(x), float(y)]));
         charts.entry(&series.chart).or_default().extend(points);
     }
-    Value::Object(charts.into_iter().map(|(id, points)| (id.to_owned(), Value::Array(points))).collect())
+    Value::Object(
+        charts.into_iter().map(|(id, points)| (id.to_owned(), Value::Array(points))).collect(),
+    )
 }
 
 /// A float as JSON: NaN and infinities have no JSON spelling, so they become `null`.

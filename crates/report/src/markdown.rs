@@ -106,13 +106,15 @@ fn violations(md: &mut String, report: &Report) -> fmt::Result {
     for outcome in report.outcomes {
         for group in violation_groups(outcome) {
             let first = group.first;
+            let times = match group.count {
+                1 => "once, at".to_owned(),
+                count => format!("{count} times, first at"),
+            };
             writeln!(
                 md,
-                "- {} broke {} {} time{}; first at {} on {}: {}",
+                "- {} broke {} {times} {} on {}: {}",
                 code(&outcome.variant),
                 code(group.invariant),
-                group.count,
-                if group.count == 1 { "" } else { "s" },
                 seconds(first.at.as_secs_f64()),
                 code(&first.node),
                 one_line(&first.detail),

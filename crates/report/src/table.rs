@@ -100,10 +100,9 @@ pub(crate) struct ViolationGroup<'a> {
 pub(crate) fn violation_groups(outcome: &Outcome) -> Vec<ViolationGroup<'_>> {
     let mut groups: BTreeMap<&str, ViolationGroup<'_>> = BTreeMap::new();
     for violation in &outcome.violations {
-        groups
-            .entry(&violation.invariant)
-            .and_modify(|group| group.count += 1)
-            .or_insert(ViolationGroup { invariant: &violation.invariant, count: 1, first: violation });
+        groups.entry(&violation.invariant).and_modify(|group| group.count += 1).or_insert(
+            ViolationGroup { invariant: &violation.invariant, count: 1, first: violation },
+        );
     }
     groups.into_values().collect()
 }

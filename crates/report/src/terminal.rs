@@ -81,10 +81,8 @@ mod tests {
 
     #[test]
     fn columns_align_left_then_right_without_trailing_spaces() {
-        let rows = vec![
-            vec!["name".to_owned(), "n".to_owned()],
-            vec!["a".to_owned(), "1234".to_owned()],
-        ];
+        let rows =
+            vec![vec!["name".to_owned(), "n".to_owned()], vec!["a".to_owned(), "1234".to_owned()]];
         assert_eq!(aligned(&rows, 1), "name     n\na     1234\n");
     }
 }

@@ -51,10 +51,14 @@ pub fn trace_jsonl(trace: &[TraceRecord], names: &[String]) -> String {
                 ("node", name(node)),
                 ("timer", timer.as_str().into()),
             ]),
-            TraceEvent::FaultBegin { description, .. } => entries
-                .extend([("event", "fault-begin".into()), ("description", description.as_str().into())]),
-            TraceEvent::FaultEnd { description, .. } => entries
-                .extend([("event", "fault-end".into()), ("description", description.as_str().into())]),
+            TraceEvent::FaultBegin { description, .. } => entries.extend([
+                ("event", "fault-begin".into()),
+                ("description", description.as_str().into()),
+            ]),
+            TraceEvent::FaultEnd { description, .. } => entries.extend([
+                ("event", "fault-end".into()),
+                ("description", description.as_str().into()),
+            ]),
         }
         jsonl.push_str(&object(entries).to_string());
         jsonl.push('\n');
@@ -96,7 +100,8 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
             }
             TraceEvent::Send { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*from, at, "msg", msg);
-                slice.args = vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
+                slice.args =
+                    vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
                 let arrows = deliveries.get(msg_id).copied().unwrap_or(0).min(DUPLICATE_FLOWS_MAX);
                 slice.flows_out = (0..arrows).map(|k| flow_id(*msg_id, k)).collect();
                 slices.push(slice);
@@ -115,7 +120,8 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
             TraceEvent::Drop { from, to, msg_id, msg, reason } => {
                 let name = format!("drop {}: {msg}", reason.as_str());
                 let mut slice = Slice::new(*from, at, "drop", &name);
-                slice.args = vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
+                slice.args =
+                    vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
                 slices.push(slice);
             }
             TraceEvent::FaultBegin { description, .. } => {

@@ -43,8 +43,15 @@ impl fmt::Display for ScenarioErrors {
 impl std::error::Error for ScenarioErrors {}
 
 /// The candidate nearest to `found` by edit distance, if it is near enough to be a typo.
+/// A unique candidate that starts with `found` counts as near too (`ack` → `ack-and-retransmit`).
 pub fn closest<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let found_lower = found.to_lowercase();
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let prefixed: Vec<&str> =
+        candidates.iter().copied().filter(|c| !found.is_empty() && c.starts_with(found)).collect();
+    if let [only] = prefixed.as_slice() {
+        return Some(only);
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(&found_lower, &c.to_lowercase()), c))
@@ -90,6 +97,10 @@ mod tests {
         assert_eq!(closest("Seed", fields), Some("seed"));
         assert_eq!(closest("netwrok", fields), Some("network"));
         assert_eq!(closest("banana", fields), None);
+        assert_eq!(
+            closest("ack", ["fire-and-forget", "ack-and-retransmit"]),
+            Some("ack-and-retransmit")
+        );
     }
 
     #[test]

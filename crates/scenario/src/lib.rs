@@ -21,11 +21,20 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
     let options = ron::Options::default()
         .with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES);
     let raw: raw::RawScenario = options.from_str(source).map_err(|e| {
-        let (line, col) = (e.span.start.line.max(1), e.span.start.col.max(1));
+        let (line, mut col) = (e.span.start.line.max(1), e.span.start.col.max(1));
+        // ron places errors about a string's value just inside its opening quote; point
+        // at the quote, where the value starts.
+        if col >= 2
+            && matches!(e.code, ron::Error::Message(_))
+            && source.lines().nth(line - 1).and_then(|l| l.chars().nth(col - 2)) == Some('"')
+        {
+            col -= 1;
+        }
         let help = match &e.code {
             ron::Error::NoSuchStructField { expected, found, .. }
             | ron::Error::NoSuchEnumVariant { expected, found, .. } => {
-                error::closest(found, expected.iter().copied()).map(|n| format!("did you mean `{n}`?"))
+                error::closest(found, expected.iter().copied())
+                    .map(|n| format!("did you mean `{n}`?"))
             }
             _ => None,
         };

@@ -249,8 +249,7 @@ impl Reader {
 /// The position of the value at `path`, or of the deepest part of the path that exists
 /// (a missing optional field points at its enclosing value). Never fails.
 pub(crate) fn locate(source: &str, path: &[Step<'_>]) -> Pos {
-    let mut reader =
-        Reader { chars: source.chars().collect(), at: 0, line: 1, col: 1 };
+    let mut reader = Reader { chars: source.chars().collect(), at: 0, line: 1, col: 1 };
     // Skip `#![enable(...)]` attributes before the value.
     loop {
         reader.skip_trivia();
@@ -316,7 +315,7 @@ Scenario(
         assert_eq!(locate(SOURCE, &[Field("faults"), Index(1), Field("node")]), (6, 21));
         assert_eq!(
             locate(SOURCE, &[Field("faults"), Index(0), Field("between"), Index(1), Index(0)]),
-            (5, 38)
+            (5, 37)
         );
         assert_eq!(locate(SOURCE, &[Field("variants"), Index(0), Field("policy")]), (8, 36));
     }

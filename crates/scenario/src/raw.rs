@@ -4,8 +4,8 @@
 use std::fmt;
 
 use faultline_engine::SimDuration;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
@@ -29,7 +29,7 @@ pub(crate) struct RawScenario {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Network")]
 pub(crate) struct RawNetwork {
     #[serde(default = "default_latency")]
     pub latency: RawLatency,
@@ -50,7 +50,7 @@ fn default_latency() -> RawLatency {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Latency")]
 pub(crate) enum RawLatency {
     Constant(Dur),
     Uniform { min: Dur, max: Dur },
@@ -63,9 +63,14 @@ pub(crate) enum RawLatency {
 pub(crate) type Groups = (Vec<String>, Vec<String>);
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Fault")]
 pub(crate) enum RawFault {
-    Partition { between: Groups, from: Dur, #[serde(default)] until: Option<Dur> },
+    Partition {
+        between: Groups,
+        from: Dur,
+        #[serde(default)]
+        until: Option<Dur>,
+    },
     OneWayPartition {
         senders: Vec<String>,
         receivers: Vec<String>,
@@ -73,13 +78,49 @@ pub(crate) enum RawFault {
         #[serde(default)]
         until: Option<Dur>,
     },
-    LatencySpike { between: Groups, extra: Dur, from: Dur, #[serde(default)] until: Option<Dur> },
-    Loss { between: Groups, probability: f64, from: Dur, #[serde(default)] until: Option<Dur> },
-    Crash { node: String, at: Dur, #[serde(default)] restart: Option<Dur> },
-    Pause { node: String, from: Dur, until: Dur },
-    RandomPartitions { nodes: Vec<String>, count: u32, duration: (Dur, Dur), within: (Dur, Dur) },
-    RandomCrashes { nodes: Vec<String>, count: u32, downtime: (Dur, Dur), within: (Dur, Dur) },
-    RandomPauses { nodes: Vec<String>, count: u32, duration: (Dur, Dur), within: (Dur, Dur) },
+    LatencySpike {
+        between: Groups,
+        extra: Dur,
+        from: Dur,
+        #[serde(default)]
+        until: Option<Dur>,
+    },
+    Loss {
+        between: Groups,
+        probability: f64,
+        from: Dur,
+        #[serde(default)]
+        until: Option<Dur>,
+    },
+    Crash {
+        node: String,
+        at: Dur,
+        #[serde(default)]
+        restart: Option<Dur>,
+    },
+    Pause {
+        node: String,
+        from: Dur,
+        until: Dur,
+    },
+    RandomPartitions {
+        nodes: Vec<String>,
+        count: u32,
+        duration: (Dur, Dur),
+        within: (Dur, Dur),
+    },
+    RandomCrashes {
+        nodes: Vec<String>,
+        count: u32,
+        downtime: (Dur, Dur),
+        within: (Dur, Dur),
+    },
+    RandomPauses {
+        nodes: Vec<String>,
+        count: u32,
+        duration: (Dur, Dur),
+        within: (Dur, Dur),
+    },
     RandomLatencySpikes {
         nodes: Vec<String>,
         count: u32,
@@ -90,42 +131,47 @@ pub(crate) enum RawFault {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Model")]
 pub(crate) enum RawModel {
     Chat(RawChat),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Chat")]
 pub(crate) struct RawChat {
     pub rate_per_s: f64,
     pub send_until: Dur,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Variant")]
 pub(crate) struct RawVariant {
     pub name: String,
     pub policy: RawPolicy,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Policy")]
 pub(crate) enum RawPolicy {
     Chat(RawChatPolicy),
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "ChatPolicy")]
 pub(crate) struct RawChatPolicy {
     pub delivery: RawDelivery,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Delivery")]
 pub(crate) enum RawDelivery {
     FireAndForget,
-    AckRetransmit { rto: Dur, rto_max: Dur, #[serde(default = "default_backoff")] backoff: f64 },
+    AckRetransmit {
+        rto: Dur,
+        rto_max: Dur,
+        #[serde(default = "default_backoff")]
+        backoff: f64,
+    },
 }
 
 fn default_backoff() -> f64 {

@@ -32,7 +32,11 @@ impl Checker<'_> {
 
     fn probability(&mut self, path: &[Step<'_>], what: &str, p: f64) {
         if !(0.0..=1.0).contains(&p) {
-            self.error(path, format!("{what} must be a probability between 0 and 1, not {p}"), None);
+            self.error(
+                path,
+                format!("{what} must be a probability between 0 and 1, not {p}"),
+                None,
+            );
         }
     }
 
@@ -147,7 +151,9 @@ pub(crate) fn validate(
             c.range(&latency_path, "the latency", (min, max));
             Latency::Uniform { min: min.0, max: max.0 }
         }
-        RawLatency::Normal { mean, std_dev } => Latency::Normal { mean: mean.0, std_dev: std_dev.0 },
+        RawLatency::Normal { mean, std_dev } => {
+            Latency::Normal { mean: mean.0, std_dev: std_dev.0 }
+        }
         RawLatency::LogNormal { median, sigma } => {
             if !(sigma.is_finite() && sigma >= 0.0) {
                 c.error(&latency_path, format!("sigma must be 0 or more, not {sigma}"), None);
@@ -159,11 +165,8 @@ pub(crate) fn validate(
             Latency::Pareto { scale: scale.0, shape }
         }
     };
-    let network = NetworkConfig {
-        latency,
-        loss_probability: net.loss,
-        duplicate_probability: net.duplicate,
-    };
+    let network =
+        NetworkConfig { latency, loss_probability: net.loss, duplicate_probability: net.duplicate };
 
     // The model, first: it decides which nodes and invariants exist.
     let model = match &raw.model {
@@ -172,7 +175,10 @@ pub(crate) fn validate(
             if chat.rate_per_s > 10_000.0 {
                 c.error(
                     &[Field("model"), Field("rate_per_s")],
-                    format!("{} messages per second per user is more than chat needs; at most 10000", chat.rate_per_s),
+                    format!(
+                        "{} messages per second per user is more than chat needs; at most 10000",
+                        chat.rate_per_s
+                    ),
                     None,
                 );
             }
@@ -252,30 +258,64 @@ pub(crate) fn validate(
             | RawFault::RandomLatencySpikes { nodes: names, count, duration, within, .. } => {
                 let members = c.group(&p("nodes"), names, nodes);
                 if *count > MAX_RANDOM_COUNT {
-                    c.error(&p("count"), format!("count must be at most {MAX_RANDOM_COUNT}, not {count}"), None);
+                    c.error(
+                        &p("count"),
+                        format!("count must be at most {MAX_RANDOM_COUNT}, not {count}"),
+                        None,
+                    );
                 }
-                let duration_field = if matches!(fault, RawFault::RandomCrashes { .. }) { "downtime" } else { "duration" };
+                let duration_field = if matches!(fault, RawFault::RandomCrashes { .. }) {
+                    "downtime"
+                } else {
+                    "duration"
+                };
                 c.range(&p(duration_field), "the duration", *duration);
                 c.range(&p("within"), "the `within`", *within);
                 if within.0.0 >= end {
-                    c.error(&p("within"), format!("faults would start at {} or later, but the run ends at {end}", within.0.0), None);
+                    c.error(
+                        &p("within"),
+                        format!(
+                            "faults would start at {} or later, but the run ends at {end}",
+                            within.0.0
+                        ),
+                        None,
+                    );
                 }
-                let two_sides = matches!(fault, RawFault::RandomPartitions { .. } | RawFault::RandomLatencySpikes { .. });
+                let two_sides = matches!(
+                    fault,
+                    RawFault::RandomPartitions { .. } | RawFault::RandomLatencySpikes { .. }
+                );
                 if two_sides && names.len() < 2 {
-                    c.error(&p("nodes"), "a partition or spike needs at least two nodes to split".into(), None);
+                    c.error(
+                        &p("nodes"),
+                        "a partition or spike needs at least two nodes to split".into(),
+                        None,
+                    );
                 }
                 let duration = (duration.0.0, duration.1.0);
                 let generator = match fault {
-                    RawFault::RandomPartitions { .. } => FaultGen::Partitions { nodes: members, count: *count, duration },
-                    RawFault::RandomCrashes { .. } => FaultGen::Crashes { nodes: members, count: *count, downtime: duration },
-                    RawFault::RandomPauses { .. } => FaultGen::Pauses { nodes: members, count: *count, duration },
+                    RawFault::RandomPartitions { .. } => {
+                        FaultGen::Partitions { nodes: members, count: *count, duration }
+                    }
+                    RawFault::RandomCrashes { .. } => {
+                        FaultGen::Crashes { nodes: members, count: *count, downtime: duration }
+                    }
+                    RawFault::RandomPauses { .. } => {
+                        FaultGen::Pauses { nodes: members, count: *count, duration }
+                    }
                     RawFault::RandomLatencySpikes { extra, .. } => {
                         c.range(&p("extra"), "the extra latency", *extra);
-                        FaultGen::LatencySpikes { nodes: members, count: *count, extra: (extra.0.0, extra.1.0), duration }
+                        FaultGen::LatencySpikes {
+                            nodes: members,
+                            count: *count,
+                            extra: (extra.0.0, extra.1.0),
+                            duration,
+                        }
                     }
                     _ => unreachable!("matched above"),
                 };
-                random_faults.push(RandomFaults { generator, start_window: (at(within.0), at(within.1)) });
+                random_faults
+                    .push(RandomFaults { generator, start_window: (at(within.0), at(within.1)) });
             }
         }
     }
@@ -317,10 +357,21 @@ pub(crate) fn validate(
                             c.error(&at, "`rto` must be longer than zero".into(), None);
                         }
                         if rto_max.0 < rto.0 {
-                            c.error(&at, format!("`rto_max` ({}) is shorter than `rto` ({})", rto_max.0, rto.0), None);
+                            c.error(
+                                &at,
+                                format!(
+                                    "`rto_max` ({}) is shorter than `rto` ({})",
+                                    rto_max.0, rto.0
+                                ),
+                                None,
+                            );
                         }
                         if !(backoff.is_finite() && backoff >= 1.0) {
-                            c.error(&at, format!("`backoff` must be 1 or more, not {backoff}"), None);
+                            c.error(
+                                &at,
+                                format!("`backoff` must be 1 or more, not {backoff}"),
+                                None,
+                            );
                         }
                         Delivery::AckRetransmit { rto: rto.0, rto_max: rto_max.0, backoff }
                     }
