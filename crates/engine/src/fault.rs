@@ -108,7 +108,7 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
     let mut faults = Vec::new();
     for RandomFaults { generator, start_window: (lo, hi) } in generators {
         let start = |rng: &mut Prng| {
-            SimTime::ZERO + rng.duration_between(lo.since(SimTime::ZERO), hi.since(SimTime::ZERO))
+            SimTime::ZERO + millis_between(rng, lo.since(SimTime::ZERO), hi.since(SimTime::ZERO))
         };
         let pick = |rng: &mut Prng, nodes: &[NodeId]| nodes[rng.below(nodes.len() as u64) as usize];
         match generator {
@@ -116,7 +116,7 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
                 for _ in 0..*count {
                     let from = start(&mut rng);
                     let (side_a, side_b) = random_split(&mut rng, nodes);
-                    let until = from + rng.duration_between(duration.0, duration.1);
+                    let until = from + millis_between(&mut rng, duration.0, duration.1);
                     let kind = FaultKind::Partition { side_a, side_b, one_way: false };
                     faults.push(Fault { kind, from, until: Some(until) });
                 }
@@ -127,7 +127,7 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
                 for _ in 0..*count {
                     let from = start(&mut rng);
                     let node = pick(&mut rng, nodes);
-                    let until = from + rng.duration_between(duration.0, duration.1);
+                    let until = from + millis_between(&mut rng, duration.0, duration.1);
                     let kind =
                         if crash { FaultKind::Crash { node } } else { FaultKind::Pause { node } };
                     faults.push(Fault { kind, from, until: Some(until) });
@@ -137,8 +137,8 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
                 for _ in 0..*count {
                     let from = start(&mut rng);
                     let node = pick(&mut rng, nodes);
-                    let extra = rng.duration_between(extra.0, extra.1);
-                    let until = from + rng.duration_between(duration.0, duration.1);
+                    let extra = millis_between(&mut rng, extra.0, extra.1);
+                    let until = from + millis_between(&mut rng, duration.0, duration.1);
                     let rest = nodes.iter().copied().filter(|&n| n != node).collect();
                     let kind = FaultKind::LatencySpike { side_a: vec![node], side_b: rest, extra };
                     faults.push(Fault { kind, from, until: Some(until) });
@@ -147,6 +147,15 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
         }
     }
     faults
+}
+
+/// A uniform duration in [min, max], in whole milliseconds (at least `min`), so a printed
+/// schedule reads "9589ms" rather than "9588777072ns".
+fn millis_between(rng: &mut Prng, min: SimDuration, max: SimDuration) -> SimDuration {
+    const NS_PER_MS: u64 = 1_000_000;
+    let lo = min.as_nanos().div_ceil(NS_PER_MS);
+    let hi = (max.as_nanos() / NS_PER_MS).max(lo);
+    SimDuration::from_millis(lo + rng.below(hi - lo + 1))
 }
 
 /// Splits `nodes` into two non-empty groups (when it has at least two members).

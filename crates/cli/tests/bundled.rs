@@ -1,0 +1,108 @@
+//! The bundled scenarios are test vectors: each runs twice with identical trace hashes,
+//! their hashes and key metrics are pinned, the committed reports regenerate byte for
+//! byte, and every variant of a scenario sees the same faults.
+
+mod common;
+
+use std::fmt::Write as _;
+
+use common::{bundled_scenarios, faultline, repo, scratch, stderr};
+use faultline_engine::TraceEvent;
+use faultline_scenario::Scenario;
+
+fn load(path: &std::path::Path) -> Scenario {
+    let source = std::fs::read_to_string(path).unwrap();
+    faultline_scenario::parse(&source, &path.display().to_string()).unwrap()
+}
+
+/// Runs every variant twice: the runs must agree bit for bit. Returns the pinned summary.
+fn pinned_summary(scenario: &Scenario) -> String {
+    let mut text = String::new();
+    for variant in &scenario.variants {
+        let first = scenario.run(scenario.seed, variant, false).unwrap();
+        let second = scenario.run(scenario.seed, variant, false).unwrap();
+        assert_eq!(first, second, "{} / {} is not deterministic", scenario.name, variant.name);
+        writeln!(
+            text,
+            "{} trace_hash={:016x} events={}",
+            variant.name, first.trace_hash, first.events
+        )
+        .unwrap();
+        for (name, value) in &first.metrics {
+            writeln!(text, "  {name} = {value}").unwrap();
+        }
+        let mut counts = std::collections::BTreeMap::new();
+        for v in &first.violations {
+            *counts.entry(v.invariant.as_str()).or_insert(0) += 1;
+        }
+        writeln!(text, "  violations = {counts:?}").unwrap();
+    }
+    text
+}
+
+#[test]
+fn bundled_scenarios_are_deterministic_and_pinned() {
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        // A change here is a change in behaviour: explain it in the commit that updates it.
+        insta::assert_snapshot!(scenario.name.clone(), pinned_summary(&scenario));
+    }
+}
+
+#[test]
+fn a_different_seed_gives_a_different_run() {
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        let variant = &scenario.variants[0];
+        let a = scenario.run(scenario.seed, variant, false).unwrap();
+        let b = scenario.run(scenario.seed + 1, variant, false).unwrap();
+        assert_ne!(a.trace_hash, b.trace_hash, "{}", scenario.name);
+    }
+}
+
+#[test]
+fn variants_of_a_scenario_see_identical_fault_events() {
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        let faults_seen = |variant| {
+            let outcome = scenario.run(scenario.seed, variant, true).unwrap();
+            outcome
+                .trace
+                .unwrap()
+                .into_iter()
+                .filter(|r| {
+                    matches!(r.event, TraceEvent::FaultBegin { .. } | TraceEvent::FaultEnd { .. })
+                })
+                .map(|r| (r.at, r.event))
+                .collect::<Vec<_>>()
+        };
+        let first = faults_seen(&scenario.variants[0]);
+        assert!(!first.is_empty(), "{} has no faults", scenario.name);
+        for variant in &scenario.variants[1..] {
+            assert_eq!(faults_seen(variant), first, "{}: {}", scenario.name, variant.name);
+        }
+    }
+}
+
+#[test]
+fn committed_reports_regenerate_byte_for_byte() {
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        let out = scratch(&format!("regenerate-{}", scenario.name));
+        let output = faultline(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let committed = repo().join("reports").join(&scenario.name);
+        for file in ["summary.json", "summary.md"] {
+            let fresh = std::fs::read_to_string(out.join(file)).unwrap();
+            let old = std::fs::read_to_string(committed.join(file)).unwrap_or_else(|e| {
+                panic!("reports/{}/{file}: {e}; run the scenario to generate it", scenario.name)
+            });
+            assert!(
+                fresh == old,
+                "reports/{}/{file} is stale: regenerate it with `faultline run {}`",
+                scenario.name,
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! End-to-end tests of the `faultline` command, run the way the README runs it: the JSON
+//! contract, exit codes, error messages, and that bad input writes nothing.
+
+mod common;
+
+use common::{faultline, repo, scratch, stderr, stdout};
+use serde_json::Value;
+
+const CHAT: &str = "scenarios/chat-partition.ron";
+
+fn json_of(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_str(&stdout(output)).expect("stdout is exactly one JSON object")
+}
+
+#[test]
+fn run_json_follows_the_contract() {
+    let out = scratch("json-contract");
+    let json = json_of(&faultline(&["run", CHAT, "--json", "--out", out.to_str().unwrap()]));
+    assert_eq!(json["scenario"], "chat-partition");
+    assert_eq!(json["seed"], 7);
+    let variants = json["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fire-and-forget", "ack-and-retransmit"]);
+    for v in variants {
+        let hash = v["trace_hash"].as_str().unwrap();
+        assert!(hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{hash}");
+        assert!(v["events"].as_u64().unwrap() > 0);
+        assert_eq!(v["sim_time_s"].as_f64(), Some(60.0));
+        for key in ["messages.sent", "messages.delivered", "messages.lost", "messages.duplicated"] {
+            assert!(v["metrics"][key].is_number(), "missing {key}");
+        }
+        assert!(v["metrics"]["delivery_latency_p99_ms"].is_number());
+        for violation in v["violations"].as_array().unwrap() {
+            for key in ["invariant", "at_s", "node", "detail"] {
+                assert!(!violation[key].is_null(), "violation without {key}");
+            }
+        }
+    }
+    // The story the scenario tells: the partition loses messages unless they are retransmitted.
+    let lost = |i: usize| variants[i]["metrics"]["messages.lost"].as_f64().unwrap();
+    assert!(lost(0) > 100.0, "fire-and-forget should lose the partition's messages");
+    assert_eq!(lost(1), 0.0, "ack-and-retransmit should lose nothing");
+    assert!(variants[1]["violations"].as_array().unwrap().is_empty());
+    insta::assert_snapshot!(
+        "run_json_chat_partition",
+        stdout(&faultline(&["run", CHAT, "--json", "--out", out.to_str().unwrap()]))
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_json_and_another_seed_does_not() {
+    let out = scratch("seeds");
+    let o = out.to_str().unwrap();
+    let a = stdout(&faultline(&["run", CHAT, "--json", "--seed", "11", "--out", o]));
+    let b = stdout(&faultline(&["run", CHAT, "--json", "--seed", "11", "--out", o]));
+    let c = stdout(&faultline(&["run", CHAT, "--json", "--seed", "12", "--out", o]));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn run_writes_a_complete_report_folder() {
+    let out = scratch("report-folder");
+    let output = faultline(&["run", CHAT, "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("fire-and-forget lost"), "{}", stdout(&output));
+    for file in [
+        "summary.json",
+        "summary.md",
+        "index.html",
+        "delivered-per-second.svg",
+        "delivered-per-second.png",
+    ] {
+        let bytes = std::fs::read(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!bytes.is_empty(), "{file} is empty");
+    }
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("ack-and-retransmit"));
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["variants"][0]["series"]["delivered-per-second"].is_array());
+}
+
+#[test]
+fn deny_violations_sets_the_exit_code() {
+    let out = scratch("deny");
+    let o = out.to_str().unwrap();
+    let failing = faultline(&["run", CHAT, "--deny-violations", "--out", o]);
+    assert_eq!(failing.status.code(), Some(1), "{}", stderr(&failing));
+    assert!(stderr(&failing).contains("--seed 7"), "says how to reproduce: {}", stderr(&failing));
+    let passing = faultline(&[
+        "run",
+        CHAT,
+        "--variant",
+        "ack-and-retransmit",
+        "--deny-violations",
+        "--out",
+        o,
+    ]);
+    assert_eq!(passing.status.code(), Some(0), "{}", stderr(&passing));
+}
+
+#[test]
+fn check_determinism_passes_on_a_deterministic_engine() {
+    let out = scratch("determinism");
+    let output = faultline(&[
+        "run",
+        "scenarios/chat-swarm.ron",
+        "--check-determinism",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn bad_scenarios_exit_2_with_file_line_col_and_write_nothing() {
+    let dir = scratch("bad-scenario");
+    let bad = dir.join("bad.ron");
+    let source = std::fs::read_to_string(repo().join(CHAT))
+        .unwrap()
+        .replace("\"server-b\"]", "\"server-c\"]");
+    std::fs::write(&bad, source).unwrap();
+    let out = dir.join("report");
+    let output = faultline(&["run", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("bad.ron:20:44: unknown node `server-c`"), "{message}");
+    assert!(message.contains("did you mean `server-"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(stdout(&output).is_empty(), "no partial output on stdout");
+    assert!(!out.exists(), "no report folder for a bad scenario");
+
+    let checked = faultline(&["check", CHAT, bad.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(2));
+    assert!(stdout(&checked).contains("ok: scenarios/chat-partition.ron"));
+    assert!(stderr(&checked).contains("unknown node `server-c`"));
+}
+
+#[test]
+fn unknown_variants_and_missing_files_are_usage_errors() {
+    let unknown = faultline(&["run", CHAT, "--variant", "ack"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("did you mean `ack-and-retransmit`?"),
+        "{}",
+        stderr(&unknown)
+    );
+    let missing = faultline(&["run", "scenarios/nope.ron"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("cannot read scenario scenarios/nope.ron"));
+    let bad_flag = faultline(&["run", CHAT, "--sed", "1"]);
+    assert_eq!(bad_flag.status.code(), Some(2));
+}
+
+#[test]
+fn traces_are_written_as_json_lines_and_perfetto_json() {
+    let dir = scratch("traces");
+    let (jsonl, perfetto) = (dir.join("t.jsonl"), dir.join("p.json"));
+    let output = faultline(&[
+        "run",
+        CHAT,
+        "--variant",
+        "fire-and-forget",
+        "--out",
+        dir.join("r").to_str().unwrap(),
+        "--trace",
+        jsonl.to_str().unwrap(),
+        "--perfetto",
+        perfetto.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = std::fs::read_to_string(&jsonl).unwrap();
+    let events: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(events.iter().any(|e| e["event"] == "fault-begin"));
+    assert!(events.iter().any(|e| e["event"] == "drop" && e["reason"] == "partition"));
+    let chrome: Value = serde_json::from_slice(&std::fs::read(&perfetto).unwrap()).unwrap();
+    assert!(chrome["traceEvents"].as_array().unwrap().len() > 100);
+}
+
+#[test]
+fn a_printed_schedule_replays_the_same_run() {
+    let dir = scratch("schedule");
+    let swarm = repo().join("scenarios/chat-swarm.ron");
+    let printed = faultline(&["run", swarm.to_str().unwrap(), "--seed", "5", "--print-schedule"]);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let schedule = stdout(&printed);
+    assert!(schedule.contains("Partition(between:"), "{schedule}");
+
+    // Paste the printed faults over the random generators, as the comment says.
+    let source = std::fs::read_to_string(&swarm).unwrap();
+    let (start, end) = (source.find("    faults: [").unwrap(), source.find("    model:").unwrap());
+    let fixed = format!("{}{}{}", &source[..start], schedule, &source[end..]);
+    let replay = dir.join("replay.ron");
+    std::fs::write(&replay, fixed).unwrap();
+
+    let run = |file: &str| {
+        let out = dir.join("out");
+        json_of(&faultline(&["run", file, "--seed", "5", "--json", "--out", out.to_str().unwrap()]))
+    };
+    let (random, replayed) = (run(swarm.to_str().unwrap()), run(replay.to_str().unwrap()));
+    for (a, b) in
+        random["variants"].as_array().unwrap().iter().zip(replayed["variants"].as_array().unwrap())
+    {
+        assert_eq!(a["trace_hash"], b["trace_hash"], "{}", a["name"]);
+    }
+}
