@@ -22,7 +22,7 @@ pub struct RunArgs {
     /// Run only this variant (repeatable; default: all).
     #[arg(long = "variant", value_name = "NAME")]
     pub variants: Vec<String>,
-    /// Report folder (default: reports/<scenario-name>).
+    /// Report folder (default: `reports/` + the scenario's name).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print exactly one JSON object to stdout instead of the table.

@@ -61,7 +61,7 @@ pub fn closest<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// "did you mean `x`?" or the list of valid names when nothing is close.
-pub(crate) fn suggestion<'a>(found: &str, candidates: &[&'a str]) -> String {
+pub(crate) fn suggestion(found: &str, candidates: &[&str]) -> String {
     match closest(found, candidates.iter().copied()) {
         Some(name) => format!("did you mean `{name}`?"),
         None => format!(
