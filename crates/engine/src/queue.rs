@@ -66,11 +66,11 @@ impl<E> EventQueue<E> {
 
     /// Removes the earliest event.
     #[inline]
-    pub(crate) fn pop(&mut self) -> Option<(SimTime, u64, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         let Reverse(key) = self.heap.pop()?;
         self.free.push(key.slot);
         let event = self.payloads[key.slot as usize].take().expect("a queued slot holds an event");
-        Some((key.at, key.seq, event))
+        Some((key.at, event))
     }
 }
 
@@ -86,7 +86,7 @@ mod tests {
         q.push(t(1), 1, "first");
         q.push(t(1), 2, "second");
         q.push(t(3), 3, "middle");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, _, e)| e).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
         assert_eq!(order, ["first", "second", "middle", "late"]);
         assert!(q.pop().is_none());
     }

@@ -90,10 +90,11 @@ impl<O, F: FnMut(SimTime, NodeId, O)> Observer<O> for F {
 
 enum EventKind<M, T> {
     Start(NodeId),
-    /// The event's `seq` doubles as the message id in traces.
+    /// `msg_id` is the seq reserved when the message was sent: stable across a pause.
     Deliver {
         from: NodeId,
         to: NodeId,
+        msg_id: u64,
         msg: M,
     },
     Timer {
@@ -202,10 +203,10 @@ impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
                         msg_id: copy_id,
                         msg: format!("{copy:?}"),
                     });
-                    let kind = EventKind::Deliver { from, to, msg: copy };
+                    let kind = EventKind::Deliver { from, to, msg_id: copy_id, msg: copy };
                     self.queue.push(self.now + copy_latency, copy_id, kind);
                 }
-                let kind = EventKind::Deliver { from, to, msg };
+                let kind = EventKind::Deliver { from, to, msg_id, msg };
                 self.queue.push(self.now + latency, msg_id, kind);
             }
         }
@@ -326,7 +327,7 @@ impl<N: Node> Simulation<N> {
 
     /// Pops and handles one event. Returns false once the run is over.
     pub fn step(&mut self, observer: &mut impl Observer<N::Obs>) -> bool {
-        let Some((at, seq, event)) = self.core.queue.pop() else {
+        let Some((at, event)) = self.core.queue.pop() else {
             self.core.now = self.end;
             return false;
         };
@@ -335,7 +336,7 @@ impl<N: Node> Simulation<N> {
             return false;
         }
         self.core.now = at;
-        self.dispatch(seq, event);
+        self.dispatch(event);
         for (at, node, obs) in self.core.observations.drain(..) {
             observer.observe(at, node, obs);
         }
@@ -353,7 +354,7 @@ impl<N: Node> Simulation<N> {
         self.events += 1;
     }
 
-    fn dispatch(&mut self, seq: u64, event: EventKind<N::Msg, N::Timer>) {
+    fn dispatch(&mut self, event: EventKind<N::Msg, N::Timer>) {
         match event {
             EventKind::Start(node) => {
                 self.hash_event(1, u64::from(node.0), 0);
@@ -362,14 +363,13 @@ impl<N: Node> Simulation<N> {
                     self.with_node(node, |n, ctx| n.on_start(ctx));
                 }
             }
-            EventKind::Deliver { from, to, msg } => {
-                let msg_id = seq;
+            EventKind::Deliver { from, to, msg_id, msg } => {
                 if self.core.now < self.paused_until[to.index()] {
-                    // A paused process does not read its socket: the message waits, and
-                    // keeps its seq, so waiting messages are read in arrival order.
-                    let kind = EventKind::Deliver { from, to, msg };
-                    let at = self.paused_until[to.index()];
-                    self.core.queue.push(at, msg_id, kind);
+                    // A paused process does not read its socket: the message waits. It is
+                    // queued again with a fresh seq, so waiting messages are read in the
+                    // order they arrived.
+                    let kind = EventKind::Deliver { from, to, msg_id, msg };
+                    self.core.push(self.paused_until[to.index()], kind);
                     return;
                 }
                 let dropped = if self.down[to.index()] > 0 {
@@ -410,8 +410,7 @@ impl<N: Node> Simulation<N> {
                 }
                 if self.core.now < self.paused_until[node.index()] {
                     let kind = EventKind::Timer { node, id, epoch, timer };
-                    let at = self.paused_until[node.index()];
-                    self.core.queue.push(at, seq, kind);
+                    self.core.push(self.paused_until[node.index()], kind);
                     return;
                 }
                 self.core.timers.cancel(id);
