@@ -165,6 +165,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         charts: &charts,
         faults: &faults,
         outcomes: &outcomes,
+        headline_metrics: scenario.headline_metrics(),
     };
     let files = faultline_report::render_folder(&report)
         .map_err(|e| Failure { code: 2, message: format!("error: rendering the report: {e}") })?;

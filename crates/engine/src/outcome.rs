@@ -27,7 +27,8 @@ pub struct Outcome {
     pub violations: Vec<Violation>,
     /// Time series for charts, keyed by [`ChartSpec::id`].
     pub series: Vec<Series>,
-    /// One sentence that says what happened, with numbers.
+    /// One sentence that says what happened, with numbers, without the variant's name
+    /// (reports put it in front: "fire-and-forget  lost 138 of 386 messages, …").
     pub verdict: String,
     /// The full trace, when one was asked for.
     pub trace: Option<Vec<TraceRecord>>,

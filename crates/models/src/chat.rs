@@ -24,6 +24,10 @@ const SERVER_A: NodeId = NodeId(1);
 const SERVER_B: NodeId = NodeId(2);
 const BOB: NodeId = NodeId(3);
 
+/// The metrics that tell the story at a glance, in the order tables show them.
+pub const HEADLINE_METRICS: [&str; 4] =
+    ["messages.sent", "messages.lost", "messages.reordered", "delivery_latency_p99_ms"];
+
 /// The invariants this model can check.
 pub const INVARIANTS: [&str; 3] = ["no-loss", "no-duplicate", "in-order"];
 
@@ -289,7 +293,7 @@ pub fn run(
     setup: &RunSetup,
     variant: &str,
 ) -> Result<Outcome, LimitExceeded> {
-    let mut workload = Prng::new(setup.seed, Stream::Workload);
+    let mut workload = Prng::new(setup.sim.seed, Stream::Workload);
     let user = |server, schedule| {
         ChatNode::User(User {
             server,
@@ -310,7 +314,7 @@ pub fn run(
         (NODE_NAMES[2].to_string(), ChatNode::Server(Server { user: BOB, peer: SERVER_A })),
         (NODE_NAMES[3].to_string(), user(SERVER_B, bob_types)),
     ];
-    let mut sim = Simulation::new(setup.sim_config(), nodes);
+    let mut sim = Simulation::new(setup.sim.clone(), nodes);
     let mut checker = Checker {
         setup,
         sent: BTreeMap::new(),
@@ -408,22 +412,22 @@ fn summarise(
     let fault_s: f64 = windows.iter().map(|w| w.until_s - w.from_s).sum();
     let verdict = if lost > 0 {
         format!(
-            "{variant} lost {lost} of {sent} messages, {lost_in_faults} of the {sent_in_faults} \
-             sent during {fault_s:.0} s of faults; they never arrived."
+            "lost {lost} of {sent} messages, {lost_in_faults} of the {sent_in_faults} sent \
+             during {fault_s:.0} s of faults; they never arrived."
         )
     } else if checker.duplicated > 0 || checker.reordered > 0 {
         format!(
-            "{variant} delivered all {sent} messages, but showed {} twice and {} out of order.",
+            "delivered all {sent} messages, but showed {} twice and {} out of order.",
             checker.duplicated, checker.reordered
         )
     } else {
         format!(
-            "{variant} delivered all {sent} messages exactly once and in order; the slowest \
-             took {:.1} s, waiting out the faults.",
+            "delivered all {sent} messages exactly once and in order; the slowest took {:.1} s, \
+             waiting out the faults.",
             max_ms / 1000.0
         )
     };
-    let seconds = setup.duration.as_secs_f64().ceil() as usize;
+    let seconds = setup.sim.duration.as_secs_f64().ceil() as usize;
     let series = vec![
         faultline_engine::Series {
             chart: "delivered-per-second".into(),

@@ -388,6 +388,7 @@ mod tests {
                 label: "cut".to_owned(),
             }],
             outcomes: &[],
+            headline_metrics: &[],
         };
         let spec = ChartSpec {
             id: "c".to_owned(),

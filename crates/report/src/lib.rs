@@ -46,6 +46,9 @@ pub struct Report<'a> {
     pub faults: &'a [FaultWindow],
     /// One per variant, in scenario order; a variant's index picks its chart colour.
     pub outcomes: &'a [Outcome],
+    /// The metrics the terminal table shows, in order: the model's headline numbers. When
+    /// empty, the table shows the first non-network metrics by name.
+    pub headline_metrics: &'a [&'a str],
 }
 
 /// Every file of the report folder, as (relative file name, bytes), in a fixed order:

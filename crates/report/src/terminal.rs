@@ -14,7 +14,14 @@ const GAP: &str = "  ";
 /// verdict line per variant.
 pub fn terminal_table(report: &Report) -> String {
     let key = key_metrics(report.outcomes);
-    let shown = &key[..key.len().min(TERMINAL_METRIC_COLUMNS_MAX)];
+    let headline: Vec<&str> = report
+        .headline_metrics
+        .iter()
+        .copied()
+        .filter(|name| report.outcomes.iter().any(|o| o.metrics.contains_key(*name)))
+        .collect();
+    let shown = if headline.is_empty() { &key[..] } else { &headline[..] };
+    let shown = &shown[..shown.len().min(TERMINAL_METRIC_COLUMNS_MAX)];
 
     let mut header = vec!["variant".to_owned(), "trace hash".to_owned(), "events".to_owned()];
     header.extend(shown.iter().map(|name| (*name).to_owned()));

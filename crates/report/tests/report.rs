@@ -110,6 +110,7 @@ impl Fixture {
             charts: &self.charts,
             faults: &self.faults,
             outcomes: &self.outcomes,
+            headline_metrics: &[],
         }
     }
 }
@@ -368,4 +369,18 @@ fn perfetto_json_links_each_delivery_to_its_send() {
     let faults = with("i");
     assert_eq!(faults.len(), 2);
     assert!(faults.iter().all(|e| e["s"] == "g"));
+}
+
+#[test]
+fn the_terminal_table_shows_the_headline_metrics_in_their_order() {
+    let fixture = Fixture::new();
+    let mut report = fixture.report();
+    let names: Vec<&str> = fixture.outcomes[0].metrics.keys().map(String::as_str).collect();
+    let headline = [names[1], names[0]];
+    report.headline_metrics = &headline;
+    let table = terminal_table(&report);
+    let header = table.lines().next().unwrap();
+    let (first, second) = (header.find(names[1]).unwrap(), header.find(names[0]).unwrap());
+    assert!(first < second, "{header}");
+    assert!(!names[2..].iter().any(|name| header.contains(name)), "{header}");
 }

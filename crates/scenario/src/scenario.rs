@@ -2,7 +2,7 @@
 
 use faultline_engine::{
     ChartSpec, Fault, FaultKind, FaultWindow, LimitExceeded, NetworkConfig, Outcome, RandomFaults,
-    SimDuration, realise,
+    SimConfig, SimDuration, realise,
 };
 use faultline_models::RunSetup;
 use faultline_models::chat::{self, ChatConfig, Delivery};
@@ -89,12 +89,14 @@ impl Scenario {
 
     fn setup(&self, seed: u64, trace: bool) -> RunSetup {
         RunSetup {
-            seed,
-            network: self.network.clone(),
-            faults: self.faults(seed),
-            duration: self.duration,
-            max_events: self.max_events,
-            trace,
+            sim: SimConfig {
+                seed,
+                network: self.network.clone(),
+                faults: self.faults(seed),
+                duration: self.duration,
+                max_events: self.max_events,
+                trace,
+            },
             invariants: self.invariants.clone(),
         }
     }
@@ -106,6 +108,13 @@ impl Scenario {
             (Model::Chat(config), Policy::Chat(delivery)) => {
                 chat::run(config, delivery, &setup, &variant.name)
             }
+        }
+    }
+
+    /// The few metrics that tell this scenario's story, for the terminal table.
+    pub fn headline_metrics(&self) -> &'static [&'static str] {
+        match self.model {
+            Model::Chat(_) => &chat::HEADLINE_METRICS,
         }
     }
 
