@@ -10,7 +10,7 @@ use faultline_report::Report;
 use faultline_scenario::{Scenario, Variant, closest};
 
 use crate::Failure;
-use crate::output::{replace_dir, write_file};
+use crate::output::{check_replaceable, replace_dir, write_file};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -131,6 +131,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         print!("{}", scenario.schedule_text(seed));
         return Ok(ExitCode::SUCCESS);
     }
+    let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
+    check_replaceable(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let keep_trace = args.trace.is_some() || args.perfetto.is_some() || args.check_determinism;
     let names = scenario.node_names();
 
@@ -169,7 +171,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     };
     let files = faultline_report::render_folder(&report)
         .map_err(|e| Failure { code: 2, message: format!("error: rendering the report: {e}") })?;
-    let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     let io_failure = |what: &Path, e: std::io::Error| Failure {
         code: 2,
         message: format!("error: cannot write {}: {e}", what.display()),

@@ -64,7 +64,11 @@ fn run_writes_a_complete_report_folder() {
     let out = scratch("report-folder");
     let output = faultline(&["run", CHAT, "--out", out.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("fire-and-forget lost"), "{}", stdout(&output));
+    let table = stdout(&output);
+    assert!(
+        table.lines().any(|l| l.starts_with("fire-and-forget") && l.contains(" lost 1")),
+        "{table}"
+    );
     for file in [
         "summary.json",
         "summary.md",
@@ -204,5 +208,25 @@ fn a_printed_schedule_replays_the_same_run() {
         random["variants"].as_array().unwrap().iter().zip(replayed["variants"].as_array().unwrap())
     {
         assert_eq!(a["trace_hash"], b["trace_hash"], "{}", a["name"]);
+    }
+}
+
+#[test]
+fn out_never_replaces_a_folder_that_is_not_a_report() {
+    let dir = scratch("not-a-report");
+    std::fs::write(dir.join("notes.txt"), "precious").unwrap();
+    let output = faultline(&["run", CHAT, "--out", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("does not look like a faultline report"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "precious");
+    // An earlier report, on the other hand, is replaced.
+    let report = scratch("earlier-report");
+    for _ in 0..2 {
+        let output = faultline(&["run", CHAT, "--out", report.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", stderr(&output));
     }
 }

@@ -141,22 +141,17 @@ impl Network {
         self.cuts[link] -= 1;
     }
 
-    pub(crate) fn add_latency(&mut self, from: NodeId, to: NodeId, extra: SimDuration) {
+    /// Sets a link's extra latency and loss, recomputed by the caller from the faults in
+    /// force.
+    pub(crate) fn set_link_faults(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        extra_latency: SimDuration,
+        extra_loss_probability: f64,
+    ) {
         let link = self.link(from, to);
-        self.extra_latency[link] = self.extra_latency[link] + extra;
-    }
-
-    pub(crate) fn remove_latency(&mut self, from: NodeId, to: NodeId, extra: SimDuration) {
-        let link = self.link(from, to);
-        let now = self.extra_latency[link].as_nanos();
-        assert!(now >= extra.as_nanos(), "ending a latency spike that did not begin");
-        self.extra_latency[link] = SimDuration::from_nanos(now - extra.as_nanos());
-    }
-
-    /// Sets the extra loss on a link; the caller recomputes it from the active loss faults,
-    /// so overlapping windows never accumulate float error.
-    pub(crate) fn set_extra_loss(&mut self, from: NodeId, to: NodeId, probability: f64) {
-        let link = self.link(from, to);
-        self.extra_loss[link] = probability;
+        self.extra_latency[link] = extra_latency;
+        self.extra_loss[link] = extra_loss_probability;
     }
 }

@@ -97,6 +97,15 @@ enum EventKind<M, T> {
         msg_id: u64,
         msg: M,
     },
+    /// A message that reached a paused node: it sits in the socket until the node resumes.
+    /// It already survived the link; only a crash (a new epoch) can still lose it.
+    Read {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        epoch: u32,
+        msg: M,
+    },
     Timer {
         node: NodeId,
         id: TimerId,
@@ -302,11 +311,7 @@ impl<N: Node> Simulation<N> {
     /// Runs to the end time (or until nothing is left to do), handing observations to
     /// `observer` as they happen.
     pub fn run(&mut self, observer: &mut impl Observer<N::Obs>) -> Result<RunStats, LimitExceeded> {
-        while self.step(observer) {
-            if self.events >= self.max_events {
-                return Err(LimitExceeded { max_events: self.max_events, at: self.core.now });
-            }
-        }
+        while self.step(observer)? {}
         Ok(self.stats())
     }
 
@@ -325,22 +330,26 @@ impl<N: Node> Simulation<N> {
         self.core.trace.take()
     }
 
-    /// Pops and handles one event. Returns false once the run is over.
-    pub fn step(&mut self, observer: &mut impl Observer<N::Obs>) -> bool {
+    /// Pops and handles one event. Returns `Ok(false)` once the run is over, and an error
+    /// instead of handling event number `max_events + 1`.
+    pub fn step(&mut self, observer: &mut impl Observer<N::Obs>) -> Result<bool, LimitExceeded> {
         let Some((at, event)) = self.core.queue.pop() else {
             self.core.now = self.end;
-            return false;
+            return Ok(false);
         };
         if at > self.end {
             self.core.now = self.end;
-            return false;
+            return Ok(false);
+        }
+        if self.events >= self.max_events {
+            return Err(LimitExceeded { max_events: self.max_events, at });
         }
         self.core.now = at;
         self.dispatch(event);
         for (at, node, obs) in self.core.observations.drain(..) {
             observer.observe(at, node, obs);
         }
-        true
+        Ok(true)
     }
 
     /// Feeds one processed event into the running trace hash (its payload follows).
@@ -364,14 +373,6 @@ impl<N: Node> Simulation<N> {
                 }
             }
             EventKind::Deliver { from, to, msg_id, msg } => {
-                if self.core.now < self.paused_until[to.index()] {
-                    // A paused process does not read its socket: the message waits. It is
-                    // queued again with a fresh seq, so waiting messages are read in the
-                    // order they arrived.
-                    let kind = EventKind::Deliver { from, to, msg_id, msg };
-                    self.core.push(self.paused_until[to.index()], kind);
-                    return;
-                }
                 let dropped = if self.down[to.index()] > 0 {
                     Some(DropReason::NodeDown)
                 } else if self.core.network.is_cut(from, to) {
@@ -388,6 +389,14 @@ impl<N: Node> Simulation<N> {
                         let msg = format!("{msg:?}");
                         self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg, reason });
                     }
+                    None if self.core.now < self.paused_until[to.index()] => {
+                        // A paused process does not read its socket: the message waits,
+                        // queued with a fresh seq so waiting messages are read in the order
+                        // they arrived.
+                        let epoch = self.core.epochs[to.index()];
+                        let kind = EventKind::Read { from, to, msg_id, epoch, msg };
+                        self.core.push(self.paused_until[to.index()], kind);
+                    }
                     None => {
                         self.core.stats.delivered += 1;
                         self.core.record(|| TraceEvent::Deliver {
@@ -398,6 +407,30 @@ impl<N: Node> Simulation<N> {
                         });
                         self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
                     }
+                }
+            }
+            EventKind::Read { from, to, msg_id, epoch, msg } => {
+                if self.core.now < self.paused_until[to.index()] {
+                    // The pause was extended by an overlapping one: keep waiting.
+                    let kind = EventKind::Read { from, to, msg_id, epoch, msg };
+                    self.core.push(self.paused_until[to.index()], kind);
+                    return;
+                }
+                let lost = epoch != self.core.epochs[to.index()] || self.down[to.index()] > 0;
+                let pair = (u64::from(from.0) << 32) | u64::from(to.0);
+                self.hash_event(6 + u64::from(lost), pair, msg_id);
+                msg.hash(&mut self.core.hash);
+                if lost {
+                    // The process crashed while the message sat in its socket.
+                    let reason = DropReason::NodeDown;
+                    self.core.stats.count_drop(reason);
+                    let msg = format!("{msg:?}");
+                    self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg, reason });
+                } else {
+                    self.core.stats.delivered += 1;
+                    let text = format!("{msg:?}");
+                    self.core.record(|| TraceEvent::Deliver { from, to, msg_id, msg: text });
+                    self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
                 }
             }
             EventKind::Timer { node, id, epoch, timer } => {
@@ -457,28 +490,25 @@ impl<N: Node> Simulation<N> {
                     }
                 }
             }
-            FaultKind::LatencySpike { extra, .. } => {
+            // Overlapping spikes and loss windows combine; the link's state is recomputed
+            // from the faults in force rather than patched, so nothing can drift or underflow.
+            FaultKind::LatencySpike { .. } | FaultKind::Loss { .. } => {
                 for (from, to) in links {
-                    if begin {
-                        self.core.network.add_latency(from, to, extra);
-                    } else {
-                        self.core.network.remove_latency(from, to, extra);
-                    }
-                }
-            }
-            FaultKind::Loss { .. } => {
-                for (from, to) in links {
-                    let keep = self
+                    let mut extra = SimDuration::ZERO;
+                    let mut keep = 1.0;
+                    for (f, _) in self
                         .faults
                         .iter()
                         .zip(&self.active_faults)
                         .filter(|(f, active)| **active && f.links().contains(&(from, to)))
-                        .filter_map(|(f, _)| match f.kind {
-                            FaultKind::Loss { probability, .. } => Some(1.0 - probability),
-                            _ => None,
-                        })
-                        .product::<f64>();
-                    self.core.network.set_extra_loss(from, to, 1.0 - keep);
+                    {
+                        match f.kind {
+                            FaultKind::LatencySpike { extra: more, .. } => extra = extra + more,
+                            FaultKind::Loss { probability, .. } => keep *= 1.0 - probability,
+                            _ => {}
+                        }
+                    }
+                    self.core.network.set_link_faults(from, to, extra, 1.0 - keep);
                 }
             }
             FaultKind::Crash { node } => {

@@ -127,3 +127,84 @@ fn a_crashed_node_drops_messages_forgets_timers_and_restarts() {
         && *at >= SimTime::from_millis(100)
         && *at < SimTime::from_millis(300))));
 }
+
+#[test]
+fn a_partition_that_begins_during_a_pause_spares_messages_already_waiting() {
+    let pause = Fault {
+        kind: FaultKind::Pause { node: NodeId(1) },
+        from: SimTime::from_millis(50),
+        until: Some(SimTime::from_millis(300)),
+    };
+    let partition = Fault {
+        kind: FaultKind::Partition {
+            side_a: vec![NodeId(0)],
+            side_b: vec![NodeId(1)],
+            one_way: false,
+        },
+        from: SimTime::from_millis(120),
+        until: Some(SimTime::from_millis(400)),
+    };
+    let paused_only = received(&run(vec![pause.clone()]));
+    let both = received(&run(vec![pause, partition]));
+    // Messages that reached the socket before 120 ms were read at 300 ms; those sent into
+    // the partition were lost. So `both` is a prefix-in-arrival-order subset of the pause run.
+    assert!(
+        both.len() > 60 && both.len() < paused_only.len(),
+        "{} of {}",
+        both.len(),
+        paused_only.len()
+    );
+    assert!(paused_only.starts_with(&both));
+}
+
+#[test]
+fn a_crash_during_a_pause_loses_the_messages_waiting_in_the_socket() {
+    let pause = Fault {
+        kind: FaultKind::Pause { node: NodeId(1) },
+        from: SimTime::from_millis(50),
+        until: Some(SimTime::from_millis(300)),
+    };
+    let crash = Fault {
+        kind: FaultKind::Crash { node: NodeId(1) },
+        from: SimTime::from_millis(250),
+        until: Some(SimTime::from_millis(260)),
+    };
+    let got = received(&run(vec![pause, crash]));
+    // Only what arrived before the pause, or after the restart, was read.
+    assert!(got.len() < 60, "{} messages survived the crash", got.len());
+}
+
+#[test]
+fn overlapping_latency_spikes_of_absurd_size_do_not_panic() {
+    let spike = |from| Fault {
+        kind: FaultKind::LatencySpike {
+            side_a: vec![NodeId(0)],
+            side_b: vec![NodeId(1)],
+            extra: SimDuration::from_nanos(u64::MAX / 2 + 1),
+        },
+        from: SimTime::from_millis(from),
+        until: Some(SimTime::from_millis(from + 100)),
+    };
+    let got = received(&run(vec![spike(10), spike(20)]));
+    assert!(!got.is_empty());
+}
+
+#[test]
+fn the_event_limit_allows_exactly_max_events() {
+    let config = |max_events| SimConfig {
+        seed: 1,
+        network: NetworkConfig::default(),
+        faults: Vec::new(),
+        duration: SimDuration::from_secs(1),
+        max_events,
+        trace: false,
+    };
+    let nodes = || {
+        let probe = || Probe { count: 10, sent: 0, starts: 0 };
+        vec![("a".to_string(), probe()), ("b".to_string(), probe())]
+    };
+    let events = Simulation::new(config(u64::MAX), nodes()).run(&mut |_, _, _| {}).unwrap().events;
+    assert!(Simulation::new(config(events), nodes()).run(&mut |_, _, _| {}).is_ok());
+    let err = Simulation::new(config(events - 1), nodes()).run(&mut |_, _, _| {}).unwrap_err();
+    assert_eq!(err.max_events, events - 1);
+}

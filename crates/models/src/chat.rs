@@ -93,6 +93,7 @@ pub struct User {
     /// When this user types, drawn up front from the workload stream so every variant
     /// sees the same conversation.
     schedule: Vec<SimTime>,
+    /// The next entry of `schedule` to type; its timer is pending while the node is up.
     next_message: usize,
     delivery: Delivery,
     next_seq: u32,
@@ -135,17 +136,32 @@ impl Node for ChatNode {
             ChatTimer::Retransmit { seq } => user.retransmit(ctx, seq),
         }
     }
+
+    /// A user's app keeps its outbox and what it has shown (durable), but its timers died
+    /// with it: what it would have typed while down is never typed, and every message
+    /// still waiting for an acknowledgement gets its retransmission timer back.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let ChatNode::User(user) = self else { return };
+        let now = ctx.now();
+        while user.schedule.get(user.next_message).is_some_and(|&at| at < now) {
+            user.next_message += 1;
+        }
+        user.schedule_next(ctx);
+        for (&seq, &rto) in &user.unacked {
+            ctx.set_timer(rto, ChatTimer::Retransmit { seq });
+        }
+    }
 }
 
 impl User {
     fn schedule_next(&mut self, ctx: &mut Ctx<'_, ChatNode>) {
         if let Some(&at) = self.schedule.get(self.next_message) {
-            self.next_message += 1;
             ctx.set_timer(at.since(ctx.now()), ChatTimer::Type);
         }
     }
 
     fn type_message(&mut self, ctx: &mut Ctx<'_, ChatNode>) {
+        self.next_message += 1;
         let seq = self.next_seq;
         self.next_seq += 1;
         ctx.send(self.server, ChatMsg::Text { author: ctx.id(), seq });
@@ -253,7 +269,8 @@ impl Checker<'_> {
             ChatObs::Retransmitted { .. } => self.retransmitted += 1,
             ChatObs::Delivered { author, seq } => {
                 let (who, whom) = (NODE_NAMES[author.index()], NODE_NAMES[node.index()]);
-                if self.arrived.entry(author).or_default().insert(seq, at).is_some() {
+                let arrived = self.arrived.entry(author).or_default();
+                if arrived.contains_key(&seq) {
                     self.duplicated += 1;
                     if self.setup.checks("no-duplicate") {
                         self.violations.push(Violation {
@@ -265,6 +282,7 @@ impl Checker<'_> {
                     }
                     return;
                 }
+                arrived.insert(seq, at);
                 let highest = self.highest_delivered.entry(author).or_insert(seq);
                 if seq < *highest {
                     self.reordered += 1;
@@ -407,7 +425,8 @@ fn summarise(
     put("delivery_latency_max_ms", max_ms);
     put("net.sent", stats.net.sent as f64);
     put("net.delivered", stats.net.delivered as f64);
-    put("net.dropped", (stats.net.dropped_loss + stats.net.dropped_partition) as f64);
+    let net = stats.net;
+    put("net.dropped", (net.dropped_loss + net.dropped_partition + net.dropped_node_down) as f64);
 
     let fault_s: f64 = windows.iter().map(|w| w.until_s - w.from_s).sum();
     let verdict = if lost > 0 {

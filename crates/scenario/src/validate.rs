@@ -15,6 +15,8 @@ use crate::scenario::{Model, Policy, Scenario, Variant};
 
 /// Events allowed per run when the scenario does not say.
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
+/// The chat workload is drawn up front; more messages than this is a typo, not a scenario.
+const MAX_MESSAGES_PER_USER: f64 = 1_000_000.0;
 /// More faults than this from one generator is a typo, not a scenario.
 const MAX_RANDOM_COUNT: u32 = 10_000;
 
@@ -178,6 +180,18 @@ pub(crate) fn validate(
                     format!(
                         "{} messages per second per user is more than chat needs; at most 10000",
                         chat.rate_per_s
+                    ),
+                    None,
+                );
+            }
+            let messages_per_user = chat.rate_per_s * chat.send_until.0.as_secs_f64();
+            if messages_per_user > MAX_MESSAGES_PER_USER {
+                c.error(
+                    &[Field("model"), Field("rate_per_s")],
+                    format!(
+                        "{} messages per second until {} is about {messages_per_user:.0} \
+                         messages per user; at most {MAX_MESSAGES_PER_USER} fit in one run",
+                        chat.rate_per_s, chat.send_until.0
                     ),
                     None,
                 );
