@@ -394,6 +394,8 @@ impl<N: Node> Simulation<N> {
                         // queued with a fresh seq so waiting messages are read in the order
                         // they arrived.
                         let epoch = self.core.epochs[to.index()];
+                        let text = format!("{msg:?}");
+                        self.core.record(|| TraceEvent::Buffer { from, to, msg_id, msg: text });
                         let kind = EventKind::Read { from, to, msg_id, epoch, msg };
                         self.core.push(self.paused_until[to.index()], kind);
                     }

@@ -88,13 +88,48 @@ pub struct TraceRecord {
 /// What happened. Messages are rendered with `Debug`, only when a full trace is on.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TraceEvent {
-    Start { node: NodeId },
-    Send { from: NodeId, to: NodeId, msg_id: u64, msg: String },
-    Deliver { from: NodeId, to: NodeId, msg_id: u64, msg: String },
-    Drop { from: NodeId, to: NodeId, msg_id: u64, msg: String, reason: DropReason },
-    Timer { node: NodeId, timer: String },
-    FaultBegin { index: usize, description: String },
-    FaultEnd { index: usize, description: String },
+    Start {
+        node: NodeId,
+    },
+    Send {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: String,
+    },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: String,
+    },
+    /// The message reached a paused node and waits in its socket (read later, or lost if
+    /// the node crashes first).
+    Buffer {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: String,
+    },
+    Drop {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: String,
+        reason: DropReason,
+    },
+    Timer {
+        node: NodeId,
+        timer: String,
+    },
+    FaultBegin {
+        index: usize,
+        description: String,
+    },
+    FaultEnd {
+        index: usize,
+        description: String,
+    },
 }
 
 impl TraceEvent {
@@ -103,7 +138,9 @@ impl TraceEvent {
         match self {
             TraceEvent::Start { node } | TraceEvent::Timer { node, .. } => Some(*node),
             TraceEvent::Send { from, .. } => Some(*from),
-            TraceEvent::Deliver { to, .. } | TraceEvent::Drop { to, .. } => Some(*to),
+            TraceEvent::Deliver { to, .. }
+            | TraceEvent::Buffer { to, .. }
+            | TraceEvent::Drop { to, .. } => Some(*to),
             TraceEvent::FaultBegin { .. } | TraceEvent::FaultEnd { .. } => None,
         }
     }

@@ -38,6 +38,13 @@ pub fn trace_jsonl(trace: &[TraceRecord], names: &[String]) -> String {
                 ("msg_id", (*msg_id).into()),
                 ("msg", msg.as_str().into()),
             ]),
+            TraceEvent::Buffer { from, to, msg_id, msg } => entries.extend([
+                ("event", "buffer".into()),
+                ("from", name(from)),
+                ("to", name(to)),
+                ("msg_id", (*msg_id).into()),
+                ("msg", msg.as_str().into()),
+            ]),
             TraceEvent::Drop { from, to, msg_id, msg, reason } => entries.extend([
                 ("event", "drop".into()),
                 ("from", name(from)),
@@ -115,6 +122,12 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
                     slice.flow_in = Some(flow_id(*msg_id, *seen));
                 }
                 *seen += 1;
+                slices.push(slice);
+            }
+            TraceEvent::Buffer { from, to, msg_id, msg } => {
+                let mut slice = Slice::new(*to, at, "wait", &format!("waits: {msg}"));
+                slice.args =
+                    vec![("msg_id", (*msg_id).into()), ("from", node_name(names, *from).into())];
                 slices.push(slice);
             }
             TraceEvent::Drop { from, to, msg_id, msg, reason } => {
@@ -243,6 +256,7 @@ fn process_names(trace: &[TraceRecord], names: &[String]) -> Vec<Value> {
             TraceEvent::Start { node } | TraceEvent::Timer { node, .. } => (Some(*node), None),
             TraceEvent::Send { from, to, .. }
             | TraceEvent::Deliver { from, to, .. }
+            | TraceEvent::Buffer { from, to, .. }
             | TraceEvent::Drop { from, to, .. } => (Some(*from), Some(*to)),
             TraceEvent::FaultBegin { .. } | TraceEvent::FaultEnd { .. } => (None, None),
         };
