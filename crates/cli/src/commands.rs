@@ -194,6 +194,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     if args.json {
         println!("{}", faultline_report::run_json(&report));
     } else {
+        println!("{}, seed {seed}", scenario.name);
         print!("{}", faultline_report::terminal_table(&report));
         println!("report: {}", out.join("index.html").display());
     }
@@ -232,5 +233,34 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Failure::usage(failures.join("\n")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use faultline_engine::{NodeId, SimTime, TraceEvent, TraceRecord};
+
+    use super::describe_divergence;
+
+    fn timer(at_ms: u64, node: u32, hash: u64) -> TraceRecord {
+        TraceRecord {
+            at: SimTime::from_millis(at_ms),
+            hash,
+            event: TraceEvent::Timer { node: NodeId(node), timer: "Tick".into() },
+        }
+    }
+
+    #[test]
+    fn a_divergence_names_the_first_differing_event_of_both_runs() {
+        let names = vec!["alice".to_string(), "bob".to_string()];
+        let a = [timer(1, 0, 10), timer(2, 0, 11), timer(3, 1, 12)];
+        let b = [timer(1, 0, 10), timer(2, 1, 99), timer(3, 1, 12)];
+        let text = describe_divergence(&a, &b, &names);
+        assert!(text.starts_with("event #1 differs"), "{text}");
+        assert!(text.contains("first run:  at 2ms on alice"), "{text}");
+        assert!(text.contains("second run: at 2ms on bob"), "{text}");
+        let shorter = describe_divergence(&a, &a[..2], &names);
+        assert!(shorter.contains("(the run had already ended)"), "{shorter}");
+        assert_eq!(describe_divergence(&a, &a, &names), "");
     }
 }
