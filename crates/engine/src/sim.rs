@@ -2,7 +2,7 @@
 //! and dispatches one event, and `run` that steps under limits on events and virtual time.
 
 use std::fmt;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 
 use crate::fault::{Fault, FaultKind};
 use crate::network::{DropReason, Fate, Network, NetworkConfig};
@@ -180,7 +180,7 @@ impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
 
     fn record(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceRecord { at: self.now, hash: self.hash.finish_word(), event: event() });
+            trace.push(TraceRecord { at: self.now, hash: self.hash.finish(), event: event() });
         }
     }
 
@@ -230,12 +230,6 @@ impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
     }
 }
 
-impl TraceHasher {
-    fn finish_word(&self) -> u64 {
-        std::hash::Hasher::finish(self)
-    }
-}
-
 /// A deterministic run of `N` nodes: the same config and nodes give the same events, bit
 /// for bit.
 pub struct Simulation<N: Node> {
@@ -243,6 +237,8 @@ pub struct Simulation<N: Node> {
     names: Vec<String>,
     core: Core<N::Msg, N::Timer, N::Obs>,
     faults: Vec<Fault>,
+    /// The directed links each fault touches, computed once.
+    fault_links: Vec<Vec<(NodeId, NodeId)>>,
     active_faults: Vec<bool>,
     /// Crash faults in force per node (they may overlap).
     down: Vec<u16>,
@@ -287,6 +283,7 @@ impl<N: Node> Simulation<N> {
             names,
             core,
             active_faults: vec![false; config.faults.len()],
+            fault_links: config.faults.iter().map(Fault::links).collect(),
             faults: config.faults,
             down: vec![0; count],
             paused_until: vec![SimTime::ZERO; count],
@@ -320,7 +317,7 @@ impl<N: Node> Simulation<N> {
         RunStats {
             events: self.events,
             end: self.core.now,
-            trace_hash: self.core.hash.finish_word(),
+            trace_hash: self.core.hash.finish(),
             net: self.core.stats,
         }
     }
@@ -380,35 +377,17 @@ impl<N: Node> Simulation<N> {
                 } else {
                     None
                 };
-                let pair = (u64::from(from.0) << 32) | u64::from(to.0);
-                self.hash_event(2 + u64::from(dropped.is_some()), pair, msg_id);
-                msg.hash(&mut self.core.hash);
-                match dropped {
-                    Some(reason) => {
-                        self.core.stats.count_drop(reason);
-                        let msg = format!("{msg:?}");
-                        self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg, reason });
-                    }
-                    None if self.core.now < self.paused_until[to.index()] => {
-                        // A paused process does not read its socket: the message waits,
-                        // queued with a fresh seq so waiting messages are read in the order
-                        // they arrived.
-                        let epoch = self.core.epochs[to.index()];
-                        let text = format!("{msg:?}");
-                        self.core.record(|| TraceEvent::Buffer { from, to, msg_id, msg: text });
-                        let kind = EventKind::Read { from, to, msg_id, epoch, msg };
-                        self.core.push(self.paused_until[to.index()], kind);
-                    }
-                    None => {
-                        self.core.stats.delivered += 1;
-                        self.core.record(|| TraceEvent::Deliver {
-                            from,
-                            to,
-                            msg_id,
-                            msg: format!("{msg:?}"),
-                        });
-                        self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
-                    }
+                if dropped.is_none() && self.core.now < self.paused_until[to.index()] {
+                    // A paused process does not read its socket: the message waits, queued
+                    // with a fresh seq so waiting messages are read in the order they arrived.
+                    self.hash_message(2, from, to, msg_id, &msg);
+                    let epoch = self.core.epochs[to.index()];
+                    let text = || format!("{msg:?}");
+                    self.core.record(|| TraceEvent::Buffer { from, to, msg_id, msg: text() });
+                    let kind = EventKind::Read { from, to, msg_id, epoch, msg };
+                    self.core.push(self.paused_until[to.index()], kind);
+                } else {
+                    self.hand_over(2, from, to, msg_id, msg, dropped);
                 }
             }
             EventKind::Read { from, to, msg_id, epoch, msg } => {
@@ -418,22 +397,9 @@ impl<N: Node> Simulation<N> {
                     self.core.push(self.paused_until[to.index()], kind);
                     return;
                 }
-                let lost = epoch != self.core.epochs[to.index()] || self.down[to.index()] > 0;
-                let pair = (u64::from(from.0) << 32) | u64::from(to.0);
-                self.hash_event(6 + u64::from(lost), pair, msg_id);
-                msg.hash(&mut self.core.hash);
-                if lost {
-                    // The process crashed while the message sat in its socket.
-                    let reason = DropReason::NodeDown;
-                    self.core.stats.count_drop(reason);
-                    let msg = format!("{msg:?}");
-                    self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg, reason });
-                } else {
-                    self.core.stats.delivered += 1;
-                    let text = format!("{msg:?}");
-                    self.core.record(|| TraceEvent::Deliver { from, to, msg_id, msg: text });
-                    self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
-                }
+                // Lost only if the process crashed while the message sat in its socket.
+                let crashed = epoch != self.core.epochs[to.index()] || self.down[to.index()] > 0;
+                self.hand_over(6, from, to, msg_id, msg, crashed.then_some(DropReason::NodeDown));
             }
             EventKind::Timer { node, id, epoch, timer } => {
                 if !self.core.timers.is_live(id) {
@@ -465,6 +431,40 @@ impl<N: Node> Simulation<N> {
         }
     }
 
+    /// Feeds a message event into the trace hash; `tag` says which kind of event it was.
+    fn hash_message(&mut self, tag: u64, from: NodeId, to: NodeId, msg_id: u64, msg: &N::Msg) {
+        let pair = (u64::from(from.0) << 32) | u64::from(to.0);
+        self.hash_event(tag, pair, msg_id);
+        msg.hash(&mut self.core.hash);
+    }
+
+    /// Gives a message to its receiver, or drops it for `dropped`. `tag` is the event kind
+    /// for the trace hash; a drop hashes as `tag + 1`.
+    fn hand_over(
+        &mut self,
+        tag: u64,
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: N::Msg,
+        dropped: Option<DropReason>,
+    ) {
+        self.hash_message(tag + u64::from(dropped.is_some()), from, to, msg_id, &msg);
+        match dropped {
+            Some(reason) => {
+                self.core.stats.count_drop(reason);
+                let msg = || format!("{msg:?}");
+                self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg: msg(), reason });
+            }
+            None => {
+                self.core.stats.delivered += 1;
+                let text = || format!("{msg:?}");
+                self.core.record(|| TraceEvent::Deliver { from, to, msg_id, msg: text() });
+                self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
+            }
+        }
+    }
+
     fn with_node(&mut self, node: NodeId, f: impl FnOnce(&mut N, &mut Ctx<'_, N>)) {
         let mut ctx = Ctx { core: &mut self.core, node };
         f(&mut self.nodes[node.index()], &mut ctx);
@@ -472,19 +472,22 @@ impl<N: Node> Simulation<N> {
 
     fn apply_fault(&mut self, index: usize, begin: bool) {
         self.active_faults[index] = begin;
-        let fault = &self.faults[index];
-        let description = fault.describe(&self.names);
+        let (faults, names) = (&self.faults, &self.names);
         self.core.record(|| {
+            let description = faults[index].describe(names);
             if begin {
                 TraceEvent::FaultBegin { index, description }
             } else {
                 TraceEvent::FaultEnd { index, description }
             }
         });
-        let links = fault.links();
-        match fault.kind.clone() {
+        // Indexing rather than iterating keeps `self` free for the network and nodes, and
+        // applying a fault allocates nothing.
+        let link_count = self.fault_links[index].len();
+        match self.faults[index].kind {
             FaultKind::Partition { .. } => {
-                for (from, to) in links {
+                for i in 0..link_count {
+                    let (from, to) = self.fault_links[index][i];
                     if begin {
                         self.core.network.add_cut(from, to);
                     } else {
@@ -495,22 +498,21 @@ impl<N: Node> Simulation<N> {
             // Overlapping spikes and loss windows combine; the link's state is recomputed
             // from the faults in force rather than patched, so nothing can drift or underflow.
             FaultKind::LatencySpike { .. } | FaultKind::Loss { .. } => {
-                for (from, to) in links {
+                for i in 0..link_count {
+                    let link = self.fault_links[index][i];
                     let mut extra = SimDuration::ZERO;
                     let mut keep = 1.0;
-                    for (f, _) in self
-                        .faults
-                        .iter()
-                        .zip(&self.active_faults)
-                        .filter(|(f, active)| **active && f.links().contains(&(from, to)))
-                    {
-                        match f.kind {
+                    for (j, fault) in self.faults.iter().enumerate() {
+                        if !self.active_faults[j] || !self.fault_links[j].contains(&link) {
+                            continue;
+                        }
+                        match fault.kind {
                             FaultKind::LatencySpike { extra: more, .. } => extra = extra + more,
                             FaultKind::Loss { probability, .. } => keep *= 1.0 - probability,
                             _ => {}
                         }
                     }
-                    self.core.network.set_link_faults(from, to, extra, 1.0 - keep);
+                    self.core.network.set_link_faults(link.0, link.1, extra, 1.0 - keep);
                 }
             }
             FaultKind::Crash { node } => {
@@ -530,7 +532,7 @@ impl<N: Node> Simulation<N> {
             }
             FaultKind::Pause { node } => {
                 if begin {
-                    let until = fault.until.unwrap_or(SimTime::MAX);
+                    let until = self.faults[index].until.unwrap_or(SimTime::MAX);
                     let paused = &mut self.paused_until[node.index()];
                     *paused = (*paused).max(until);
                 }
