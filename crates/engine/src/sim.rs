@@ -432,6 +432,7 @@ impl<N: Node> Simulation<N> {
     }
 
     /// Feeds a message event into the trace hash; `tag` says which kind of event it was.
+    #[inline]
     fn hash_message(&mut self, tag: u64, from: NodeId, to: NodeId, msg_id: u64, msg: &N::Msg) {
         let pair = (u64::from(from.0) << 32) | u64::from(to.0);
         self.hash_event(tag, pair, msg_id);
@@ -440,6 +441,7 @@ impl<N: Node> Simulation<N> {
 
     /// Gives a message to its receiver, or drops it for `dropped`. `tag` is the event kind
     /// for the trace hash; a drop hashes as `tag + 1`.
+    #[inline]
     fn hand_over(
         &mut self,
         tag: u64,
