@@ -38,15 +38,37 @@ pub struct Outcome {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     pub chart: String,
+    /// Names a part of the variant's data when it has several on one chart (`first tries`,
+    /// `retries`); `None` for the variant's one series.
+    pub label: Option<String>,
     pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    /// A variant's one series on `chart`.
+    pub fn new(chart: &str, points: Vec<(f64, f64)>) -> Series {
+        Series { chart: chart.to_string(), label: None, points }
+    }
+
+    /// One labelled part of a variant's data on `chart`.
+    pub fn labelled(chart: &str, label: &str, points: Vec<(f64, f64)>) -> Series {
+        Series { chart: chart.to_string(), label: Some(label.to_string()), points }
+    }
 }
 
 /// How a chart draws its series.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ChartKind {
+    /// One line per variant.
     Line,
     /// One dot per sample (per-message latencies, say).
     Points,
+    /// The labelled series of each variant stacked on each other (first tries under
+    /// retries); a chart of this kind usually shows one variant.
+    StackedArea,
+    /// One horizontal band per variant, coloured by state over time: y values are indices
+    /// into [`ChartSpec::states`], drawn in the outcome palette (ok, indeterminate, failed).
+    StateStrip,
 }
 
 /// A chart a model offers: every variant is one series on it.
@@ -57,6 +79,39 @@ pub struct ChartSpec {
     pub title: String,
     pub y_label: String,
     pub kind: ChartKind,
+    /// For [`ChartKind::StateStrip`]: the state names, by y value (e.g. `CLOSED`,
+    /// `HALF_OPEN`, `OPEN`). Empty for other kinds.
+    pub states: Vec<String>,
+}
+
+/// How one cell of a [`Grid`] came out: it picks the cell's colour.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CellOutcome {
+    Ok,
+    Indeterminate,
+    Failed,
+}
+
+/// A table of outcomes over two parameters, one per variant (load × trigger size →
+/// recovered or stuck, say): the report shows where each policy's behaviour changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub id: String,
+    pub title: String,
+    /// What the rows vary, e.g. "load (requests/s)".
+    pub row_label: String,
+    /// What the columns vary, e.g. "trigger (s)".
+    pub column_label: String,
+    pub rows: Vec<String>,
+    pub columns: Vec<String>,
+    /// Per variant, in scenario order: `cells[row][column]`.
+    pub variants: Vec<GridVariant>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridVariant {
+    pub name: String,
+    pub cells: Vec<Vec<(String, CellOutcome)>>,
 }
 
 /// A shaded fault window on every time chart.

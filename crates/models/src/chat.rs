@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{
-    ChartKind, ChartSpec, Ctx, LimitExceeded, Node, NodeId, Outcome, Prng, SimDuration, SimTime,
-    Simulation, Stream, Violation,
+    ChartKind, ChartSpec, Ctx, LimitExceeded, Node, NodeId, Outcome, Prng, Series, SimDuration,
+    SimTime, Simulation, Stream, Violation,
 };
 
 use crate::setup::RunSetup;
@@ -232,6 +232,7 @@ pub fn charts() -> Vec<ChartSpec> {
                 .into(),
             y_label: "messages delivered / s".into(),
             kind: ChartKind::Line,
+            states: Vec::new(),
         },
         ChartSpec {
             id: "delivery-latency".into(),
@@ -240,6 +241,7 @@ pub fn charts() -> Vec<ChartSpec> {
                 .into(),
             y_label: "latency (ms)".into(),
             kind: ChartKind::Points,
+            states: Vec::new(),
         },
     ]
 }
@@ -448,11 +450,8 @@ fn summarise(
     };
     let seconds = setup.sim.duration.as_secs_f64().ceil() as usize;
     let series = vec![
-        faultline_engine::Series {
-            chart: "delivered-per-second".into(),
-            points: per_second(arrivals_s.iter().copied(), seconds),
-        },
-        faultline_engine::Series { chart: "delivery-latency".into(), points: latency_points },
+        Series::new("delivered-per-second", per_second(arrivals_s.iter().copied(), seconds)),
+        Series::new("delivery-latency", latency_points),
     ];
     checker.violations.sort_by_key(|v| v.at);
     Outcome {

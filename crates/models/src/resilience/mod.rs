@@ -1,0 +1,1 @@
+//! Resilience policies for calls between services: backoff, retry budgets, circuit breakers.
