@@ -1,15 +1,25 @@
-//! Time charts, as SVG and PNG: virtual time on x, fault windows shaded, one series per
-//! variant in that variant's colour, a legend beside the plot.
+//! Time charts, as SVG and PNG: virtual time on x, fault windows shaded, a legend beside the
+//! plot. Lines and dots are drawn in each variant's colour (a variant's labels, such as
+//! `p50` and `p99`, solid then dashed); stacked areas and state strips colour their layers
+//! and states in the outcome palette, in the order the model gives them.
 //!
 //! Both formats come from one drawing function over plotters' backend trait, so they cannot
 //! drift apart. Text uses the font shipped in `fonts/`, registered with plotters once per
 //! process: the PNG needs no system font library, and text is measured the same everywhere.
 
+mod data;
+
 use std::iter;
+use std::ops::Range;
 use std::sync::OnceLock;
 
-use faultline_engine::{ChartKind, ChartSpec};
+use faultline_engine::{ChartKind, ChartSpec, FaultWindow};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{
+    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
+};
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
@@ -17,6 +27,7 @@ use plotters::style::{FontStyle, register_font};
 use crate::Report;
 use crate::error::RenderError;
 use crate::table::number;
+use data::with_label;
 
 /// Size of every chart, SVG and PNG alike.
 pub const CHART_WIDTH_PX: u32 = 1000;
@@ -70,6 +81,9 @@ static DEJAVU_SANS_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 const FAULT_SHADE: RGBColor = RGBColor(0x70, 0x70, 0x70);
 const FAULT_SHADE_OPACITY: f64 = 0.18;
 const FAULT_LABEL: RGBColor = RGBColor(0x40, 0x40, 0x40);
+/// Where data covers the shading (areas, bands), dashed edges mark each fault window.
+const FAULT_EDGE_WIDTH_PX: u32 = 1;
+const FAULT_EDGE_DASH_PX: i32 = 4;
 
 const TITLE_SIZE_PX: u32 = 22;
 const TITLE_SIZE_MIN_PX: u32 = 13;
@@ -83,8 +97,22 @@ const X_LABEL_AREA_PX: u32 = 48;
 const Y_LABEL_AREA_PX: u32 = 76;
 const LINE_WIDTH_PX: u32 = 2;
 const DOT_RADIUS_PX: u32 = 3;
-/// The legend column: a colour sample, then the variant name.
+/// A variant's later labels: dashes on a line chart, rings on a dot chart.
+const DASH_PX: i32 = 8;
+const DASH_GAP_PX: i32 = 5;
+const RING_STROKE_PX: u32 = 1;
+/// Stacked layers: nearly opaque fill, with a thin line along each layer's top.
+const AREA_OPACITY: f64 = 0.85;
+const AREA_EDGE_WIDTH_PX: u32 = 1;
+/// A state strip's band covers this much of its row, in y units (a row is 1), either side
+/// of its middle: the gaps between bands keep them apart and let the fault shading show.
+const BAND_HALF_HEIGHT: f64 = 0.3;
+const BAND_OUTLINE: RGBColor = RGBColor(0xB0, 0xB0, 0xB0);
+/// The widest a strip's y label area grows for variant names; longer names are shortened.
+const STRIP_NAME_AREA_MAX_PX: u32 = 240;
+/// The legend column: a colour sample, then the row's text (a variant, label or state).
 const LEGEND_SAMPLE_WIDTH_PX: i32 = 24;
+const LEGEND_SWATCH_PX: i32 = 14;
 const LEGEND_ROW_HEIGHT_PX: i32 = 22;
 const LEGEND_WIDTH_MIN_PX: u32 = 120;
 const LEGEND_WIDTH_MAX_PX: u32 = 280;
@@ -136,21 +164,6 @@ fn encode_png(rgb: &[u8], file: &str) -> Result<Vec<u8>, RenderError> {
     Ok(png_bytes)
 }
 
-/// One variant's points on this chart.
-struct Plotted<'a> {
-    name: &'a str,
-    color: RGBColor,
-    /// Unbroken stretches of drawable points: a NaN, an infinity or a point outside the
-    /// x range breaks a line rather than pulling it to an edge.
-    runs: Vec<Vec<(f64, f64)>>,
-}
-
-impl Plotted<'_> {
-    fn is_empty(&self) -> bool {
-        self.runs.is_empty()
-    }
-}
-
 /// The x range: the run's virtual time, or the data's if the run length is unusable.
 fn x_max_s(report: &Report, spec: &ChartSpec) -> f64 {
     let x_max_s = if report.duration_s.is_finite() && report.duration_s > 0.0 {
@@ -170,36 +183,19 @@ fn x_max_s(report: &Report, spec: &ChartSpec) -> f64 {
 
 /// The y range: from zero (or below, if a value is negative) to a tenth above the largest
 /// value, and at least to 1 so that an all-zero chart still has a scale.
-fn y_range(variants: &[Plotted]) -> (f64, f64) {
-    let ys = || variants.iter().flat_map(|v| &v.runs).flatten().map(|&(_, y)| y);
-    let y_max = ys().fold(0.0, f64::max);
-    let y_min = ys().fold(0.0, f64::min);
+fn y_range(ys: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let y_max = ys.clone().fold(0.0, f64::max);
+    let y_min = ys.fold(0.0, f64::min);
     (y_min * 1.1, (y_max * 1.1).max(1.0))
 }
 
-fn plotted<'a>(report: &Report<'a>, spec: &ChartSpec, x_max_s: f64) -> Vec<Plotted<'a>> {
-    report
-        .outcomes
-        .iter()
-        .enumerate()
-        .map(|(index, outcome)| {
-            let mut runs = Vec::new();
-            for series in outcome.series.iter().filter(|series| series.chart == spec.id) {
-                let mut run = Vec::new();
-                for &(x, y) in &series.points {
-                    if x.is_finite() && y.is_finite() && (0.0..=x_max_s).contains(&x) {
-                        run.push((x, y));
-                    } else if !run.is_empty() {
-                        runs.push(std::mem::take(&mut run));
-                    }
-                }
-                if !run.is_empty() {
-                    runs.push(run);
-                }
-            }
-            Plotted { name: &outcome.variant, color: variant_color(index).plotters(), runs }
-        })
-        .collect()
+/// The colour of the part at `index` in an order the model chose: a stack's labels from the
+/// bottom, a strip's states. The outcome palette comes first, so a model that orders its
+/// parts from good to bad (first tries, then retries; closed, half-open, open) gets the
+/// colours that mean good to bad everywhere else; the variant palette follows.
+fn ordered_color(index: usize) -> Rgb {
+    const OUTCOMES: [Rgb; 3] = [OUTCOME_OK, OUTCOME_INDETERMINATE, OUTCOME_FAILED];
+    OUTCOMES.get(index).copied().unwrap_or_else(|| variant_color(index - OUTCOMES.len()))
 }
 
 fn draw<DB: DrawingBackend>(
@@ -209,44 +205,296 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let x_max_s = x_max_s(report, spec);
-    let variants = plotted(report, spec, x_max_s);
-    let (y_min, y_max) = y_range(&variants);
+    match spec.kind {
+        ChartKind::Line | ChartKind::Points => draw_curves(root, report, spec, x_max_s),
+        ChartKind::StackedArea => draw_stacks(root, report, spec, x_max_s),
+        ChartKind::StateStrip => draw_strip(root, report, spec, x_max_s),
+    }
+}
 
-    let legend_style = TextStyle::from((FONT_FAMILY, LEGEND_SIZE_PX).into_font());
-    let legend_width_px = legend_width(root, &variants, &legend_style)?;
-    let (plot_area, legend_area) = root.split_horizontally(CHART_WIDTH_PX - legend_width_px);
+/// One line (or dots) per variant and label: a variant's labels share its colour, the
+/// first solid and later ones dashed (rings on a dot chart).
+fn draw_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    spec: &ChartSpec,
+    x_max_s: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let curves = data::curves(report.outcomes, &spec.id, x_max_s);
+    let (y_min, y_max) = y_range(curves.iter().flat_map(|c| &c.runs).flatten().map(|&(_, y)| y));
+    let dots = spec.kind == ChartKind::Points;
+    let rows: Vec<LegendRow> = curves
+        .iter()
+        .map(|curve| {
+            let name = with_label(curve.variant, curve.label);
+            let sample = match (dots, curve.label_rank) {
+                (true, 0) => Sample::Dot,
+                (true, _) => Sample::Ring,
+                (false, 0) => Sample::Line,
+                (false, _) => Sample::DashedLine,
+            };
+            LegendRow {
+                text: if curve.runs.is_empty() { format!("{name} (no data)") } else { name },
+                color: variant_color(curve.variant_index).plotters(),
+                sample,
+            }
+        })
+        .collect();
 
-    let (title, title_style) = fit_title(&plot_area, &spec.title)?;
-    let mut chart = ChartBuilder::on(&plot_area)
+    let (plot_area, legend_area) = split_off_legend(root, &rows)?;
+    let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
+    draw_mesh(&mut chart, &spec.y_label, &|value: &f64| number(*value), true)?;
+    shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    for curve in &curves {
+        let color = variant_color(curve.variant_index).plotters();
+        let solid = curve.label_rank == 0;
+        for run in &curve.runs {
+            // A lone point has no line to draw; a dot keeps it visible.
+            if dots || run.len() == 1 {
+                let style = if solid { color.filled() } else { color.stroke_width(RING_STROKE_PX) };
+                chart.draw_series(run.iter().map(|&at| Circle::new(at, DOT_RADIUS_PX, style)))?;
+            } else if solid {
+                let stroke = color.stroke_width(LINE_WIDTH_PX);
+                chart.draw_series(LineSeries::new(run.iter().copied(), stroke))?;
+            } else {
+                let stroke = color.stroke_width(LINE_WIDTH_PX);
+                let dashes =
+                    DashedLineSeries::new(run.iter().copied(), DASH_PX, DASH_GAP_PX, stroke);
+                chart.draw_series(dashes)?;
+            }
+        }
+    }
+    draw_legend(&legend_area, &rows)
+}
+
+/// Each variant's labelled series as filled layers on top of each other, bottom first, in
+/// the colours of their label order. A second variant's stack is drawn over the first with
+/// dashed edges: a stacked chart normally shows one variant, and overlapping stacks only
+/// need to stay tellable apart. Fault windows are shaded behind and their edges dashed on
+/// top, since the areas cover most of the shading.
+fn draw_stacks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    spec: &ChartSpec,
+    x_max_s: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let stacks = data::stacks(report.outcomes, &spec.id, x_max_s);
+    let edges = || stacks.iter().flat_map(|stack| &stack.layers).flat_map(|layer| &layer.edges);
+    let (y_min, y_max) = y_range(edges().flat_map(|&(_, bottom, top)| [bottom, top]));
+    let several = stacks.len() > 1;
+    let mut rows: Vec<LegendRow> = stacks
+        .iter()
+        .flat_map(|stack| {
+            stack.layers.iter().map(move |layer| LegendRow {
+                text: match (several, layer.label) {
+                    (false, Some(label)) => label.to_owned(),
+                    (_, label) => with_label(stack.variant, label),
+                },
+                color: ordered_color(layer.label_index).plotters(),
+                sample: Sample::Swatch,
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        rows.push(LegendRow { text: "no data".to_owned(), color: BLACK, sample: Sample::Nothing });
+    }
+
+    let (plot_area, legend_area) = split_off_legend(root, &rows)?;
+    let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
+    draw_mesh(&mut chart, &spec.y_label, &|value: &f64| number(*value), true)?;
+    shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    for (stack_rank, stack) in stacks.iter().enumerate() {
+        for layer in &stack.layers {
+            let color = ordered_color(layer.label_index).plotters();
+            if let [(x_s, _, top)] = layer.edges.as_slice() {
+                // One instant has no area; a dot at its top keeps it visible.
+                chart.draw_series(iter::once(Circle::new(
+                    (*x_s, *top),
+                    DOT_RADIUS_PX,
+                    color.filled(),
+                )))?;
+                continue;
+            }
+            let tops = layer.edges.iter().map(|&(x_s, _, top)| (x_s, top));
+            let bottoms = layer.edges.iter().rev().map(|&(x_s, bottom, _)| (x_s, bottom));
+            let outline: Vec<(f64, f64)> = tops.clone().chain(bottoms).collect();
+            // Not quite opaque, so the grid behind still shows faintly; the fault shading
+            // mostly does not, which is why the windows' edges are drawn over the stack.
+            let fill = color.mix(AREA_OPACITY).filled();
+            chart.draw_series(iter::once(Polygon::new(outline, fill)))?;
+            let stroke = color.stroke_width(AREA_EDGE_WIDTH_PX);
+            if stack_rank == 0 {
+                chart.draw_series(LineSeries::new(tops, stroke))?;
+            } else {
+                chart.draw_series(DashedLineSeries::new(tops, DASH_PX, DASH_GAP_PX, stroke))?;
+            }
+        }
+    }
+    mark_fault_edges(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    draw_legend(&legend_area, &rows)
+}
+
+/// One band per variant (scenario order, top down) coloured by the state it was in over
+/// time; the legend names the states. The bands leave room between them, where the fault
+/// shading behind shows; dashed edges mark the fault windows across the bands too.
+fn draw_strip<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &Report,
+    spec: &ChartSpec,
+    x_max_s: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let bands = data::bands(report.outcomes, &spec.id, x_max_s);
+    let state_row = |state: usize, text: String| LegendRow {
+        text,
+        color: ordered_color(state).plotters(),
+        sample: Sample::Swatch,
+    };
+    let mut rows: Vec<LegendRow> = spec
+        .states
+        .iter()
+        .enumerate()
+        .map(|(state, name)| state_row(state, name.clone()))
+        .collect();
+    // A state the model did not name still gets a legend row rather than an unexplained colour.
+    let mut unnamed: Vec<usize> = bands
+        .iter()
+        .flat_map(|band| &band.spans)
+        .map(|span| span.state)
+        .filter(|&state| state >= spec.states.len())
+        .collect();
+    unnamed.sort_unstable();
+    unnamed.dedup();
+    rows.extend(unnamed.into_iter().map(|state| state_row(state, format!("state {state}"))));
+    if bands.is_empty() {
+        rows.push(LegendRow { text: "no data".to_owned(), color: BLACK, sample: Sample::Nothing });
+    }
+
+    let (plot_area, legend_area) = split_off_legend(root, &rows)?;
+    // Variant names are the y tick labels: the label area grows to fit them, within bounds.
+    let tick_style = TextStyle::from((FONT_FAMILY, TICK_LABEL_SIZE_PX).into_font());
+    let room_around_names_px = AXIS_DESC_SIZE_PX + 3 * MARGIN_PX;
+    let mut widest_px = 0;
+    for band in &bands {
+        widest_px = widest_px.max(root.estimate_text_size(&band.name, &tick_style)?.0);
+    }
+    let y_label_area_px =
+        (widest_px + room_around_names_px).clamp(Y_LABEL_AREA_PX, STRIP_NAME_AREA_MAX_PX);
+    let names_room_px = y_label_area_px - room_around_names_px;
+    let mut names = Vec::with_capacity(bands.len());
+    for band in &bands {
+        names.push(shorten_to_fit(root, &band.name, &tick_style, names_room_px)?);
+    }
+
+    // Band k from the top sits at y = count - 1 - k, with a tick (its name) at its middle.
+    let count = bands.len().max(1);
+    let band_y = |k: usize| (count - 1 - k) as f64;
+    let y_min = -0.5;
+    let y_max = count as f64 - 0.5;
+    let y_spec =
+        BandAxis { linear: (y_min..y_max).into(), centres: (0..bands.len()).map(band_y).collect() };
+    let mut chart = frame(&plot_area, &spec.title, x_max_s, y_spec, y_label_area_px)?;
+    let name_at = |y: &f64| {
+        let from_top = (count - 1).checked_sub(y.round() as usize);
+        from_top.and_then(|k| names.get(k)).cloned().unwrap_or_default()
+    };
+    draw_mesh(&mut chart, &spec.y_label, &name_at, false)?;
+    shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    for (k, band) in bands.iter().enumerate() {
+        let (low, high) = (band_y(k) - BAND_HALF_HEIGHT, band_y(k) + BAND_HALF_HEIGHT);
+        let spans = band.spans.iter().map(|span| {
+            let color = ordered_color(span.state).plotters();
+            Rectangle::new([(span.from_s, low), (span.until_s, high)], color.filled())
+        });
+        chart.draw_series(spans)?;
+        // The band's whole extent, outlined: a stretch of unknown state shows as a hole.
+        let outline = Rectangle::new([(0.0, low), (x_max_s, high)], BAND_OUTLINE.stroke_width(1));
+        chart.draw_series(iter::once(outline))?;
+    }
+    mark_fault_edges(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    draw_legend(&legend_area, &rows)
+}
+
+/// The y axis of a state strip: linear, with its ticks (labelled with the variants' names) at
+/// the middles of the bands rather than at round numbers. plotters' `WithKeyPoints` places
+/// ticks the same way, but over floats it does not accept a label formatter.
+struct BandAxis {
+    linear: RangedCoordf64,
+    centres: Vec<f64>,
+}
+
+impl Ranged for BandAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Bold points only: the light ones would be unlabelled lines between the bands.
+        if hint.weight().allow_light_points() { Vec::new() } else { self.centres.clone() }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.linear.range()
+    }
+}
+
+/// A chart over virtual time (seconds on x) with `Y` on its y axis.
+type TimeChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
+
+/// The plot's frame: title, margins and coordinates; the x axis is always virtual time.
+fn frame<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_max_s: f64,
+    y_spec: Y,
+    y_label_area_px: u32,
+) -> Result<TimeChart<'a, DB, Y::CoordDescType>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (title, title_style) = fit_title(area, title)?;
+    ChartBuilder::on(area)
         .caption(title, title_style)
         .margin(MARGIN_PX)
         .x_label_area_size(X_LABEL_AREA_PX)
-        .y_label_area_size(Y_LABEL_AREA_PX)
-        .build_cartesian_2d(0.0..x_max_s, y_min..y_max)?;
-    let format_tick = |value: &f64| number(*value);
-    chart
-        .configure_mesh()
-        .x_desc("virtual time (s)")
-        .y_desc(spec.y_label.as_str())
-        .x_label_formatter(&format_tick)
-        .y_label_formatter(&format_tick)
+        .y_label_area_size(y_label_area_px)
+        .build_cartesian_2d(0.0..x_max_s, y_spec)
+}
+
+fn draw_mesh<DB: DrawingBackend, Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
+    chart: &mut TimeChart<DB, Y>,
+    y_desc: &str,
+    y_tick: &dyn Fn(&f64) -> String,
+    y_grid: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let x_tick = |value: &f64| number(*value);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc("virtual time (s)")
+        .y_desc(y_desc)
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(y_tick)
         .label_style((FONT_FAMILY, TICK_LABEL_SIZE_PX))
         .axis_desc_style((FONT_FAMILY, AXIS_DESC_SIZE_PX))
         // Grid lines at the labelled ticks only: finer ones are noise behind the shading.
         .bold_line_style(BLACK.mix(0.1))
-        .light_line_style(TRANSPARENT)
-        .draw()?;
+        .light_line_style(TRANSPARENT);
+    if !y_grid {
+        mesh.disable_y_mesh();
+    }
+    mesh.draw()
+}
 
-    // Faults before data, so the series stay on top of the shading.
+/// Fault windows as grey shading over the whole height, labelled at the top. Drawn before
+/// the data, so the data stays on top of the shading.
+fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<DB, Y>,
+    faults: &[FaultWindow],
+    x_max_s: f64,
+    (y_min, y_max): (f64, f64),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let fault_label_style = TextStyle::from((FONT_FAMILY, FAULT_LABEL_SIZE_PX).into_font())
         .color(&FAULT_LABEL)
         .pos(Pos::new(HPos::Left, VPos::Top));
-    for fault in report.faults {
-        if fault.from_s.is_nan() || fault.until_s.is_nan() {
-            continue;
-        }
-        let from_s = fault.from_s.clamp(0.0, x_max_s);
-        let until_s = fault.until_s.clamp(from_s, x_max_s);
+    for (fault, (from_s, until_s)) in fault_windows(faults, x_max_s) {
         chart.draw_series(iter::once(Rectangle::new(
             [(from_s, y_min), (until_s, y_max)],
             FAULT_SHADE.mix(FAULT_SHADE_OPACITY).filled(),
@@ -256,68 +504,143 @@ fn draw<DB: DrawingBackend>(
                 + Text::new(fault.label.clone(), (4, 4), fault_label_style.clone()),
         ))?;
     }
+    Ok(())
+}
 
-    for variant in &variants {
-        for run in &variant.runs {
-            // A lone point has no line to draw; a dot keeps it visible.
-            if spec.kind == ChartKind::Points || run.len() == 1 {
-                let dots =
-                    run.iter().map(|&at| Circle::new(at, DOT_RADIUS_PX, variant.color.filled()));
-                chart.draw_series(dots)?;
-            } else {
-                let stroke = variant.color.stroke_width(LINE_WIDTH_PX);
-                chart.draw_series(LineSeries::new(run.iter().copied(), stroke))?;
-            }
+/// The fault windows that can be drawn, clamped to the chart's x range.
+fn fault_windows(
+    faults: &[FaultWindow],
+    x_max_s: f64,
+) -> impl Iterator<Item = (&FaultWindow, (f64, f64))> {
+    faults.iter().filter(|fault| !fault.from_s.is_nan() && !fault.until_s.is_nan()).map(
+        move |fault| {
+            let from_s = fault.from_s.clamp(0.0, x_max_s);
+            (fault, (from_s, fault.until_s.clamp(from_s, x_max_s)))
+        },
+    )
+}
+
+/// Dashed lines at the start and end of each fault window, over the data: filled areas and
+/// bands hide most of the shading behind them, and the window must stay readable there.
+fn mark_fault_edges<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<DB, Y>,
+    faults: &[FaultWindow],
+    x_max_s: f64,
+    (y_min, y_max): (f64, f64),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    for (_, (from_s, until_s)) in fault_windows(faults, x_max_s) {
+        for x_s in [from_s, until_s] {
+            let edge = [(x_s, y_min), (x_s, y_max)];
+            let stroke = FAULT_LABEL.stroke_width(FAULT_EDGE_WIDTH_PX);
+            chart.draw_series(DashedLineSeries::new(
+                edge,
+                FAULT_EDGE_DASH_PX,
+                DASH_GAP_PX,
+                stroke,
+            ))?;
         }
     }
-
-    draw_legend(&legend_area, &variants, spec.kind, &legend_style)
+    Ok(())
 }
 
-/// The legend column: wide enough for the longest name within bounds (longer names are
-/// shortened), so it never covers data the way an in-plot legend box can.
-fn legend_width<DB: DrawingBackend>(
+/// How a legend row shows its colour: the way the data it names is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sample {
+    Line,
+    DashedLine,
+    Dot,
+    Ring,
+    /// A filled square, for areas and bands.
+    Swatch,
+    /// Text only, e.g. "no data".
+    Nothing,
+}
+
+struct LegendRow {
+    text: String,
+    color: RGBColor,
+    sample: Sample,
+}
+
+fn legend_style() -> TextStyle<'static> {
+    TextStyle::from((FONT_FAMILY, LEGEND_SIZE_PX).into_font())
+}
+
+type PlotAndLegend<DB> = (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>);
+
+/// The plot on the left, the legend column on the right: wide enough for the longest row
+/// within bounds (longer rows are shortened), so it never covers data the way an in-plot
+/// legend box can.
+fn split_off_legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    variants: &[Plotted],
-    style: &TextStyle,
-) -> Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+    rows: &[LegendRow],
+) -> Result<PlotAndLegend<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = legend_style();
     let mut widest_px = 0;
-    for variant in variants {
-        widest_px = widest_px.max(root.estimate_text_size(&legend_label(variant), style)?.0);
+    for row in rows {
+        widest_px = widest_px.max(root.estimate_text_size(&row.text, &style)?.0);
     }
     let width_px = widest_px + LEGEND_SAMPLE_WIDTH_PX as u32 + 3 * MARGIN_PX;
-    Ok(width_px.clamp(LEGEND_WIDTH_MIN_PX, LEGEND_WIDTH_MAX_PX))
-}
-
-fn legend_label(variant: &Plotted) -> String {
-    if variant.is_empty() { format!("{} (no data)", variant.name) } else { variant.name.to_owned() }
+    let width_px = width_px.clamp(LEGEND_WIDTH_MIN_PX, LEGEND_WIDTH_MAX_PX);
+    Ok(root.split_horizontally(CHART_WIDTH_PX - width_px))
 }
 
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    variants: &[Plotted],
-    kind: ChartKind,
-    style: &TextStyle,
+    rows: &[LegendRow],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let text_style = style.pos(Pos::new(HPos::Left, VPos::Center));
+    let text_style = legend_style().pos(Pos::new(HPos::Left, VPos::Center));
     let text_x_px = LEGEND_SAMPLE_WIDTH_PX + 8;
     let room_px = area.dim_in_pixel().0.saturating_sub(text_x_px as u32 + MARGIN_PX);
     // Level with the top of the plot, below the title.
     let top_px = TITLE_SIZE_PX as i32 + 2 * MARGIN_PX as i32 + LEGEND_ROW_HEIGHT_PX / 2;
-    for (row, variant) in variants.iter().enumerate() {
-        let y_px = top_px + row as i32 * LEGEND_ROW_HEIGHT_PX;
-        match kind {
-            ChartKind::Line => area.draw(&PathElement::new(
-                vec![(0, y_px), (LEGEND_SAMPLE_WIDTH_PX, y_px)],
-                variant.color.stroke_width(LINE_WIDTH_PX + 1),
+    // Rows below the chart's bottom would be cut off: the last row that fits says how many
+    // more there are instead.
+    let height_px = area.dim_in_pixel().1 as i32;
+    let rows_max = usize::try_from((height_px - top_px) / LEGEND_ROW_HEIGHT_PX).unwrap_or(0);
+    let shown = if rows.len() > rows_max { rows_max.saturating_sub(1) } else { rows.len() };
+    for (index, row) in rows[..shown].iter().enumerate() {
+        let y_px = top_px + index as i32 * LEGEND_ROW_HEIGHT_PX;
+        let color = row.color;
+        let (sample_mid_px, sample_end_px) = (LEGEND_SAMPLE_WIDTH_PX / 2, LEGEND_SAMPLE_WIDTH_PX);
+        match row.sample {
+            Sample::Line => area.draw(&PathElement::new(
+                vec![(0, y_px), (sample_end_px, y_px)],
+                color.stroke_width(LINE_WIDTH_PX + 1),
             ))?,
-            ChartKind::Points => area.draw(&Circle::new(
-                (LEGEND_SAMPLE_WIDTH_PX / 2, y_px),
+            Sample::DashedLine => area.draw(&DashedPathElement::new(
+                vec![(0, y_px), (sample_end_px, y_px)],
+                DASH_PX,
+                DASH_GAP_PX,
+                color.stroke_width(LINE_WIDTH_PX + 1),
+            ))?,
+            Sample::Dot => {
+                area.draw(&Circle::new((sample_mid_px, y_px), DOT_RADIUS_PX + 1, color.filled()))?
+            }
+            Sample::Ring => area.draw(&Circle::new(
+                (sample_mid_px, y_px),
                 DOT_RADIUS_PX + 1,
-                variant.color.filled(),
+                color.stroke_width(RING_STROKE_PX + 1),
             ))?,
+            Sample::Swatch => {
+                let half_px = LEGEND_SWATCH_PX / 2;
+                area.draw(&Rectangle::new(
+                    [
+                        (sample_mid_px - half_px, y_px - half_px),
+                        (sample_mid_px + half_px, y_px + half_px),
+                    ],
+                    color.filled(),
+                ))?
+            }
+            Sample::Nothing => {}
         }
-        let label = shorten_to_fit(area, &legend_label(variant), &text_style, room_px)?;
+        let label = shorten_to_fit(area, &row.text, &text_style, room_px)?;
+        area.draw_text(&label, &text_style, (text_x_px, y_px))?;
+    }
+    let hidden = rows.len() - shown;
+    if hidden > 0 {
+        let y_px = top_px + shown as i32 * LEGEND_ROW_HEIGHT_PX;
+        let label = shorten_to_fit(area, &format!("… and {hidden} more"), &text_style, room_px)?;
         area.draw_text(&label, &text_style, (text_x_px, y_px))?;
     }
     Ok(())
@@ -375,6 +698,15 @@ mod tests {
     }
 
     #[test]
+    fn ordered_parts_take_the_outcome_palette_then_the_variant_palette() {
+        let colors: Vec<Rgb> = (0..5).map(ordered_color).collect();
+        assert_eq!(
+            colors,
+            [OUTCOME_OK, OUTCOME_INDETERMINATE, OUTCOME_FAILED, variant_color(0), variant_color(1)]
+        );
+    }
+
+    #[test]
     fn the_fault_shade_is_an_svg_rectangle_over_the_plot() {
         let report = Report {
             scenario: "s",
@@ -388,6 +720,7 @@ mod tests {
                 label: "cut".to_owned(),
             }],
             outcomes: &[],
+            grids: &[],
             headline_metrics: &[],
         };
         let spec = ChartSpec {
@@ -395,6 +728,7 @@ mod tests {
             title: "nothing yet".to_owned(),
             y_label: "y".to_owned(),
             kind: ChartKind::Line,
+            states: Vec::new(),
         };
         let svg = chart_svg(&report, &spec).unwrap();
         let shade = format!(r#"opacity="{FAULT_SHADE_OPACITY}" fill="{}""#, "#707070");

@@ -3,15 +3,25 @@
 
 use std::fmt::{self, Write};
 
+use faultline_engine::{CellOutcome, Grid};
+
 use crate::Report;
-use crate::chart::{chart_svg, variant_color};
+use crate::chart::{
+    OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb, chart_svg, variant_color,
+};
 use crate::error::RenderError;
+use crate::json::outcome_name;
 use crate::table::{
-    METRIC_COLUMNS_MAX, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
+    METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
 };
 
 /// Violations listed per variant; the rest are counted (summary.json has them all).
 const VIOLATIONS_SHOWN_MAX: usize = 5;
+
+/// How much of its outcome colour a grid cell's background takes, the rest white: the
+/// full colours (a saturated pink, say) are too dark to read text on.
+const GRID_TINT_PERCENT: u32 = 35;
+const _: () = assert!(GRID_TINT_PERCENT <= 100, "a tint is a share of the colour");
 
 const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222;
@@ -98,6 +108,9 @@ fn write_page(html: &mut String, report: &Report, chart_svgs: &[String]) -> fmt:
             // plotters escapes the text it writes into the SVG, so it can go in as it is.
             writeln!(html, "<figure id=\"{}\">\n{}</figure>", escape(&spec.id), svg.trim_end())?;
         }
+    }
+    for grid in report.grids {
+        grid_tables(html, report, grid)?;
     }
 
     results(html, report)?;
@@ -197,6 +210,63 @@ fn violations(html: &mut String, report: &Report) -> fmt::Result {
     Ok(())
 }
 
+/// A grid under its title, one table per variant, each cell tinted with its outcome's colour
+/// (the outcome is also the cell's tooltip, for readers who cannot tell the colours apart).
+fn grid_tables(html: &mut String, report: &Report, grid: &Grid) -> fmt::Result {
+    // Prefixed: a chart's figure may have the same id.
+    writeln!(html, "<h2 id=\"grid-{}\">{}</h2>", escape(&grid.id), escape(&grid.title))?;
+    if grid.variants.is_empty() {
+        writeln!(html, "<p>No variant has cells in this grid.</p>")?;
+    }
+    for grid_variant in &grid.variants {
+        // The swatch of the variant's chart colour, if the grid's name is one of the run's.
+        let name = match report.outcomes.iter().position(|o| o.variant == grid_variant.name) {
+            Some(index) => variant(index, &grid_variant.name),
+            None => format!("<code>{}</code>", escape(&grid_variant.name)),
+        };
+        let table = grid_table(grid, grid_variant);
+        writeln!(html, "<h3>{name}</h3>\n<table>")?;
+        write!(html, "<tr><th>{}</th>", escape(&table.corner))?;
+        for column in &table.columns {
+            write!(html, "<th>{}</th>", escape(column))?;
+        }
+        writeln!(html, "</tr>")?;
+        for row in &table.rows {
+            write!(html, "<tr><th>{}</th>", escape(row.header))?;
+            for cell in &row.cells {
+                match cell {
+                    Some((text, outcome)) => write!(
+                        html,
+                        "<td style=\"background:{}\" title=\"{}\">{}</td>",
+                        tint(outcome_color(*outcome)).hex(),
+                        outcome_name(*outcome),
+                        escape(text)
+                    )?,
+                    None => write!(html, "<td>-</td>")?,
+                }
+            }
+            writeln!(html, "</tr>")?;
+        }
+        writeln!(html, "</table>")?;
+    }
+    Ok(())
+}
+
+fn outcome_color(outcome: CellOutcome) -> Rgb {
+    match outcome {
+        CellOutcome::Ok => OUTCOME_OK,
+        CellOutcome::Indeterminate => OUTCOME_INDETERMINATE,
+        CellOutcome::Failed => OUTCOME_FAILED,
+    }
+}
+
+/// `color` mixed with white, [`GRID_TINT_PERCENT`] of it.
+fn tint(Rgb(red, green, blue): Rgb) -> Rgb {
+    // At most 255 with a percentage of at most 100 (checked below): the cast cannot truncate.
+    let mix = |channel: u8| 255 - ((255 - u32::from(channel)) * GRID_TINT_PERCENT / 100) as u8;
+    Rgb(mix(red), mix(green), mix(blue))
+}
+
 /// A variant's name after a swatch of its chart colour.
 fn variant(index: usize, name: &str) -> String {
     format!(
@@ -229,5 +299,13 @@ mod tests {
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn grid_cells_are_light_tints_of_the_outcome_palette() {
+        assert_eq!(tint(OUTCOME_OK).hex(), "#D3E9FE");
+        assert_eq!(tint(OUTCOME_INDETERMINATE).hex(), "#FFE0A6");
+        assert_eq!(tint(OUTCOME_FAILED).hex(), "#FFB1D9");
+        assert_eq!(tint(Rgb(255, 255, 255)), Rgb(255, 255, 255));
     }
 }

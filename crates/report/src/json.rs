@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{Outcome, Violation};
+use faultline_engine::{CellOutcome, Grid, Outcome, Series, Violation};
 use serde_json::{Map, Value};
 
 use crate::Report;
@@ -20,8 +20,10 @@ pub fn run_json(report: &Report) -> Value {
     ])
 }
 
-/// [`run_json`] plus what a report needs: `about`, the fault windows, and per variant its
-/// verdict and chart series (`{chart_id: [[x, y], ...]}`).
+/// [`run_json`] plus what a report needs: `about`, the fault windows, per variant its
+/// verdict and chart series (`{chart_id: [[x, y], ...]}`, or `{chart_id: {label: [[x, y],
+/// ...]}}` for labelled series), and the outcome grids (the key only when there are any,
+/// so that reports without grids read as they always did).
 pub fn summary_json(report: &Report) -> Value {
     let faults = report
         .faults
@@ -44,13 +46,61 @@ pub fn summary_json(report: &Report) -> Value {
             object(entries)
         })
         .collect();
-    object([
+    let mut entries = vec![
         ("about", Value::from(report.about)),
         ("faults", Value::Array(faults)),
         ("scenario", Value::from(report.scenario)),
         ("seed", Value::from(report.seed)),
         ("variants", Value::Array(variants)),
+    ];
+    if !report.grids.is_empty() {
+        entries.push(("grids", Value::Array(report.grids.iter().map(grid_json).collect())));
+    }
+    object(entries)
+}
+
+/// A grid as given: rows, columns and each variant's `cells[row][column]`, unchecked, so
+/// that a grid whose cells do not match its headers is shown as it is rather than cut.
+fn grid_json(grid: &Grid) -> Value {
+    let strings = |texts: &[String]| texts.iter().map(|text| Value::from(text.as_str())).collect();
+    let variants = grid
+        .variants
+        .iter()
+        .map(|variant| {
+            let cells = variant
+                .cells
+                .iter()
+                .map(|row| {
+                    let row = row.iter().map(|(text, outcome)| {
+                        object([
+                            ("text", Value::from(text.as_str())),
+                            ("outcome", Value::from(outcome_name(*outcome))),
+                        ])
+                    });
+                    Value::Array(row.collect())
+                })
+                .collect();
+            object([("name", Value::from(variant.name.as_str())), ("cells", Value::Array(cells))])
+        })
+        .collect();
+    object([
+        ("id", Value::from(grid.id.as_str())),
+        ("title", Value::from(grid.title.as_str())),
+        ("row_label", Value::from(grid.row_label.as_str())),
+        ("column_label", Value::from(grid.column_label.as_str())),
+        ("rows", Value::Array(strings(&grid.rows))),
+        ("columns", Value::Array(strings(&grid.columns))),
+        ("variants", Value::Array(variants)),
     ])
+}
+
+/// A cell's outcome as `summary.json` spells it.
+pub(crate) fn outcome_name(outcome: CellOutcome) -> &'static str {
+    match outcome {
+        CellOutcome::Ok => "ok",
+        CellOutcome::Indeterminate => "indeterminate",
+        CellOutcome::Failed => "failed",
+    }
 }
 
 /// The keys `run --json` and `summary.json` share for one variant.
@@ -78,17 +128,39 @@ fn violation_json(violation: &Violation) -> Value {
     ])
 }
 
-/// A variant's points per chart id. Several series for the same chart are concatenated in
-/// their order, so no point is lost.
+/// A variant's points per chart id: an array of `[x, y]` for a chart with only unlabelled
+/// series, an object of such arrays by label for one with labelled series. Several series
+/// under one key are concatenated in their order, so no point is lost.
+///
+/// Label keys are sorted like every other key (see [`object`]), not in the series' order;
+/// an unlabelled series on a chart that also has labelled ones goes under the key `""`.
 fn series_json(outcome: &Outcome) -> Value {
-    let mut charts: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-    for series in &outcome.series {
-        let points = series.points.iter().map(|&(x, y)| Value::Array(vec![float(x), float(y)]));
-        charts.entry(&series.chart).or_default().extend(points);
+    /// One chart's points by label (`""` when unlabelled), and whether any series had one.
+    #[derive(Default)]
+    struct ChartPoints<'a> {
+        labelled: bool,
+        by_label: BTreeMap<&'a str, Vec<Value>>,
     }
-    Value::Object(
-        charts.into_iter().map(|(id, points)| (id.to_owned(), Value::Array(points))).collect(),
-    )
+    let mut charts: BTreeMap<&str, ChartPoints> = BTreeMap::new();
+    for Series { chart, label, points } in &outcome.series {
+        let entry = charts.entry(chart).or_default();
+        entry.labelled |= label.is_some();
+        let points = points.iter().map(|&(x, y)| Value::Array(vec![float(x), float(y)]));
+        entry.by_label.entry(label.as_deref().unwrap_or("")).or_default().extend(points);
+    }
+    let charts = charts.into_iter().map(|(id, chart)| {
+        let value = if chart.labelled {
+            // The BTreeMap yields the labels sorted: inserted in key order.
+            let by_label = chart.by_label.into_iter();
+            Value::Object(
+                by_label.map(|(label, points)| (label.to_owned(), Value::Array(points))).collect(),
+            )
+        } else {
+            Value::Array(chart.by_label.into_values().flatten().collect())
+        };
+        (id.to_owned(), value)
+    });
+    Value::Object(charts.collect())
 }
 
 /// A float as JSON: NaN and infinities have no JSON spelling, so they become `null`.

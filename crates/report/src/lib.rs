@@ -18,7 +18,7 @@ mod table;
 mod terminal;
 mod trace_export;
 
-use faultline_engine::{ChartSpec, FaultWindow, Outcome};
+use faultline_engine::{ChartSpec, FaultWindow, Grid, Outcome};
 
 pub use chart::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb,
@@ -46,6 +46,8 @@ pub struct Report<'a> {
     pub faults: &'a [FaultWindow],
     /// One per variant, in scenario order; a variant's index picks its chart colour.
     pub outcomes: &'a [Outcome],
+    /// Outcomes over two parameters, one table per variant; shown after the charts.
+    pub grids: &'a [Grid],
     /// The metrics the terminal table shows, in order: the model's headline numbers. When
     /// empty, the table shows the first non-network metrics by name.
     pub headline_metrics: &'a [&'a str],
@@ -106,6 +108,7 @@ mod tests {
             title: "t".to_owned(),
             y_label: "y".to_owned(),
             kind: ChartKind::Line,
+            states: Vec::new(),
         }
     }
 

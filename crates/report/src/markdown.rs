@@ -6,9 +6,11 @@
 
 use std::fmt::{self, Write};
 
+use faultline_engine::Grid;
+
 use crate::Report;
 use crate::table::{
-    METRIC_COLUMNS_MAX, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
+    METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
 };
 
 /// The report folder's `summary.md`.
@@ -48,6 +50,9 @@ fn write_summary(md: &mut String, report: &Report) -> fmt::Result {
         for spec in report.charts {
             writeln!(md, "![{}]({}.svg)\n", link_text(&spec.title), spec.id)?;
         }
+    }
+    for grid in report.grids {
+        grid_tables(md, grid)?;
     }
     // Exactly one trailing newline, whatever the last section was.
     md.truncate(md.trim_end().len());
@@ -129,6 +134,33 @@ fn violations(md: &mut String, report: &Report) -> fmt::Result {
         .collect();
     if !clean.is_empty() {
         writeln!(md, "- No violations in {}.", clean.join(", "))?;
+    }
+    Ok(())
+}
+
+/// A grid under a heading with its title, one table per variant. Markdown has no cell
+/// colours: the cell texts say how each came out ("recovered in 3 s", "stuck").
+fn grid_tables(md: &mut String, grid: &Grid) -> fmt::Result {
+    // The charts before end in a blank line, other sections do not: one either way.
+    md.truncate(md.trim_end().len());
+    writeln!(md, "\n\n## {}\n", one_line(&grid.title))?;
+    if grid.variants.is_empty() {
+        writeln!(md, "No variant has cells in this grid.")?;
+    }
+    for (index, variant) in grid.variants.iter().enumerate() {
+        let gap = if index == 0 { "" } else { "\n" };
+        writeln!(md, "{gap}### {}\n", code(&variant.name))?;
+        let table = grid_table(grid, variant);
+        let mut header = vec![one_line(&table.corner)];
+        header.extend(table.columns.iter().map(|column| one_line(column)));
+        row(md, &header)?;
+        row(md, &vec![":--"; header.len()])?;
+        for grid_row in &table.rows {
+            let mut texts = vec![one_line(grid_row.header)];
+            let cells = grid_row.cells.iter();
+            texts.extend(cells.map(|cell| cell.map_or("-".to_owned(), |(text, _)| one_line(text))));
+            row(md, &texts)?;
+        }
     }
     Ok(())
 }

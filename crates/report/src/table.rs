@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{Outcome, Violation};
+use faultline_engine::{CellOutcome, Grid, GridVariant, Outcome, Violation};
 
 /// Metrics whose names start with this are the engine's network counters: the same kind of
 /// number in every scenario and rarely the point of one, so tables show them last.
@@ -89,6 +89,43 @@ pub(crate) fn hash_hex(hash: u64) -> String {
     format!("{hash:016x}")
 }
 
+/// One variant's table of a [`Grid`], as the Markdown and HTML tables lay it out.
+///
+/// As many rows and columns as the grid names or the variant has cells for, whichever is
+/// more: a mismatch shows as blank headers or empty cells, never as cells silently dropped.
+pub(crate) struct GridTable<'a> {
+    /// The top left cell: which parameter runs down and which across.
+    pub(crate) corner: String,
+    pub(crate) columns: Vec<&'a str>,
+    pub(crate) rows: Vec<GridRow<'a>>,
+}
+
+pub(crate) struct GridRow<'a> {
+    pub(crate) header: &'a str,
+    /// A text and how it came out; `None` where the variant has no cell.
+    pub(crate) cells: Vec<Option<&'a (String, CellOutcome)>>,
+}
+
+pub(crate) fn grid_table<'a>(grid: &'a Grid, variant: &'a GridVariant) -> GridTable<'a> {
+    let header = |names: &'a [String], index: usize| names.get(index).map_or("", String::as_str);
+    let row_count = grid.rows.len().max(variant.cells.len());
+    let column_count = variant.cells.iter().map(Vec::len).fold(grid.columns.len(), usize::max);
+    let rows = (0..row_count)
+        .map(|row| {
+            let cells = variant.cells.get(row).map_or(&[][..], Vec::as_slice);
+            GridRow {
+                header: header(&grid.rows, row),
+                cells: (0..column_count).map(|column| cells.get(column)).collect(),
+            }
+        })
+        .collect();
+    GridTable {
+        corner: format!("{} ↓ · {} →", grid.row_label, grid.column_label),
+        columns: (0..column_count).map(|column| header(&grid.columns, column)).collect(),
+        rows,
+    }
+}
+
 /// One invariant's violations in one variant: how many, and the first as an example.
 pub(crate) struct ViolationGroup<'a> {
     pub(crate) invariant: &'a str,
@@ -137,6 +174,33 @@ mod tests {
         assert_eq!(number(f64::NAN), "n/a");
         assert_eq!(number(f64::NEG_INFINITY), "-inf");
         assert_eq!(hash_hex(0xab), "00000000000000ab");
+    }
+
+    #[test]
+    fn a_grid_table_keeps_cells_its_headers_do_not_name() {
+        let grid = Grid {
+            id: "g".to_owned(),
+            title: "t".to_owned(),
+            row_label: "load (requests/s)".to_owned(),
+            column_label: "trigger (s)".to_owned(),
+            rows: vec!["10".to_owned(), "20".to_owned()],
+            columns: vec!["1".to_owned()],
+            variants: Vec::new(),
+        };
+        let cell = |text: &str| (text.to_owned(), CellOutcome::Ok);
+        let variant = GridVariant { name: "v".to_owned(), cells: vec![vec![cell("a"), cell("b")]] };
+        let table = grid_table(&grid, &variant);
+        assert_eq!(table.corner, "load (requests/s) ↓ · trigger (s) →");
+        assert_eq!(table.columns, ["1", ""]);
+        let texts: Vec<(&str, Vec<Option<&str>>)> = table
+            .rows
+            .iter()
+            .map(|row| {
+                let texts = row.cells.iter().map(|cell| cell.map(|(text, _)| text.as_str()));
+                (row.header, texts.collect())
+            })
+            .collect();
+        assert_eq!(texts, [("10", vec![Some("a"), Some("b")]), ("20", vec![None, None])]);
     }
 
     #[test]

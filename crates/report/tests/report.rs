@@ -1,17 +1,20 @@
-//! The report crate through its public API, on a small synthetic run: two variants, one
-//! fault window, a violation, a NaN metric, a line chart, a dot chart and a short trace.
-//! Text outputs are pinned as insta snapshots under `tests/snapshots/`.
+//! The report crate through its public API, on two small synthetic runs. The first: two
+//! variants, one fault window, a violation, a NaN metric, a line chart, a dot chart and a
+//! short trace. The second: labelled series (a stacked chart, latency percentiles), a state
+//! strip and an outcome grid. Text outputs are pinned as insta snapshots under
+//! `tests/snapshots/`.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use faultline_engine::{
-    ChartKind, ChartSpec, DropReason, FaultWindow, NodeId, Outcome, Series, SimTime, TraceEvent,
-    TraceRecord, Violation,
+    CellOutcome, ChartKind, ChartSpec, DropReason, FaultWindow, Grid, GridVariant, NodeId, Outcome,
+    Series, SimTime, TraceEvent, TraceRecord, Violation,
 };
 use faultline_report::{
-    CHART_HEIGHT_PX, CHART_WIDTH_PX, Report, chart_png, chart_svg, index_html, perfetto_json,
-    render_folder, run_json, summary_json, summary_md, terminal_table, trace_jsonl,
+    CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Report,
+    chart_png, chart_svg, index_html, perfetto_json, render_folder, run_json, summary_json,
+    summary_md, terminal_table, trace_jsonl, variant_color,
 };
 use serde_json::Value;
 
@@ -30,12 +33,14 @@ impl Fixture {
                     .to_owned(),
                 y_label: "messages delivered".to_owned(),
                 kind: ChartKind::Line,
+                states: Vec::new(),
             },
             ChartSpec {
                 id: "latency".to_owned(),
                 title: "Per-message latency: retried messages arrive seconds late".to_owned(),
                 y_label: "latency (ms)".to_owned(),
                 kind: ChartKind::Points,
+                states: Vec::new(),
             },
         ];
         let faults = vec![FaultWindow {
@@ -110,6 +115,7 @@ impl Fixture {
             charts: &self.charts,
             faults: &self.faults,
             outcomes: &self.outcomes,
+            grids: &[],
             headline_metrics: &[],
         }
     }
@@ -137,7 +143,7 @@ fn outcome(
 }
 
 fn series(chart: &str, points: &[(f64, f64)]) -> Series {
-    Series { chart: chart.to_owned(), points: points.to_vec() }
+    Series::new(chart, points.to_vec())
 }
 
 /// alice sends two messages to bob: the first arrives (twice: the network duplicated it),
@@ -383,4 +389,351 @@ fn the_terminal_table_shows_the_headline_metrics_in_their_order() {
     let (first, second) = (header.find(names[1]).unwrap(), header.find(names[0]).unwrap());
     assert!(first < second, "{header}");
     assert!(!names[2..].iter().any(|name| header.contains(name)), "{header}");
+}
+
+/// A retry storm against a slow downstream: `retry` stacks its first tries and retries,
+/// two circuit breakers show their state over time (one stays open to the end), every
+/// variant has p50 and p99 latency lines, and a grid says which setting recovered.
+struct Resilience {
+    charts: Vec<ChartSpec>,
+    faults: Vec<FaultWindow>,
+    outcomes: Vec<Outcome>,
+    grids: Vec<Grid>,
+}
+
+const STATES: [&str; 3] = ["CLOSED", "HALF_OPEN", "OPEN"];
+/// The strip's y values: indices into [`STATES`].
+const CLOSED: f64 = 0.0;
+const HALF_OPEN: f64 = 1.0;
+const OPEN: f64 = 2.0;
+
+impl Resilience {
+    fn new() -> Resilience {
+        let chart = |id: &str, title: &str, y_label: &str, kind, states: &[&str]| ChartSpec {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            y_label: y_label.to_owned(),
+            kind,
+            states: states.iter().map(|&state| state.to_owned()).collect(),
+        };
+        let charts = vec![
+            chart(
+                "attempts-retry",
+                "Retries pile onto first tries while the downstream is slow",
+                "attempts per second",
+                ChartKind::StackedArea,
+                &[],
+            ),
+            chart(
+                "breaker",
+                "One breaker closes again after the slowdown; the other stays open",
+                "breaker state",
+                ChartKind::StateStrip,
+                &STATES,
+            ),
+            chart(
+                "latency",
+                "Latency percentiles: retries keep the p99 high after the slowdown",
+                "latency (ms)",
+                ChartKind::Line,
+                &[],
+            ),
+        ];
+        let faults =
+            vec![FaultWindow { from_s: 3.0, until_s: 6.0, label: "downstream slow".to_owned() }];
+        let per_second = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+            (0..=10).map(|t_s| (f64::from(t_s), f(f64::from(t_s)))).collect()
+        };
+        let slow = |t_s: f64| (3.0..6.0).contains(&t_s);
+        let latency = |p99_after_ms: f64| {
+            let p50_ms = per_second(&|t| if slow(t) { 80.0 } else { 20.0 });
+            let p99_ms = per_second(&|t| match t {
+                t if slow(t) => 400.0,
+                t if t >= 6.0 => p99_after_ms,
+                _ => 60.0,
+            });
+            vec![
+                Series::labelled("latency", "p50", p50_ms),
+                Series::labelled("latency", "p99", p99_ms),
+            ]
+        };
+        let mut retry = latency(300.0);
+        retry.push(Series::labelled("attempts-retry", "first tries", per_second(&|_| 50.0)));
+        retry.push(Series::labelled(
+            "attempts-retry",
+            "retries",
+            per_second(&|t| {
+                if slow(t) {
+                    40.0 + 10.0 * (t - 3.0)
+                } else if t >= 6.0 {
+                    25.0
+                } else {
+                    2.0
+                }
+            }),
+        ));
+        let mut breaker = latency(60.0);
+        breaker.push(Series::new(
+            "breaker",
+            vec![
+                (0.0, CLOSED),
+                (3.5, OPEN),
+                (5.0, HALF_OPEN),
+                (5.5, OPEN),
+                (6.5, HALF_OPEN),
+                (7.0, CLOSED),
+            ],
+        ));
+        let mut stuck = latency(900.0);
+        stuck.push(Series::new("breaker", vec![(0.0, CLOSED), (3.2, HALF_OPEN), (4.0, OPEN)]));
+        let outcomes = vec![
+            outcome("retry", 1, &[("requests.failed", 0.0)], Vec::new(), retry, "Kept retrying."),
+            outcome("breaker", 2, &[("requests.failed", 40.0)], Vec::new(), breaker, "Recovered."),
+            outcome("breaker-stuck", 3, &[("requests.failed", 300.0)], Vec::new(), stuck, "Stuck."),
+        ];
+        let cell = |text: &str, outcome| (text.to_owned(), outcome);
+        let grids = vec![Grid {
+            id: "recovery".to_owned(),
+            title: "Recovery after a slowdown, by load and slowdown length".to_owned(),
+            row_label: "load (requests/s)".to_owned(),
+            column_label: "slowdown (s)".to_owned(),
+            rows: vec!["100".to_owned(), "200".to_owned()],
+            columns: vec!["1".to_owned(), "3".to_owned(), "10".to_owned()],
+            variants: vec![
+                GridVariant {
+                    name: "retry".to_owned(),
+                    cells: vec![
+                        vec![
+                            cell("recovered in 1 s", CellOutcome::Ok),
+                            cell("recovered in 4 s", CellOutcome::Ok),
+                            cell("stuck", CellOutcome::Failed),
+                        ],
+                        vec![
+                            cell("recovered in 3 s", CellOutcome::Ok),
+                            cell("stuck", CellOutcome::Failed),
+                            cell("stuck", CellOutcome::Failed),
+                        ],
+                    ],
+                },
+                GridVariant {
+                    name: "breaker".to_owned(),
+                    cells: vec![
+                        vec![
+                            cell("recovered in 1 s", CellOutcome::Ok),
+                            cell("recovered in 2 s", CellOutcome::Ok),
+                            cell("recovered in 5 s", CellOutcome::Ok),
+                        ],
+                        vec![
+                            cell("recovered in 1 s", CellOutcome::Ok),
+                            cell("recovered in 3 s", CellOutcome::Ok),
+                            cell("ran out of time | unsure", CellOutcome::Indeterminate),
+                        ],
+                    ],
+                },
+            ],
+        }];
+        Resilience { charts, faults, outcomes, grids }
+    }
+
+    fn report(&self) -> Report<'_> {
+        Report {
+            scenario: "retry-storm",
+            about: "A downstream service slows down for 3 s under steady load.",
+            seed: 7,
+            duration_s: 10.0,
+            charts: &self.charts,
+            faults: &self.faults,
+            outcomes: &self.outcomes,
+            grids: &self.grids,
+            headline_metrics: &[],
+        }
+    }
+
+    fn chart(&self, id: &str) -> &ChartSpec {
+        self.charts.iter().find(|spec| spec.id == id).unwrap()
+    }
+}
+
+/// A text element of an SVG as plotters writes it: the text on a line of its own.
+fn svg_text(text: &str) -> String {
+    format!(">\n{text}\n<")
+}
+
+/// The rectangles of an SVG: (left, right, fill, stroke) in pixels.
+fn svg_rects(svg: &str) -> Vec<(i64, i64, String, String)> {
+    let attribute = |element: &str, name: &str| -> String {
+        let start = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        element[start..].split('"').next().unwrap().to_owned()
+    };
+    svg.split("<rect")
+        .skip(1)
+        .map(|element| {
+            let element = &element[..element.find("/>").unwrap()];
+            let left: i64 = attribute(element, "x").parse().unwrap();
+            let width: i64 = attribute(element, "width").parse().unwrap();
+            (left, left + width, attribute(element, "fill"), attribute(element, "stroke"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_stacked_chart_shows_its_labels_in_the_outcome_palette() {
+    let fixture = Resilience::new();
+    let svg = chart_svg(&fixture.report(), fixture.chart("attempts-retry")).unwrap();
+    for text in ["first tries", "retries", "attempts per second", "downstream slow"] {
+        assert!(svg.contains(&svg_text(text)), "no {text:?} in the stacked chart");
+    }
+    // One variant has series here: the legend names the labels alone.
+    assert!(!svg.contains("retry · "), "the legend repeats the only variant's name");
+    let fills: Vec<String> = svg_rects(&svg).into_iter().map(|(_, _, fill, _)| fill).collect();
+    for color in [OUTCOME_OK, OUTCOME_INDETERMINATE] {
+        let polygon = format!("fill=\"{}\"", color.hex());
+        let mut polygons = svg.split("<polygon").skip(1).filter_map(|rest| rest.split("/>").next());
+        assert!(polygons.any(|element| element.contains(&polygon)), "no {polygon} area");
+        assert!(fills.contains(&color.hex()), "no {} legend swatch", color.hex());
+    }
+}
+
+#[test]
+fn a_state_strip_has_a_band_per_variant_with_series_and_names_its_states() {
+    let fixture = Resilience::new();
+    let svg = chart_svg(&fixture.report(), fixture.chart("breaker")).unwrap();
+    for text in STATES.iter().chain(&["breaker", "breaker-stuck", "breaker state"]) {
+        assert!(svg.contains(&svg_text(text)), "no {text:?} in the strip");
+    }
+    assert!(!svg.contains(&svg_text("retry")), "a variant without a band is named");
+    assert!(svg.contains(&svg_text("downstream slow")), "no fault label");
+}
+
+#[test]
+fn a_state_holds_in_the_strip_until_the_end_of_the_run() {
+    let fixture = Resilience::new();
+    let svg = chart_svg(&fixture.report(), fixture.chart("breaker")).unwrap();
+    let rects = svg_rects(&svg);
+    // Each band's outline spans the whole run; `breaker-stuck` ends OPEN at 4 s of 10.
+    let outline_right = rects.iter().find(|(_, _, _, stroke)| stroke == "#B0B0B0").unwrap().1;
+    let open: Vec<&(i64, i64, String, String)> =
+        rects.iter().filter(|(_, _, fill, _)| *fill == OUTCOME_FAILED.hex()).collect();
+    // breaker: OPEN twice; breaker-stuck: once, to the end; and the legend's swatch.
+    assert_eq!(open.len(), 4, "{open:?}");
+    assert!(open.iter().any(|(_, right, _, _)| *right == outline_right), "{open:?}");
+}
+
+#[test]
+fn labelled_lines_share_the_variant_colour_and_later_labels_are_dashed() {
+    let fixture = Resilience::new();
+    let svg = chart_svg(&fixture.report(), fixture.chart("latency")).unwrap();
+    for name in ["retry", "breaker", "breaker-stuck"] {
+        for label in ["p50", "p99"] {
+            let entry = format!("{name} · {label}");
+            assert!(svg.contains(&svg_text(&entry)), "no legend entry {entry:?}");
+        }
+    }
+    // A solid line and its legend sample are two paths; dashes make many more.
+    let retry_paths = svg.matches(&format!("stroke=\"{}\"", variant_color(0).hex())).count();
+    assert!(retry_paths > 10, "{retry_paths} paths in the colour of `retry`: no dashes?");
+}
+
+#[test]
+fn new_chart_kinds_render_as_images_identically_twice() {
+    let fixture = Resilience::new();
+    let report = fixture.report();
+    let first = render_folder(&report).unwrap();
+    assert!(first == render_folder(&report).unwrap(), "two renderings differ");
+    for spec in &fixture.charts {
+        let png_bytes = chart_png(&report, spec).unwrap();
+        let mut reader = png::Decoder::new(Cursor::new(png_bytes)).read_info().unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut rgb).unwrap();
+        assert_eq!((info.width, info.height), (CHART_WIDTH_PX, CHART_HEIGHT_PX));
+        assert!(rgb.chunks(3).any(|pixel| pixel != [255, 255, 255]), "{} is blank", spec.id);
+    }
+}
+
+#[test]
+fn new_chart_kinds_survive_empty_and_degenerate_data() {
+    let fixture = Resilience::new();
+    let mut report = fixture.report();
+    let odd = [
+        outcome(
+            "odd",
+            1,
+            &[],
+            Vec::new(),
+            vec![
+                Series::labelled("attempts-retry", "first tries", vec![(2.0, 5.0)]),
+                Series::labelled("attempts-retry", "retries", vec![(f64::NAN, 1.0), (20.0, 3.0)]),
+                Series::new(
+                    "breaker",
+                    vec![(f64::NAN, 0.0), (1.0, -1.0), (2.0, 1e300), (3.0, 7.0)],
+                ),
+                Series::labelled("latency", "p99", vec![(1.0, f64::INFINITY)]),
+            ],
+            "",
+        ),
+        outcome("silent", 2, &[], Vec::new(), Vec::new(), ""),
+    ];
+    for outcomes in [&odd[..], &odd[1..], &[]] {
+        report.outcomes = outcomes;
+        for spec in &fixture.charts {
+            chart_svg(&report, spec).unwrap();
+            chart_png(&report, spec).unwrap();
+        }
+    }
+    report.outcomes = &odd;
+    // Unnamed state indices get a legend row of their own.
+    let strip = chart_svg(&report, fixture.chart("breaker")).unwrap();
+    assert!(strip.contains(&svg_text("state 7")), "no legend row for state 7");
+    report.duration_s = f64::NAN;
+    chart_png(&report, fixture.chart("breaker")).unwrap();
+}
+
+#[test]
+fn summary_json_groups_labelled_series_and_adds_grids() {
+    let fixture = Resilience::new();
+    let summary = summary_json(&fixture.report());
+    let retry = &summary["variants"][0]["series"];
+    assert_eq!(retry["attempts-retry"]["first tries"][10], serde_json::json!([10.0, 50.0]));
+    assert_eq!(retry["latency"]["p99"].as_array().unwrap().len(), 11);
+    assert_eq!(summary["variants"][1]["series"]["breaker"][1], serde_json::json!([3.5, OPEN]));
+
+    let grid = &summary["grids"][0];
+    let keys: Vec<&String> = grid.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["column_label", "columns", "id", "row_label", "rows", "title", "variants"]);
+    assert_eq!(grid["rows"], serde_json::json!(["100", "200"]));
+    assert_eq!(grid["columns"], serde_json::json!(["1", "3", "10"]));
+    assert_eq!(grid["variants"][0]["name"], "retry");
+    assert_eq!(
+        grid["variants"][0]["cells"][1][1],
+        serde_json::json!({"text": "stuck", "outcome": "failed"})
+    );
+    assert_eq!(grid["variants"][1]["cells"][1][2]["outcome"], "indeterminate");
+    assert_eq!(grid["variants"][1]["cells"][0][0]["outcome"], "ok");
+    // run --json stays as it was.
+    assert!(run_json(&fixture.report()).get("grids").is_none());
+}
+
+#[test]
+fn summary_json_has_no_grids_key_without_grids() {
+    let fixture = Fixture::new();
+    assert!(summary_json(&fixture.report()).get("grids").is_none());
+}
+
+#[test]
+fn summary_md_shows_a_grid_table_per_variant() {
+    let fixture = Resilience::new();
+    insta::assert_snapshot!("resilience_summary_md", summary_md(&fixture.report()));
+}
+
+#[test]
+fn index_html_shows_grids_after_the_charts_in_outcome_colours() {
+    let fixture = Resilience::new();
+    let html = index_html(&fixture.report()).unwrap();
+    let grid_at = html.find("<h2 id=\"grid-recovery\">").expect("no grid heading");
+    let last_chart_at = html.rfind("</figure>").unwrap();
+    assert!(last_chart_at < grid_at, "the grid comes before a chart");
+    assert_eq!(html.matches("<th>load (requests/s) ↓ · slowdown (s) →</th>").count(), 2);
+    assert!(html.contains(r##"style="background:#FFB1D9" title="failed">stuck</td>"##));
+    assert!(html.contains(r##"style="background:#D3E9FE" title="ok">recovered in 3 s</td>"##));
+    assert!(html.contains(r##"title="indeterminate">ran out of time | unsure</td>"##));
 }
