@@ -157,8 +157,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         outcomes.push(outcome);
     }
 
-    let charts = scenario.charts();
+    let charts = scenario.charts(&variants);
     let faults = scenario.fault_windows(seed);
+    let grids = scenario.grids(seed, &variants).map_err(|e| {
+        Failure::usage(format!("error: scenario `{}`, grid runs, seed {seed}: {e}", scenario.name))
+    })?;
     let report = Report {
         scenario: &scenario.name,
         about: &scenario.about,
@@ -167,6 +170,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         charts: &charts,
         faults: &faults,
         outcomes: &outcomes,
+        grids: &grids,
         headline_metrics: scenario.headline_metrics(),
     };
     let files = faultline_report::render_folder(&report)

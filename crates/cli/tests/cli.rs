@@ -230,3 +230,78 @@ fn out_never_replaces_a_folder_that_is_not_a_report() {
         assert!(output.status.success(), "{}", stderr(&output));
     }
 }
+
+/// The payment story, as a script would check it: the cascade under the seed's timeout, its
+/// prevention by a breaker, and the seed's breaker that never closes, over several seeds.
+#[test]
+fn payment_partition_outcomes_hold_over_seeds() {
+    let out = scratch("payment-seeds");
+    for seed in ["1", "2", "3"] {
+        let json = json_of(&faultline(&[
+            "run",
+            "scenarios/payment-partition.ron",
+            "--seed",
+            seed,
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        let variant = |name: &str| {
+            json["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap().clone()
+        };
+        let metric = |name: &str, key: &str| variant(name)["metrics"][key].as_f64().unwrap();
+        for key in [
+            "pay.requests",
+            "pay.ok",
+            "pay.success_rate",
+            "pay.success_rate_in_faults",
+            "login.success_rate",
+            "login.success_rate_in_faults",
+            "pay.latency_p99_ms",
+            "downstream.attempts",
+            "downstream.amplification",
+            "recovered",
+            "recovery_s",
+        ] {
+            assert!(variant("timeout-3s")["metrics"][key].is_number(), "missing {key}");
+        }
+        assert!(metric("timeout-3s", "pay.success_rate_in_faults") < 0.1, "seed {seed}");
+        assert!(metric("timeout-3s", "login.success_rate_in_faults") < 0.5, "seed {seed}");
+        assert!(metric("circuit-breaker", "login.success_rate_in_faults") > 0.95, "seed {seed}");
+        assert_eq!(metric("circuit-breaker", "recovered"), 1.0, "seed {seed}");
+        assert!(metric("circuit-breaker", "recovery_s") <= 5.0, "seed {seed}");
+        assert_eq!(metric("seed-breaker", "recovered"), 0.0, "seed {seed}");
+        assert_eq!(metric("no-timeout", "recovered"), 0.0, "seed {seed}");
+    }
+}
+
+/// The storm, from the command line: immediate retries never recover, backoff with a budget
+/// does, and the report carries the load × trigger grid.
+#[test]
+fn retry_storm_outcomes_and_grid() {
+    let out = scratch("storm");
+    let json = json_of(&faultline(&[
+        "run",
+        "scenarios/retry-storm.ron",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let recovered = |i: usize| json["variants"][i]["metrics"]["recovered"].as_f64().unwrap();
+    assert_eq!(json["variants"][0]["name"], "immediate-retries");
+    assert_eq!((recovered(0), recovered(1), recovered(2)), (0.0, 1.0, 1.0));
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let grid = &summary["grids"][0];
+    assert_eq!(grid["rows"].as_array().unwrap().len(), 4);
+    let cells = |v: usize| grid["variants"][v]["cells"].as_array().unwrap().clone();
+    // Light load and a short trigger: even immediate retries recover. Heavy load and a long
+    // trigger: they stay stuck, while backoff with a budget recovers everywhere.
+    assert_eq!(cells(0)[0][0]["outcome"], "ok");
+    assert_eq!(cells(0)[3][2]["outcome"], "failed");
+    assert_eq!(cells(0)[0][2]["outcome"], "ok", "light load recovers even from a long trigger");
+    assert_eq!(cells(0)[3][0]["outcome"], "ok", "a short trigger does not start a storm");
+    let all_ok =
+        cells(1).iter().all(|row| row.as_array().unwrap().iter().all(|c| c["outcome"] == "ok"));
+    assert!(all_ok, "backoff-budget should recover everywhere: {}", grid["variants"][1]);
+}

@@ -3,6 +3,7 @@
 //! benchmark.
 
 pub mod chat;
+pub mod payment;
 pub mod resilience;
 pub mod rr;
 mod setup;

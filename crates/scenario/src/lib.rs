@@ -6,6 +6,7 @@
 
 mod error;
 mod locate;
+mod payment;
 mod raw;
 mod scenario;
 mod validate;

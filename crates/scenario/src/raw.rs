@@ -134,6 +134,62 @@ pub(crate) enum RawFault {
 #[serde(deny_unknown_fields, rename = "Model")]
 pub(crate) enum RawModel {
     Chat(RawChat),
+    Payment(RawPayment),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Payment")]
+pub(crate) struct RawPayment {
+    pub clients: RawClients,
+    pub auth: RawAuth,
+    pub payments: RawPayments,
+    #[serde(default)]
+    pub grid: Option<RawGrid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Clients")]
+pub(crate) struct RawClients {
+    pub rate_per_s: f64,
+    pub pay_fraction: f64,
+    /// When arrivals stop.
+    pub until: Dur,
+    /// How long a client waits for an answer.
+    pub deadline: Dur,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Auth")]
+pub(crate) struct RawAuth {
+    pub workers: u32,
+    pub queue: u32,
+    pub login_time: RawLatency,
+    pub pay_time: RawLatency,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Payments")]
+pub(crate) struct RawPayments {
+    pub workers: u32,
+    pub queue: u32,
+    pub service_time: RawLatency,
+    #[serde(default)]
+    pub slowdowns: Vec<RawSlowdown>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Slowdown")]
+pub(crate) struct RawSlowdown {
+    pub from: Dur,
+    pub until: Dur,
+    pub factor: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Grid")]
+pub(crate) struct RawGrid {
+    pub rates_per_s: Vec<f64>,
+    pub triggers: Vec<Dur>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +210,124 @@ pub(crate) struct RawVariant {
 #[serde(deny_unknown_fields, rename = "Policy")]
 pub(crate) enum RawPolicy {
     Chat(RawChatPolicy),
+    Payment(RawCallPolicy),
+}
+
+/// A's policy for calling B. Everything is optional: `Payment()` waits for ever, once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "CallPolicy")]
+pub(crate) struct RawCallPolicy {
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
+    #[serde(default)]
+    pub breaker: Option<RawBreaker>,
+    #[serde(default)]
+    pub fallback: RawFallback,
+    #[serde(default)]
+    pub propagate_deadlines: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Retry")]
+pub(crate) struct RawRetry {
+    pub max_attempts: u32,
+    pub backoff: RawBackoff,
+    #[serde(default)]
+    pub budget: Option<RawBudget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Backoff")]
+pub(crate) enum RawBackoff {
+    Immediate,
+    Fixed(Dur),
+    Exponential {
+        base: Dur,
+        #[serde(default = "default_backoff")]
+        multiplier: f64,
+        cap: Dur,
+        #[serde(default)]
+        jitter: RawJitter,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename = "Jitter")]
+pub(crate) enum RawJitter {
+    #[default]
+    None,
+    Full,
+    Equal,
+    Decorrelated,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Budget")]
+pub(crate) struct RawBudget {
+    pub ratio: f64,
+    pub max_tokens: u32,
+}
+
+/// resilience4j's defaults where a field is left out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Breaker")]
+pub(crate) enum RawBreaker {
+    Resilient {
+        #[serde(default = "default_failure_rate")]
+        failure_rate: f64,
+        #[serde(default = "default_slow_call_rate")]
+        slow_call_rate: f64,
+        #[serde(default = "default_slow_call")]
+        slow_call: Dur,
+        #[serde(default = "default_window")]
+        window: RawWindow,
+        #[serde(default = "default_minimum_calls")]
+        minimum_calls: u32,
+        #[serde(default = "default_wait_in_open")]
+        wait_in_open: Dur,
+        #[serde(default = "default_half_open_calls")]
+        half_open_calls: u32,
+    },
+    Seed,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Window")]
+pub(crate) enum RawWindow {
+    Count(u32),
+    Time(Dur),
+}
+
+fn default_failure_rate() -> f64 {
+    0.5
+}
+fn default_slow_call_rate() -> f64 {
+    1.0
+}
+fn default_slow_call() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_window() -> RawWindow {
+    RawWindow::Count(100)
+}
+fn default_minimum_calls() -> u32 {
+    100
+}
+fn default_wait_in_open() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_half_open_calls() -> u32 {
+    10
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename = "Fallback")]
+pub(crate) enum RawFallback {
+    #[default]
+    FailFast,
+    AcceptForLater,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,22 +1,26 @@
 //! A checked scenario: every name resolved, every value in range, ready to run.
 
+use faultline_engine::Grid;
 use faultline_engine::{
     ChartSpec, Fault, FaultKind, FaultWindow, LimitExceeded, NetworkConfig, Outcome, RandomFaults,
     SimConfig, SimDuration, realise,
 };
 use faultline_models::RunSetup;
 use faultline_models::chat::{self, ChatConfig, Delivery};
+use faultline_models::payment::{self, CallPolicy, PaymentConfig};
 
 /// The system under test and its workload.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Model {
     Chat(ChatConfig),
+    Payment(PaymentConfig),
 }
 
 /// What a variant changes: the policy under test.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Policy {
     Chat(Delivery),
+    Payment(CallPolicy),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +34,7 @@ impl Model {
     pub fn node_names(&self) -> &'static [&'static str] {
         match self {
             Model::Chat(_) => &chat::NODE_NAMES,
+            Model::Payment(_) => &payment::NODE_NAMES,
         }
     }
 
@@ -37,6 +42,7 @@ impl Model {
     pub fn invariants(&self) -> &'static [&'static str] {
         match self {
             Model::Chat(_) => &chat::INVARIANTS,
+            Model::Payment(_) => &payment::INVARIANTS,
         }
     }
 
@@ -44,6 +50,7 @@ impl Model {
     pub fn kind(&self) -> &'static str {
         match self {
             Model::Chat(_) => "Chat",
+            Model::Payment(_) => "Payment",
         }
     }
 }
@@ -52,6 +59,7 @@ impl Policy {
     pub fn kind(&self) -> &'static str {
         match self {
             Policy::Chat(_) => "Chat",
+            Policy::Payment(_) => "Payment",
         }
     }
 }
@@ -108,6 +116,14 @@ impl Scenario {
             (Model::Chat(config), Policy::Chat(delivery)) => {
                 chat::run(config, delivery, &setup, &variant.name)
             }
+            (Model::Payment(config), Policy::Payment(policy)) => {
+                payment::run(config, policy, &setup, &variant.name)
+            }
+            (model, policy) => unreachable!(
+                "validation pairs every {} policy with its model, not {}",
+                policy.kind(),
+                model.kind()
+            ),
         }
     }
 
@@ -115,19 +131,42 @@ impl Scenario {
     pub fn headline_metrics(&self) -> &'static [&'static str] {
         match self.model {
             Model::Chat(_) => &chat::HEADLINE_METRICS,
+            Model::Payment(_) => &payment::HEADLINE_METRICS,
         }
     }
 
-    /// The charts this scenario's report shows.
-    pub fn charts(&self) -> Vec<ChartSpec> {
+    /// The charts a report of these variants shows.
+    pub fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec> {
         match self.model {
             Model::Chat(_) => chat::charts(),
+            Model::Payment(_) => {
+                let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+                payment::charts(&names)
+            }
         }
     }
 
     /// The fault windows of a run with `seed`, for chart shading.
     pub fn fault_windows(&self, seed: u64) -> Vec<FaultWindow> {
-        self.setup(seed, false).fault_windows(&self.node_names())
+        let setup = self.setup(seed, false);
+        match &self.model {
+            Model::Chat(_) => setup.fault_windows(&self.node_names()),
+            Model::Payment(config) => payment::fault_windows(config, &setup),
+        }
+    }
+
+    /// Outcome grids over the scenario's parameters (the retry-storm's load × trigger), for
+    /// the given variants; empty when the scenario asks for none.
+    pub fn grids(&self, seed: u64, variants: &[&Variant]) -> Result<Vec<Grid>, LimitExceeded> {
+        let Model::Payment(config) = &self.model else { return Ok(Vec::new()) };
+        let policies: Vec<(&str, &CallPolicy)> = variants
+            .iter()
+            .filter_map(|v| match &v.policy {
+                Policy::Payment(policy) => Some((v.name.as_str(), policy)),
+                Policy::Chat(_) => None,
+            })
+            .collect();
+        Ok(payment::storm_grid(config, &policies, &self.setup(seed, false))?.into_iter().collect())
     }
 
     /// The realised schedule of a run as scenario text: paste it over `faults:` to replay

@@ -20,19 +20,19 @@ const MAX_MESSAGES_PER_USER: f64 = 1_000_000.0;
 /// More faults than this from one generator is a typo, not a scenario.
 const MAX_RANDOM_COUNT: u32 = 10_000;
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     file: &'a str,
     source: &'a str,
     errors: Vec<ScenarioError>,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, path: &[Step<'_>], message: String, help: Option<String>) {
+    pub(crate) fn error(&mut self, path: &[Step<'_>], message: String, help: Option<String>) {
         let (line, col) = locate(self.source, path);
         self.errors.push(ScenarioError { file: self.file.to_string(), line, col, message, help });
     }
 
-    fn probability(&mut self, path: &[Step<'_>], what: &str, p: f64) {
+    pub(crate) fn probability(&mut self, path: &[Step<'_>], what: &str, p: f64) {
         if !(0.0..=1.0).contains(&p) {
             self.error(
                 path,
@@ -42,7 +42,7 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&mut self, path: &[Step<'_>], what: &str, x: f64) {
+    pub(crate) fn positive(&mut self, path: &[Step<'_>], what: &str, x: f64) {
         if !(x.is_finite() && x > 0.0) {
             self.error(path, format!("{what} must be a positive number, not {x}"), None);
         }
@@ -108,9 +108,35 @@ impl Checker<'_> {
         }
     }
 
-    fn range(&mut self, path: &[Step<'_>], what: &str, (lo, hi): (Dur, Dur)) {
+    pub(crate) fn range(&mut self, path: &[Step<'_>], what: &str, (lo, hi): (Dur, Dur)) {
         if lo.0 > hi.0 {
             self.error(path, format!("{what} range ({}, {}) is backwards", lo.0, hi.0), None);
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// A latency distribution, with its parameters checked.
+    pub(crate) fn latency(&mut self, path: &[Step<'_>], raw: &RawLatency) -> Latency {
+        match *raw {
+            RawLatency::Constant(d) => Latency::Constant(d.0),
+            RawLatency::Uniform { min, max } => {
+                self.range(path, "the latency", (min, max));
+                Latency::Uniform { min: min.0, max: max.0 }
+            }
+            RawLatency::Normal { mean, std_dev } => {
+                Latency::Normal { mean: mean.0, std_dev: std_dev.0 }
+            }
+            RawLatency::LogNormal { median, sigma } => {
+                if !(sigma.is_finite() && sigma >= 0.0) {
+                    self.error(path, format!("sigma must be 0 or more, not {sigma}"), None);
+                }
+                Latency::LogNormal { median: median.0, sigma }
+            }
+            RawLatency::Pareto { scale, shape } => {
+                self.positive(path, "the Pareto shape", shape);
+                Latency::Pareto { scale: scale.0, shape }
+            }
         }
     }
 }
@@ -146,27 +172,7 @@ pub(crate) fn validate(
     let net = &raw.network;
     c.probability(&[Field("network"), Field("loss")], "loss", net.loss);
     c.probability(&[Field("network"), Field("duplicate")], "duplicate", net.duplicate);
-    let latency_path = [Field("network"), Field("latency")];
-    let latency = match net.latency {
-        RawLatency::Constant(d) => Latency::Constant(d.0),
-        RawLatency::Uniform { min, max } => {
-            c.range(&latency_path, "the latency", (min, max));
-            Latency::Uniform { min: min.0, max: max.0 }
-        }
-        RawLatency::Normal { mean, std_dev } => {
-            Latency::Normal { mean: mean.0, std_dev: std_dev.0 }
-        }
-        RawLatency::LogNormal { median, sigma } => {
-            if !(sigma.is_finite() && sigma >= 0.0) {
-                c.error(&latency_path, format!("sigma must be 0 or more, not {sigma}"), None);
-            }
-            Latency::LogNormal { median: median.0, sigma }
-        }
-        RawLatency::Pareto { scale, shape } => {
-            c.positive(&latency_path, "the Pareto shape", shape);
-            Latency::Pareto { scale: scale.0, shape }
-        }
-    };
+    let latency = c.latency(&[Field("network"), Field("latency")], &net.latency);
     let network =
         NetworkConfig { latency, loss_probability: net.loss, duplicate_probability: net.duplicate };
 
@@ -205,6 +211,7 @@ pub(crate) fn validate(
             }
             Model::Chat(ChatConfig { rate_per_s: chat.rate_per_s, send_until: chat.send_until.0 })
         }
+        RawModel::Payment(payment) => Model::Payment(crate::payment::model(&mut c, payment, end)),
     };
     let nodes = model.node_names();
 
@@ -392,6 +399,11 @@ pub(crate) fn validate(
                 };
                 Policy::Chat(delivery)
             }
+            RawPolicy::Payment(policy) => Policy::Payment(crate::payment::policy(
+                &mut c,
+                &[&path[..], &[Field("policy")]].concat(),
+                policy,
+            )),
         };
         if policy.kind() != model.kind() {
             c.error(

@@ -1,0 +1,455 @@
+//! What the payment runs measure: per-kind outcomes by cause, latency percentiles (HDR
+//! histograms), attempts at B, A's busy workers, B's queue, the breaker's state, how long
+//! payments took to recover after the faults, and a one-sentence verdict.
+
+use std::collections::BTreeMap;
+
+use faultline_engine::{FaultWindow, Series, SimDuration, SimTime};
+use hdrhistogram::Histogram;
+
+use super::nodes::{Answer, Cause, PayObs};
+use super::{CallPolicy, Kind, PaymentConfig};
+
+/// How close (in success-rate points) to its level before the faults `pay` must come back,
+/// and for how many consecutive seconds, to count as recovered.
+const RECOVERY_TOLERANCE: f64 = 0.02;
+const RECOVERY_HOLD_S: usize = 5;
+
+/// The running maximum of a step function per one-second bin, carrying the current value
+/// through seconds without changes (a pool stuck at 64 busy workers reports 64, not 0).
+#[derive(Default)]
+struct StepMax {
+    bins: Vec<u32>,
+    current: u32,
+}
+
+impl StepMax {
+    fn set(&mut self, at: SimTime, value: u32) {
+        let bin = at.as_secs_f64() as usize;
+        self.fill_to(bin);
+        self.current = value;
+        self.bins[bin] = self.bins[bin].max(value);
+    }
+
+    fn fill_to(&mut self, bin: usize) {
+        while self.bins.len() <= bin {
+            self.bins.push(self.current);
+        }
+    }
+
+    fn points(mut self, seconds: usize) -> Vec<(f64, f64)> {
+        self.fill_to(seconds.saturating_sub(1));
+        self.bins.iter().take(seconds).enumerate().map(|(s, &v)| (s as f64, f64::from(v))).collect()
+    }
+
+    fn max_within(&self, windows: &[FaultWindow]) -> u32 {
+        let in_window = |s: usize| {
+            windows.iter().any(|w| (s as f64) >= w.from_s.floor() && (s as f64) < w.until_s)
+        };
+        self.bins
+            .iter()
+            .enumerate()
+            .filter(|(s, _)| in_window(*s))
+            .map(|(_, &v)| v)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Collects the observations of one run.
+#[derive(Default)]
+pub(super) struct Watcher {
+    /// By request id (ids are dense from 0): when it was sent and what it was.
+    sent: Vec<(SimTime, Kind)>,
+    answers: BTreeMap<u64, (SimTime, Answer)>,
+    first_tries_per_s: Vec<u32>,
+    retries_per_s: Vec<u32>,
+    short_circuited: u64,
+    breaker: Vec<(f64, f64)>,
+    auth_busy: StepMax,
+    payments_queue: StepMax,
+    wasted: u64,
+    skipped: u64,
+}
+
+/// One run's numbers, series and verdict.
+pub(super) struct Summary {
+    pub metrics: BTreeMap<String, f64>,
+    pub series: Vec<Series>,
+    pub verdict: String,
+}
+
+fn bump(bins: &mut Vec<u32>, at: SimTime) {
+    let bin = at.as_secs_f64() as usize;
+    if bins.len() <= bin {
+        bins.resize(bin + 1, 0);
+    }
+    bins[bin] += 1;
+}
+
+/// Outcomes of one kind of request.
+#[derive(Default)]
+struct KindStats {
+    requests: u64,
+    ok: u64,
+    degraded: u64,
+    failed: BTreeMap<Cause, u64>,
+    in_faults: u64,
+    ok_in_faults: u64,
+    before_faults: u64,
+    ok_before_faults: u64,
+    /// Per second sent: (requests, ok).
+    per_s: Vec<(u64, u64)>,
+    /// Per second sent: latencies in microseconds.
+    latency_us_per_s: Vec<Vec<u64>>,
+    latency_us: Option<Histogram<u64>>,
+}
+
+fn rate(ok: u64, n: u64) -> f64 {
+    if n == 0 { 1.0 } else { ok as f64 / n as f64 }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl Watcher {
+    pub(super) fn observe(&mut self, at: SimTime, obs: PayObs) {
+        match obs {
+            PayObs::Sent { id, kind } => {
+                debug_assert_eq!(id as usize, self.sent.len(), "request ids are dense");
+                self.sent.push((at, kind));
+            }
+            PayObs::Answered { id, answer } => {
+                self.answers.insert(id, (at, answer));
+            }
+            PayObs::Attempt { first: true } => bump(&mut self.first_tries_per_s, at),
+            PayObs::Attempt { first: false } => bump(&mut self.retries_per_s, at),
+            PayObs::ShortCircuited => self.short_circuited += 1,
+            PayObs::Breaker(state) => self.breaker.push((at.as_secs_f64(), state.index() as f64)),
+            PayObs::AuthBusy(n) => self.auth_busy.set(at, n),
+            PayObs::PaymentsQueue(n) => self.payments_queue.set(at, n),
+            PayObs::Wasted => self.wasted += 1,
+            PayObs::Skipped => self.skipped += 1,
+        }
+    }
+
+    pub(super) fn summarise(
+        self,
+        windows: &[FaultWindow],
+        duration: SimDuration,
+        config: &PaymentConfig,
+        policy: &CallPolicy,
+        variant: &str,
+    ) -> Summary {
+        let seconds = duration.as_secs_f64().ceil() as usize;
+        let first_fault_s = windows.iter().map(|w| w.from_s).fold(f64::INFINITY, f64::min);
+        let last_fault_end_s = windows.iter().map(|w| w.until_s).fold(f64::NEG_INFINITY, f64::max);
+        let in_faults = |s: f64| windows.iter().any(|w| s >= w.from_s && s < w.until_s);
+
+        let mut kinds: BTreeMap<Kind, KindStats> = BTreeMap::new();
+        for (id, &(sent_at, kind)) in self.sent.iter().enumerate() {
+            let stats = kinds.entry(kind).or_default();
+            let sent_s = sent_at.as_secs_f64();
+            let bin = sent_s as usize;
+            if stats.per_s.len() <= bin {
+                stats.per_s.resize(bin + 1, (0, 0));
+                stats.latency_us_per_s.resize(bin + 1, Vec::new());
+            }
+            stats.requests += 1;
+            stats.per_s[bin].0 += 1;
+            let faulty = in_faults(sent_s);
+            stats.in_faults += u64::from(faulty);
+            let before = sent_s < first_fault_s;
+            stats.before_faults += u64::from(before);
+            // Every request is answered or timed out by the end: arrivals stop a deadline
+            // before it. One that is not (a run cut short) counts as a timeout.
+            let (answered_at, answer) = self
+                .answers
+                .get(&(id as u64))
+                .copied()
+                .unwrap_or((sent_at + duration, Answer::Failed(Cause::Timeout)));
+            let latency_us = answered_at.since(sent_at).as_nanos() / 1_000;
+            stats.latency_us_per_s[bin].push(latency_us);
+            let histogram = stats.latency_us.get_or_insert_with(|| {
+                Histogram::new_with_bounds(1, 24 * 3_600 * 1_000_000, 3).expect("valid bounds")
+            });
+            histogram.saturating_record(latency_us.max(1));
+            match answer {
+                Answer::Ok => {
+                    stats.ok += 1;
+                    stats.per_s[bin].1 += 1;
+                    stats.ok_in_faults += u64::from(faulty);
+                    stats.ok_before_faults += u64::from(before);
+                }
+                Answer::Degraded => stats.degraded += 1,
+                Answer::Failed(cause) => *stats.failed.entry(cause).or_default() += 1,
+            }
+        }
+
+        let mut metrics = BTreeMap::new();
+        let mut put = |name: String, value: f64| {
+            metrics.insert(name, value);
+        };
+        let mut series = Vec::new();
+        let empty = KindStats::default();
+        for kind in [Kind::Login, Kind::Pay] {
+            let k = kinds.get(&kind).unwrap_or(&empty);
+            let name = kind.name();
+            put(format!("{name}.requests"), k.requests as f64);
+            put(format!("{name}.ok"), k.ok as f64);
+            if kind == Kind::Pay {
+                put(format!("{name}.degraded"), k.degraded as f64);
+            }
+            for cause in Cause::ALL {
+                let failed = k.failed.get(&cause).copied().unwrap_or(0);
+                put(format!("{name}.failed.{}", cause.name()), failed as f64);
+            }
+            put(format!("{name}.success_rate"), rate(k.ok, k.requests));
+            put(format!("{name}.success_rate_in_faults"), rate(k.ok_in_faults, k.in_faults));
+            let quantile_ms = |q: f64| {
+                k.latency_us.as_ref().map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1_000.0)
+            };
+            put(format!("{name}.latency_p50_ms"), quantile_ms(0.50));
+            put(format!("{name}.latency_p99_ms"), quantile_ms(0.99));
+            let success: Vec<(f64, f64)> = k
+                .per_s
+                .iter()
+                .enumerate()
+                .filter(|(_, (n, _))| *n > 0)
+                .map(|(s, &(n, ok))| (s as f64, rate(ok, n)))
+                .collect();
+            series.push(Series::new(&format!("{name}-success"), success));
+        }
+
+        // Latency percentiles per second, for payments.
+        let pay = kinds.get(&Kind::Pay).unwrap_or(&empty);
+        let (mut p50, mut p99) = (Vec::new(), Vec::new());
+        for (s, latencies) in pay.latency_us_per_s.iter().enumerate() {
+            if latencies.is_empty() {
+                continue;
+            }
+            let mut sorted = latencies.clone();
+            sorted.sort_unstable();
+            p50.push((s as f64, percentile(&sorted, 50.0) as f64 / 1_000.0));
+            p99.push((s as f64, percentile(&sorted, 99.0) as f64 / 1_000.0));
+        }
+        series.push(Series::labelled("pay-latency", "p50", p50));
+        series.push(Series::labelled("pay-latency", "p99", p99));
+
+        // Recovery: the first second after the last fault from which `pay` holds within
+        // RECOVERY_TOLERANCE of its level before the first fault for RECOVERY_HOLD_S seconds.
+        let baseline = rate(pay.ok_before_faults, pay.before_faults);
+        let arrivals_end_s = config.arrivals_until.as_secs_f64();
+        let faults_outlast_arrivals = last_fault_end_s >= arrivals_end_s;
+        let (recovered, recovery_s) = if windows.is_empty() {
+            (true, 0.0)
+        } else if faults_outlast_arrivals {
+            // Nothing was sent after the faults: there is no recovery to measure.
+            (false, (duration.as_secs_f64() - last_fault_end_s).max(0.0))
+        } else {
+            let rates: Vec<Option<f64>> =
+                pay.per_s.iter().map(|&(n, ok)| (n > 0).then(|| rate(ok, n))).collect();
+            let healthy = |s: usize| {
+                rates.get(s).copied().flatten().is_none_or(|r| r >= baseline - RECOVERY_TOLERANCE)
+            };
+            let last_data = rates.iter().rposition(Option::is_some).unwrap_or(0);
+            let start = last_fault_end_s.max(0.0) as usize;
+            let found = (start..=last_data).find(|&s| {
+                rates[s].is_some() && (s..=(s + RECOVERY_HOLD_S - 1).min(last_data)).all(healthy)
+            });
+            match found {
+                Some(s) => (true, (s as f64 - last_fault_end_s).max(0.0)),
+                None => (false, (duration.as_secs_f64() - last_fault_end_s).max(0.0)),
+            }
+        };
+        put("recovered".into(), if recovered { 1.0 } else { 0.0 });
+        put("recovery_s".into(), recovery_s);
+
+        let first_tries: u64 = self.first_tries_per_s.iter().map(|&n| u64::from(n)).sum();
+        let retries: u64 = self.retries_per_s.iter().map(|&n| u64::from(n)).sum();
+        let attempts = first_tries + retries;
+        put("downstream.attempts".into(), attempts as f64);
+        put("downstream.first_tries".into(), first_tries as f64);
+        put("downstream.retries".into(), retries as f64);
+        let amplification =
+            if pay.requests == 0 { 0.0 } else { attempts as f64 / pay.requests as f64 };
+        put("downstream.amplification".into(), amplification);
+        put("downstream.wasted".into(), self.wasted as f64);
+        put("downstream.skipped".into(), self.skipped as f64);
+        put("breaker.short_circuited".into(), self.short_circuited as f64);
+        let busy_in_faults = self.auth_busy.max_within(windows);
+        put("auth.busy_max_in_faults".into(), f64::from(busy_in_faults));
+
+        let per_s = |bins: &[u32]| -> Vec<(f64, f64)> {
+            (0..seconds).map(|s| (s as f64, f64::from(bins.get(s).copied().unwrap_or(0)))).collect()
+        };
+        let attempts_chart = format!("attempts-{variant}");
+        series.push(Series::labelled(
+            &attempts_chart,
+            "first tries",
+            per_s(&self.first_tries_per_s),
+        ));
+        series.push(Series::labelled(&attempts_chart, "retries", per_s(&self.retries_per_s)));
+        series.push(Series::new("auth-busy", self.auth_busy.points(seconds)));
+        series.push(Series::new("payments-queue", self.payments_queue.points(seconds)));
+        if policy.breaker.is_some() {
+            let mut steps = vec![(0.0, 0.0)];
+            steps.extend(self.breaker);
+            series.push(Series::new("breaker", steps));
+        }
+
+        let login = kinds.get(&Kind::Login).unwrap_or(&empty);
+        let verdict = verdict(&Facts {
+            pay_in: (pay.ok_in_faults, pay.in_faults),
+            login_in: (login.in_faults > 0).then(|| rate(login.ok_in_faults, login.in_faults)),
+            login_before: rate(login.ok_before_faults, login.before_faults),
+            busy_in_faults,
+            workers: config.auth_workers,
+            short_circuited: self.short_circuited,
+            degraded: pay.degraded,
+            recovered,
+            recovery_s,
+            amplification,
+            faulty: !windows.is_empty(),
+            faults_outlast_arrivals,
+        });
+        Summary { metrics, series, verdict }
+    }
+}
+
+/// What a verdict is built from.
+struct Facts {
+    /// Payments sent during faults: (ok, all).
+    pay_in: (u64, u64),
+    /// `None` when no logins were sent during the faults.
+    login_in: Option<f64>,
+    login_before: f64,
+    busy_in_faults: u32,
+    workers: u32,
+    short_circuited: u64,
+    degraded: u64,
+    recovered: bool,
+    recovery_s: f64,
+    amplification: f64,
+    faulty: bool,
+    /// A fault lasted past the last arrival, so recovery could not be seen.
+    faults_outlast_arrivals: bool,
+}
+
+/// One sentence: what happened to payments and logins during the faults, why, and whether
+/// (and how fast) payments came back.
+fn verdict(f: &Facts) -> String {
+    let pct = |x: f64| format!("{:.0}%", x * 100.0);
+    let (pay_ok, pay_n) = f.pay_in;
+    let pay_rate = if pay_n == 0 { 1.0 } else { pay_ok as f64 / pay_n as f64 };
+    if !f.faulty {
+        return format!("no faults; {} of payments succeeded", pct(pay_rate));
+    }
+    let cascade =
+        f.login_in.filter(|&l| l < f.login_before - 0.25 && f.busy_in_faults >= f.workers);
+    let logins = f.login_in.map(|l| format!(" and {} of logins", pct(l))).unwrap_or_default();
+    let mut text = if let Some(login_in) = cascade {
+        format!(
+            "{} of the {pay_n} payments during the faults failed and logins fell to {} because all \
+             {} workers of auth were waiting on payments",
+            pay_n - pay_ok,
+            pct(login_in),
+            f.workers
+        )
+    } else if f.short_circuited > 0 && f.login_in.is_some() {
+        let fallback = if f.degraded > 0 {
+            format!(", {} payments were accepted for later", f.degraded)
+        } else {
+            String::new()
+        };
+        format!(
+            "the breaker failed {} calls fast, so logins stayed at {} while {} of payments \
+             during the faults succeeded{fallback}",
+            f.short_circuited,
+            pct(f.login_in.unwrap_or(1.0)),
+            pct(pay_rate)
+        )
+    } else if f.short_circuited > 0 {
+        format!(
+            "the breaker failed {} calls fast while {} of payments during the faults succeeded",
+            f.short_circuited,
+            pct(pay_rate)
+        )
+    } else {
+        format!("{} of payments{logins} during the faults succeeded", pct(pay_rate))
+    };
+    if f.faults_outlast_arrivals {
+        // Say nothing of recovery: the run never saw the faults end.
+    } else if f.recovered && f.recovery_s < 0.5 {
+        text.push_str("; payments were back as soon as the faults ended");
+    } else if f.recovered {
+        text.push_str(&format!(
+            "; payments were back {:.0} s after the faults ended",
+            f.recovery_s
+        ));
+    } else {
+        text.push_str("; payments never came back");
+    }
+    if f.amplification >= 1.5 {
+        text.push_str(&format!(", and each payment cost {:.1} calls to payments", f.amplification));
+    }
+    text.push('.');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_function_holds_its_value_through_quiet_seconds() {
+        let mut busy = StepMax::default();
+        busy.set(SimTime::from_millis(500), 3);
+        busy.set(SimTime::from_millis(1_200), 64);
+        busy.set(SimTime::from_millis(4_100), 2);
+        let points = busy.points(6);
+        let values: Vec<f64> = points.iter().map(|&(_, v)| v).collect();
+        // Second 4 saw 64 until 4.1 s, then 2; second 5 holds 2.
+        assert_eq!(values, [3.0, 64.0, 64.0, 64.0, 64.0, 2.0]);
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            pay_in: (0, 1_500),
+            login_in: Some(0.04),
+            login_before: 1.0,
+            busy_in_faults: 64,
+            workers: 64,
+            short_circuited: 0,
+            degraded: 0,
+            recovered: true,
+            recovery_s: 3.0,
+            amplification: 1.0,
+            faulty: true,
+            faults_outlast_arrivals: false,
+        }
+    }
+
+    #[test]
+    fn verdicts_name_the_cascade_and_its_cause() {
+        assert_eq!(
+            verdict(&facts()),
+            "1500 of the 1500 payments during the faults failed and logins fell to 4% because \
+             all 64 workers of auth were waiting on payments; payments were back 3 s after the \
+             faults ended."
+        );
+    }
+
+    #[test]
+    fn verdicts_credit_the_breaker_and_say_when_payments_never_came_back() {
+        let f = Facts { login_in: Some(1.0), short_circuited: 900, recovered: false, ..facts() };
+        let text = verdict(&f);
+        assert!(text.starts_with("the breaker failed 900 calls fast, so logins stayed at 100%"));
+        assert!(text.ends_with("; payments never came back."), "{text}");
+    }
+}

@@ -1,0 +1,345 @@
+//! The seed document's payment story: service A (`auth`) calls service B (`payments`) over
+//! an unreliable network. A slow or unreachable B holds A's workers, so `login`, which never
+//! touches B, goes down with `pay`: the cascade. The variants are A's policies for calling
+//! B — timeouts, retries with backoff and jitter, retry budgets, circuit breakers (and the
+//! seed's own breaker, which never closes) — compared on the same faults.
+
+mod metrics;
+mod nodes;
+
+use std::collections::BTreeMap;
+
+use faultline_engine::{
+    CellOutcome, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Latency, LimitExceeded,
+    Outcome, Prng, SimDuration, SimTime, Simulation, Stream,
+};
+
+use crate::resilience::{
+    Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget, SeedBreaker,
+};
+use crate::setup::RunSetup;
+pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
+
+/// The nodes, in id order.
+pub const NODE_NAMES: [&str; 3] = ["clients", "auth", "payments"];
+
+/// The metrics that tell the story at a glance, in the order tables show them.
+pub const HEADLINE_METRICS: [&str; 4] = [
+    "pay.success_rate_in_faults",
+    "login.success_rate_in_faults",
+    "recovery_s",
+    "downstream.amplification",
+];
+
+/// The payment model checks no safety invariants: its outcomes are measured, not forbidden.
+pub const INVARIANTS: [&str; 0] = [];
+
+/// The two kinds of request.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Served by A alone.
+    Login,
+    /// A must call B.
+    Pay,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Login => "login",
+            Kind::Pay => "pay",
+        }
+    }
+}
+
+/// B works `factor` times slower during `[from, until)`: a drop in capacity (a bad deploy,
+/// a noisy neighbour, a garbage-collection storm).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Slowdown {
+    pub from: SimTime,
+    pub until: SimTime,
+    pub factor: f64,
+}
+
+/// The workload and the two services, shared by every variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentConfig {
+    /// Open-loop Poisson arrivals, all clients together.
+    pub rate_per_s: f64,
+    /// The share of requests that are payments; the rest are logins.
+    pub pay_fraction: f64,
+    /// Clients stop arriving here, so every request is answered or timed out by the end.
+    pub arrivals_until: SimDuration,
+    /// A client gives up on a request after this long.
+    pub client_deadline: SimDuration,
+    pub auth_workers: u32,
+    pub auth_queue: u32,
+    pub login_time: Latency,
+    /// A's own work on a payment before it calls B.
+    pub pay_time: Latency,
+    pub payments_workers: u32,
+    pub payments_queue: u32,
+    pub service_time: Latency,
+    pub slowdowns: Vec<Slowdown>,
+    /// The retry-storm grid: outcomes over load × trigger size.
+    pub grid: Option<StormGrid>,
+}
+
+/// Reruns every variant over loads × trigger durations (the length of the first slowdown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StormGrid {
+    pub rates_per_s: Vec<f64>,
+    pub triggers: Vec<SimDuration>,
+}
+
+/// A's policy for calling B: what the variants vary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallPolicy {
+    /// Per attempt; `None` waits for ever.
+    pub timeout: Option<SimDuration>,
+    pub retry: Option<RetryPolicy>,
+    pub breaker: Option<BreakerSpec>,
+    pub fallback: Fallback,
+    /// A passes the client's deadline to B, stops retrying past it, and both skip queued
+    /// work whose client has given up.
+    pub propagate_deadlines: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    pub budget: Option<BudgetSpec>,
+}
+
+/// A retry budget: retries at most about `ratio` of requests, with `max_tokens` saved up.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct BudgetSpec {
+    pub ratio: f64,
+    pub max_tokens: u32,
+}
+
+impl BudgetSpec {
+    pub(crate) fn build(self) -> RetryBudget {
+        RetryBudget::new(self.ratio, self.max_tokens)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BreakerSpec {
+    /// resilience4j's semantics.
+    Resilient(BreakerConfig),
+    /// The seed article's: opens after more than three failures, ever; never closes.
+    Seed,
+}
+
+impl BreakerSpec {
+    pub(crate) fn build(&self) -> Breaker {
+        match self {
+            BreakerSpec::Resilient(config) => {
+                Breaker::Resilient(CircuitBreaker::new(config.clone()))
+            }
+            BreakerSpec::Seed => Breaker::Seed(SeedBreaker::default()),
+        }
+    }
+}
+
+/// What A answers when its breaker refuses a call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    FailFast,
+    /// Take the payment and process it later: a degraded success, counted separately.
+    AcceptForLater,
+}
+
+/// Arrival times and kinds in `[0, until)`, from the workload stream.
+fn arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
+    let mut rng = Prng::new(seed, Stream::Workload);
+    let mut out = Vec::new();
+    if config.rate_per_s <= 0.0 {
+        return out;
+    }
+    let mean = SimDuration::from_secs(1).mul_f64(1.0 / config.rate_per_s);
+    let end = SimTime::ZERO + config.arrivals_until;
+    let mut at = SimTime::ZERO;
+    loop {
+        at += rng.exponential(mean);
+        // Always one draw for the kind, so arrival times do not depend on the pay fraction.
+        let kind = if rng.chance(config.pay_fraction) { Kind::Pay } else { Kind::Login };
+        if at >= end {
+            return out;
+        }
+        out.push((at, kind));
+    }
+}
+
+/// The windows every chart shades: the network and node faults, and B's slowdowns.
+pub fn fault_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
+    let names: Vec<String> = NODE_NAMES.iter().map(|n| n.to_string()).collect();
+    let mut windows = setup.fault_windows(&names);
+    let end_s = setup.sim.duration.as_secs_f64();
+    windows.extend(config.slowdowns.iter().map(|s| FaultWindow {
+        from_s: s.from.as_secs_f64(),
+        until_s: s.until.as_secs_f64().min(end_s),
+        label: format!("payments {}x slower", s.factor),
+    }));
+    windows
+}
+
+/// Runs one variant.
+pub fn run(
+    config: &PaymentConfig,
+    policy: &CallPolicy,
+    setup: &RunSetup,
+    variant: &str,
+) -> Result<Outcome, LimitExceeded> {
+    let clients = nodes::Clients {
+        arrivals: arrivals(config, setup.sim.seed),
+        next: 0,
+        deadline: config.client_deadline,
+        waiting: BTreeMap::new(),
+    };
+    let auth = nodes::Auth::new(
+        config.auth_workers,
+        config.auth_queue,
+        config.login_time.clone(),
+        config.pay_time.clone(),
+        config.client_deadline,
+        policy.clone(),
+    );
+    let payments = nodes::Payments::new(
+        config.payments_workers,
+        config.payments_queue,
+        config.service_time.clone(),
+        config.slowdowns.clone(),
+        policy.propagate_deadlines,
+    );
+    let nodes = vec![
+        (NODE_NAMES[0].to_string(), PayNode::Clients(clients)),
+        (NODE_NAMES[1].to_string(), PayNode::Auth(Box::new(auth))),
+        (NODE_NAMES[2].to_string(), PayNode::Payments(payments)),
+    ];
+    let mut sim = Simulation::new(setup.sim.clone(), nodes);
+    let mut watcher = metrics::Watcher::default();
+    let stats = sim.run(&mut |at, _node, obs| watcher.observe(at, obs))?;
+    let trace = sim.take_trace();
+    let windows = fault_windows(config, setup);
+    let summary = watcher.summarise(&windows, setup.sim.duration, config, policy, variant);
+    Ok(Outcome {
+        variant: variant.to_string(),
+        trace_hash: stats.trace_hash,
+        events: stats.events,
+        sim_time: stats.end,
+        metrics: summary.metrics,
+        violations: Vec::new(),
+        series: summary.series,
+        verdict: summary.verdict,
+        trace,
+    })
+}
+
+/// The charts every payment report shows; the stacked attempts chart is per variant.
+pub fn charts(variants: &[&str]) -> Vec<ChartSpec> {
+    let chart = |id: &str, title: &str, y_label: &str, kind| ChartSpec {
+        id: id.to_string(),
+        title: title.to_string(),
+        y_label: y_label.to_string(),
+        kind,
+        states: Vec::new(),
+    };
+    let mut charts = vec![
+        chart(
+            "pay-success",
+            "Payments that succeed, by second sent: which policy keeps paying, and how soon it comes back",
+            "pay success rate",
+            ChartKind::Line,
+        ),
+        chart(
+            "login-success",
+            "Logins that succeed: logins never touch payments, yet a cascade takes them down too",
+            "login success rate",
+            ChartKind::Line,
+        ),
+        chart(
+            "auth-busy",
+            "Busy workers of auth (max per second): a pool held by calls to payments is the cascade",
+            "busy workers",
+            ChartKind::Line,
+        ),
+        chart(
+            "pay-latency",
+            "Payment latency by second sent (p50 solid, p99 dashed): timeouts set the tail",
+            "latency (ms)",
+            ChartKind::Line,
+        ),
+        chart(
+            "payments-queue",
+            "Queue at payments (max per second): a queue that stays full after the trigger is a storm",
+            "queued calls",
+            ChartKind::Line,
+        ),
+        ChartSpec {
+            states: ["CLOSED", "HALF_OPEN", "OPEN"].map(String::from).to_vec(),
+            ..chart(
+                "breaker",
+                "Circuit breaker state: open fails fast, half-open probes, closed is business as usual",
+                "",
+                ChartKind::StateStrip,
+            )
+        },
+    ];
+    for variant in variants {
+        charts.push(chart(
+            &format!("attempts-{variant}"),
+            &format!("{variant}: calls to payments per second, first tries and retries"),
+            "attempts / s",
+            ChartKind::StackedArea,
+        ));
+    }
+    charts
+}
+
+/// Reruns every variant over the storm grid; `None` when the scenario has no grid.
+pub fn storm_grid(
+    config: &PaymentConfig,
+    variants: &[(&str, &CallPolicy)],
+    setup: &RunSetup,
+) -> Result<Option<Grid>, LimitExceeded> {
+    let Some(grid) = &config.grid else { return Ok(None) };
+    let Some(trigger) = config.slowdowns.first() else { return Ok(None) };
+    let mut out = Vec::new();
+    for (name, policy) in variants {
+        let mut cells = Vec::new();
+        for &rate_per_s in &grid.rates_per_s {
+            let mut row = Vec::new();
+            for &length in &grid.triggers {
+                let mut varied = config.clone();
+                varied.rate_per_s = rate_per_s;
+                varied.slowdowns[0] = Slowdown { until: trigger.from + length, ..*trigger };
+                let outcome = run(&varied, policy, setup, name)?;
+                let recovered = outcome.metrics["recovered"] == 1.0;
+                let cell = if recovered {
+                    (
+                        format!("recovered in {:.0} s", outcome.metrics["recovery_s"]),
+                        CellOutcome::Ok,
+                    )
+                } else {
+                    ("stuck".to_string(), CellOutcome::Failed)
+                };
+                row.push(cell);
+            }
+            cells.push(row);
+        }
+        out.push(GridVariant { name: name.to_string(), cells });
+    }
+    Ok(Some(Grid {
+        id: "storm".into(),
+        title: "Recovered or stuck, by load and by how long payments were slow".into(),
+        row_label: "load (requests/s)".into(),
+        column_label: "slowdown".into(),
+        rows: grid.rates_per_s.iter().map(|r| format!("{r}/s")).collect(),
+        columns: grid.triggers.iter().map(|t| t.to_string()).collect(),
+        variants: out,
+    }))
+}

@@ -1,0 +1,523 @@
+//! The payment system's processes: the clients, service A (`auth`) with its worker pool and
+//! its policy for calling B, and service B (`payments`) with its own pool and queue.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use faultline_engine::{Ctx, Latency, Node, NodeId, SimDuration, SimTime, TimerId};
+
+use super::{CallPolicy, Fallback, Kind, Slowdown};
+use crate::resilience::{Backoff, BackoffState, Breaker, BreakerState, RetryBudget};
+
+pub(super) const CLIENTS: NodeId = NodeId(0);
+pub(super) const AUTH: NodeId = NodeId(1);
+pub(super) const PAYMENTS: NodeId = NodeId(2);
+
+/// Why a request failed, as the client sees it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cause {
+    /// No answer in time: the client's deadline, or every attempt at B timed out.
+    Timeout,
+    /// A's queue was full: A turned the request away at the door.
+    Rejected,
+    /// A's breaker was open and the fallback is to fail fast.
+    BreakerOpen,
+    /// B's queue was full on every attempt.
+    Overloaded,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 4] =
+        [Cause::Timeout, Cause::Rejected, Cause::BreakerOpen, Cause::Overloaded];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Timeout => "timeout",
+            Cause::Rejected => "rejected",
+            Cause::BreakerOpen => "breaker_open",
+            Cause::Overloaded => "overloaded",
+        }
+    }
+}
+
+/// How a request ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Answer {
+    Ok,
+    /// Accepted for later processing while B was cut off (the breaker's fallback).
+    Degraded,
+    Failed(Cause),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PayMsg {
+    /// Client → A.
+    Request { id: u64, kind: Kind },
+    /// A → client.
+    Response { id: u64, answer: Answer },
+    /// A → B: one attempt at processing payment `id`; `deadline` when it is propagated.
+    Call { id: u64, attempt: u32, deadline: Option<SimTime> },
+    /// B → A: the attempt's outcome (`ok: false` when B's queue was full).
+    Reply { id: u64, attempt: u32, ok: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PayTimer {
+    /// Client: the next arrival.
+    Arrive,
+    /// Client: request `id` has run out of time.
+    Deadline { id: u64 },
+    /// A: its own work on request `id` is done.
+    LocalDone { id: u64 },
+    /// A: attempt `attempt` of request `id` got no reply in time.
+    CallTimeout { id: u64, attempt: u32 },
+    /// A: time to retry request `id`.
+    Retry { id: u64 },
+    /// B: the call at the head of worker `worker` is processed.
+    Served { worker: u32 },
+}
+
+/// What the processes report to the checker and metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PayObs {
+    Sent {
+        id: u64,
+        kind: Kind,
+    },
+    Answered {
+        id: u64,
+        answer: Answer,
+    },
+    /// A sent an attempt to B (the first try, or a retry).
+    Attempt {
+        first: bool,
+    },
+    /// A's breaker refused a call.
+    ShortCircuited,
+    Breaker(BreakerState),
+    /// A's busy workers changed.
+    AuthBusy(u32),
+    /// B's queue length changed.
+    PaymentsQueue(u32),
+    /// B's reply reached A after A had given up on the attempt: B's work was wasted.
+    Wasted,
+    /// B dropped a queued call whose propagated deadline had passed: work saved.
+    Skipped,
+}
+
+pub enum PayNode {
+    Clients(Clients),
+    Auth(Box<Auth>),
+    Payments(Payments),
+}
+
+/// Every user of the system as one open-loop source: arrivals do not wait for answers.
+pub struct Clients {
+    /// Arrival times and kinds, drawn up front from the workload stream so every variant
+    /// sees the same requests.
+    pub(super) arrivals: Vec<(SimTime, Kind)>,
+    pub(super) next: usize,
+    pub(super) deadline: SimDuration,
+    pub(super) waiting: BTreeMap<u64, TimerId>,
+}
+
+/// One pay or login request A is working on.
+struct Job {
+    kind: Kind,
+    /// The client's deadline, known to A only with deadline propagation.
+    deadline: Option<SimTime>,
+    attempt: u32,
+    /// Whether attempt `attempt` is still awaited; a reply to any other is too late.
+    in_flight: bool,
+    attempt_started: SimTime,
+    timeout: Option<TimerId>,
+    backoff: BackoffState,
+}
+
+/// Service A: a fixed pool of workers and a bounded queue. A `pay` request holds its worker
+/// for as long as A waits for B, which is how a slow or unreachable B exhausts A.
+pub struct Auth {
+    pub(super) workers: u32,
+    pub(super) queue_capacity: u32,
+    pub(super) login_time: Latency,
+    pub(super) pay_time: Latency,
+    pub(super) client_deadline: SimDuration,
+    pub(super) policy: CallPolicy,
+    pub(super) breaker: Option<Breaker>,
+    pub(super) budget: Option<RetryBudget>,
+    pub(super) busy: u32,
+    queue: VecDeque<(u64, Kind, SimTime)>,
+    jobs: BTreeMap<u64, Job>,
+    breaker_state: BreakerState,
+}
+
+/// Service B: workers, a bounded queue, and a service time that grows during slowdowns.
+pub struct Payments {
+    pub(super) queue_capacity: u32,
+    pub(super) service_time: Latency,
+    pub(super) slowdowns: Vec<Slowdown>,
+    pub(super) propagate_deadlines: bool,
+    /// Per worker, the call it is serving.
+    serving: Vec<Option<(u64, u32)>>,
+    queue: VecDeque<(u64, u32, Option<SimTime>)>,
+}
+
+impl Auth {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        workers: u32,
+        queue_capacity: u32,
+        login_time: Latency,
+        pay_time: Latency,
+        client_deadline: SimDuration,
+        policy: CallPolicy,
+    ) -> Auth {
+        let breaker = policy.breaker.as_ref().map(|b| b.build());
+        let budget = policy.retry.as_ref().and_then(|r| r.budget).map(|b| b.build());
+        Auth {
+            workers,
+            queue_capacity,
+            login_time,
+            pay_time,
+            client_deadline,
+            policy,
+            breaker,
+            budget,
+            busy: 0,
+            queue: VecDeque::new(),
+            jobs: BTreeMap::new(),
+            breaker_state: BreakerState::Closed,
+        }
+    }
+}
+
+impl Payments {
+    pub(super) fn new(
+        workers: u32,
+        queue_capacity: u32,
+        service_time: Latency,
+        slowdowns: Vec<Slowdown>,
+        propagate_deadlines: bool,
+    ) -> Payments {
+        Payments {
+            queue_capacity,
+            service_time,
+            slowdowns,
+            propagate_deadlines,
+            serving: vec![None; workers as usize],
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+impl Node for PayNode {
+    type Msg = PayMsg;
+    type Timer = PayTimer;
+    type Obs = PayObs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let PayNode::Clients(clients) = self {
+            clients.schedule_next(ctx);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _from: NodeId, msg: PayMsg) {
+        match (self, msg) {
+            (PayNode::Clients(c), PayMsg::Response { id, answer }) => c.answered(ctx, id, answer),
+            (PayNode::Auth(a), PayMsg::Request { id, kind }) => a.arrive(ctx, id, kind),
+            (PayNode::Auth(a), PayMsg::Reply { id, attempt, ok }) => a.reply(ctx, id, attempt, ok),
+            (PayNode::Payments(p), PayMsg::Call { id, attempt, deadline }) => {
+                p.arrive(ctx, id, attempt, deadline);
+            }
+            _ => {}
+        }
+    }
+
+    /// Services keep nothing across a crash: in-flight work, queues and breaker state are
+    /// in memory. The clients (the users' devices) are not crashed by any scenario.
+    fn on_crash(&mut self) {
+        match self {
+            PayNode::Clients(_) => {}
+            PayNode::Auth(auth) => {
+                auth.busy = 0;
+                auth.queue.clear();
+                auth.jobs.clear();
+                auth.breaker = auth.policy.breaker.as_ref().map(|b| b.build());
+                auth.breaker_state = BreakerState::Closed;
+            }
+            PayNode::Payments(payments) => {
+                payments.serving.iter_mut().for_each(|slot| *slot = None);
+                payments.queue.clear();
+            }
+        }
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self {
+            PayNode::Auth(_) => {
+                ctx.observe(PayObs::AuthBusy(0));
+                ctx.observe(PayObs::Breaker(BreakerState::Closed));
+            }
+            PayNode::Payments(_) => ctx.observe(PayObs::PaymentsQueue(0)),
+            PayNode::Clients(_) => self.on_start(ctx),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: PayTimer) {
+        match (self, timer) {
+            (PayNode::Clients(c), PayTimer::Arrive) => c.arrive(ctx),
+            (PayNode::Clients(c), PayTimer::Deadline { id }) => c.give_up(ctx, id),
+            (PayNode::Auth(a), PayTimer::LocalDone { id }) => a.local_done(ctx, id),
+            (PayNode::Auth(a), PayTimer::CallTimeout { id, attempt }) => {
+                a.timed_out(ctx, id, attempt)
+            }
+            (PayNode::Auth(a), PayTimer::Retry { id }) => a.call(ctx, id),
+            (PayNode::Payments(p), PayTimer::Served { worker }) => p.served(ctx, worker),
+            _ => {}
+        }
+    }
+}
+
+impl Clients {
+    fn schedule_next(&mut self, ctx: &mut Ctx<'_, PayNode>) {
+        if let Some(&(at, _)) = self.arrivals.get(self.next) {
+            ctx.set_timer(at.since(ctx.now()), PayTimer::Arrive);
+        }
+    }
+
+    fn arrive(&mut self, ctx: &mut Ctx<'_, PayNode>) {
+        let id = self.next as u64;
+        let (_, kind) = self.arrivals[self.next];
+        self.next += 1;
+        ctx.send(AUTH, PayMsg::Request { id, kind });
+        let timer = ctx.set_timer(self.deadline, PayTimer::Deadline { id });
+        self.waiting.insert(id, timer);
+        ctx.observe(PayObs::Sent { id, kind });
+        self.schedule_next(ctx);
+    }
+
+    fn give_up(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
+        if self.waiting.remove(&id).is_some() {
+            ctx.observe(PayObs::Answered { id, answer: Answer::Failed(Cause::Timeout) });
+        }
+    }
+
+    fn answered(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
+        // An answer after the deadline finds nobody waiting: the user has given up.
+        if let Some(timer) = self.waiting.remove(&id) {
+            ctx.cancel_timer(timer);
+            ctx.observe(PayObs::Answered { id, answer });
+        }
+    }
+}
+
+impl Auth {
+    fn arrive(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind) {
+        let deadline = ctx.now() + self.client_deadline;
+        if self.busy < self.workers {
+            self.start(ctx, id, kind, deadline);
+        } else if self.queue.len() < self.queue_capacity as usize {
+            self.queue.push_back((id, kind, deadline));
+        } else {
+            ctx.send(CLIENTS, PayMsg::Response { id, answer: Answer::Failed(Cause::Rejected) });
+        }
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind, deadline: SimTime) {
+        self.busy += 1;
+        ctx.observe(PayObs::AuthBusy(self.busy));
+        let work = match kind {
+            Kind::Login => self.login_time.sample(ctx.rng()),
+            Kind::Pay => self.pay_time.sample(ctx.rng()),
+        };
+        let job = Job {
+            kind,
+            deadline: self.policy.propagate_deadlines.then_some(deadline),
+            attempt: 0,
+            in_flight: false,
+            attempt_started: ctx.now(),
+            timeout: None,
+            backoff: self
+                .policy
+                .retry
+                .as_ref()
+                .map_or_else(|| Backoff::Immediate.start(), |r| r.backoff.start()),
+        };
+        self.jobs.insert(id, job);
+        ctx.set_timer(work, PayTimer::LocalDone { id });
+    }
+
+    fn local_done(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
+        let Some(job) = self.jobs.get(&id) else { return };
+        match job.kind {
+            Kind::Login => self.finish(ctx, id, Answer::Ok),
+            Kind::Pay => {
+                if let Some(budget) = &mut self.budget {
+                    budget.on_request();
+                }
+                self.call(ctx, id);
+            }
+        }
+    }
+
+    /// One attempt at B, unless the breaker refuses it.
+    fn call(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
+        let now = ctx.now();
+        let admitted = self.breaker.as_mut().is_none_or(|b| b.try_acquire(now));
+        self.note_breaker(ctx);
+        if !admitted {
+            ctx.observe(PayObs::ShortCircuited);
+            let answer = match self.policy.fallback {
+                Fallback::FailFast => Answer::Failed(Cause::BreakerOpen),
+                Fallback::AcceptForLater => Answer::Degraded,
+            };
+            self.finish(ctx, id, answer);
+            return;
+        }
+        let Some(job) = self.jobs.get_mut(&id) else { return };
+        job.attempt += 1;
+        job.in_flight = true;
+        job.attempt_started = now;
+        let (attempt, deadline) = (job.attempt, job.deadline);
+        ctx.send(PAYMENTS, PayMsg::Call { id, attempt, deadline });
+        ctx.observe(PayObs::Attempt { first: attempt == 1 });
+        if let Some(timeout) = self.policy.timeout {
+            job.timeout = Some(ctx.set_timer(timeout, PayTimer::CallTimeout { id, attempt }));
+        }
+    }
+
+    fn reply(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, attempt: u32, ok: bool) {
+        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.in_flight && j.attempt == attempt)
+        else {
+            // An attempt A already gave up on (timed out, or the request is finished).
+            ctx.observe(PayObs::Wasted);
+            return;
+        };
+        job.in_flight = false;
+        if let Some(timer) = job.timeout.take() {
+            ctx.cancel_timer(timer);
+        }
+        let took = ctx.now().since(job.attempt_started);
+        self.record(ctx, ok, took);
+        if ok {
+            self.finish(ctx, id, Answer::Ok);
+        } else {
+            self.retry_or_fail(ctx, id, Cause::Overloaded);
+        }
+    }
+
+    fn timed_out(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, attempt: u32) {
+        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.in_flight && j.attempt == attempt)
+        else {
+            return;
+        };
+        job.timeout = None;
+        job.in_flight = false; // a reply to this attempt is now too late
+        let took = ctx.now().since(job.attempt_started);
+        self.record(ctx, false, took);
+        self.retry_or_fail(ctx, id, Cause::Timeout);
+    }
+
+    fn record(&mut self, ctx: &mut Ctx<'_, PayNode>, ok: bool, took: SimDuration) {
+        if let Some(breaker) = &mut self.breaker {
+            breaker.on_result(ctx.now(), ok, took);
+        }
+        self.note_breaker(ctx);
+    }
+
+    fn note_breaker(&mut self, ctx: &mut Ctx<'_, PayNode>) {
+        if let Some(breaker) = &self.breaker {
+            let state = breaker.state();
+            if state != self.breaker_state {
+                self.breaker_state = state;
+                ctx.observe(PayObs::Breaker(state));
+            }
+        }
+    }
+
+    fn retry_or_fail(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, cause: Cause) {
+        let Some(job) = self.jobs.get_mut(&id) else { return };
+        let Some(retry) = &self.policy.retry else {
+            self.finish(ctx, id, Answer::Failed(cause));
+            return;
+        };
+        let delay = retry.backoff.next_delay(&mut job.backoff, ctx.rng());
+        let past_deadline = job.deadline.is_some_and(|d| ctx.now() + delay >= d);
+        let allowed = job.attempt < retry.max_attempts
+            && !past_deadline
+            && self.budget.as_mut().is_none_or(RetryBudget::try_spend);
+        if allowed {
+            // The worker stays held through the backoff: that is what retries cost A.
+            ctx.set_timer(delay, PayTimer::Retry { id });
+        } else {
+            self.finish(ctx, id, Answer::Failed(cause));
+        }
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
+        if self.jobs.remove(&id).is_none() {
+            return;
+        }
+        ctx.send(CLIENTS, PayMsg::Response { id, answer });
+        self.busy -= 1;
+        // A freed worker takes the oldest waiting request; with deadline propagation it
+        // skips those whose client has already given up.
+        while let Some((next, kind, deadline)) = self.queue.pop_front() {
+            if self.policy.propagate_deadlines && deadline <= ctx.now() {
+                continue;
+            }
+            self.start(ctx, next, kind, deadline);
+            break;
+        }
+        ctx.observe(PayObs::AuthBusy(self.busy));
+    }
+}
+
+impl Payments {
+    fn arrive(
+        &mut self,
+        ctx: &mut Ctx<'_, PayNode>,
+        id: u64,
+        attempt: u32,
+        deadline: Option<SimTime>,
+    ) {
+        if let Some(worker) = self.serving.iter().position(Option::is_none) {
+            self.serve(ctx, worker, id, attempt);
+        } else if self.queue.len() < self.queue_capacity as usize {
+            self.queue.push_back((id, attempt, deadline));
+            ctx.observe(PayObs::PaymentsQueue(self.queue.len() as u32));
+        } else {
+            ctx.send(AUTH, PayMsg::Reply { id, attempt, ok: false });
+        }
+    }
+
+    fn serve(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: usize, id: u64, attempt: u32) {
+        let now = ctx.now();
+        let factor: f64 = self
+            .slowdowns
+            .iter()
+            .filter(|s| s.from <= now && now < s.until)
+            .map(|s| s.factor)
+            .product();
+        let took = self.service_time.sample(ctx.rng()).mul_f64(factor);
+        self.serving[worker] = Some((id, attempt));
+        ctx.set_timer(took, PayTimer::Served { worker: worker as u32 });
+    }
+
+    fn served(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: u32) {
+        let worker = worker as usize;
+        if let Some((id, attempt)) = self.serving[worker].take() {
+            ctx.send(AUTH, PayMsg::Reply { id, attempt, ok: true });
+        }
+        // The next call in line; with deadline propagation, calls whose deadline has passed
+        // are dropped unprocessed instead of wasting a worker.
+        while let Some((id, attempt, deadline)) = self.queue.pop_front() {
+            ctx.observe(PayObs::PaymentsQueue(self.queue.len() as u32));
+            if self.propagate_deadlines && deadline.is_some_and(|d| d <= ctx.now()) {
+                ctx.observe(PayObs::Skipped);
+                continue;
+            }
+            self.serve(ctx, worker, id, attempt);
+            break;
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The payment model's part of a scenario: its workload, services and call policies,
+//! checked and turned into the model's types.
+
+use faultline_engine::{SimDuration, SimTime};
+use faultline_models::payment::{
+    BreakerSpec, BudgetSpec, CallPolicy, Fallback, PaymentConfig, RetryPolicy, Slowdown, StormGrid,
+};
+use faultline_models::resilience::{Backoff, BreakerConfig, Jitter, SlidingWindow};
+
+use crate::locate::Step::{self, Field, Index};
+use crate::raw::{
+    RawBackoff, RawBreaker, RawCallPolicy, RawFallback, RawJitter, RawPayment, RawWindow,
+};
+use crate::validate::Checker;
+
+/// Arrivals are drawn up front; more than this is a typo, not a scenario.
+const MAX_ARRIVALS: f64 = 5_000_000.0;
+const MAX_ATTEMPTS: u32 = 100;
+
+fn at(d: SimDuration) -> SimTime {
+    SimTime::ZERO + d
+}
+
+pub(crate) fn model(c: &mut Checker<'_>, raw: &RawPayment, end: SimDuration) -> PaymentConfig {
+    let p = |path: &[&'static str]| {
+        let mut steps = vec![Field("model")];
+        steps.extend(path.iter().map(|name| Field(name)));
+        steps
+    };
+    let clients = &raw.clients;
+    c.positive(&p(&["clients", "rate_per_s"]), "rate_per_s", clients.rate_per_s);
+    let arrivals = clients.rate_per_s * clients.until.0.as_secs_f64();
+    if arrivals > MAX_ARRIVALS {
+        c.error(
+            &p(&["clients", "rate_per_s"]),
+            format!("about {arrivals:.0} requests in one run; at most {MAX_ARRIVALS} fit"),
+            None,
+        );
+    }
+    c.probability(&p(&["clients", "pay_fraction"]), "pay_fraction", clients.pay_fraction);
+    if clients.deadline.0 == SimDuration::ZERO {
+        c.error(&p(&["clients", "deadline"]), "the deadline must be longer than zero".into(), None);
+    }
+    if clients.until.0 + clients.deadline.0 > end {
+        c.error(
+            &p(&["clients", "until"]),
+            format!(
+                "arrivals until {} plus the {} deadline end after the run ({end}): the last \
+                 requests would never be answered",
+                clients.until.0, clients.deadline.0
+            ),
+            Some("end arrivals one deadline before the run ends".into()),
+        );
+    }
+    for (what, workers) in [("auth", raw.auth.workers), ("payments", raw.payments.workers)] {
+        if workers == 0 {
+            c.error(&p(&[what, "workers"]), format!("{what} needs at least one worker"), None);
+        }
+    }
+    let login_time = c.latency(&p(&["auth", "login_time"]), &raw.auth.login_time);
+    let pay_time = c.latency(&p(&["auth", "pay_time"]), &raw.auth.pay_time);
+    let service_time = c.latency(&p(&["payments", "service_time"]), &raw.payments.service_time);
+
+    let mut slowdowns = Vec::new();
+    for (i, s) in raw.payments.slowdowns.iter().enumerate() {
+        let path = [&p(&["payments", "slowdowns"])[..], &[Index(i)]].concat();
+        let field = |name| [&path[..], &[Field(name)]].concat();
+        if s.until.0 <= s.from.0 {
+            let message = format!("`until` ({}) must be after `from` ({})", s.until.0, s.from.0);
+            c.error(&field("until"), message, None);
+        }
+        if s.from.0 >= end {
+            c.error(&field("from"), format!("the run ends at {end}"), None);
+        }
+        if !(s.factor.is_finite() && s.factor >= 1.0 && s.factor <= 1_000.0) {
+            let message = format!("factor must be between 1 and 1000, not {}", s.factor);
+            c.error(&field("factor"), message, None);
+        }
+        slowdowns.push(Slowdown { from: at(s.from.0), until: at(s.until.0), factor: s.factor });
+    }
+
+    let grid = raw.grid.as_ref().map(|g| {
+        let path = p(&["grid"]);
+        if slowdowns.is_empty() {
+            let message = "a grid varies the first slowdown, and there is none".to_string();
+            c.error(&path, message, Some("add one to `payments.slowdowns`".into()));
+        }
+        if g.rates_per_s.is_empty()
+            || g.triggers.is_empty()
+            || g.rates_per_s.len() * g.triggers.len() > 64
+        {
+            c.error(&path, "a grid needs 1 to 64 cells (rates × triggers)".into(), None);
+        }
+        for (i, &rate) in g.rates_per_s.iter().enumerate() {
+            let at = [&path[..], &[Field("rates_per_s"), Index(i)]].concat();
+            c.positive(&at, "a rate", rate);
+            if rate * clients.until.0.as_secs_f64() > MAX_ARRIVALS {
+                c.error(&at, format!("at most {MAX_ARRIVALS} requests fit in one run"), None);
+            }
+        }
+        for (i, trigger) in g.triggers.iter().enumerate() {
+            if trigger.0 == SimDuration::ZERO {
+                let at = [&path[..], &[Field("triggers"), Index(i)]].concat();
+                c.error(&at, "a trigger must last longer than zero".into(), None);
+            }
+        }
+        StormGrid {
+            rates_per_s: g.rates_per_s.clone(),
+            triggers: g.triggers.iter().map(|t| t.0).collect(),
+        }
+    });
+
+    PaymentConfig {
+        rate_per_s: clients.rate_per_s,
+        pay_fraction: clients.pay_fraction,
+        arrivals_until: clients.until.0,
+        client_deadline: clients.deadline.0,
+        auth_workers: raw.auth.workers,
+        auth_queue: raw.auth.queue,
+        login_time,
+        pay_time,
+        payments_workers: raw.payments.workers,
+        payments_queue: raw.payments.queue,
+        service_time,
+        slowdowns,
+        grid,
+    }
+}
+
+pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawCallPolicy) -> CallPolicy {
+    let field = |names: &[&'static str]| {
+        let mut steps = path.to_vec();
+        steps.extend(names.iter().map(|name| Field(name)));
+        steps
+    };
+    if raw.timeout.is_some_and(|t| t.0 == SimDuration::ZERO) {
+        c.error(&field(&["timeout"]), "a timeout must be longer than zero".into(), None);
+    }
+    let retry = raw.retry.as_ref().map(|r| {
+        if r.max_attempts == 0 || r.max_attempts > MAX_ATTEMPTS {
+            let message =
+                format!("max_attempts must be 1 to {MAX_ATTEMPTS}, not {}", r.max_attempts);
+            c.error(&field(&["retry", "max_attempts"]), message, None);
+        }
+        let backoff = match r.backoff {
+            RawBackoff::Immediate => Backoff::Immediate,
+            RawBackoff::Fixed(delay) => Backoff::Fixed { delay: delay.0 },
+            RawBackoff::Exponential { base, multiplier, cap, ref jitter } => {
+                let at = field(&["retry", "backoff"]);
+                if !(multiplier.is_finite() && multiplier >= 1.0) {
+                    c.error(&at, format!("multiplier must be 1 or more, not {multiplier}"), None);
+                }
+                if cap.0 < base.0 {
+                    let message = format!("`cap` ({}) is below `base` ({})", cap.0, base.0);
+                    c.error(&at, message, None);
+                }
+                let jitter = match jitter {
+                    RawJitter::None => Jitter::None,
+                    RawJitter::Full => Jitter::Full,
+                    RawJitter::Equal => Jitter::Equal,
+                    RawJitter::Decorrelated => Jitter::Decorrelated,
+                };
+                Backoff::Exponential { base: base.0, multiplier, cap: cap.0, jitter }
+            }
+        };
+        let budget = r.budget.as_ref().map(|b| {
+            if !(b.ratio.is_finite() && b.ratio > 0.0 && b.ratio <= 1.0) {
+                let message = format!("ratio must be above 0 and at most 1, not {}", b.ratio);
+                c.error(&field(&["retry", "budget", "ratio"]), message, None);
+            }
+            BudgetSpec { ratio: b.ratio, max_tokens: b.max_tokens }
+        });
+        RetryPolicy { max_attempts: r.max_attempts, backoff, budget }
+    });
+    let breaker = raw.breaker.as_ref().map(|b| match *b {
+        RawBreaker::Seed => BreakerSpec::Seed,
+        RawBreaker::Resilient {
+            failure_rate,
+            slow_call_rate,
+            slow_call,
+            ref window,
+            minimum_calls,
+            wait_in_open,
+            half_open_calls,
+        } => {
+            let at = field(&["breaker"]);
+            for (name, rate) in [("failure_rate", failure_rate), ("slow_call_rate", slow_call_rate)]
+            {
+                if !(rate > 0.0 && rate <= 1.0) {
+                    c.error(&at, format!("{name} must be above 0 and at most 1, not {rate}"), None);
+                }
+            }
+            for (name, n) in
+                [("minimum_calls", minimum_calls), ("half_open_calls", half_open_calls)]
+            {
+                if n == 0 {
+                    c.error(&at, format!("{name} must be at least 1"), None);
+                }
+            }
+            let window = match *window {
+                RawWindow::Count(calls) => {
+                    if calls == 0 {
+                        c.error(&at, "a count window needs at least one call".into(), None);
+                    }
+                    SlidingWindow::Count { calls }
+                }
+                RawWindow::Time(span) => {
+                    let seconds = span.0.as_secs_f64();
+                    if seconds < 1.0 || seconds.fract() != 0.0 || seconds > 3_600.0 {
+                        let message =
+                            format!("a time window is whole seconds, 1s to 1h, not {}", span.0);
+                        c.error(&at, message, None);
+                    }
+                    SlidingWindow::Time { seconds: seconds as u32 }
+                }
+            };
+            BreakerSpec::Resilient(BreakerConfig {
+                failure_rate_threshold: failure_rate,
+                slow_call_rate_threshold: slow_call_rate,
+                slow_call_duration: slow_call.0,
+                window,
+                minimum_calls,
+                wait_in_open: wait_in_open.0,
+                half_open_calls,
+            })
+        }
+    });
+    let fallback = match raw.fallback {
+        RawFallback::FailFast => Fallback::FailFast,
+        RawFallback::AcceptForLater => Fallback::AcceptForLater,
+    };
+    CallPolicy {
+        timeout: raw.timeout.map(|t| t.0),
+        retry,
+        breaker,
+        fallback,
+        propagate_deadlines: raw.propagate_deadlines,
+    }
+}

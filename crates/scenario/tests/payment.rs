@@ -1,0 +1,91 @@
+//! The payment scenarios tell the story their comments promise, over several seeds: the
+//! cascade and its prevention, the breaker that never closes, loss hidden by retries, and
+//! the retry storm that outlives its trigger.
+
+use std::collections::BTreeMap;
+
+use faultline_scenario::{Scenario, parse};
+
+fn load(name: &str) -> Scenario {
+    let path = format!("{}/../../scenarios/{name}.ron", env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(&path).unwrap();
+    parse(&source, &path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every variant's metrics for one seed, by variant name.
+fn metrics(scenario: &Scenario, seed: u64) -> BTreeMap<String, BTreeMap<String, f64>> {
+    scenario
+        .variants
+        .iter()
+        .map(|v| (v.name.clone(), scenario.run(seed, v, false).unwrap().metrics))
+        .collect()
+}
+
+const SEEDS: [u64; 3] = [1, 2, 3];
+
+#[test]
+fn the_partition_cascades_without_a_breaker_and_not_with_one() {
+    let scenario = load("payment-partition");
+    for seed in SEEDS {
+        let m = metrics(&scenario, seed);
+        let at = |variant: &str, name: &str| m[variant][name];
+
+        // The seed's 3 s timeout: payments fail, and logins go down with them.
+        assert!(at("timeout-3s", "pay.success_rate_in_faults") < 0.1, "seed {seed}");
+        assert!(at("timeout-3s", "login.success_rate_in_faults") < 0.5, "seed {seed}: no cascade");
+        assert_eq!(at("timeout-3s", "recovered"), 1.0, "seed {seed}");
+
+        // No timeout at all: auth's workers wait for ever, long after the heal.
+        assert!(at("no-timeout", "login.success_rate_in_faults") < 0.2, "seed {seed}");
+        assert_eq!(at("no-timeout", "recovered"), 0.0, "seed {seed}");
+
+        // A breaker with half-open probes: logins stay healthy, payments fail fast and
+        // come back within seconds of the heal.
+        assert!(at("circuit-breaker", "login.success_rate_in_faults") > 0.95, "seed {seed}");
+        assert!(at("circuit-breaker", "pay.failed.breaker_open") > 100.0, "seed {seed}");
+        assert_eq!(at("circuit-breaker", "recovered"), 1.0, "seed {seed}");
+        assert!(at("circuit-breaker", "recovery_s") <= 5.0, "seed {seed}");
+        assert!(at("circuit-breaker", "pay.latency_p99_ms") < 1_000.0, "seed {seed}: fails fast");
+
+        // The seed's breaker stops the cascade but never closes again.
+        assert!(at("seed-breaker", "login.success_rate_in_faults") > 0.7, "seed {seed}");
+        assert_eq!(at("seed-breaker", "recovered"), 0.0, "seed {seed}");
+    }
+}
+
+#[test]
+fn retries_hide_loss_and_unbudgeted_retries_multiply_calls() {
+    let scenario = load("payment-flaky-network");
+    for seed in SEEDS {
+        let m = metrics(&scenario, seed);
+        let at = |variant: &str, name: &str| m[variant][name];
+        let no_retry = at("no-retry", "pay.success_rate");
+        assert!((0.8..0.93).contains(&no_retry), "seed {seed}: {no_retry}");
+        assert!(at("retry-jittered", "pay.success_rate") > no_retry + 0.05, "seed {seed}");
+        assert!(at("retry-unbudgeted", "pay.success_rate") > 0.97, "seed {seed}");
+        assert_eq!(at("no-retry", "downstream.amplification"), 1.0, "seed {seed}");
+        assert!(
+            at("retry-unbudgeted", "downstream.retries")
+                > at("retry-jittered", "downstream.retries"),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn immediate_retries_sustain_the_storm_and_backoff_with_a_budget_recovers() {
+    let scenario = load("retry-storm");
+    for seed in SEEDS {
+        let m = metrics(&scenario, seed);
+        let at = |variant: &str, name: &str| m[variant][name];
+        assert_eq!(at("immediate-retries", "recovered"), 0.0, "seed {seed}: no storm");
+        assert!(at("immediate-retries", "downstream.amplification") > 2.0, "seed {seed}");
+        assert!(at("immediate-retries", "downstream.wasted") > 1_000.0, "seed {seed}");
+        for variant in ["backoff-budget", "breaker"] {
+            assert_eq!(at(variant, "recovered"), 1.0, "seed {seed}: {variant}");
+            assert!(at(variant, "recovery_s") <= 5.0, "seed {seed}: {variant}");
+            assert!(at(variant, "pay.success_rate") > 0.85, "seed {seed}: {variant}");
+        }
+        assert!(at("backoff-budget", "downstream.amplification") < 1.2, "seed {seed}");
+    }
+}
