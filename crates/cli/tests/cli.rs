@@ -287,9 +287,11 @@ fn retry_storm_outcomes_and_grid() {
         "--out",
         out.to_str().unwrap(),
     ]));
+    let names: Vec<&str> =
+        json["variants"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["immediate-retries", "propagated-deadlines", "backoff-budget", "breaker"]);
     let recovered = |i: usize| json["variants"][i]["metrics"]["recovered"].as_f64().unwrap();
-    assert_eq!(json["variants"][0]["name"], "immediate-retries");
-    assert_eq!((recovered(0), recovered(1), recovered(2)), (0.0, 1.0, 1.0));
+    assert_eq!((recovered(0), recovered(2), recovered(3)), (0.0, 1.0, 1.0));
     let summary: Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let grid = &summary["grids"][0];
@@ -302,6 +304,9 @@ fn retry_storm_outcomes_and_grid() {
     assert_eq!(cells(0)[0][2]["outcome"], "ok", "light load recovers even from a long trigger");
     assert_eq!(cells(0)[3][0]["outcome"], "ok", "a short trigger does not start a storm");
     let all_ok =
-        cells(1).iter().all(|row| row.as_array().unwrap().iter().all(|c| c["outcome"] == "ok"));
-    assert!(all_ok, "backoff-budget should recover everywhere: {}", grid["variants"][1]);
+        cells(2).iter().all(|row| row.as_array().unwrap().iter().all(|c| c["outcome"] == "ok"));
+    assert!(all_ok, "backoff-budget should recover everywhere: {}", grid["variants"][2]);
+    // Propagated deadlines break the storm at 250/s, where immediate retries alone do not.
+    assert_eq!(cells(1)[2][1]["outcome"], "ok");
+    assert_eq!(cells(0)[2][1]["outcome"], "failed");
 }

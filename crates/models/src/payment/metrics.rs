@@ -64,7 +64,7 @@ pub(super) struct Watcher {
     answers: BTreeMap<u64, (SimTime, Answer)>,
     first_tries_per_s: Vec<u32>,
     retries_per_s: Vec<u32>,
-    short_circuited: u64,
+    short_circuited_per_s: Vec<u32>,
     breaker: Vec<(f64, f64)>,
     auth_busy: StepMax,
     payments_queue: StepMax,
@@ -129,7 +129,7 @@ impl Watcher {
             }
             PayObs::Attempt { first: true } => bump(&mut self.first_tries_per_s, at),
             PayObs::Attempt { first: false } => bump(&mut self.retries_per_s, at),
-            PayObs::ShortCircuited => self.short_circuited += 1,
+            PayObs::ShortCircuited => bump(&mut self.short_circuited_per_s, at),
             PayObs::Breaker(state) => self.breaker.push((at.as_secs_f64(), state.index() as f64)),
             PayObs::AuthBusy(n) => self.auth_busy.set(at, n),
             PayObs::PaymentsQueue(n) => self.payments_queue.set(at, n),
@@ -281,7 +281,8 @@ impl Watcher {
         put("downstream.amplification".into(), amplification);
         put("downstream.wasted".into(), self.wasted as f64);
         put("downstream.skipped".into(), self.skipped as f64);
-        put("breaker.short_circuited".into(), self.short_circuited as f64);
+        let short_circuited: u64 = self.short_circuited_per_s.iter().map(|&n| u64::from(n)).sum();
+        put("breaker.short_circuited".into(), short_circuited as f64);
         let busy_in_faults = self.auth_busy.max_within(windows);
         put("auth.busy_max_in_faults".into(), f64::from(busy_in_faults));
 
@@ -295,6 +296,10 @@ impl Watcher {
             per_s(&self.first_tries_per_s),
         ));
         series.push(Series::labelled(&attempts_chart, "retries", per_s(&self.retries_per_s)));
+        if policy.breaker.is_some() {
+            let refused = per_s(&self.short_circuited_per_s);
+            series.push(Series::labelled(&attempts_chart, "short-circuited", refused));
+        }
         series.push(Series::new("auth-busy", self.auth_busy.points(seconds)));
         series.push(Series::new("payments-queue", self.payments_queue.points(seconds)));
         if policy.breaker.is_some() {
@@ -310,7 +315,7 @@ impl Watcher {
             login_before: rate(login.ok_before_faults, login.before_faults),
             busy_in_faults,
             workers: config.auth_workers,
-            short_circuited: self.short_circuited,
+            short_circuited,
             degraded: pay.degraded,
             recovered,
             recovery_s,

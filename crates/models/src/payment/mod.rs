@@ -100,8 +100,9 @@ pub struct CallPolicy {
     pub retry: Option<RetryPolicy>,
     pub breaker: Option<BreakerSpec>,
     pub fallback: Fallback,
-    /// A passes the client's deadline to B, stops retrying past it, and both skip queued
-    /// work whose client has given up.
+    /// A tells B when it stops waiting (the sooner of the client's deadline and the
+    /// attempt's timeout) and stops retrying past the client's deadline; both skip queued
+    /// work nobody is waiting for any more.
     pub propagate_deadlines: bool,
 }
 
@@ -292,7 +293,10 @@ pub fn charts(variants: &[&str]) -> Vec<ChartSpec> {
     for variant in variants {
         charts.push(chart(
             &format!("attempts-{variant}"),
-            &format!("{variant}: calls to payments per second, first tries and retries"),
+            &format!(
+                "{variant}: calls to payments per second: first tries, retries, and calls the \
+                 breaker refused"
+            ),
             "attempts / s",
             ChartKind::StackedArea,
         ));

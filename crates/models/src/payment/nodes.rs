@@ -377,7 +377,14 @@ impl Auth {
         job.attempt += 1;
         job.in_flight = true;
         job.attempt_started = now;
-        let (attempt, deadline) = (job.attempt, job.deadline);
+        let attempt = job.attempt;
+        // B learns when A stops waiting for this attempt: the sooner of the client's
+        // deadline and the attempt's timeout, as gRPC propagates a call's deadline.
+        let attempt_deadline = self.policy.timeout.map(|t| now + t);
+        let deadline = match (job.deadline, attempt_deadline) {
+            (Some(client), Some(attempt)) => Some(client.min(attempt)),
+            (client, _) => client,
+        };
         ctx.send(PAYMENTS, PayMsg::Call { id, attempt, deadline });
         ctx.observe(PayObs::Attempt { first: attempt == 1 });
         if let Some(timeout) = self.policy.timeout {
