@@ -47,6 +47,10 @@ fn the_partition_cascades_without_a_breaker_and_not_with_one() {
         assert!(at("circuit-breaker", "recovery_s") <= 5.0, "seed {seed}");
         assert!(at("circuit-breaker", "pay.latency_p99_ms") < 1_000.0, "seed {seed}: fails fast");
 
+        // Accepting payments for later while the breaker is open: degraded, not failed.
+        assert!(at("breaker-accept-later", "pay.degraded") > 100.0, "seed {seed}");
+        assert_eq!(at("breaker-accept-later", "pay.failed.breaker_open"), 0.0, "seed {seed}");
+
         // The seed's breaker stops the cascade but never closes again.
         assert!(at("seed-breaker", "login.success_rate_in_faults") > 0.7, "seed {seed}");
         assert_eq!(at("seed-breaker", "recovered"), 0.0, "seed {seed}");

@@ -368,12 +368,12 @@ fn verdict(f: &Facts) -> String {
         )
     } else if f.short_circuited > 0 && f.login_in.is_some() {
         let fallback = if f.degraded > 0 {
-            format!(", {} payments were accepted for later", f.degraded)
+            format!(", and {} payments were accepted for later", f.degraded)
         } else {
             String::new()
         };
         format!(
-            "the breaker failed {} calls fast, so logins stayed at {} while {} of payments \
+            "the breaker short-circuited {} calls, so logins stayed at {} while {} of payments \
              during the faults succeeded{fallback}",
             f.short_circuited,
             pct(f.login_in.unwrap_or(1.0)),
@@ -381,7 +381,7 @@ fn verdict(f: &Facts) -> String {
         )
     } else if f.short_circuited > 0 {
         format!(
-            "the breaker failed {} calls fast while {} of payments during the faults succeeded",
+            "the breaker short-circuited {} calls while {} of payments during the faults succeeded",
             f.short_circuited,
             pct(pay_rate)
         )
@@ -454,7 +454,9 @@ mod tests {
     fn verdicts_credit_the_breaker_and_say_when_payments_never_came_back() {
         let f = Facts { login_in: Some(1.0), short_circuited: 900, recovered: false, ..facts() };
         let text = verdict(&f);
-        assert!(text.starts_with("the breaker failed 900 calls fast, so logins stayed at 100%"));
+        assert!(
+            text.starts_with("the breaker short-circuited 900 calls, so logins stayed at 100%")
+        );
         assert!(text.ends_with("; payments never came back."), "{text}");
     }
 }
