@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 
 use super::nodes::{Answer, Cause, PayObs};
 use super::{CallPolicy, Kind, PaymentConfig};
+use crate::stats::percentile;
 
 /// How close (in success-rate points) to its level before the faults `pay` must come back,
 /// and for how many consecutive seconds, to count as recovered.
@@ -107,14 +108,6 @@ struct KindStats {
 
 fn rate(ok: u64, n: u64) -> f64 {
     if n == 0 { 1.0 } else { ok as f64 / n as f64 }
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 impl Watcher {
