@@ -1,12 +1,15 @@
-//! `faultline run` and `faultline check`: the command-line contract of the design.
+//! `faultline run` and `faultline check`: the command-line contract of the design, and the
+//! loading and running that `sweep` shares with them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use faultline_engine::{Outcome, TraceRecord, first_divergence};
-use faultline_report::Report;
+use faultline_engine::{
+    NodeId, Outcome, SimDuration, SimTime, TraceEvent, TraceRecord, first_divergence,
+};
+use faultline_report::{Report, Spacetime};
 use faultline_scenario::{Scenario, Variant, closest};
 
 use crate::Failure;
@@ -53,7 +56,7 @@ pub struct CheckArgs {
 }
 
 /// Reads and validates a scenario file; every error is exit code 2.
-fn load(path: &Path) -> Result<Scenario, Failure> {
+pub(crate) fn load(path: &Path) -> Result<Scenario, Failure> {
     let source = fs::read_to_string(path).map_err(|e| {
         Failure::usage(format!("error: cannot read scenario {}: {e}", path.display()))
     })?;
@@ -62,7 +65,10 @@ fn load(path: &Path) -> Result<Scenario, Failure> {
 }
 
 /// The variants asked for, in scenario order; an unknown name is an error.
-fn select<'s>(scenario: &'s Scenario, names: &[String]) -> Result<Vec<&'s Variant>, Failure> {
+pub(crate) fn select<'s>(
+    scenario: &'s Scenario,
+    names: &[String],
+) -> Result<Vec<&'s Variant>, Failure> {
     let known: Vec<&str> = scenario.variants.iter().map(|v| v.name.as_str()).collect();
     for name in names {
         if !known.contains(&name.as_str()) {
@@ -79,7 +85,9 @@ fn select<'s>(scenario: &'s Scenario, names: &[String]) -> Result<Vec<&'s Varian
     Ok(scenario.variants.iter().filter(|v| names.is_empty() || names.contains(&v.name)).collect())
 }
 
-fn run_one(
+/// Runs one variant with `seed`. Hitting the event limit is exit code 2, like a bad file:
+/// the scenario asks for more than it allows, and the message names the seed to rerun.
+pub(crate) fn run_one(
     scenario: &Scenario,
     seed: u64,
     variant: &Variant,
@@ -104,6 +112,86 @@ fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
         None => format!("{stem}.{variant}"),
     };
     path.with_file_name(name)
+}
+
+/// The first violation of the first variant that has one, with a full trace of its run: the
+/// report draws the moments before it as a spacetime diagram.
+pub(crate) struct FirstFailure {
+    outcome: Outcome,
+    violation: faultline_engine::Violation,
+    title: String,
+    highlight: Vec<u64>,
+}
+
+/// How far back from a violation the diagram looks: enough for the few round trips of an
+/// interleaving, few enough messages to read.
+const SPACETIME_LOOKBACK: SimDuration = SimDuration::from_millis(100);
+
+impl FirstFailure {
+    fn window(&self) -> (SimTime, SimTime) {
+        let trace = self.outcome.trace.as_deref().unwrap_or(&[]);
+        let first_send = trace.iter().find(|r| matches!(r.event, TraceEvent::Send { .. }));
+        let earliest = SimTime::ZERO + self.violation.at.since(SimTime::ZERO + SPACETIME_LOOKBACK);
+        let from = first_send.map_or(earliest, |r| r.at.max(earliest));
+        (from, self.violation.at + SimDuration::from_millis(5))
+    }
+
+    fn diagram<'a>(&'a self, names: &'a [String]) -> Spacetime<'a> {
+        let (from, until) = self.window();
+        Spacetime {
+            title: &self.title,
+            caption: &self.violation.detail,
+            trace: self.outcome.trace.as_deref().unwrap_or(&[]),
+            names,
+            from,
+            until,
+            highlight: &self.highlight,
+        }
+    }
+}
+
+fn first_failure(
+    scenario: &Scenario,
+    seed: u64,
+    variants: &[&Variant],
+    outcomes: &[Outcome],
+) -> Result<Option<FirstFailure>, Failure> {
+    let Some((variant, outcome)) =
+        variants.iter().zip(outcomes).find(|(_, o)| !o.violations.is_empty())
+    else {
+        return Ok(None);
+    };
+    let traced = match outcome.trace {
+        Some(_) => outcome.clone(),
+        None => run_one(scenario, seed, variant, true)?,
+    };
+    let Some(violation) = traced.violations.iter().min_by_key(|v| v.at).cloned() else {
+        return Ok(None);
+    };
+    // Highlight the messages to and from the node where the invariant broke.
+    let names = scenario.node_names();
+    let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
+    let highlight = traced
+        .trace
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::Deliver { from, to, msg_id, .. }
+                if Some(from) == node || Some(to) == node =>
+            {
+                Some(msg_id)
+            }
+            _ => None,
+        })
+        .collect();
+    let title = format!(
+        "{}, seed {seed}: how `{}` broke at {:.3} s",
+        variant.name,
+        violation.invariant,
+        violation.at.as_secs_f64()
+    );
+    Ok(Some(FirstFailure { outcome: traced, violation, title, highlight }))
 }
 
 /// Describes the first difference between two traces of the same run.
@@ -157,6 +245,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         outcomes.push(outcome);
     }
 
+    let failure = first_failure(&scenario, seed, &variants, &outcomes)?;
     let charts = scenario.charts(&variants);
     let faults = scenario.fault_windows(seed);
     let grids = scenario.grids(seed, &variants).map_err(|e| {
@@ -171,6 +260,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         faults: &faults,
         outcomes: &outcomes,
         grids: &grids,
+        spacetime: failure.as_ref().map(|f| f.diagram(&names)),
         headline_metrics: scenario.headline_metrics(),
     };
     let files = faultline_report::render_folder(&report)

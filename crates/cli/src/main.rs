@@ -4,12 +4,14 @@
 
 mod commands;
 mod output;
+mod sweep;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use commands::{CheckArgs, RunArgs};
+use sweep::SweepArgs;
 
 /// Deterministic simulation of distributed-systems pitfalls: the same seed gives the same
 /// run, bit for bit, and every variant of a scenario sees the same faults.
@@ -24,6 +26,13 @@ struct Cli {
 enum Command {
     /// Run every variant of a scenario, print a table and write a report folder.
     Run(RunArgs),
+    /// Run a range of seeds for every variant on all cores; print how often each invariant
+    /// broke.
+    ///
+    /// Prints per variant the share of runs that violated each invariant with the first
+    /// violating seeds, the headline metrics' mean, min and max, and one command that
+    /// reproduces a violation. The result does not depend on `--jobs`.
+    Sweep(SweepArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),
 }
@@ -46,6 +55,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
         Command::Check(args) => commands::check(&args),
     };
     match result {

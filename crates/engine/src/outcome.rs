@@ -82,6 +82,11 @@ pub struct ChartSpec {
     /// For [`ChartKind::StateStrip`]: the state names, by y value (e.g. `CLOSED`,
     /// `HALF_OPEN`, `OPEN`). Empty for other kinds.
     pub states: Vec<String>,
+    /// Horizontal lines at a y value, each with a label, drawn in the failed colour: a
+    /// limit the data should not cross, e.g. `(0.0, "zero")` under account balances (below
+    /// it is money that does not exist). The y range always includes them. Line, dot and
+    /// stacked charts draw them; a state strip's y values are state indices, so it does not.
+    pub reference_lines: Vec<(f64, String)>,
 }
 
 /// How one cell of a [`Grid`] came out: it picks the cell's colour.

@@ -233,6 +233,7 @@ pub fn charts() -> Vec<ChartSpec> {
             y_label: "messages delivered / s".into(),
             kind: ChartKind::Line,
             states: Vec::new(),
+            reference_lines: Vec::new(),
         },
         ChartSpec {
             id: "delivery-latency".into(),
@@ -242,6 +243,7 @@ pub fn charts() -> Vec<ChartSpec> {
             y_label: "latency (ms)".into(),
             kind: ChartKind::Points,
             states: Vec::new(),
+            reference_lines: Vec::new(),
         },
     ]
 }

@@ -2,6 +2,7 @@
 //! metrics: chat across a partition, and the `rr` echo workload used as the engine's
 //! benchmark.
 
+pub mod bank;
 pub mod chat;
 pub mod payment;
 pub mod resilience;

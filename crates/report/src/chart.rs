@@ -43,7 +43,7 @@ impl Rgb {
         format!("#{:02X}{:02X}{:02X}", self.0, self.1, self.2)
     }
 
-    fn plotters(self) -> RGBColor {
+    pub(crate) fn plotters(self) -> RGBColor {
         RGBColor(self.0, self.1, self.2)
     }
 }
@@ -75,12 +75,12 @@ pub fn variant_color(index: usize) -> Rgb {
 
 /// plotters resolves font families by name in a process-wide table; we register the bundled
 /// font under the generic name, so every text style below finds it.
-const FONT_FAMILY: &str = "sans-serif";
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
 static DEJAVU_SANS_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
-const FAULT_SHADE: RGBColor = RGBColor(0x70, 0x70, 0x70);
+pub(crate) const FAULT_SHADE: RGBColor = RGBColor(0x70, 0x70, 0x70);
 const FAULT_SHADE_OPACITY: f64 = 0.18;
-const FAULT_LABEL: RGBColor = RGBColor(0x40, 0x40, 0x40);
+pub(crate) const FAULT_LABEL: RGBColor = RGBColor(0x40, 0x40, 0x40);
 /// Where data covers the shading (areas, bands), dashed edges mark each fault window.
 const FAULT_EDGE_WIDTH_PX: u32 = 1;
 const FAULT_EDGE_DASH_PX: i32 = 4;
@@ -101,6 +101,9 @@ const DOT_RADIUS_PX: u32 = 3;
 const DASH_PX: i32 = 8;
 const DASH_GAP_PX: i32 = 5;
 const RING_STROKE_PX: u32 = 1;
+/// Reference lines: dashed like a label's later lines, and as wide, in the failed colour.
+const REFERENCE_WIDTH_PX: u32 = 2;
+const REFERENCE_LABEL_SIZE_PX: u32 = 13;
 /// Stacked layers: nearly opaque fill, with a thin line along each layer's top.
 const AREA_OPACITY: f64 = 0.85;
 const AREA_EDGE_WIDTH_PX: u32 = 1;
@@ -142,19 +145,23 @@ pub fn chart_png(report: &Report, spec: &ChartSpec) -> Result<Vec<u8>, RenderErr
         draw(&root, report, spec).map_err(|e| RenderError::draw(file.clone(), e))?;
         root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
     }
-    encode_png(&rgb, &file)
+    encode_png(&rgb, (CHART_WIDTH_PX, CHART_HEIGHT_PX), &file)
 }
 
-fn register_bundled_font(file: &str) -> Result<(), RenderError> {
+pub(crate) fn register_bundled_font(file: &str) -> Result<(), RenderError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let registered = *REGISTERED
         .get_or_init(|| register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS_TTF).is_ok());
     if registered { Ok(()) } else { Err(RenderError::font(file.to_owned())) }
 }
 
-fn encode_png(rgb: &[u8], file: &str) -> Result<Vec<u8>, RenderError> {
+pub(crate) fn encode_png(
+    rgb: &[u8],
+    (width_px, height_px): (u32, u32),
+    file: &str,
+) -> Result<Vec<u8>, RenderError> {
     let mut png_bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut png_bytes, CHART_WIDTH_PX, CHART_HEIGHT_PX);
+    let mut encoder = png::Encoder::new(&mut png_bytes, width_px, height_px);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let fail = |e| RenderError::png(file.to_owned(), e);
@@ -181,8 +188,9 @@ fn x_max_s(report: &Report, spec: &ChartSpec) -> f64 {
     if x_max_s > 0.0 { x_max_s } else { 1.0 }
 }
 
-/// The y range: from zero (or below, if a value is negative) to a tenth above the largest
-/// value, and at least to 1 so that an all-zero chart still has a scale.
+/// The y range over the plotted values and reference lines: from zero, or a tenth below the
+/// smallest value if one is negative (a balance that went below zero must show), to a tenth
+/// above the largest value, and at least to 1 so that an all-zero chart still has a scale.
 fn y_range(ys: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
     let y_max = ys.clone().fold(0.0, f64::max);
     let y_min = ys.fold(0.0, f64::min);
@@ -221,7 +229,8 @@ fn draw_curves<DB: DrawingBackend>(
     x_max_s: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let curves = data::curves(report.outcomes, &spec.id, x_max_s);
-    let (y_min, y_max) = y_range(curves.iter().flat_map(|c| &c.runs).flatten().map(|&(_, y)| y));
+    let values = curves.iter().flat_map(|c| &c.runs).flatten().map(|&(_, y)| y);
+    let (y_min, y_max) = y_range(values.chain(reference_ys(spec)));
     let dots = spec.kind == ChartKind::Points;
     let rows: Vec<LegendRow> = curves
         .iter()
@@ -245,6 +254,7 @@ fn draw_curves<DB: DrawingBackend>(
     let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
     draw_mesh(&mut chart, &spec.y_label, &|value: &f64| number(*value), true)?;
     shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    draw_reference_lines(&mut chart, spec, x_max_s)?;
     for curve in &curves {
         let color = variant_color(curve.variant_index).plotters();
         let solid = curve.label_rank == 0;
@@ -264,6 +274,7 @@ fn draw_curves<DB: DrawingBackend>(
             }
         }
     }
+    label_reference_lines(&mut chart, spec, x_max_s)?;
     draw_legend(&legend_area, &rows)
 }
 
@@ -280,7 +291,8 @@ fn draw_stacks<DB: DrawingBackend>(
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let stacks = data::stacks(report.outcomes, &spec.id, x_max_s);
     let edges = || stacks.iter().flat_map(|stack| &stack.layers).flat_map(|layer| &layer.edges);
-    let (y_min, y_max) = y_range(edges().flat_map(|&(_, bottom, top)| [bottom, top]));
+    let values = edges().flat_map(|&(_, bottom, top)| [bottom, top]);
+    let (y_min, y_max) = y_range(values.chain(reference_ys(spec)));
     let several = stacks.len() > 1;
     let mut rows: Vec<LegendRow> = stacks
         .iter()
@@ -331,6 +343,9 @@ fn draw_stacks<DB: DrawingBackend>(
         }
     }
     mark_fault_edges(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    // Over the areas, which would hide a line behind them.
+    draw_reference_lines(&mut chart, spec, x_max_s)?;
+    label_reference_lines(&mut chart, spec, x_max_s)?;
     draw_legend(&legend_area, &rows)
 }
 
@@ -507,6 +522,44 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     Ok(())
 }
 
+/// The y values of the chart's reference lines that can be drawn.
+fn reference_ys(spec: &ChartSpec) -> impl Iterator<Item = f64> + Clone + '_ {
+    spec.reference_lines.iter().map(|&(y, _)| y).filter(|y| y.is_finite())
+}
+
+/// Each reference line across the whole plot, dashed in the failed colour. Line and dot
+/// charts draw them under the data, so a curve that runs along one stays visible.
+fn draw_reference_lines<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<DB, Y>,
+    spec: &ChartSpec,
+    x_max_s: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let stroke = OUTCOME_FAILED.plotters().stroke_width(REFERENCE_WIDTH_PX);
+    for y in reference_ys(spec) {
+        let line = [(0.0, y), (x_max_s, y)];
+        chart.draw_series(DashedLineSeries::new(line, DASH_PX, DASH_GAP_PX, stroke))?;
+    }
+    Ok(())
+}
+
+/// Each reference line's label at its right end, just above it; drawn after the data so
+/// that no curve covers it.
+fn label_reference_lines<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<DB, Y>,
+    spec: &ChartSpec,
+    x_max_s: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut style = TextStyle::from((FONT_FAMILY, REFERENCE_LABEL_SIZE_PX).into_font())
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    style.color = OUTCOME_FAILED.plotters().to_backend_color();
+    for (y, label) in spec.reference_lines.iter().filter(|(y, _)| y.is_finite()) {
+        chart.draw_series(iter::once(
+            EmptyElement::at((x_max_s, *y)) + Text::new(label.clone(), (-4, -3), style.clone()),
+        ))?;
+    }
+    Ok(())
+}
+
 /// The fault windows that can be drawn, clamped to the chart's x range.
 fn fault_windows(
     faults: &[FaultWindow],
@@ -647,7 +700,7 @@ fn draw_legend<DB: DrawingBackend>(
 }
 
 /// The title at its normal size if it fits the plot's width, else smaller, else shortened.
-fn fit_title<DB: DrawingBackend>(
+pub(crate) fn fit_title<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> Result<(String, TextStyle<'static>), DrawingAreaErrorKind<DB::ErrorType>> {
@@ -664,7 +717,7 @@ fn fit_title<DB: DrawingBackend>(
 }
 
 /// `text`, or as much of it as fits in `room_px` followed by an ellipsis.
-fn shorten_to_fit<DB: DrawingBackend>(
+pub(crate) fn shorten_to_fit<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle,
@@ -721,6 +774,7 @@ mod tests {
             }],
             outcomes: &[],
             grids: &[],
+            spacetime: None,
             headline_metrics: &[],
         };
         let spec = ChartSpec {
@@ -729,6 +783,7 @@ mod tests {
             y_label: "y".to_owned(),
             kind: ChartKind::Line,
             states: Vec::new(),
+            reference_lines: Vec::new(),
         };
         let svg = chart_svg(&report, &spec).unwrap();
         let shade = format!(r#"opacity="{FAULT_SHADE_OPACITY}" fill="{}""#, "#707070");

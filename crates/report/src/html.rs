@@ -11,6 +11,7 @@ use crate::chart::{
 };
 use crate::error::RenderError;
 use crate::json::outcome_name;
+use crate::spacetime::spacetime_svg;
 use crate::table::{
     METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
 };
@@ -43,23 +44,32 @@ figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 footer { margin-top: 2rem; color: #777; font-size: 0.9em; }
 ";
 
-/// The report as one HTML page, every chart rendered and inlined.
+/// The report as one HTML page, every chart (and the spacetime diagram) rendered and inlined.
 pub fn index_html(report: &Report) -> Result<String, RenderError> {
     let chart_svgs =
         report.charts.iter().map(|spec| chart_svg(report, spec)).collect::<Result<Vec<_>, _>>()?;
-    Ok(page(report, &chart_svgs))
+    let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
+    Ok(page(report, &chart_svgs, spacetime.as_deref()))
 }
 
-/// The page around already rendered charts, one SVG per [`Report::charts`] entry, so that
-/// the report folder renders each chart once for both its `.svg` file and the page.
-pub(crate) fn page(report: &Report, chart_svgs: &[String]) -> String {
+/// The page around already rendered pictures: one SVG per [`Report::charts`] entry, and the
+/// spacetime diagram's when the report has one. The report folder renders each picture once
+/// for both its `.svg` file and the page.
+pub(crate) fn page(report: &Report, chart_svgs: &[String], spacetime_svg: Option<&str>) -> String {
     assert_eq!(chart_svgs.len(), report.charts.len(), "one SVG per chart");
+    assert_eq!(spacetime_svg.is_some(), report.spacetime.is_some(), "a spacetime SVG if asked");
     let mut html = String::new();
-    write_page(&mut html, report, chart_svgs).expect("writing to a String cannot fail");
+    write_page(&mut html, report, chart_svgs, spacetime_svg)
+        .expect("writing to a String cannot fail");
     html
 }
 
-fn write_page(html: &mut String, report: &Report, chart_svgs: &[String]) -> fmt::Result {
+fn write_page(
+    html: &mut String,
+    report: &Report,
+    chart_svgs: &[String],
+    spacetime_svg: Option<&str>,
+) -> fmt::Result {
     let scenario = escape(report.scenario);
     writeln!(html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
     writeln!(html, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
@@ -101,7 +111,19 @@ fn write_page(html: &mut String, report: &Report, chart_svgs: &[String]) -> fmt:
     }
     writeln!(html, "</ul>")?;
 
-    // The story first (verdicts, then the charts that show it), the numbers after.
+    // The story first (verdicts, one failing run told step by step, then the charts that
+    // show the whole run), the numbers after.
+    if let (Some(diagram), Some(svg)) = (&report.spacetime, spacetime_svg) {
+        writeln!(html, "<h2>The first failing run, step by step</h2>")?;
+        // The caption is also drawn in the picture; as text it can be read aloud, searched
+        // and copied.
+        writeln!(
+            html,
+            "<figure id=\"spacetime\">\n<figcaption>{}</figcaption>\n{}</figure>",
+            escape(diagram.caption),
+            svg.trim_end()
+        )?;
+    }
     if !report.charts.is_empty() {
         writeln!(html, "<h2>Charts</h2>")?;
         for (spec, svg) in report.charts.iter().zip(chart_svgs) {

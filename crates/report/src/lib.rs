@@ -1,5 +1,6 @@
 //! Reports of faultline runs: `summary.json`, `summary.md`, `index.html`, SVG and PNG charts,
-//! the terminal table, and trace exports (JSON lines, Perfetto).
+//! a spacetime diagram of the first failing run, the terminal table, and trace exports (JSON
+//! lines, Perfetto).
 //!
 //! Everything here is a pure function of a [`Report`]: no file system, no clock, no
 //! hash-ordered collection. The CLI writes what [`render_folder`] returns; rendering the same
@@ -14,6 +15,7 @@ mod error;
 mod html;
 mod json;
 mod markdown;
+mod spacetime;
 mod table;
 mod terminal;
 mod trace_export;
@@ -28,6 +30,9 @@ pub use error::RenderError;
 pub use html::index_html;
 pub use json::{run_json, summary_json};
 pub use markdown::summary_md;
+pub use spacetime::{
+    SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, spacetime_png, spacetime_svg,
+};
 pub use terminal::terminal_table;
 pub use trace_export::{perfetto_json, trace_jsonl};
 
@@ -48,30 +53,47 @@ pub struct Report<'a> {
     pub outcomes: &'a [Outcome],
     /// Outcomes over two parameters, one table per variant; shown after the charts.
     pub grids: &'a [Grid],
+    /// One concrete example next to the aggregate charts: the first failing request or
+    /// transfer, step by step, shown right after the verdicts.
+    pub spacetime: Option<Spacetime<'a>>,
     /// The metrics the terminal table shows, in order: the model's headline numbers. When
     /// empty, the table shows the first non-network metrics by name.
     pub headline_metrics: &'a [&'a str],
 }
 
 /// Every file of the report folder, as (relative file name, bytes), in a fixed order:
-/// `summary.json`, `summary.md`, `index.html`, then `<id>.svg` and `<id>.png` per chart in
-/// the order of [`Report::charts`].
+/// `summary.json`, `summary.md`, `index.html`, then `spacetime.svg` and `spacetime.png` if
+/// the report has a [`Report::spacetime`] diagram, then `<id>.svg` and `<id>.png` per chart
+/// in the order of [`Report::charts`].
 ///
-/// Chart ids become file names, so an id that is not a plain file name (or is used twice) is
-/// an error rather than a file written outside the folder or silently overwritten.
+/// Chart ids become file names, so an id that is not a plain file name (or is used twice, or
+/// is `spacetime` next to the diagram) is an error rather than a file written outside the
+/// folder or silently overwritten.
 pub fn render_folder(report: &Report) -> Result<Vec<(String, Vec<u8>)>, RenderError> {
     check_chart_ids(report.charts)?;
+    if report.spacetime.is_some() {
+        let taken = |spec: &&ChartSpec| format!("{}.svg", spec.id) == spacetime::SVG_FILE;
+        if let Some(spec) = report.charts.iter().find(taken) {
+            return Err(RenderError::chart_id(&spec.id, "is the spacetime diagram's file name"));
+        }
+    }
     let mut summary = serde_json::to_string_pretty(&summary_json(report))
         .map_err(|e| RenderError::json("summary.json", e))?;
     summary.push('\n');
     // Each SVG goes both into its own file and into index.html: render it once.
     let chart_svgs =
         report.charts.iter().map(|spec| chart_svg(report, spec)).collect::<Result<Vec<_>, _>>()?;
+    let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
+    let page = html::page(report, &chart_svgs, spacetime.as_deref());
     let mut files = vec![
         ("summary.json".to_owned(), summary.into_bytes()),
         ("summary.md".to_owned(), summary_md(report).into_bytes()),
-        ("index.html".to_owned(), html::page(report, &chart_svgs).into_bytes()),
+        ("index.html".to_owned(), page.into_bytes()),
     ];
+    if let (Some(diagram), Some(svg)) = (&report.spacetime, spacetime) {
+        files.push((spacetime::SVG_FILE.to_owned(), svg.into_bytes()));
+        files.push((spacetime::PNG_FILE.to_owned(), spacetime_png(diagram)?));
+    }
     for (spec, svg) in report.charts.iter().zip(chart_svgs) {
         files.push((format!("{}.svg", spec.id), svg.into_bytes()));
         files.push((format!("{}.png", spec.id), chart_png(report, spec)?));
@@ -109,6 +131,7 @@ mod tests {
             y_label: "y".to_owned(),
             kind: ChartKind::Line,
             states: Vec::new(),
+            reference_lines: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@ use std::fmt::{self, Write};
 use faultline_engine::Grid;
 
 use crate::Report;
+use crate::spacetime;
 use crate::table::{
     METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
 };
@@ -43,6 +44,11 @@ fn write_summary(md: &mut String, report: &Report) -> fmt::Result {
     writeln!(md, "\n## Verdicts\n")?;
     for outcome in report.outcomes {
         writeln!(md, "- {}: {}", code(&outcome.variant), one_line(&outcome.verdict))?;
+    }
+    if let Some(diagram) = &report.spacetime {
+        writeln!(md, "\n## The first failing run, step by step\n")?;
+        writeln!(md, "{}\n", one_line(diagram.caption))?;
+        writeln!(md, "![{}]({})", link_text(diagram.title), spacetime::SVG_FILE)?;
     }
 
     if !report.charts.is_empty() {

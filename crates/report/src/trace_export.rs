@@ -303,7 +303,7 @@ fn micros(ns: u64) -> Value {
     float(ns as f64 / 1_000.0)
 }
 
-fn node_name(names: &[String], node: NodeId) -> String {
+pub(crate) fn node_name(names: &[String], node: NodeId) -> String {
     names.get(node.index()).cloned().unwrap_or_else(|| format!("node{}", node.0))
 }
 

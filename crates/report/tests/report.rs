@@ -13,8 +13,9 @@ use faultline_engine::{
 };
 use faultline_report::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Report,
-    chart_png, chart_svg, index_html, perfetto_json, render_folder, run_json, summary_json,
-    summary_md, terminal_table, trace_jsonl, variant_color,
+    SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, chart_png, chart_svg, index_html,
+    perfetto_json, render_folder, run_json, spacetime_png, spacetime_svg, summary_json, summary_md,
+    terminal_table, trace_jsonl, variant_color,
 };
 use serde_json::Value;
 
@@ -34,6 +35,7 @@ impl Fixture {
                 y_label: "messages delivered".to_owned(),
                 kind: ChartKind::Line,
                 states: Vec::new(),
+                reference_lines: Vec::new(),
             },
             ChartSpec {
                 id: "latency".to_owned(),
@@ -41,6 +43,7 @@ impl Fixture {
                 y_label: "latency (ms)".to_owned(),
                 kind: ChartKind::Points,
                 states: Vec::new(),
+                reference_lines: Vec::new(),
             },
         ];
         let faults = vec![FaultWindow {
@@ -116,6 +119,7 @@ impl Fixture {
             faults: &self.faults,
             outcomes: &self.outcomes,
             grids: &[],
+            spacetime: None,
             headline_metrics: &[],
         }
     }
@@ -415,6 +419,7 @@ impl Resilience {
             y_label: y_label.to_owned(),
             kind,
             states: states.iter().map(|&state| state.to_owned()).collect(),
+            reference_lines: Vec::new(),
         };
         let charts = vec![
             chart(
@@ -545,6 +550,7 @@ impl Resilience {
             faults: &self.faults,
             outcomes: &self.outcomes,
             grids: &self.grids,
+            spacetime: None,
             headline_metrics: &[],
         }
     }
@@ -736,4 +742,329 @@ fn index_html_shows_grids_after_the_charts_in_outcome_colours() {
     assert!(html.contains(r##"style="background:#FFB1D9" title="failed">stuck</td>"##));
     assert!(html.contains(r##"style="background:#D3E9FE" title="ok">recovered in 3 s</td>"##));
     assert!(html.contains(r##"title="indeterminate">ran out of time | unsure</td>"##));
+}
+
+/// The account's balance goes below zero: a line chart with a reference line at zero.
+fn balance_report_parts() -> (ChartSpec, Vec<Outcome>) {
+    let spec = ChartSpec {
+        id: "balance".to_owned(),
+        title: "Balance of X: below the line is money that does not exist".to_owned(),
+        y_label: "X ($)".to_owned(),
+        kind: ChartKind::Line,
+        states: Vec::new(),
+        reference_lines: vec![(0.0, "zero".to_owned())],
+    };
+    let points = [(0.0, 10_000.0), (4.0, 10_000.0), (5.0, -10_000.0), (10.0, -10_000.0)];
+    let outcomes =
+        vec![outcome("unsafe", 1, &[], Vec::new(), vec![series("balance", &points)], "")];
+    (spec, outcomes)
+}
+
+/// The `points` of each polyline in `color`, as pixel pairs.
+fn svg_polylines(svg: &str, color: &str) -> Vec<Vec<(f64, f64)>> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|rest| rest.split("/>").next())
+        .filter(|element| element.contains(&format!("stroke=\"{color}\"")))
+        .map(|element| {
+            let start = element.find(" points=\"").unwrap() + " points=\"".len();
+            let points = element[start..].split('"').next().unwrap();
+            points
+                .split_whitespace()
+                .map(|pair| {
+                    let (x, y) = pair.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_line_below_zero_is_drawn_below_the_reference_line() {
+    let (spec, outcomes) = balance_report_parts();
+    let fixture = Fixture::new();
+    let mut report = fixture.report();
+    report.outcomes = &outcomes;
+    report.faults = &[];
+    let svg = chart_svg(&report, &spec).unwrap();
+    assert!(svg.contains(&svg_text("zero")), "no reference line label");
+    assert!(svg.contains(&svg_text("-10000")), "no negative tick: the y range stops at zero");
+
+    // The reference line: dashes in the failed colour, all at one height.
+    let dashes = svg_polylines(&svg, &OUTCOME_FAILED.hex());
+    assert!(!dashes.is_empty(), "no reference line");
+    let zero_y = dashes[0][0].1;
+    assert!(dashes.iter().flatten().all(|&(_, y)| y == zero_y), "{dashes:?}");
+    // The balance: above the line at first, below it at the end (SVG y grows downwards).
+    let balance = svg_polylines(&svg, &variant_color(0).hex());
+    let line = balance.iter().find(|line| line.len() == 4).expect("no balance line");
+    assert!(line[0].1 < zero_y && line[3].1 > zero_y, "{line:?} vs zero at {zero_y}");
+    assert!(chart_png(&report, &spec).is_ok());
+}
+
+#[test]
+fn charts_without_negative_values_or_reference_lines_still_start_at_zero() {
+    let fixture = Fixture::new();
+    let svg = chart_svg(&fixture.report(), &fixture.charts[0]).unwrap();
+    assert!(!svg.contains(&OUTCOME_FAILED.hex()), "a reference line nobody asked for");
+    assert!(svg.contains(&svg_text("0")));
+    assert!(!svg.contains(&svg_text("-1")) && !svg.contains(&svg_text("-2")));
+}
+
+/// Three nodes, two transfers and one account: T1 and T2 both read X = 10000 from the bank,
+/// both pass the check, both debit. Around the story, messages before and after the window,
+/// a timer, and a partition that loses one message.
+struct Transfers {
+    trace: Vec<TraceRecord>,
+    names: Vec<String>,
+}
+
+const CAPTION: &str =
+    "T1 and T2 both read 10000 at X, both passed the check, both debited: X = -10000";
+/// The story's messages, delivered in the window: the reads, the replies, the debits.
+const INTERLEAVED: [u64; 6] = [10, 11, 12, 13, 14, 15];
+
+impl Transfers {
+    fn new() -> Transfers {
+        let (t1, t2, bank) = (NodeId(0), NodeId(1), NodeId(2));
+        let mut trace = Vec::new();
+        let mut message = |sent_ms, from, to, msg_id, msg: &str, arrived_ms, lost| {
+            let msg = msg.to_owned();
+            let at = SimTime::from_millis(sent_ms);
+            let send = TraceEvent::Send { from, to, msg_id, msg: msg.clone() };
+            trace.push(TraceRecord { at, hash: 0, event: send });
+            let event = if lost {
+                TraceEvent::Drop { from, to, msg_id, msg, reason: DropReason::Partition }
+            } else {
+                TraceEvent::Deliver { from, to, msg_id, msg }
+            };
+            trace.push(TraceRecord { at: SimTime::from_millis(arrived_ms), hash: 0, event });
+        };
+        message(0, t1, bank, 1, "Hello { before: true }", 1, false);
+        message(2, t1, bank, 10, "Read { account: \"X\", txn: 1 }", 5, false);
+        message(3, t2, bank, 11, "Read { account: \"X\", txn: 2 }", 6, false);
+        message(5, bank, t1, 12, "ReadOk { balance_cents: 1000000, txn: 1 }", 9, false);
+        message(6, bank, t2, 13, "ReadOk { balance_cents: 1000000, txn: 2 }", 8, false);
+        message(
+            9,
+            t1,
+            bank,
+            14,
+            "Debit { account: \"X\", amount_cents: 1000000, txn: 1 }",
+            13,
+            false,
+        );
+        message(
+            10,
+            t2,
+            bank,
+            15,
+            "Debit { account: \"X\", amount_cents: 1000000, txn: 2 }",
+            12,
+            false,
+        );
+        message(12, bank, t2, 16, "DebitOk { balance_cents: 0, txn: 2 }", 15, false);
+        message(13, bank, t1, 17, "DebitOk { balance_cents: -1000000, txn: 1 }", 17, false);
+        message(15, bank, t2, 18, "Audit { balance_cents: -1000000 }", 17, true);
+        message(25, t2, bank, 30, "Hello { after: true }", 27, false);
+        let at = SimTime::from_millis;
+        let fault = "partition {T2} | {bank}".to_owned();
+        trace.extend([
+            TraceRecord {
+                at: at(11),
+                hash: 0,
+                event: TraceEvent::Timer { node: t1, timer: "Timeout { txn: 1 }".to_owned() },
+            },
+            TraceRecord {
+                at: at(14),
+                hash: 0,
+                event: TraceEvent::FaultBegin { index: 0, description: fault.clone() },
+            },
+            TraceRecord {
+                at: at(19),
+                hash: 0,
+                event: TraceEvent::FaultEnd { index: 0, description: fault },
+            },
+        ]);
+        // A trace is in time order; the stable sort keeps each send before its delivery.
+        trace.sort_by_key(|record| record.at);
+        let names = ["T1", "T2", "bank"].map(String::from).to_vec();
+        Transfers { trace, names }
+    }
+
+    fn diagram(&self) -> Spacetime<'_> {
+        Spacetime {
+            title: "Two transfers from X, step by step",
+            caption: CAPTION,
+            trace: &self.trace,
+            names: &self.names,
+            from: SimTime::from_millis(2),
+            until: SimTime::from_millis(20),
+            highlight: &INTERLEAVED,
+        }
+    }
+}
+
+/// The arrowheads of an SVG in `color`: filled polygons (the key shows one of each kind).
+fn svg_arrowheads(svg: &str, color: &str) -> usize {
+    let fill = format!("fill=\"{color}\"");
+    svg.split("<polygon")
+        .skip(1)
+        .filter(|rest| rest.split("/>").next().unwrap().contains(&fill))
+        .count()
+}
+
+#[test]
+fn a_spacetime_diagram_names_the_nodes_and_tells_the_story() {
+    let transfers = Transfers::new();
+    let svg = spacetime_svg(&transfers.diagram()).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    for text in ["T1", "T2", "bank", CAPTION, "Two transfers from X, step by step"] {
+        assert!(svg.contains(&svg_text(text)), "no {text:?} in the diagram");
+    }
+    assert!(svg.contains(&svg_text("partition {T2} | {bank} begins")), "no fault line");
+    assert!(svg.contains(&svg_text("Timeout { txn: 1 }")), "no timer");
+    assert!(svg.contains("Audit { balance_cents: -1000000 } · lost (partition)"), "no drop");
+    assert!(svg.contains(&OUTCOME_FAILED.hex()), "nothing highlighted");
+
+    // One arrowhead per message delivered in the window, plus one per colour in the key.
+    assert_eq!(svg_arrowheads(&svg, &OUTCOME_FAILED.hex()), INTERLEAVED.len() + 1);
+    assert_eq!(svg_arrowheads(&svg, "#707070"), 2 + 1, "messages 16 and 17");
+    assert!(!svg.contains("Hello {"), "a message outside the window is drawn");
+}
+
+#[test]
+fn a_spacetime_png_decodes_and_both_formats_render_identically_twice() {
+    let transfers = Transfers::new();
+    let diagram = transfers.diagram();
+    let png_bytes = spacetime_png(&diagram).unwrap();
+    assert!(png_bytes == spacetime_png(&diagram).unwrap(), "two PNG renderings differ");
+    assert!(spacetime_svg(&diagram).unwrap() == spacetime_svg(&diagram).unwrap());
+    let mut reader = png::Decoder::new(Cursor::new(png_bytes)).read_info().unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgb).unwrap();
+    assert_eq!((info.width, info.height), (SPACETIME_WIDTH_PX, SPACETIME_HEIGHT_PX));
+    let pink = [OUTCOME_FAILED.0, OUTCOME_FAILED.1, OUTCOME_FAILED.2];
+    assert!(rgb.chunks(3).any(|pixel| pixel == pink), "no highlighted pixel");
+}
+
+#[test]
+fn a_spacetime_diagram_survives_empty_odd_and_crowded_windows() {
+    let transfers = Transfers::new();
+    let mut diagram = transfers.diagram();
+    // Nothing happens between 100 and 200 ms; an inverted window; no trace at all.
+    diagram.from = SimTime::from_millis(100);
+    diagram.until = SimTime::from_millis(200);
+    let svg = spacetime_svg(&diagram).unwrap();
+    assert!(svg.contains("Nothing happened between 100 ms and 200 ms."), "{svg}");
+    assert!(!svg.contains(&svg_text("T1")));
+    spacetime_png(&diagram).unwrap();
+    diagram.from = SimTime::from_millis(20);
+    diagram.until = SimTime::from_millis(2);
+    spacetime_png(&diagram).unwrap();
+    diagram.trace = &[];
+    spacetime_svg(&diagram).unwrap();
+
+    // A node without a name, a message to itself, one instant, a long caption.
+    let (known, unknown) = (NodeId(0), NodeId(7));
+    let at = SimTime::from_millis(5);
+    let msg = "x".repeat(300);
+    let odd = [
+        TraceRecord {
+            at,
+            hash: 0,
+            event: TraceEvent::Send { from: known, to: unknown, msg_id: 1, msg: msg.clone() },
+        },
+        TraceRecord {
+            at,
+            hash: 0,
+            event: TraceEvent::Deliver { from: known, to: unknown, msg_id: 1, msg: msg.clone() },
+        },
+        TraceRecord {
+            at,
+            hash: 0,
+            event: TraceEvent::Send { from: unknown, to: unknown, msg_id: 2, msg: msg.clone() },
+        },
+        TraceRecord {
+            at,
+            hash: 0,
+            event: TraceEvent::Buffer { from: unknown, to: unknown, msg_id: 2, msg },
+        },
+    ];
+    let caption = "a sentence that goes on and on ".repeat(20);
+    let odd_diagram =
+        Spacetime { trace: &odd, from: at, until: at, caption: &caption, ..transfers.diagram() };
+    let svg = spacetime_svg(&odd_diagram).unwrap();
+    assert!(svg.contains(&svg_text("node7")), "an unnamed node is not named by its id");
+    spacetime_png(&odd_diagram).unwrap();
+
+    // Thousands of messages between the three nodes: drawn up to a cap, and said so.
+    let crowd: Vec<TraceRecord> = (0..3_000u64)
+        .flat_map(|id| {
+            let (from, to) = (NodeId((id % 3) as u32), NodeId(((id + 1) % 3) as u32));
+            let msg = format!("Ping {{ n: {id} }}");
+            let sent = SimTime::from_nanos(id * 10_000);
+            let delivered = SimTime::from_nanos(id * 10_000 + 500_000);
+            [
+                TraceRecord {
+                    at: sent,
+                    hash: 0,
+                    event: TraceEvent::Send { from, to, msg_id: id, msg: msg.clone() },
+                },
+                TraceRecord {
+                    at: delivered,
+                    hash: 0,
+                    event: TraceEvent::Deliver { from, to, msg_id: id, msg },
+                },
+            ]
+        })
+        .collect();
+    let crowded = Spacetime {
+        trace: &crowd,
+        from: SimTime::ZERO,
+        until: SimTime::from_millis(40),
+        highlight: &[2_999],
+        ..transfers.diagram()
+    };
+    let svg = spacetime_svg(&crowded).unwrap();
+    assert!(svg.contains("more messages not drawn"), "the cap is silent");
+    spacetime_png(&crowded).unwrap();
+}
+
+#[test]
+fn the_report_folder_tells_the_first_failing_run_after_the_verdicts() {
+    let fixture = Fixture::new();
+    let transfers = Transfers::new();
+    let mut report = fixture.report();
+    report.spacetime = Some(transfers.diagram());
+    let files = render_folder(&report).unwrap();
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names[..5],
+        ["summary.json", "summary.md", "index.html", "spacetime.svg", "spacetime.png"]
+    );
+    assert!(files == render_folder(&report).unwrap(), "two renderings differ");
+
+    let html = String::from_utf8(files[2].1.clone()).unwrap();
+    let verdicts_at = html.find("<h2>Verdicts</h2>").unwrap();
+    let story_at = html.find("<h2>The first failing run, step by step</h2>").expect("no story");
+    let charts_at = html.find("<h2>Charts</h2>").unwrap();
+    assert!(verdicts_at < story_at && story_at < charts_at);
+    assert!(html.contains(&format!("<figcaption>{CAPTION}</figcaption>")));
+    assert_eq!(html.matches("<svg").count(), fixture.charts.len() + 1);
+    assert_eq!(html, index_html(&report).unwrap());
+
+    let md = String::from_utf8(files[1].1.clone()).unwrap();
+    let section = "## The first failing run, step by step\n\n";
+    let embedded =
+        format!("{section}{CAPTION}\n\n![Two transfers from X, step by step](spacetime.svg)\n");
+    assert!(md.contains(&embedded), "{md}");
+
+    // A chart may not take the diagram's file name.
+    let mut charts = fixture.charts.clone();
+    charts[0].id = "spacetime".to_owned();
+    report.charts = &charts;
+    let err = render_folder(&report).unwrap_err();
+    assert!(err.to_string().contains("spacetime"), "{err}");
 }

@@ -4,6 +4,7 @@
 //! errors, each with the file, `line:col`, what was expected and, for a misspelt name, the
 //! closest valid one. This crate reads no files; the caller hands it the text.
 
+mod bank;
 mod error;
 mod locate;
 mod payment;

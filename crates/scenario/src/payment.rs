@@ -29,6 +29,13 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawPayment, end: SimDuration) -> 
     };
     let clients = &raw.clients;
     c.positive(&p(&["clients", "rate_per_s"]), "rate_per_s", clients.rate_per_s);
+    if clients.rate_per_s > 1_000_000.0 {
+        let message = format!(
+            "{} requests per second is beyond this model; at most 1000000",
+            clients.rate_per_s
+        );
+        c.error(&p(&["clients", "rate_per_s"]), message, None);
+    }
     let arrivals = clients.rate_per_s * clients.until.0.as_secs_f64();
     if arrivals > MAX_ARRIVALS {
         c.error(
@@ -127,6 +134,29 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawPayment, end: SimDuration) -> 
     }
 }
 
+/// A backoff policy, with its parameters checked; shared by every model that retries.
+pub(crate) fn backoff(c: &mut Checker<'_>, at: &[Step<'_>], raw: &RawBackoff) -> Backoff {
+    match *raw {
+        RawBackoff::Immediate => Backoff::Immediate,
+        RawBackoff::Fixed(delay) => Backoff::Fixed { delay: delay.0 },
+        RawBackoff::Exponential { base, multiplier, cap, ref jitter } => {
+            if !(multiplier.is_finite() && multiplier >= 1.0) {
+                c.error(at, format!("multiplier must be 1 or more, not {multiplier}"), None);
+            }
+            if cap.0 < base.0 {
+                c.error(at, format!("`cap` ({}) is below `base` ({})", cap.0, base.0), None);
+            }
+            let jitter = match jitter {
+                RawJitter::None => Jitter::None,
+                RawJitter::Full => Jitter::Full,
+                RawJitter::Equal => Jitter::Equal,
+                RawJitter::Decorrelated => Jitter::Decorrelated,
+            };
+            Backoff::Exponential { base: base.0, multiplier, cap: cap.0, jitter }
+        }
+    }
+}
+
 pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawCallPolicy) -> CallPolicy {
     let field = |names: &[&'static str]| {
         let mut steps = path.to_vec();
@@ -142,27 +172,7 @@ pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawCallPolicy
                 format!("max_attempts must be 1 to {MAX_ATTEMPTS}, not {}", r.max_attempts);
             c.error(&field(&["retry", "max_attempts"]), message, None);
         }
-        let backoff = match r.backoff {
-            RawBackoff::Immediate => Backoff::Immediate,
-            RawBackoff::Fixed(delay) => Backoff::Fixed { delay: delay.0 },
-            RawBackoff::Exponential { base, multiplier, cap, ref jitter } => {
-                let at = field(&["retry", "backoff"]);
-                if !(multiplier.is_finite() && multiplier >= 1.0) {
-                    c.error(&at, format!("multiplier must be 1 or more, not {multiplier}"), None);
-                }
-                if cap.0 < base.0 {
-                    let message = format!("`cap` ({}) is below `base` ({})", cap.0, base.0);
-                    c.error(&at, message, None);
-                }
-                let jitter = match jitter {
-                    RawJitter::None => Jitter::None,
-                    RawJitter::Full => Jitter::Full,
-                    RawJitter::Equal => Jitter::Equal,
-                    RawJitter::Decorrelated => Jitter::Decorrelated,
-                };
-                Backoff::Exponential { base: base.0, multiplier, cap: cap.0, jitter }
-            }
-        };
+        let backoff = backoff(c, &field(&["retry", "backoff"]), &r.backoff);
         let budget = r.budget.as_ref().map(|b| {
             if !(b.ratio.is_finite() && b.ratio > 0.0 && b.ratio <= 1.0) {
                 let message = format!("ratio must be above 0 and at most 1, not {}", b.ratio);

@@ -135,6 +135,77 @@ pub(crate) enum RawFault {
 pub(crate) enum RawModel {
     Chat(RawChat),
     Payment(RawPayment),
+    Bank(RawBank),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Bank")]
+pub(crate) struct RawBank {
+    /// (name, opening balance in cents).
+    pub accounts: Vec<(String, i64)>,
+    pub transfers: Vec<RawTransfer>,
+    #[serde(default = "zero")]
+    pub start_jitter: Dur,
+    #[serde(default = "zero")]
+    pub think_time: Dur,
+    pub request_timeout: Dur,
+    #[serde(default = "default_lease")]
+    pub lease: Dur,
+}
+
+fn zero() -> Dur {
+    Dur(SimDuration::ZERO)
+}
+
+fn default_lease() -> Dur {
+    Dur(SimDuration::from_secs(1))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Transfer")]
+pub(crate) struct RawTransfer {
+    pub client: String,
+    pub from: String,
+    pub to: String,
+    /// In cents.
+    pub amount: i64,
+    pub at: Dur,
+    /// The same transfer this many times, `every` apart (a client's steady stream).
+    #[serde(default = "one")]
+    pub repeat: u32,
+    #[serde(default = "zero")]
+    pub every: Dur,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "BankPolicy")]
+pub(crate) struct RawBankPolicy {
+    pub strategy: RawStrategy,
+    #[serde(default)]
+    pub retry: Option<RawTransferRetry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Strategy")]
+pub(crate) enum RawStrategy {
+    CheckThenDebit,
+    ReadModifyWrite,
+    Atomic,
+    CompareAndSet { max_attempts: u32, backoff: RawBackoff },
+    LockLease { fencing: bool, max_attempts: u32, backoff: RawBackoff },
+    SingleWriter,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "TransferRetry")]
+pub(crate) struct RawTransferRetry {
+    pub max_attempts: u32,
+    pub backoff: RawBackoff,
+    pub idempotency_key: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,6 +282,7 @@ pub(crate) struct RawVariant {
 pub(crate) enum RawPolicy {
     Chat(RawChatPolicy),
     Payment(RawCallPolicy),
+    Bank(RawBankPolicy),
 }
 
 /// A's policy for calling B. Everything is optional: `Payment()` waits for ever, once.

@@ -6,6 +6,7 @@ use faultline_engine::{
     SimConfig, SimDuration, realise,
 };
 use faultline_models::RunSetup;
+use faultline_models::bank::{self, BankConfig, BankPolicy};
 use faultline_models::chat::{self, ChatConfig, Delivery};
 use faultline_models::payment::{self, CallPolicy, PaymentConfig};
 
@@ -14,6 +15,7 @@ use faultline_models::payment::{self, CallPolicy, PaymentConfig};
 pub enum Model {
     Chat(ChatConfig),
     Payment(PaymentConfig),
+    Bank(BankConfig),
 }
 
 /// What a variant changes: the policy under test.
@@ -21,6 +23,7 @@ pub enum Model {
 pub enum Policy {
     Chat(Delivery),
     Payment(CallPolicy),
+    Bank(BankPolicy),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -31,10 +34,12 @@ pub struct Variant {
 
 impl Model {
     /// The model's nodes, in id order.
-    pub fn node_names(&self) -> &'static [&'static str] {
+    pub fn node_names(&self) -> Vec<String> {
+        let fixed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
         match self {
-            Model::Chat(_) => &chat::NODE_NAMES,
-            Model::Payment(_) => &payment::NODE_NAMES,
+            Model::Chat(_) => fixed(&chat::NODE_NAMES),
+            Model::Payment(_) => fixed(&payment::NODE_NAMES),
+            Model::Bank(config) => config.node_names(),
         }
     }
 
@@ -43,6 +48,7 @@ impl Model {
         match self {
             Model::Chat(_) => &chat::INVARIANTS,
             Model::Payment(_) => &payment::INVARIANTS,
+            Model::Bank(_) => &bank::INVARIANTS,
         }
     }
 
@@ -51,6 +57,7 @@ impl Model {
         match self {
             Model::Chat(_) => "Chat",
             Model::Payment(_) => "Payment",
+            Model::Bank(_) => "Bank",
         }
     }
 }
@@ -60,6 +67,7 @@ impl Policy {
         match self {
             Policy::Chat(_) => "Chat",
             Policy::Payment(_) => "Payment",
+            Policy::Bank(_) => "Bank",
         }
     }
 }
@@ -84,7 +92,7 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn node_names(&self) -> Vec<String> {
-        self.model.node_names().iter().map(|n| n.to_string()).collect()
+        self.model.node_names()
     }
 
     /// The concrete faults of a run with this seed: the fixed ones, then the drawn ones.
@@ -119,6 +127,9 @@ impl Scenario {
             (Model::Payment(config), Policy::Payment(policy)) => {
                 payment::run(config, policy, &setup, &variant.name)
             }
+            (Model::Bank(config), Policy::Bank(policy)) => {
+                bank::run(config, policy, &setup, &variant.name)
+            }
             (model, policy) => unreachable!(
                 "validation pairs every {} policy with its model, not {}",
                 policy.kind(),
@@ -132,13 +143,15 @@ impl Scenario {
         match self.model {
             Model::Chat(_) => &chat::HEADLINE_METRICS,
             Model::Payment(_) => &payment::HEADLINE_METRICS,
+            Model::Bank(_) => &bank::HEADLINE_METRICS,
         }
     }
 
     /// The charts a report of these variants shows.
     pub fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec> {
-        match self.model {
+        match &self.model {
             Model::Chat(_) => chat::charts(),
+            Model::Bank(config) => bank::charts(config),
             Model::Payment(_) => {
                 let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
                 payment::charts(&names)
@@ -150,7 +163,7 @@ impl Scenario {
     pub fn fault_windows(&self, seed: u64) -> Vec<FaultWindow> {
         let setup = self.setup(seed, false);
         match &self.model {
-            Model::Chat(_) => setup.fault_windows(&self.node_names()),
+            Model::Chat(_) | Model::Bank(_) => setup.fault_windows(&self.node_names()),
             Model::Payment(config) => payment::fault_windows(config, &setup),
         }
     }
@@ -163,7 +176,7 @@ impl Scenario {
             .iter()
             .filter_map(|v| match &v.policy {
                 Policy::Payment(policy) => Some((v.name.as_str(), policy)),
-                Policy::Chat(_) => None,
+                Policy::Chat(_) | Policy::Bank(_) => None,
             })
             .collect();
         Ok(payment::storm_grid(config, &policies, &self.setup(seed, false))?.into_iter().collect())

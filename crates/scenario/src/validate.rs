@@ -212,8 +212,11 @@ pub(crate) fn validate(
             Model::Chat(ChatConfig { rate_per_s: chat.rate_per_s, send_until: chat.send_until.0 })
         }
         RawModel::Payment(payment) => Model::Payment(crate::payment::model(&mut c, payment, end)),
+        RawModel::Bank(bank) => Model::Bank(crate::bank::model(&mut c, bank, end)),
     };
-    let nodes = model.node_names();
+    let node_names = model.node_names();
+    let nodes: Vec<&str> = node_names.iter().map(String::as_str).collect();
+    let nodes = nodes.as_slice();
 
     // Faults.
     let mut fixed_faults = Vec::new();
@@ -399,6 +402,11 @@ pub(crate) fn validate(
                 };
                 Policy::Chat(delivery)
             }
+            RawPolicy::Bank(policy) => Policy::Bank(crate::bank::policy(
+                &mut c,
+                &[&path[..], &[Field("policy")]].concat(),
+                policy,
+            )),
             RawPolicy::Payment(policy) => Policy::Payment(crate::payment::policy(
                 &mut c,
                 &[&path[..], &[Field("policy")]].concat(),

@@ -238,11 +238,12 @@ impl Watcher {
         // RECOVERY_TOLERANCE of its level before the first fault for RECOVERY_HOLD_S seconds.
         let baseline = rate(pay.ok_before_faults, pay.before_faults);
         let arrivals_end_s = config.arrivals_until.as_secs_f64();
-        let faults_outlast_arrivals = last_fault_end_s >= arrivals_end_s;
+        // Recovery needs payments before the faults (the level to come back to) and after
+        // them (the coming back); without either it cannot be measured, and is not claimed.
+        let unmeasurable = last_fault_end_s >= arrivals_end_s || pay.before_faults == 0;
         let (recovered, recovery_s) = if windows.is_empty() {
             (true, 0.0)
-        } else if faults_outlast_arrivals {
-            // Nothing was sent after the faults: there is no recovery to measure.
+        } else if unmeasurable {
             (false, (duration.as_secs_f64() - last_fault_end_s).max(0.0))
         } else {
             let rates: Vec<Option<f64>> =
@@ -250,10 +251,12 @@ impl Watcher {
             let healthy = |s: usize| {
                 rates.get(s).copied().flatten().is_none_or(|r| r >= baseline - RECOVERY_TOLERANCE)
             };
-            let last_data = rates.iter().rposition(Option::is_some).unwrap_or(0);
+            let last_data = rates.iter().rposition(Option::is_some);
             let start = last_fault_end_s.max(0.0) as usize;
-            let found = (start..=last_data).find(|&s| {
-                rates[s].is_some() && (s..=(s + RECOVERY_HOLD_S - 1).min(last_data)).all(healthy)
+            let found = last_data.and_then(|last| {
+                (start..=last).find(|&s| {
+                    rates[s].is_some() && (s..=(s + RECOVERY_HOLD_S - 1).min(last)).all(healthy)
+                })
             });
             match found {
                 Some(s) => (true, (s as f64 - last_fault_end_s).max(0.0)),
@@ -314,7 +317,7 @@ impl Watcher {
             recovery_s,
             amplification,
             faulty: !windows.is_empty(),
-            faults_outlast_arrivals,
+            recovery_unmeasurable: unmeasurable,
         });
         Summary { metrics, series, verdict }
     }
@@ -335,8 +338,8 @@ struct Facts {
     recovery_s: f64,
     amplification: f64,
     faulty: bool,
-    /// A fault lasted past the last arrival, so recovery could not be seen.
-    faults_outlast_arrivals: bool,
+    /// No payments before the faults, or none after them: recovery could not be seen.
+    recovery_unmeasurable: bool,
 }
 
 /// One sentence: what happened to payments and logins during the faults, why, and whether
@@ -348,8 +351,15 @@ fn verdict(f: &Facts) -> String {
     if !f.faulty {
         return format!("no faults; {} of payments succeeded", pct(pay_rate));
     }
-    let cascade =
-        f.login_in.filter(|&l| l < f.login_before - 0.25 && f.busy_in_faults >= f.workers);
+    if pay_n == 0 {
+        let logins =
+            f.login_in.map_or("no requests".to_string(), |l| format!("{} of logins", pct(l)));
+        return format!("no payments were sent during the faults; {logins} succeeded.");
+    }
+    // A cascade: payments failed, logins fell with them, and every worker was busy.
+    let cascade = f
+        .login_in
+        .filter(|&l| pay_ok < pay_n && l < f.login_before - 0.25 && f.busy_in_faults >= f.workers);
     let logins = f.login_in.map(|l| format!(" and {} of logins", pct(l))).unwrap_or_default();
     let mut text = if let Some(login_in) = cascade {
         format!(
@@ -365,11 +375,17 @@ fn verdict(f: &Facts) -> String {
         } else {
             String::new()
         };
+        let login_in = f.login_in.unwrap_or(1.0);
+        // Honest about logins: they may have dipped before the breaker opened.
+        let logins = if login_in < f.login_before - 0.02 {
+            format!("logins fell only to {}", pct(login_in))
+        } else {
+            format!("logins stayed at {}", pct(login_in))
+        };
         format!(
-            "the breaker short-circuited {} calls, so logins stayed at {} while {} of payments \
-             during the faults succeeded{fallback}",
+            "the breaker short-circuited {} calls, so {logins} while {} of payments during the \
+             faults succeeded{fallback}",
             f.short_circuited,
-            pct(f.login_in.unwrap_or(1.0)),
             pct(pay_rate)
         )
     } else if f.short_circuited > 0 {
@@ -381,7 +397,7 @@ fn verdict(f: &Facts) -> String {
     } else {
         format!("{} of payments{logins} during the faults succeeded", pct(pay_rate))
     };
-    if f.faults_outlast_arrivals {
+    if f.recovery_unmeasurable {
         // Say nothing of recovery: the run never saw the faults end.
     } else if f.recovered && f.recovery_s < 0.5 {
         text.push_str("; payments were back as soon as the faults ended");
@@ -429,7 +445,7 @@ mod tests {
             recovery_s: 3.0,
             amplification: 1.0,
             faulty: true,
-            faults_outlast_arrivals: false,
+            recovery_unmeasurable: false,
         }
     }
 

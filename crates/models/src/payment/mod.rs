@@ -161,7 +161,9 @@ fn arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
     if config.rate_per_s <= 0.0 {
         return out;
     }
-    let mean = SimDuration::from_secs(1).mul_f64(1.0 / config.rate_per_s);
+    // At least a nanosecond apart, or an absurd rate would never reach `until`.
+    let mean =
+        SimDuration::from_secs(1).mul_f64(1.0 / config.rate_per_s).max(SimDuration::from_nanos(1));
     let end = SimTime::ZERO + config.arrivals_until;
     let mut at = SimTime::ZERO;
     loop {
@@ -206,7 +208,6 @@ pub fn run(
         config.auth_queue,
         config.login_time.clone(),
         config.pay_time.clone(),
-        config.client_deadline,
         policy.clone(),
     );
     let payments = nodes::Payments::new(
@@ -248,6 +249,7 @@ pub fn charts(variants: &[&str]) -> Vec<ChartSpec> {
         y_label: y_label.to_string(),
         kind,
         states: Vec::new(),
+        reference_lines: Vec::new(),
     };
     let mut charts = vec![
         chart(

@@ -50,8 +50,8 @@ pub enum Answer {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PayMsg {
-    /// Client → A.
-    Request { id: u64, kind: Kind },
+    /// Client → A; `deadline` is when the client gives up, which A needs to propagate it.
+    Request { id: u64, kind: Kind, deadline: SimTime },
     /// A → client.
     Response { id: u64, answer: Answer },
     /// A → B: one attempt at processing payment `id`; `deadline` when it is propagated.
@@ -98,7 +98,8 @@ pub enum PayObs {
     AuthBusy(u32),
     /// B's queue length changed.
     PaymentsQueue(u32),
-    /// B's reply reached A after A had given up on the attempt: B's work was wasted.
+    /// B's answer to an attempt A had already given up on reached A: work B did for nobody.
+    /// (Answers lost on the way are not counted: A cannot tell them from unanswered calls.)
     Wasted,
     /// B dropped a queued call whose propagated deadline had passed: work saved.
     Skipped,
@@ -140,7 +141,6 @@ pub struct Auth {
     pub(super) queue_capacity: u32,
     pub(super) login_time: Latency,
     pub(super) pay_time: Latency,
-    pub(super) client_deadline: SimDuration,
     pub(super) policy: CallPolicy,
     pub(super) breaker: Option<Breaker>,
     pub(super) budget: Option<RetryBudget>,
@@ -162,13 +162,11 @@ pub struct Payments {
 }
 
 impl Auth {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         workers: u32,
         queue_capacity: u32,
         login_time: Latency,
         pay_time: Latency,
-        client_deadline: SimDuration,
         policy: CallPolicy,
     ) -> Auth {
         let breaker = policy.breaker.as_ref().map(|b| b.build());
@@ -178,7 +176,6 @@ impl Auth {
             queue_capacity,
             login_time,
             pay_time,
-            client_deadline,
             policy,
             breaker,
             budget,
@@ -223,7 +220,9 @@ impl Node for PayNode {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, _from: NodeId, msg: PayMsg) {
         match (self, msg) {
             (PayNode::Clients(c), PayMsg::Response { id, answer }) => c.answered(ctx, id, answer),
-            (PayNode::Auth(a), PayMsg::Request { id, kind }) => a.arrive(ctx, id, kind),
+            (PayNode::Auth(a), PayMsg::Request { id, kind, deadline }) => {
+                a.arrive(ctx, id, kind, deadline);
+            }
             (PayNode::Auth(a), PayMsg::Reply { id, attempt, ok }) => a.reply(ctx, id, attempt, ok),
             (PayNode::Payments(p), PayMsg::Call { id, attempt, deadline }) => {
                 p.arrive(ctx, id, attempt, deadline);
@@ -288,7 +287,8 @@ impl Clients {
         let id = self.next as u64;
         let (_, kind) = self.arrivals[self.next];
         self.next += 1;
-        ctx.send(AUTH, PayMsg::Request { id, kind });
+        let deadline = ctx.now() + self.deadline;
+        ctx.send(AUTH, PayMsg::Request { id, kind, deadline });
         let timer = ctx.set_timer(self.deadline, PayTimer::Deadline { id });
         self.waiting.insert(id, timer);
         ctx.observe(PayObs::Sent { id, kind });
@@ -311,8 +311,11 @@ impl Clients {
 }
 
 impl Auth {
-    fn arrive(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind) {
-        let deadline = ctx.now() + self.client_deadline;
+    fn arrive(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind, deadline: SimTime) {
+        // The network may deliver a request twice: work on it once.
+        if self.jobs.contains_key(&id) || self.queue.iter().any(|&(queued, ..)| queued == id) {
+            return;
+        }
         if self.busy < self.workers {
             self.start(ctx, id, kind, deadline);
         } else if self.queue.len() < self.queue_capacity as usize {
@@ -347,7 +350,7 @@ impl Auth {
     }
 
     fn local_done(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
-        let Some(job) = self.jobs.get(&id) else { return };
+        let Some(job) = self.jobs.get(&id).filter(|job| job.attempt == 0) else { return };
         match job.kind {
             Kind::Login => self.finish(ctx, id, Answer::Ok),
             Kind::Pay => {
@@ -378,25 +381,30 @@ impl Auth {
         job.in_flight = true;
         job.attempt_started = now;
         let attempt = job.attempt;
-        // B learns when A stops waiting for this attempt: the sooner of the client's
-        // deadline and the attempt's timeout, as gRPC propagates a call's deadline.
+        // A stops waiting at the sooner of the attempt's timeout and (with propagation) the
+        // client's deadline, and with propagation tells B exactly that, as gRPC does.
         let attempt_deadline = self.policy.timeout.map(|t| now + t);
-        let deadline = match (job.deadline, attempt_deadline) {
+        let wait_until = match (job.deadline, attempt_deadline) {
             (Some(client), Some(attempt)) => Some(client.min(attempt)),
-            (client, _) => client,
+            (client, attempt) => client.or(attempt),
         };
-        ctx.send(PAYMENTS, PayMsg::Call { id, attempt, deadline });
+        let propagated = if self.policy.propagate_deadlines { wait_until } else { None };
+        ctx.send(PAYMENTS, PayMsg::Call { id, attempt, deadline: propagated });
         ctx.observe(PayObs::Attempt { first: attempt == 1 });
-        if let Some(timeout) = self.policy.timeout {
-            job.timeout = Some(ctx.set_timer(timeout, PayTimer::CallTimeout { id, attempt }));
+        if let Some(until) = wait_until {
+            let timer = PayTimer::CallTimeout { id, attempt };
+            job.timeout = Some(ctx.set_timer(until.since(now), timer));
         }
     }
 
     fn reply(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, attempt: u32, ok: bool) {
         let Some(job) = self.jobs.get_mut(&id).filter(|j| j.in_flight && j.attempt == attempt)
         else {
-            // An attempt A already gave up on (timed out, or the request is finished).
-            ctx.observe(PayObs::Wasted);
+            // An attempt A already gave up on (timed out, or the request is finished). A
+            // refusal cost B nothing; a served call was work done for nobody.
+            if ok {
+                ctx.observe(PayObs::Wasted);
+            }
             return;
         };
         job.in_flight = false;

@@ -1,5 +1,5 @@
 //! Retry budgets: a cap on retries as a fraction of requests, so that retries cannot multiply
-//! the load on a struggling service (Finagle's `RetryBudget`, gRPC's retry throttling).
+//! the load on a struggling service (Finagle's `RetryBudget`).
 
 /// Milli-tokens per token: the budget counts in integers so that ten deposits of 0.1 make
 /// exactly one token (in floats they make 0.9999999999999999, and the retry is refused).
@@ -19,7 +19,7 @@ pub struct RetryBudget {
 }
 
 impl RetryBudget {
-    /// `ratio` is kept to three decimal places, like gRPC's `tokenRatio`; a negative or NaN
+    /// `ratio` is kept to three decimal places, in exact milli-tokens; a negative or NaN
     /// ratio deposits nothing (the saturating float-to-integer cast maps both to zero).
     pub fn new(ratio: f64, max_tokens: u32) -> RetryBudget {
         let deposit_milli = (ratio * MILLI_PER_TOKEN as f64).round() as u64;

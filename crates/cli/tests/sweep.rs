@@ -1,0 +1,212 @@
+//! End-to-end tests of `faultline sweep`: the JSON contract, a result that does not depend on
+//! `--jobs`, counts that agree with single runs, the chat-swarm's promise over seeds, and
+//! bad input that exits 2 with nothing on stdout.
+
+mod common;
+
+use common::{faultline, repo, scratch, stderr, stdout};
+use serde_json::Value;
+
+const SWARM: &str = "scenarios/chat-swarm.ron";
+
+fn sweep_json(args: &[&str]) -> Value {
+    let mut all = vec!["sweep", SWARM, "--json"];
+    all.extend_from_slice(args);
+    let output = faultline(&all);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("stdout is exactly one JSON object")
+}
+
+fn variant<'a>(json: &'a Value, name: &str) -> &'a Value {
+    let variants = json["variants"].as_array().unwrap();
+    variants.iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("no variant {name}"))
+}
+
+fn seeds_of(value: &Value) -> Vec<u64> {
+    value.as_array().unwrap().iter().map(|seed| seed.as_u64().unwrap()).collect()
+}
+
+#[test]
+fn sweep_json_follows_the_contract() {
+    let json = sweep_json(&["--seeds", "0..20"]);
+    assert_eq!(json["scenario"], "chat-swarm");
+    assert_eq!(seeds_of(&json["seeds"]), [0, 20]);
+    let variants = json["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fire-and-forget", "ack-and-retransmit"]);
+    for v in variants {
+        assert_eq!(v["runs"], 20);
+        for invariant in ["no-loss", "no-duplicate", "in-order"] {
+            let count = v["runs_violating"][invariant].as_u64().unwrap();
+            let seeds = seeds_of(&v["violating_seeds"][invariant]);
+            assert!(count <= 20, "{invariant}: {count}");
+            assert_eq!(seeds.len() as u64, count.min(20), "{invariant}");
+            assert!(seeds.windows(2).all(|w| w[0] < w[1]), "ascending: {seeds:?}");
+            assert!(seeds.iter().all(|seed| *seed < 20), "{seeds:?}");
+        }
+        let metrics = v["metrics"].as_object().unwrap();
+        for key in ["messages.sent", "messages.lost", "delivery_latency_p99_ms"] {
+            let stats = &metrics[key];
+            let number = |name: &str| stats[name].as_f64().unwrap();
+            let (min, mean, max) = (number("min"), number("mean"), number("max"));
+            assert!(min <= mean && mean <= max, "{key}: {stats}");
+        }
+        for stats in metrics.values() {
+            let keys: Vec<&String> = stats.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["max", "mean", "min"]);
+        }
+    }
+    // Every variant sees the same workload whatever its policy (common random numbers).
+    let sent = |name: &str| variant(&json, name)["metrics"]["messages.sent"].clone();
+    assert_eq!(sent("fire-and-forget"), sent("ack-and-retransmit"));
+}
+
+#[test]
+fn the_result_does_not_depend_on_jobs() {
+    let run = |jobs: &str, json: bool| {
+        let mut args = vec!["sweep", SWARM, "--seeds", "3..40", "--jobs", jobs];
+        if json {
+            args.push("--json");
+        }
+        let output = faultline(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert_eq!(run("1", true), run("4", true));
+    assert_eq!(run("1", false), run("3", false));
+}
+
+/// The chat-swarm's promise, as its comment states it: fire-and-forget loses messages in
+/// every seed, ack-and-retransmit in none.
+#[test]
+fn chat_swarm_keeps_its_promise_over_seeds() {
+    let json = sweep_json(&["--seeds", "0..20"]);
+    let fire = variant(&json, "fire-and-forget");
+    assert_eq!(fire["runs_violating"]["no-loss"], 20, "{fire}");
+    assert_eq!(seeds_of(&fire["violating_seeds"]["no-loss"]), (0..20).collect::<Vec<u64>>());
+    let ack = variant(&json, "ack-and-retransmit");
+    for invariant in ["no-loss", "no-duplicate", "in-order"] {
+        assert_eq!(ack["runs_violating"][invariant], 0, "{invariant}: {ack}");
+        assert!(ack["violating_seeds"][invariant].as_array().unwrap().is_empty());
+    }
+    assert_eq!(ack["metrics"]["messages.lost"]["max"], 0.0);
+}
+
+/// A seed the sweep lists as violating an invariant violates it when run alone, and one it
+/// does not list does not: for every variant and invariant, on a few seeds. (Over 0..20 the
+/// lists hold every violating seed: they are cut at 20.)
+#[test]
+fn sweep_counts_agree_with_single_runs() {
+    let json = sweep_json(&["--seeds", "0..20"]);
+    let out = scratch("sweep-single-runs");
+    let mut checked = [0, 0]; // (listed, unlisted) pairs checked, to know both kinds occur
+    for seed in [0_u64, 7, 19] {
+        let seed_text = seed.to_string();
+        let output = faultline(&[
+            "run",
+            SWARM,
+            "--seed",
+            &seed_text,
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let alone: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        for run in alone["variants"].as_array().unwrap() {
+            let name = run["name"].as_str().unwrap();
+            let swept = variant(&json, name);
+            let violations = run["violations"].as_array().unwrap();
+            for invariant in ["no-loss", "no-duplicate", "in-order"] {
+                let listed = seeds_of(&swept["violating_seeds"][invariant]).contains(&seed);
+                let violated = violations.iter().any(|v| v["invariant"] == invariant);
+                assert_eq!(listed, violated, "seed {seed}, {name}, {invariant}");
+                checked[usize::from(!listed)] += 1;
+            }
+        }
+    }
+    assert!(checked[0] > 0 && checked[1] > 0, "both listed and unlisted seeds: {checked:?}");
+}
+
+#[test]
+fn the_table_names_shares_seeds_and_one_reproduction_command() {
+    let output = faultline(&["sweep", SWARM, "--seeds", "0..20", "--jobs", "2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.starts_with("chat-swarm, seeds 0..20\n"), "{table}");
+    assert!(table.contains("fire-and-forget: 20 runs"), "{table}");
+    assert!(
+        table.lines().any(|l| l.trim_start().starts_with("no-loss")
+            && l.contains("100.0% (20/20)")
+            && l.contains("0, 1, 2, 3, 4, …")),
+        "{table}"
+    );
+    assert!(table.lines().any(|l| l.contains("no-loss") && l.contains("0.0% (0/20)")), "{table}");
+    for metric in ["messages.sent", "messages.lost", "delivery_latency_p99_ms"] {
+        assert!(table.contains(metric), "{metric}: {table}");
+    }
+    let last = table.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "reproduce: faultline run scenarios/chat-swarm.ron --seed 0 --variant fire-and-forget"
+    );
+    assert!(stderr(&output).is_empty(), "no progress bar when stderr is not a terminal");
+}
+
+#[test]
+fn bad_ranges_exit_2_with_a_message_and_no_stdout() {
+    for (range, says) in
+        [("5..5", "holds no seed"), ("x..3", "`x` is not a seed"), ("3", "is not a range")]
+    {
+        let output = faultline(&["sweep", SWARM, "--seeds", range]);
+        assert_eq!(output.status.code(), Some(2), "{range}");
+        let message = stderr(&output);
+        assert!(message.contains(says), "{range}: {message}");
+        assert!(message.contains("expected a half-open range of seeds `A..B`"), "{message}");
+        assert!(stdout(&output).is_empty(), "{range}");
+    }
+    for args in [
+        &["sweep", SWARM, "--seeds", "0..3", "--variant", "ack"][..],
+        &["sweep", SWARM, "--seeds", "0..3", "--jobs", "0"],
+        &["sweep", "scenarios/nope.ron", "--seeds", "0..3"],
+        &["sweep", SWARM],
+    ] {
+        let output = faultline(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&output).is_empty(), "{args:?}");
+        assert!(stdout(&output).is_empty(), "{args:?}");
+    }
+}
+
+/// A run that hits its event limit ends the sweep: exit 2, nothing on stdout, and the
+/// message names the lowest failing seed and its variant whatever `--jobs`.
+#[test]
+fn a_run_over_its_event_limit_names_seed_and_variant() {
+    let dir = scratch("sweep-limit");
+    // Retransmission needs several thousand events per run; fire-and-forget about a thousand.
+    let source = std::fs::read_to_string(repo().join(SWARM))
+        .unwrap()
+        .replace("    duration: \"90s\",\n", "    duration: \"90s\",\n    max_events: 3000,\n");
+    assert!(source.contains("max_events: 3000"));
+    let limited = dir.join("limited.ron");
+    std::fs::write(&limited, source).unwrap();
+    let messages: Vec<String> = ["1", "4"]
+        .into_iter()
+        .map(|jobs| {
+            let output = faultline(&[
+                "sweep",
+                limited.to_str().unwrap(),
+                "--seeds",
+                "2..30",
+                "--jobs",
+                jobs,
+            ]);
+            assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+            assert!(stdout(&output).is_empty());
+            stderr(&output)
+        })
+        .collect();
+    assert!(messages[0].contains("variant `ack-and-retransmit`, seed 2:"), "{}", messages[0]);
+    assert!(messages[0].contains("limit of 3000 events"), "{}", messages[0]);
+    assert_eq!(messages[0], messages[1]);
+}

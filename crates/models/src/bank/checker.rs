@@ -1,0 +1,286 @@
+//! Watches the bank from outside: balances as they change, reads, debits per transfer, and
+//! writes that replaced a version their client never saw. Each violation is one sentence
+//! that explains it; metrics and the balance chart come from the same history.
+
+use std::collections::BTreeMap;
+
+use faultline_engine::{NodeId, Series, SimTime, Violation};
+
+use super::BankConfig;
+use super::nodes::{BankObs, Ending};
+use crate::setup::RunSetup;
+use crate::stats::percentile;
+
+/// Dollars and cents, with the sign in front: `-$100.00`.
+pub(super) fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
+}
+
+fn transfer_name(id: u32) -> String {
+    format!("T{}", id + 1)
+}
+
+/// The names in a list, as a sentence: "T1", "T1 and T2", "T1, T2 and T3".
+fn listing(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+pub(super) struct Checker<'a> {
+    setup: &'a RunSetup,
+    accounts: Vec<String>,
+    initial_cents: Vec<i64>,
+    balances_cents: Vec<i64>,
+    submitted: BTreeMap<u32, SimTime>,
+    finished: BTreeMap<u32, (SimTime, Ending)>,
+    /// Debits applied per transfer: more than one is a transfer applied twice.
+    debits: BTreeMap<u32, u32>,
+    /// Reads served, per account: (transfer, balance read).
+    reads: BTreeMap<u8, Vec<(u32, i64)>>,
+    min_cents: i64,
+    last_change: SimTime,
+    /// The source account's balance over time, in dollars.
+    source_points: Vec<(f64, f64)>,
+    overdrawn: Vec<u8>,
+    lost_updates: u64,
+    violations: Vec<Violation>,
+}
+
+pub(super) struct Summary {
+    pub metrics: BTreeMap<String, f64>,
+    pub violations: Vec<Violation>,
+    pub series: Vec<Series>,
+    pub verdict: String,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn new(config: &BankConfig, setup: &'a RunSetup) -> Checker<'a> {
+        let initial_cents: Vec<i64> = config.accounts.iter().map(|(_, c)| *c).collect();
+        let source = initial_cents.first().copied().unwrap_or(0);
+        Checker {
+            setup,
+            accounts: config.accounts.iter().map(|(name, _)| name.clone()).collect(),
+            balances_cents: initial_cents.clone(),
+            min_cents: initial_cents.iter().copied().min().unwrap_or(0),
+            initial_cents,
+            submitted: BTreeMap::new(),
+            finished: BTreeMap::new(),
+            debits: BTreeMap::new(),
+            reads: BTreeMap::new(),
+            last_change: SimTime::ZERO,
+            source_points: vec![(0.0, source as f64 / 100.0)],
+            overdrawn: Vec::new(),
+            lost_updates: 0,
+            violations: Vec::new(),
+        }
+    }
+
+    fn violation(&mut self, invariant: &str, at: SimTime, detail: String) {
+        if self.setup.checks(invariant) {
+            let node = super::BANK.to_string();
+            self.violations.push(Violation { invariant: invariant.into(), at, node, detail });
+        }
+    }
+
+    pub(super) fn observe(&mut self, at: SimTime, _node: NodeId, obs: BankObs) {
+        match obs {
+            BankObs::Submitted { transfer } => {
+                self.submitted.insert(transfer, at);
+            }
+            BankObs::Finished { transfer, ending } => {
+                self.finished.insert(transfer, (at, ending));
+            }
+            BankObs::Read { transfer, acct, cents } => {
+                self.reads.entry(acct).or_default().push((transfer, cents));
+            }
+            BankObs::Changed { transfer, acct, cents, debit } => {
+                let i = acct as usize;
+                self.balances_cents[i] = cents;
+                self.min_cents = self.min_cents.min(cents);
+                self.last_change = at;
+                if i == 0 {
+                    self.source_points.push((at.as_secs_f64(), cents as f64 / 100.0));
+                }
+                if debit {
+                    let count = self.debits.entry(transfer).or_insert(0);
+                    *count += 1;
+                    if *count == 2 {
+                        let detail = format!(
+                            "{} was applied twice: its debit of {} landed a second time (an \
+                             answer was lost and the retry was taken for a new transfer)",
+                            transfer_name(transfer),
+                            self.accounts[i]
+                        );
+                        self.violation("exactly-once", at, detail);
+                    }
+                }
+                if cents < 0 && !self.overdrawn.contains(&acct) {
+                    self.overdrawn.push(acct);
+                    let detail = self.overdraft_story(acct, cents);
+                    self.violation("no-negative-balance", at, detail);
+                }
+            }
+            BankObs::LostUpdate { transfer, acct, base_version, version } => {
+                self.lost_updates += 1;
+                let detail = format!(
+                    "{} wrote {} from its read of version {base_version}, but {} was at version \
+                     {version}: the update in between was lost",
+                    transfer_name(transfer),
+                    self.accounts[acct as usize],
+                    self.accounts[acct as usize]
+                );
+                self.violation("no-lost-update", at, detail);
+            }
+        }
+    }
+
+    /// "T1 and T2 both read $100.00 at X, both passed the check, both debited: X = -$100.00".
+    fn overdraft_story(&self, acct: u8, cents: i64) -> String {
+        let name = &self.accounts[acct as usize];
+        let readers: Vec<(u32, i64)> = self
+            .reads
+            .get(&acct)
+            .map(|reads| {
+                let mut seen: Vec<(u32, i64)> = Vec::new();
+                for &(t, c) in reads {
+                    if !seen.iter().any(|&(s, _)| s == t) {
+                        seen.push((t, c));
+                    }
+                }
+                seen.sort_by_key(|&(t, _)| t);
+                seen
+            })
+            .unwrap_or_default();
+        let debited: Vec<String> = self.debits.keys().map(|&t| transfer_name(t)).collect();
+        match readers.as_slice() {
+            [(_, first), rest @ ..] if !rest.is_empty() && rest.iter().all(|(_, c)| c == first) => {
+                let names: Vec<String> = readers.iter().map(|&(t, _)| transfer_name(t)).collect();
+                format!(
+                    "{} both read {} at {name}, both passed the check, both debited: {name} = {}",
+                    listing(&names),
+                    dollars(*first),
+                    dollars(cents)
+                )
+            }
+            _ => {
+                format!("{name} fell to {} after {} debited it", dollars(cents), listing(&debited))
+            }
+        }
+    }
+
+    pub(super) fn finish(mut self, end: SimTime, variant: &str, _names: &[String]) -> Summary {
+        let initial: i64 = self.initial_cents.iter().sum();
+        let total: i64 = self.balances_cents.iter().sum();
+        let created = total - initial;
+        if created != 0 {
+            let holdings: Vec<String> = self
+                .accounts
+                .iter()
+                .zip(&self.balances_cents)
+                .map(|(name, &c)| format!("{name} = {}", dollars(c)))
+                .collect();
+            let verb = if created > 0 { "created" } else { "destroyed" };
+            let detail = format!(
+                "{} was {verb}: the accounts hold {} where {} began ({})",
+                dollars(created.abs()),
+                dollars(total),
+                dollars(initial),
+                holdings.join(", ")
+            );
+            let at = self.last_change;
+            self.violation("conservation", at, detail);
+        }
+
+        let count = |ending: Ending| self.finished.values().filter(|(_, e)| *e == ending).count();
+        let submitted = self.submitted.len();
+        let (committed, rejected) = (count(Ending::Committed), count(Ending::Rejected));
+        // A transfer that never finished (the run ended first) counts as unavailable.
+        let unavailable = submitted - committed - rejected;
+        let mut latencies_ns: Vec<u64> = self
+            .finished
+            .iter()
+            .filter_map(|(t, (at, _))| self.submitted.get(t).map(|s| at.since(*s).as_nanos()))
+            .collect();
+        latencies_ns.sort_unstable();
+        let applied_twice = self.debits.values().filter(|&&n| n > 1).count();
+        let availability =
+            if submitted == 0 { 1.0 } else { (committed + rejected) as f64 / submitted as f64 };
+        let p99_ms = percentile(&latencies_ns, 99.0) as f64 / 1e6;
+
+        let mut metrics = BTreeMap::new();
+        let mut put = |name: &str, value: f64| {
+            metrics.insert(name.to_string(), value);
+        };
+        put("transfers.submitted", submitted as f64);
+        put("transfers.committed", committed as f64);
+        put("transfers.rejected", rejected as f64);
+        put("transfers.unavailable", unavailable as f64);
+        put("availability", availability);
+        put("latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
+        put("latency_p99_ms", p99_ms);
+        put("balance.min", self.min_cents as f64);
+        put("money.created", created as f64);
+        put("transfers.applied_twice", applied_twice as f64);
+        put("updates.lost", self.lost_updates as f64);
+        // One copy of every account: a read cannot be stale here (replication can).
+        put("reads.stale", 0.0);
+
+        let mut points = self.source_points;
+        if let Some(&(_, last)) = points.last() {
+            points.push((end.as_secs_f64(), last));
+        }
+        let series = vec![Series::new("balance", points)];
+
+        let verdict = if self.min_cents < 0 {
+            format!(
+                "overdrew: the lowest balance was {}; {}",
+                dollars(self.min_cents),
+                self.violations
+                    .iter()
+                    .find(|v| v.invariant == "no-negative-balance")
+                    .map_or(String::new(), |v| v.detail.clone())
+            )
+        } else if created != 0 {
+            format!(
+                "{} {} out of thin air{}",
+                if created > 0 { "created" } else { "destroyed" },
+                dollars(created.abs()),
+                if self.lost_updates > 0 { ": a lost update" } else { "" }
+            )
+        } else if applied_twice > 0 {
+            format!("applied {applied_twice} of {submitted} transfers twice")
+        } else {
+            format!(
+                "kept every balance whole: {committed} committed, {rejected} refused for \
+                 insufficient funds, {unavailable} unavailable; p99 {p99_ms:.0} ms"
+            )
+        };
+        let _ = variant;
+        self.violations.sort_by_key(|v| v.at);
+        Summary { metrics, violations: self.violations, series, verdict }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_read_like_money() {
+        assert_eq!(dollars(10_000), "$100.00");
+        assert_eq!(dollars(-10_000), "-$100.00");
+        assert_eq!(dollars(5), "$0.05");
+    }
+
+    #[test]
+    fn listings_read_like_sentences() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(listing(&names(&["T1"])), "T1");
+        assert_eq!(listing(&names(&["T1", "T2"])), "T1 and T2");
+        assert_eq!(listing(&names(&["T1", "T2", "T3"])), "T1, T2 and T3");
+    }
+}

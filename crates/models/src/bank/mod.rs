@@ -1,0 +1,155 @@
+//! The seed document's banking story: user A moves $100 from account X to Y while user B
+//! moves $100 from X to Z, and X held $100. The variants are the strategies a client can use
+//! against the bank: the seed's check-then-act race, a read-modify-write that loses updates,
+//! and the fixes — a conditional debit, compare-and-set, a lock with leases (with and
+//! without fencing tokens), a single writer — and retries with and without idempotency keys.
+
+mod checker;
+mod nodes;
+
+use faultline_engine::{
+    ChartKind, ChartSpec, LimitExceeded, Outcome, Prng, SimDuration, SimTime, Simulation, Stream,
+};
+
+use crate::resilience::Backoff;
+use crate::setup::RunSetup;
+pub use nodes::{BankMsg, BankNode, BankObs, BankTimer, Strategy};
+
+/// The invariants this model can check.
+pub const INVARIANTS: [&str; 4] =
+    ["no-negative-balance", "conservation", "exactly-once", "no-lost-update"];
+
+/// The metrics that tell the story at a glance.
+pub const HEADLINE_METRICS: [&str; 4] =
+    ["balance.min", "money.created", "transfers.applied_twice", "availability"];
+
+/// Servers, after the clients (whose names come from the scenario).
+pub const BANK: &str = "bank";
+pub const LOCKS: &str = "locks";
+
+/// One transfer of the workload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransferSpec {
+    /// Index into [`BankConfig::clients`].
+    pub client: usize,
+    /// Indices into [`BankConfig::accounts`].
+    pub from: usize,
+    pub to: usize,
+    pub amount_cents: i64,
+    pub at: SimTime,
+}
+
+/// Accounts, clients and transfers, shared by every variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BankConfig {
+    /// Account names and opening balances in cents.
+    pub accounts: Vec<(String, i64)>,
+    pub clients: Vec<String>,
+    pub transfers: Vec<TransferSpec>,
+    /// Each transfer starts at a time drawn from `[at, at + start_jitter]` (workload stream),
+    /// so a seed sweep explores the interleavings.
+    pub start_jitter: SimDuration,
+    /// A client's own work between reading and writing (where a long GC pause lands).
+    pub think_time: SimDuration,
+    /// How long a client waits for any one answer before it gives up (or retries).
+    pub request_timeout: SimDuration,
+    /// How long a lock lease lasts.
+    pub lease: SimDuration,
+}
+
+/// Retrying a transfer whose answer did not come.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransferRetry {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub backoff: Backoff,
+    /// Send the transfer's id as an idempotency key, so the bank applies it once.
+    pub idempotency_key: bool,
+}
+
+/// What a variant changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BankPolicy {
+    pub strategy: Strategy,
+    pub retry: Option<TransferRetry>,
+}
+
+impl BankConfig {
+    /// Node names: the clients, then the bank and the lock service.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names = self.clients.clone();
+        names.push(BANK.to_string());
+        names.push(LOCKS.to_string());
+        names
+    }
+}
+
+/// When each transfer starts, from the workload stream (the same for every variant).
+fn start_times(config: &BankConfig, seed: u64) -> Vec<SimTime> {
+    let mut rng = Prng::new(seed, Stream::Workload);
+    config
+        .transfers
+        .iter()
+        .map(|t| t.at + rng.duration_between(SimDuration::ZERO, config.start_jitter))
+        .collect()
+}
+
+/// Runs one variant.
+pub fn run(
+    config: &BankConfig,
+    policy: &BankPolicy,
+    setup: &RunSetup,
+    variant: &str,
+) -> Result<Outcome, LimitExceeded> {
+    let starts = start_times(config, setup.sim.seed);
+    let names = config.node_names();
+    let bank_id = config.clients.len();
+    let mut nodes: Vec<(String, BankNode)> = config
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let mine = config
+                .transfers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.client == c)
+                .map(|(id, t)| nodes::Job::new(id as u32, t.clone(), starts[id]))
+                .collect();
+            (name.clone(), BankNode::client(mine, config, policy, bank_id))
+        })
+        .collect();
+    nodes.push((BANK.to_string(), BankNode::bank(&config.accounts)));
+    nodes.push((LOCKS.to_string(), BankNode::locks(config.lease)));
+    let mut sim = Simulation::new(setup.sim.clone(), nodes);
+    let mut checker = checker::Checker::new(config, setup);
+    let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
+    let trace = sim.take_trace();
+    let summary = checker.finish(stats.end, variant, &names);
+    Ok(Outcome {
+        variant: variant.to_string(),
+        trace_hash: stats.trace_hash,
+        events: stats.events,
+        sim_time: stats.end,
+        metrics: summary.metrics,
+        violations: summary.violations,
+        series: summary.series,
+        verdict: summary.verdict,
+        trace,
+    })
+}
+
+/// The charts every bank report shows.
+pub fn charts(config: &BankConfig) -> Vec<ChartSpec> {
+    let source = config.accounts.first().map_or("X", |(name, _)| name.as_str());
+    vec![ChartSpec {
+        id: "balance".into(),
+        title: format!(
+            "Balance of {source} over time: below the red line is money that does not exist"
+        ),
+        y_label: format!("{source} ($)"),
+        kind: ChartKind::Line,
+        states: Vec::new(),
+        reference_lines: vec![(0.0, "zero".into())],
+    }]
+}

@@ -1,0 +1,734 @@
+//! The bank's processes: clients running a transfer strategy, the bank that holds the
+//! accounts (and, as a single writer, serialises whole transfers), and a lock service that
+//! grants leases with fencing tokens.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TimerId};
+
+use super::checker::dollars;
+use super::{BankConfig, BankPolicy, TransferRetry, TransferSpec};
+use crate::resilience::{Backoff, BackoffState};
+
+/// How a client moves money.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Strategy {
+    /// The seed's race: read the balance, and if it covers the amount, debit and credit
+    /// in separate operations.
+    CheckThenDebit,
+    /// Read both balances, write both back as absolute values: a lost update.
+    ReadModifyWrite,
+    /// Debit only if the balance covers it, as one operation; then credit.
+    Atomic,
+    /// Read a version, write only if it is unchanged; on a conflict back off and retry.
+    CompareAndSet { max_attempts: u32, backoff: Backoff },
+    /// Take a lease on the source account, read, think, write; with fencing, writes carry
+    /// the lease's token and the bank refuses tokens older than one it has seen.
+    LockLease { fencing: bool, max_attempts: u32, backoff: Backoff },
+    /// Send the whole transfer to the account's owner, which applies it atomically.
+    SingleWriter,
+}
+
+/// Identifies one request of one transfer: responses are matched on it.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Op {
+    pub transfer: u32,
+    pub step: u32,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum BankMsg {
+    Read {
+        op: Op,
+        acct: u8,
+    },
+    /// Unconditional relative changes.
+    Debit {
+        op: Op,
+        acct: u8,
+        cents: i64,
+    },
+    Credit {
+        op: Op,
+        acct: u8,
+        cents: i64,
+    },
+    /// Debit only if the balance covers it.
+    DebitIfCovered {
+        op: Op,
+        acct: u8,
+        cents: i64,
+    },
+    /// An absolute write; `base_version` is the version the client read (for the checker),
+    /// `token` the fencing token when the strategy uses one.
+    Write {
+        op: Op,
+        acct: u8,
+        cents: i64,
+        base_version: u64,
+        token: Option<u64>,
+    },
+    Cas {
+        op: Op,
+        acct: u8,
+        version: u64,
+        cents: i64,
+    },
+    /// A whole transfer for the single writer; `key` makes retries idempotent.
+    Transfer {
+        op: Op,
+        from: u8,
+        to: u8,
+        cents: i64,
+        key: Option<u32>,
+    },
+    ReadOk {
+        op: Op,
+        cents: i64,
+        version: u64,
+    },
+    /// `ok: false`: insufficient funds, a version conflict, or a stale fencing token.
+    Done {
+        op: Op,
+        ok: bool,
+    },
+    Acquire {
+        op: Op,
+        acct: u8,
+    },
+    Granted {
+        op: Op,
+        token: u64,
+    },
+    Denied {
+        op: Op,
+    },
+    Release {
+        acct: u8,
+        token: u64,
+    },
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum BankTimer {
+    /// Transfer `transfer` starts.
+    Start { transfer: u32 },
+    /// The answer to `op` is overdue.
+    Timeout { op: Op },
+    /// Back-off over: try again.
+    Again { transfer: u32 },
+    /// Done thinking: write.
+    Think { transfer: u32 },
+    /// Time to resend the request `op` that got no answer.
+    Resend { op: Op },
+}
+
+// Traces and spacetime diagrams show messages by their `Debug` text: keep it short enough
+// to label an arrow ("T2 debit #0 $100.00"), with the transfer named as in violations.
+impl fmt::Debug for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "T{}", self.transfer + 1)
+    }
+}
+
+impl fmt::Debug for BankMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let money = |cents: i64| dollars(cents);
+        match self {
+            BankMsg::Read { op, acct } => write!(f, "{op:?} read #{acct}"),
+            BankMsg::Debit { op, acct, cents } => {
+                write!(f, "{op:?} debit #{acct} {}", money(*cents))
+            }
+            BankMsg::Credit { op, acct, cents } => {
+                write!(f, "{op:?} credit #{acct} {}", money(*cents))
+            }
+            BankMsg::DebitIfCovered { op, acct, cents } => {
+                write!(f, "{op:?} debit #{acct} {} if covered", money(*cents))
+            }
+            BankMsg::Write { op, acct, cents, token, .. } => match token {
+                Some(token) => write!(f, "{op:?} #{acct} := {} (token {token})", money(*cents)),
+                None => write!(f, "{op:?} #{acct} := {}", money(*cents)),
+            },
+            BankMsg::Cas { op, acct, version, cents } => {
+                write!(f, "{op:?} #{acct} := {} if v{version}", money(*cents))
+            }
+            BankMsg::Transfer { op, from, to, cents, key } => {
+                write!(f, "{op:?} move {} #{from}→#{to}", money(*cents))?;
+                match key {
+                    Some(key) => write!(f, " key {key}"),
+                    None => Ok(()),
+                }
+            }
+            BankMsg::ReadOk { op, cents, version } => {
+                write!(f, "{op:?}: {} (v{version})", money(*cents))
+            }
+            BankMsg::Done { op, ok: true } => write!(f, "{op:?}: ok"),
+            BankMsg::Done { op, ok: false } => write!(f, "{op:?}: refused"),
+            BankMsg::Acquire { op, acct } => write!(f, "{op:?} lock #{acct}"),
+            BankMsg::Granted { op, token } => write!(f, "{op:?}: lease, token {token}"),
+            BankMsg::Denied { op } => write!(f, "{op:?}: lock busy"),
+            BankMsg::Release { acct, token } => write!(f, "unlock #{acct} (token {token})"),
+        }
+    }
+}
+
+impl fmt::Debug for BankTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BankTimer::Start { transfer } => write!(f, "start T{}", transfer + 1),
+            BankTimer::Timeout { op } => write!(f, "{op:?} timeout"),
+            BankTimer::Again { transfer } => write!(f, "T{} again", transfer + 1),
+            BankTimer::Think { transfer } => write!(f, "T{} done thinking", transfer + 1),
+            BankTimer::Resend { op } => write!(f, "{op:?} resend"),
+        }
+    }
+}
+
+/// How a transfer ended, as its client saw it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Committed,
+    /// Insufficient funds.
+    Rejected,
+    /// No answer, a refused lease or a stale token: it could not complete.
+    Unavailable,
+}
+
+/// What the processes report to the checker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BankObs {
+    Submitted {
+        transfer: u32,
+    },
+    Finished {
+        transfer: u32,
+        ending: Ending,
+    },
+    /// The bank served a read.
+    Read {
+        transfer: u32,
+        acct: u8,
+        cents: i64,
+    },
+    /// The bank changed a balance on behalf of a transfer (`debit`: taken from the source).
+    Changed {
+        transfer: u32,
+        acct: u8,
+        cents: i64,
+        debit: bool,
+    },
+    /// An absolute write replaced a version other than the one its client read.
+    LostUpdate {
+        transfer: u32,
+        acct: u8,
+        base_version: u64,
+        version: u64,
+    },
+}
+
+/// Which request of a transfer is in flight.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Phase {
+    Acquire,
+    ReadSource,
+    ReadDestination,
+    Debit,
+    WriteSource,
+    WriteDestination,
+    Cas,
+    Credit,
+    Transfer,
+}
+
+/// One transfer a client is working on, and where it is.
+pub struct Job {
+    id: u32,
+    spec: TransferSpec,
+    start: SimTime,
+    step: u32,
+    phase: Phase,
+    attempts: u32,
+    backoff: BackoffState,
+    /// What the source's read returned (balance, version), and the destination's.
+    read: Option<(i64, u64)>,
+    read_to: Option<(i64, u64)>,
+    token: Option<u64>,
+    timeout: Option<TimerId>,
+    /// The request awaiting an answer, for resending on timeout.
+    pending: Option<BankMsg>,
+}
+
+impl Job {
+    pub(super) fn new(id: u32, spec: TransferSpec, start: SimTime) -> Job {
+        Job {
+            id,
+            spec,
+            start,
+            step: 0,
+            phase: Phase::ReadSource,
+            attempts: 0,
+            backoff: Backoff::Immediate.start(),
+            read: None,
+            read_to: None,
+            token: None,
+            timeout: None,
+            pending: None,
+        }
+    }
+
+    fn accounts(&self) -> (u8, u8, i64) {
+        (self.spec.from as u8, self.spec.to as u8, self.spec.amount_cents)
+    }
+}
+
+pub struct Client {
+    jobs: BTreeMap<u32, Job>,
+    strategy: Strategy,
+    retry: Option<TransferRetry>,
+    think_time: SimDuration,
+    request_timeout: SimDuration,
+    bank: NodeId,
+    locks: NodeId,
+}
+
+pub struct Bank {
+    /// Balance in cents and version, per account.
+    accounts: Vec<(i64, u64)>,
+    /// The highest fencing token seen per account.
+    fence: Vec<u64>,
+    /// Idempotency keys already applied, with their result.
+    applied: BTreeMap<u32, bool>,
+}
+
+pub struct Locks {
+    lease: SimDuration,
+    /// Per account: the holder's token and when its lease ends.
+    held: BTreeMap<u8, (u64, SimTime)>,
+    next_token: u64,
+}
+
+pub enum BankNode {
+    Client(Box<Client>),
+    Bank(Bank),
+    Locks(Locks),
+}
+
+impl BankNode {
+    pub(super) fn client(
+        jobs: Vec<Job>,
+        config: &BankConfig,
+        policy: &BankPolicy,
+        bank: usize,
+    ) -> BankNode {
+        BankNode::Client(Box::new(Client {
+            jobs: jobs.into_iter().map(|j| (j.id, j)).collect(),
+            strategy: policy.strategy.clone(),
+            retry: policy.retry.clone(),
+            think_time: config.think_time,
+            request_timeout: config.request_timeout,
+            bank: NodeId(bank as u32),
+            locks: NodeId(bank as u32 + 1),
+        }))
+    }
+
+    pub(super) fn bank(accounts: &[(String, i64)]) -> BankNode {
+        BankNode::Bank(Bank {
+            accounts: accounts.iter().map(|(_, cents)| (*cents, 0)).collect(),
+            fence: vec![0; accounts.len()],
+            applied: BTreeMap::new(),
+        })
+    }
+
+    pub(super) fn locks(lease: SimDuration) -> BankNode {
+        BankNode::Locks(Locks { lease, held: BTreeMap::new(), next_token: 1 })
+    }
+}
+
+impl Node for BankNode {
+    type Msg = BankMsg;
+    type Timer = BankTimer;
+    type Obs = BankObs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let BankNode::Client(client) = self {
+            for job in client.jobs.values() {
+                ctx.set_timer(job.start.since(ctx.now()), BankTimer::Start { transfer: job.id });
+            }
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: BankMsg) {
+        match self {
+            BankNode::Client(client) => client.answer(ctx, msg),
+            BankNode::Bank(bank) => bank.serve(ctx, from, msg),
+            BankNode::Locks(locks) => locks.serve(ctx, from, msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: BankTimer) {
+        let BankNode::Client(client) = self else { return };
+        match timer {
+            BankTimer::Start { transfer } => {
+                ctx.observe(BankObs::Submitted { transfer });
+                client.begin(ctx, transfer);
+            }
+            BankTimer::Again { transfer } => client.begin(ctx, transfer),
+            BankTimer::Think { transfer } => client.write_after_thinking(ctx, transfer),
+            BankTimer::Timeout { op } => client.timed_out(ctx, op),
+            BankTimer::Resend { op } => client.resend(ctx, op),
+        }
+    }
+}
+
+impl Client {
+    /// Sends the next request of a transfer and arms its timeout.
+    fn request(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        transfer: u32,
+        phase: Phase,
+        msg: impl FnOnce(Op) -> BankMsg,
+    ) {
+        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        job.step += 1;
+        job.phase = phase;
+        let op = Op { transfer, step: job.step };
+        let msg = msg(op);
+        let to = if phase == Phase::Acquire { self.locks } else { self.bank };
+        job.pending = Some(msg.clone());
+        ctx.send(to, msg);
+        job.timeout = Some(ctx.set_timer(self.request_timeout, BankTimer::Timeout { op }));
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, ending: Ending) {
+        if let Some(job) = self.jobs.remove(&transfer) {
+            if let Some(timer) = job.timeout {
+                ctx.cancel_timer(timer);
+            }
+            if let Some(token) = job.token {
+                ctx.send(self.locks, BankMsg::Release { acct: job.spec.from as u8, token });
+            }
+            ctx.observe(BankObs::Finished { transfer, ending });
+        }
+    }
+
+    /// The first request of a transfer (and of each retry after a back-off).
+    fn begin(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
+        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        job.attempts += 1;
+        job.read = None;
+        job.read_to = None;
+        let (from, to, cents) = job.accounts();
+        match self.strategy {
+            Strategy::CheckThenDebit
+            | Strategy::ReadModifyWrite
+            | Strategy::CompareAndSet { .. } => {
+                self.request(ctx, transfer, Phase::ReadSource, |op| BankMsg::Read {
+                    op,
+                    acct: from,
+                });
+            }
+            Strategy::Atomic => self.request(ctx, transfer, Phase::Debit, |op| {
+                BankMsg::DebitIfCovered { op, acct: from, cents }
+            }),
+            Strategy::LockLease { .. } => {
+                self.request(ctx, transfer, Phase::Acquire, |op| BankMsg::Acquire {
+                    op,
+                    acct: from,
+                });
+            }
+            Strategy::SingleWriter => {
+                let keyed = self.retry.as_ref().is_some_and(|r| r.idempotency_key);
+                let key = keyed.then_some(transfer);
+                self.request(ctx, transfer, Phase::Transfer, |op| BankMsg::Transfer {
+                    op,
+                    from,
+                    to,
+                    cents,
+                    key,
+                });
+            }
+        }
+    }
+
+    fn answer(&mut self, ctx: &mut Ctx<'_, BankNode>, msg: BankMsg) {
+        let op = match &msg {
+            BankMsg::ReadOk { op, .. }
+            | BankMsg::Done { op, .. }
+            | BankMsg::Granted { op, .. }
+            | BankMsg::Denied { op } => *op,
+            _ => return,
+        };
+        // Only the answer to the request in flight counts; a late one is ignored.
+        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
+            return;
+        };
+        if job.pending.take().is_none() {
+            return; // a second answer to a resent request
+        }
+        if let Some(timer) = job.timeout.take() {
+            ctx.cancel_timer(timer);
+        }
+        let transfer = op.transfer;
+        let (from, to, cents) = job.accounts();
+        let phase = job.phase;
+        let credit = |op| BankMsg::Credit { op, acct: to, cents };
+        match (phase, msg) {
+            (Phase::Acquire, BankMsg::Granted { token, .. }) => {
+                job.token = Some(token);
+                self.request(ctx, transfer, Phase::ReadSource, |op| BankMsg::Read {
+                    op,
+                    acct: from,
+                });
+            }
+            (Phase::Acquire, BankMsg::Denied { .. }) => self.back_off(ctx, transfer),
+            (Phase::ReadSource, BankMsg::ReadOk { cents: balance, version, .. }) => {
+                if balance < cents {
+                    return self.finish(ctx, transfer, Ending::Rejected);
+                }
+                job.read = Some((balance, version));
+                match self.strategy {
+                    Strategy::CheckThenDebit => self.request(ctx, transfer, Phase::Debit, |op| {
+                        BankMsg::Debit { op, acct: from, cents }
+                    }),
+                    Strategy::ReadModifyWrite => {
+                        self.request(ctx, transfer, Phase::ReadDestination, |op| BankMsg::Read {
+                            op,
+                            acct: to,
+                        })
+                    }
+                    Strategy::CompareAndSet { .. } => {
+                        self.request(ctx, transfer, Phase::Cas, |op| BankMsg::Cas {
+                            op,
+                            acct: from,
+                            version,
+                            cents: balance - cents,
+                        })
+                    }
+                    // The client's own work between read and write: where a pause lands.
+                    Strategy::LockLease { .. } => {
+                        ctx.set_timer(self.think_time, BankTimer::Think { transfer });
+                    }
+                    Strategy::Atomic | Strategy::SingleWriter => {}
+                }
+            }
+            (Phase::ReadDestination, BankMsg::ReadOk { cents: balance, version, .. }) => {
+                job.read_to = Some((balance, version));
+                let (source, source_version) = job.read.unwrap_or((0, 0));
+                self.request(ctx, transfer, Phase::WriteSource, |op| BankMsg::Write {
+                    op,
+                    acct: from,
+                    cents: source - cents,
+                    base_version: source_version,
+                    token: None,
+                });
+            }
+            (Phase::WriteSource, BankMsg::Done { ok: true, .. }) => match job.read_to {
+                Some((destination, version)) => {
+                    self.request(ctx, transfer, Phase::WriteDestination, |op| BankMsg::Write {
+                        op,
+                        acct: to,
+                        cents: destination + cents,
+                        base_version: version,
+                        token: None,
+                    });
+                }
+                None => self.request(ctx, transfer, Phase::Credit, credit),
+            },
+            // Fenced: a newer lease holder has written since this client read.
+            (Phase::WriteSource, BankMsg::Done { ok: false, .. }) => {
+                self.finish(ctx, transfer, Ending::Unavailable);
+            }
+            (Phase::Debit, BankMsg::Done { ok: true, .. }) => {
+                self.request(ctx, transfer, Phase::Credit, credit);
+            }
+            (Phase::Debit, BankMsg::Done { ok: false, .. }) => {
+                self.finish(ctx, transfer, Ending::Rejected);
+            }
+            (Phase::Cas, BankMsg::Done { ok: true, .. }) => {
+                self.request(ctx, transfer, Phase::Credit, credit);
+            }
+            (Phase::Cas, BankMsg::Done { ok: false, .. }) => self.back_off(ctx, transfer),
+            (Phase::Credit | Phase::WriteDestination, BankMsg::Done { .. }) => {
+                self.finish(ctx, transfer, Ending::Committed);
+            }
+            (Phase::Transfer, BankMsg::Done { ok, .. }) => {
+                let ending = if ok { Ending::Committed } else { Ending::Rejected };
+                self.finish(ctx, transfer, ending);
+            }
+            _ => {}
+        }
+    }
+
+    fn write_after_thinking(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
+        let Strategy::LockLease { fencing, .. } = self.strategy else { return };
+        let Some(job) = self.jobs.get(&transfer) else { return };
+        let Some((balance, version)) = job.read else { return };
+        let (from, _, cents) = job.accounts();
+        let token = job.token.filter(|_| fencing);
+        self.request(ctx, transfer, Phase::WriteSource, |op| BankMsg::Write {
+            op,
+            acct: from,
+            cents: balance - cents,
+            base_version: version,
+            token,
+        });
+    }
+
+    /// A refused lease or a version conflict: wait, then start the transfer over.
+    fn back_off(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
+        let (max_attempts, backoff) = match &self.strategy {
+            Strategy::CompareAndSet { max_attempts, backoff }
+            | Strategy::LockLease { max_attempts, backoff, .. } => (*max_attempts, backoff.clone()),
+            _ => (1, Backoff::Immediate),
+        };
+        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        if job.attempts >= max_attempts {
+            return self.finish(ctx, transfer, Ending::Unavailable);
+        }
+        if job.attempts == 1 {
+            job.backoff = backoff.start();
+        }
+        let delay = backoff.next_delay(&mut job.backoff, ctx.rng());
+        ctx.set_timer(delay, BankTimer::Again { transfer });
+    }
+
+    /// No answer in time: resend the same request if the policy retries, else give up.
+    fn timed_out(&mut self, ctx: &mut Ctx<'_, BankNode>, op: Op) {
+        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
+            return;
+        };
+        job.timeout = None;
+        let retry = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts);
+        let (Some(retry), Some(_)) = (retry, &job.pending) else {
+            return self.finish(ctx, op.transfer, Ending::Unavailable);
+        };
+        if job.attempts == 1 {
+            job.backoff = retry.backoff.start();
+        }
+        job.attempts += 1;
+        let delay = retry.backoff.next_delay(&mut job.backoff, ctx.rng());
+        ctx.set_timer(delay, BankTimer::Resend { op });
+    }
+
+    /// Sends the unanswered request again, unchanged: the same op, so an answer to either
+    /// copy completes it, and the same idempotency key, if the policy uses one.
+    fn resend(&mut self, ctx: &mut Ctx<'_, BankNode>, op: Op) {
+        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
+            return;
+        };
+        let Some(msg) = job.pending.clone() else { return };
+        let to = if job.phase == Phase::Acquire { self.locks } else { self.bank };
+        ctx.send(to, msg);
+        job.timeout = Some(ctx.set_timer(self.request_timeout, BankTimer::Timeout { op }));
+    }
+}
+
+impl Bank {
+    fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
+        let reply = match msg {
+            BankMsg::Read { op, acct } => {
+                let (cents, version) = self.accounts[acct as usize];
+                ctx.observe(BankObs::Read { transfer: op.transfer, acct, cents });
+                BankMsg::ReadOk { op, cents, version }
+            }
+            BankMsg::Debit { op, acct, cents } => {
+                self.change(ctx, op.transfer, acct, -cents);
+                BankMsg::Done { op, ok: true }
+            }
+            BankMsg::Credit { op, acct, cents } => {
+                self.change(ctx, op.transfer, acct, cents);
+                BankMsg::Done { op, ok: true }
+            }
+            BankMsg::DebitIfCovered { op, acct, cents } => {
+                let ok = self.accounts[acct as usize].0 >= cents;
+                if ok {
+                    self.change(ctx, op.transfer, acct, -cents);
+                }
+                BankMsg::Done { op, ok }
+            }
+            BankMsg::Write { op, acct, cents, base_version, token } => {
+                let i = acct as usize;
+                if let Some(token) = token {
+                    if token < self.fence[i] {
+                        return ctx.send(from, BankMsg::Done { op, ok: false });
+                    }
+                    self.fence[i] = token;
+                }
+                let (old, version) = self.accounts[i];
+                if base_version != version {
+                    ctx.observe(BankObs::LostUpdate {
+                        transfer: op.transfer,
+                        acct,
+                        base_version,
+                        version,
+                    });
+                }
+                self.change(ctx, op.transfer, acct, cents - old);
+                BankMsg::Done { op, ok: true }
+            }
+            BankMsg::Cas { op, acct, version, cents } => {
+                let (old, current) = self.accounts[acct as usize];
+                let ok = version == current;
+                if ok {
+                    self.change(ctx, op.transfer, acct, cents - old);
+                }
+                BankMsg::Done { op, ok }
+            }
+            BankMsg::Transfer { op, from: source, to, cents, key } => {
+                if let Some(&ok) = key.and_then(|k| self.applied.get(&k)) {
+                    return ctx.send(from, BankMsg::Done { op, ok });
+                }
+                let ok = self.accounts[source as usize].0 >= cents;
+                if ok {
+                    self.change(ctx, op.transfer, source, -cents);
+                    self.change(ctx, op.transfer, to, cents);
+                }
+                if let Some(k) = key {
+                    self.applied.insert(k, ok);
+                }
+                BankMsg::Done { op, ok }
+            }
+            _ => return,
+        };
+        ctx.send(from, reply);
+    }
+
+    fn change(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, acct: u8, delta: i64) {
+        let account = &mut self.accounts[acct as usize];
+        account.0 += delta;
+        account.1 += 1;
+        ctx.observe(BankObs::Changed { transfer, acct, cents: account.0, debit: delta < 0 });
+    }
+}
+
+impl Locks {
+    fn release(&mut self, acct: u8, token: u64) {
+        if self.held.get(&acct).is_some_and(|&(holder, _)| holder == token) {
+            self.held.remove(&acct);
+        }
+    }
+
+    fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
+        match msg {
+            BankMsg::Acquire { op, acct } => {
+                let now = ctx.now();
+                // A lease that has run out is free, whether or not its holder knows it.
+                let free = self.held.get(&acct).is_none_or(|&(_, until)| until <= now);
+                if free {
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    self.held.insert(acct, (token, now + self.lease));
+                    ctx.send(from, BankMsg::Granted { op, token });
+                } else {
+                    ctx.send(from, BankMsg::Denied { op });
+                }
+            }
+            // Only the current holder can release: a stale release must not free the
+            // lease someone else now holds.
+            BankMsg::Release { acct, token } => self.release(acct, token),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,964 @@
+//! A spacetime (Lamport) diagram of one story from a trace, as SVG and PNG: a column per
+//! node, virtual time flowing down, every message an arrow from its send to its delivery,
+//! the operations that interleaved badly in the failed colour, a sentence saying what went
+//! wrong under the title.
+//!
+//! A run has thousands of events and the story a dozen, so the caller picks a time window
+//! and the messages to highlight; this module knows nothing of the models. Layout is done
+//! in pixels by hand (plotters' charts have no notion of columns of nodes), and both
+//! formats come from one drawing function over plotters' backend trait, with the bundled
+//! font, like the charts.
+
+mod data;
+
+use faultline_engine::{DropReason, NodeId, SimTime, TraceRecord};
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::chart::{
+    FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, encode_png, fit_title,
+    register_bundled_font, shorten_to_fit,
+};
+use crate::error::RenderError;
+use crate::trace_export::node_name;
+use data::{Fate, Flight, Story};
+
+/// Size of the diagram, SVG and PNG alike: taller than a chart, since time runs down it.
+pub const SPACETIME_WIDTH_PX: u32 = 1000;
+pub const SPACETIME_HEIGHT_PX: u32 = 760;
+
+/// What to draw and what to point at.
+#[derive(Clone, Copy, Debug)]
+pub struct Spacetime<'a> {
+    pub title: &'a str,
+    /// One sentence that says what went wrong, drawn under the title, e.g.
+    /// "T1 and T2 both read 10000 at X, both passed the check, both debited: X = -10000".
+    pub caption: &'a str,
+    pub trace: &'a [TraceRecord],
+    /// Node names by node id; an id without a name is drawn as `node<i>`.
+    pub names: &'a [String],
+    /// Only events in [from, until] are drawn (a run has thousands; the story has a dozen);
+    /// a message sent before `from` or delivered after `until` is cut at the window's edge.
+    pub from: SimTime,
+    pub until: SimTime,
+    /// Messages to highlight (by msg_id): the operations that interleaved badly.
+    pub highlight: &'a [u64],
+}
+
+/// The diagram's files in the report folder.
+pub(crate) const SVG_FILE: &str = "spacetime.svg";
+pub(crate) const PNG_FILE: &str = "spacetime.png";
+
+const MARGIN_PX: i32 = 16;
+const TITLE_GAP_PX: i32 = 8;
+const CAPTION_SIZE_PX: u32 = 15;
+const CAPTION_LINE_HEIGHT_PX: i32 = 20;
+/// A longer caption is wrapped onto a second line, then shortened: it is meant to be one
+/// sentence.
+const CAPTION_LINES_MAX: usize = 2;
+const HEADER_GAP_PX: i32 = 14;
+const HEADER_HEIGHT_PX: i32 = 30;
+const NODE_NAME_SIZE_PX: u32 = 15;
+/// Between the node names and the first instant of the window: room for a label there.
+const TIME_TOP_GAP_PX: i32 = 22;
+/// The window's first and last instants sit this far inside the drawn time range, so that
+/// a mark at either does not touch its edge.
+const TIME_PAD_PX: f64 = 12.0;
+/// The time axis and its tick labels, left of the first column.
+const TIME_AXIS_AREA_PX: i32 = 96;
+/// From the plot's edges to the outer columns, at most: room for a timer's name or a
+/// message a node sends itself.
+const COLUMN_EDGE_PX: f64 = 90.0;
+const TICK_SIZE_PX: i32 = 5;
+const TICK_LABEL_SIZE_PX: u32 = 12;
+const AXIS_DESC_SIZE_PX: u32 = 13;
+/// About this many time ticks: enough to read times off, few enough to stay out of the way.
+const TICKS_MAX: u64 = 10;
+const KEY_HEIGHT_PX: i32 = 30;
+const KEY_SIZE_PX: u32 = 13;
+const KEY_SAMPLE_WIDTH_PX: i32 = 30;
+const KEY_ITEM_GAP_PX: i32 = 26;
+
+const LABEL_SIZE_PX: u32 = 12;
+const TIMER_LABEL_SIZE_PX: u32 = 11;
+const FAULT_LABEL_SIZE_PX: u32 = 12;
+/// Message texts are `Debug` renderings and can be long; the label keeps their start.
+const LABEL_CHARS_MAX: usize = 44;
+const TIMER_LABEL_CHARS_MAX: usize = 24;
+/// A label may be as wide as its arrow's horizontal extent less this, within the bounds
+/// below: room at either end for the send's dot and the arrowhead, which it must not hide.
+const LABEL_END_CLEARANCE_PX: f64 = 40.0;
+const LABEL_ROOM_MIN_PX: f64 = 110.0;
+const LABEL_ROOM_MAX_PX: f64 = 320.0;
+/// Around a label's text, the white box that keeps it readable over lines.
+const LABEL_PAD_PX: f64 = 3.0;
+/// Where along its arrow a label may sit, tried in this order: the middle first, then
+/// further out, on the line and then just above and below it, until one place overlaps no
+/// label or mark placed before.
+const LABEL_SPOTS: [f64; 7] = [0.5, 0.36, 0.64, 0.24, 0.76, 0.14, 0.86];
+const LABEL_BACKGROUND_OPACITY: f64 = 0.85;
+
+const LIFELINE: RGBColor = RGBColor(0xB4, 0xB4, 0xB4);
+const HEADER_FILL: RGBColor = RGBColor(0xF2, 0xF2, 0xF2);
+const HEADER_STROKE: RGBColor = RGBColor(0x9A, 0x9A, 0x9A);
+const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const TEXT_MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
+const AXIS: RGBColor = RGBColor(0x88, 0x88, 0x88);
+const GRID_OPACITY: f64 = 0.07;
+/// Messages that are not the point of the story: present, but quieter than the highlight.
+const MESSAGE: RGBColor = RGBColor(0x70, 0x70, 0x70);
+const MESSAGE_WIDTH_PX: u32 = 2;
+const HIGHLIGHT_WIDTH_PX: u32 = 3;
+const ARROW_LENGTH_PX: f64 = 11.0;
+const ARROW_HALF_WIDTH_PX: f64 = 5.0;
+/// Highlighted arrowheads are this much larger, like their lines are thicker.
+const HIGHLIGHT_ARROW_SCALE: f64 = 1.25;
+const SEND_DOT_RADIUS_PX: u32 = 3;
+const CROSS_HALF_PX: i32 = 6;
+/// A message a node sends itself loops out this far to the right of its lifeline.
+const SELF_LOOP_PX: f64 = 34.0;
+/// A message waiting in a paused node's socket: dotted, just beside the lifeline.
+const WAIT_OFFSET_PX: i32 = 5;
+const WAIT_DASH_PX: i32 = 2;
+const WAIT_GAP_PX: i32 = 3;
+const TIMER_RADIUS_PX: u32 = 5;
+const FAULT_SHADE_OPACITY: f64 = 0.12;
+const FAULT_DASH_PX: i32 = 6;
+const FAULT_GAP_PX: i32 = 4;
+
+/// The diagram as an SVG document.
+pub fn spacetime_svg(diagram: &Spacetime) -> Result<String, RenderError> {
+    register_bundled_font(SVG_FILE)?;
+    let mut svg = String::new();
+    {
+        let size = (SPACETIME_WIDTH_PX, SPACETIME_HEIGHT_PX);
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(&root, diagram).map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
+        root.present().map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
+    }
+    Ok(svg)
+}
+
+/// The diagram as PNG bytes (8-bit RGB), drawn in memory and encoded in pure Rust.
+pub fn spacetime_png(diagram: &Spacetime) -> Result<Vec<u8>, RenderError> {
+    register_bundled_font(PNG_FILE)?;
+    let (width_px, height_px) = (SPACETIME_WIDTH_PX, SPACETIME_HEIGHT_PX);
+    let mut rgb = vec![0u8; width_px as usize * height_px as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width_px, height_px)).into_drawing_area();
+        draw(&root, diagram).map_err(|e| RenderError::draw(PNG_FILE.to_owned(), e))?;
+        root.present().map_err(|e| RenderError::draw(PNG_FILE.to_owned(), e))?;
+    }
+    encode_png(&rgb, (width_px, height_px), PNG_FILE)
+}
+
+type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A point in pixels, kept as floats until drawn so that clipping and arrowheads are exact.
+type Point = (f64, f64);
+
+fn px((x, y): Point) -> (i32, i32) {
+    // `as` saturates: a point far outside the picture is drawn at its edge, never a panic.
+    (x.round() as i32, y.round() as i32)
+}
+
+/// Where things go: a column per node, and virtual time mapped onto the height between the
+/// node names and the key.
+struct Layout {
+    from_ns: u64,
+    until_ns: u64,
+    /// The window's first and last instants, in pixels from the top.
+    y_from_px: f64,
+    y_until_px: f64,
+    /// The drawn time range, a little larger than the window.
+    time_top_px: i32,
+    time_bottom_px: i32,
+    plot_left_px: i32,
+    plot_right_px: i32,
+    header_top_px: i32,
+    /// `(node, x)` per column, left to right.
+    columns: Vec<(NodeId, f64)>,
+    /// Between neighbouring columns (the whole width for one).
+    column_spacing_px: f64,
+}
+
+impl Layout {
+    fn new(nodes: &[NodeId], from: SimTime, until: SimTime, header_top_px: i32) -> Layout {
+        let time_top_px = header_top_px + HEADER_HEIGHT_PX + TIME_TOP_GAP_PX;
+        let time_bottom_px =
+            SPACETIME_HEIGHT_PX as i32 - MARGIN_PX - KEY_HEIGHT_PX - TIME_TOP_GAP_PX / 2;
+        let plot_left_px = MARGIN_PX + TIME_AXIS_AREA_PX;
+        let plot_right_px = SPACETIME_WIDTH_PX as i32 - MARGIN_PX;
+        // The outer columns sit close to the edges rather than half a column in: the room
+        // between columns is where the labels go.
+        let width_px = f64::from(plot_right_px - plot_left_px);
+        let count = nodes.len().max(1) as f64;
+        let edge_px = (width_px / (2.0 * count)).min(COLUMN_EDGE_PX);
+        let column_spacing_px =
+            if nodes.len() > 1 { (width_px - 2.0 * edge_px) / (count - 1.0) } else { width_px };
+        let columns = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, &node)| {
+                let x = if nodes.len() > 1 {
+                    f64::from(plot_left_px) + edge_px + i as f64 * column_spacing_px
+                } else {
+                    f64::from(plot_left_px) + width_px / 2.0
+                };
+                (node, x)
+            })
+            .collect();
+        Layout {
+            from_ns: from.as_nanos(),
+            until_ns: until.as_nanos().max(from.as_nanos()),
+            y_from_px: f64::from(time_top_px) + TIME_PAD_PX,
+            y_until_px: f64::from(time_bottom_px) - TIME_PAD_PX,
+            time_top_px,
+            time_bottom_px,
+            plot_left_px,
+            plot_right_px,
+            header_top_px,
+            columns,
+            column_spacing_px,
+        }
+    }
+
+    fn y(&self, at: SimTime) -> f64 {
+        // One instant alone (from == until) sits at the top rather than dividing by zero.
+        let span_ns = (self.until_ns - self.from_ns).max(1) as f64;
+        // Relative to `from` before converting, so that late windows keep full precision.
+        let offset_ns = if at.as_nanos() >= self.from_ns {
+            (at.as_nanos() - self.from_ns) as f64
+        } else {
+            -((self.from_ns - at.as_nanos()) as f64)
+        };
+        self.y_from_px + offset_ns / span_ns * (self.y_until_px - self.y_from_px)
+    }
+
+    fn x(&self, node: NodeId) -> f64 {
+        // Every node of the story has a column; the fallback only keeps this total.
+        self.columns
+            .iter()
+            .find(|(column, _)| *column == node)
+            .map_or(f64::from(self.plot_left_px), |&(_, x)| x)
+    }
+
+    /// Whether `y` lies in the window (not the padding around it).
+    fn in_window(&self, y: f64) -> bool {
+        self.y_from_px - 0.5 <= y && y <= self.y_until_px + 0.5
+    }
+
+    /// The part of the segment `a`–`b` inside the window's time range, if any.
+    fn clip(&self, a: Point, b: Point) -> Option<(Point, Point)> {
+        let (top, bottom) = (self.y_from_px, self.y_until_px);
+        if a.1 == b.1 {
+            return self.in_window(a.1).then_some((a, b));
+        }
+        let at = |y: f64| (y - a.1) / (b.1 - a.1);
+        let (s_top, s_bottom) = (at(top), at(bottom));
+        let s_from = s_top.min(s_bottom).max(0.0);
+        let s_until = s_top.max(s_bottom).min(1.0);
+        if s_from > s_until {
+            return None;
+        }
+        let lerp = |s: f64| (a.0 + (b.0 - a.0) * s, a.1 + (b.1 - a.1) * s);
+        Some((lerp(s_from), lerp(s_until)))
+    }
+}
+
+/// A rectangle in pixels that a label covers, to keep labels from covering each other.
+#[derive(Clone, Copy)]
+struct LabelBox {
+    left: f64,
+    top: f64,
+    right: f64,
+    bottom: f64,
+}
+
+impl LabelBox {
+    fn around((x, y): Point, (width_px, height_px): (u32, u32)) -> LabelBox {
+        let (half_w, half_h) =
+            (f64::from(width_px) / 2.0 + LABEL_PAD_PX, f64::from(height_px) / 2.0 + LABEL_PAD_PX);
+        LabelBox { left: x - half_w, top: y - half_h, right: x + half_w, bottom: y + half_h }
+    }
+
+    /// A square of half-side `half_px` around a mark.
+    fn square((x, y): Point, half_px: f64) -> LabelBox {
+        LabelBox { left: x - half_px, top: y - half_px, right: x + half_px, bottom: y + half_px }
+    }
+
+    fn overlaps(&self, other: &LabelBox) -> bool {
+        self.left < other.right
+            && other.left < self.right
+            && self.top < other.bottom
+            && other.top < self.bottom
+    }
+}
+
+/// A label to draw: text centred at a point, over a white box.
+struct Label {
+    text: String,
+    at: Point,
+    area: LabelBox,
+    color: RGBColor,
+    size_px: u32,
+}
+
+/// Labels placed so far: a new one goes where it overlaps none of them and no mark, or is
+/// left out.
+struct Labels {
+    bounds: LabelBox,
+    placed: Vec<Label>,
+    /// Where something happened (a send, an arrival, a loss, a timer): a label over one
+    /// would hide the very event the diagram is about.
+    marks: Vec<LabelBox>,
+}
+
+impl Labels {
+    /// Places `text` at the first of `spots` where it fits; returns whether it did.
+    fn place<DB: DrawingBackend>(
+        &mut self,
+        area: &DrawingArea<DB, Shift>,
+        text: String,
+        (color, size_px): (RGBColor, u32),
+        spots: impl IntoIterator<Item = Point>,
+    ) -> DrawResult<bool, DB> {
+        let style = text_style(size_px, color);
+        let size = area.estimate_text_size(&text, &style)?;
+        for at in spots {
+            let candidate = LabelBox::around(at, size);
+            let inside = self.bounds.left <= candidate.left
+                && candidate.right <= self.bounds.right
+                && self.bounds.top <= candidate.top
+                && candidate.bottom <= self.bounds.bottom;
+            let free = !self.placed.iter().any(|label| label.area.overlaps(&candidate))
+                && !self.marks.iter().any(|mark| mark.overlaps(&candidate));
+            if inside && free {
+                self.placed.push(Label { text, at, area: candidate, color, size_px });
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+fn text_style(size_px: u32, color: RGBColor) -> TextStyle<'static> {
+    // Set as a field: `TextStyle::color` would tie the style's lifetime to `color`.
+    let mut style = TextStyle::from((FONT_FAMILY, size_px).into_font())
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    style.color = color.to_backend_color();
+    style
+}
+
+/// The kinds of thing the diagram shows, for its key: only those present are explained.
+#[derive(Default)]
+struct Present {
+    highlighted: bool,
+    message: bool,
+    lost: bool,
+    waited: bool,
+    timer: bool,
+    fault: bool,
+}
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    diagram: &Spacetime,
+) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    let story = data::story(diagram.trace, diagram.from, diagram.until, diagram.highlight);
+    let header_top_px = draw_title(root, diagram)?;
+    if story.is_empty() {
+        let style = text_style(CAPTION_SIZE_PX, TEXT_MUTED);
+        let text = format!(
+            "Nothing happened between {} ms and {} ms.",
+            ms_exact(diagram.from.as_nanos()),
+            ms_exact(diagram.until.as_nanos())
+        );
+        let middle = (SPACETIME_WIDTH_PX as i32 / 2, SPACETIME_HEIGHT_PX as i32 / 2);
+        return root.draw_text(&text, &style, middle);
+    }
+
+    let layout = Layout::new(&story.nodes, diagram.from, diagram.until, header_top_px);
+    let mut present = Present::default();
+    draw_time_axis(root, &layout)?;
+    let mut labels = Labels {
+        bounds: LabelBox {
+            left: f64::from(layout.plot_left_px),
+            top: f64::from(layout.time_top_px),
+            right: f64::from(layout.plot_right_px),
+            bottom: f64::from(layout.time_bottom_px),
+        },
+        placed: Vec::new(),
+        marks: Vec::new(),
+    };
+    let fault_labels = draw_faults(root, &layout, &story, &mut present)?;
+    draw_columns(root, &layout, diagram.names)?;
+
+    // The quiet messages first, so that the highlighted ones are drawn over them.
+    let (highlighted, quiet): (Vec<&Flight>, Vec<&Flight>) =
+        story.flights.iter().partition(|flight| flight.highlighted);
+    for flight in quiet.iter().chain(&highlighted) {
+        draw_flight(root, &layout, flight, &mut labels.marks, &mut present)?;
+    }
+    for timer in &story.timers {
+        present.timer = true;
+        let at = (layout.x(timer.node), layout.y(timer.at));
+        root.draw(&Circle::new(px(at), TIMER_RADIUS_PX, WHITE.filled()))?;
+        root.draw(&Circle::new(px(at), TIMER_RADIUS_PX, TEXT_MUTED.stroke_width(2)))?;
+        labels.marks.push(LabelBox::square(at, f64::from(TIMER_RADIUS_PX) + 2.0));
+    }
+
+    // Every mark is known now; labels go where they hide none. The faults' first, then the
+    // highlighted messages', so that those get the best spots.
+    for (text, spots) in fault_labels {
+        labels.place(root, text, (FAULT_LABEL, FAULT_LABEL_SIZE_PX), spots)?;
+    }
+    for flight in highlighted.iter().chain(&quiet) {
+        label_flight(root, &layout, flight, &mut labels)?;
+    }
+    for timer in &story.timers {
+        let (x, y) = (layout.x(timer.node), layout.y(timer.at));
+        let text = shorten_chars(timer.name, TIMER_LABEL_CHARS_MAX);
+        let style = (TEXT_MUTED, TIMER_LABEL_SIZE_PX);
+        // Beside the mark, on whichever side has room: a timer's name says why a node
+        // acted (a retry, a timeout) without a message to explain it.
+        let width = f64::from(
+            root.estimate_text_size(&text, &text_style(TIMER_LABEL_SIZE_PX, TEXT_MUTED))?.0,
+        );
+        let offset = f64::from(TIMER_RADIUS_PX) + 6.0 + width / 2.0;
+        labels.place(root, text, style, [(x + offset, y), (x - offset, y)])?;
+    }
+
+    for label in &labels.placed {
+        let LabelBox { left, top, right, bottom } = label.area;
+        let background = WHITE.mix(LABEL_BACKGROUND_OPACITY).filled();
+        root.draw(&Rectangle::new([px((left, top)), px((right, bottom))], background))?;
+        root.draw_text(&label.text, &text_style(label.size_px, label.color), px(label.at))?;
+    }
+    draw_key(root, &present, story.flights_hidden, story.timers_hidden)
+}
+
+/// The title and the caption under it; returns where the node names go.
+fn draw_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    diagram: &Spacetime,
+) -> DrawResult<i32, DB> {
+    let middle_px = SPACETIME_WIDTH_PX as i32 / 2;
+    let (title, title_style) = fit_title(root, diagram.title)?;
+    let title_style = title_style.color(&TEXT).pos(Pos::new(HPos::Center, VPos::Top));
+    root.draw_text(&title, &title_style, (middle_px, MARGIN_PX))?;
+    let title_height_px = root.estimate_text_size("Ag", &title_style)?.1 as i32;
+    let mut y_px = MARGIN_PX + title_height_px + TITLE_GAP_PX;
+
+    let caption_style = TextStyle::from((FONT_FAMILY, CAPTION_SIZE_PX).into_font())
+        .color(&TEXT)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    let room_px = SPACETIME_WIDTH_PX - 2 * MARGIN_PX as u32;
+    for line in wrap(root, diagram.caption, &caption_style, room_px)? {
+        root.draw_text(&line, &caption_style, (middle_px, y_px))?;
+        y_px += CAPTION_LINE_HEIGHT_PX;
+    }
+    Ok(y_px + HEADER_GAP_PX)
+}
+
+/// `text` in lines that fit `room_px`, at most [`CAPTION_LINES_MAX`], the last shortened
+/// if the rest does not fit.
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    room_px: u32,
+) -> DrawResult<Vec<String>, DB> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut rest = &words[..];
+    while !rest.is_empty() {
+        if lines.len() + 1 == CAPTION_LINES_MAX {
+            lines.push(shorten_to_fit(area, &rest.join(" "), style, room_px)?);
+            break;
+        }
+        // The most words that fit, and at least one (shortened below if even it does not).
+        let mut count = 1;
+        while count < rest.len()
+            && area.estimate_text_size(&rest[..=count].join(" "), style)?.0 <= room_px
+        {
+            count += 1;
+        }
+        lines.push(shorten_to_fit(area, &rest[..count].join(" "), style, room_px)?);
+        rest = &rest[count..];
+    }
+    Ok(lines)
+}
+
+/// The time axis on the left, with a faint line across the diagram at each tick.
+fn draw_time_axis<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+) -> DrawResult<(), DB> {
+    let axis_x_px = layout.plot_left_px - 4;
+    root.draw(&PathElement::new(
+        vec![(axis_x_px, layout.time_top_px), (axis_x_px, layout.time_bottom_px)],
+        AXIS.stroke_width(1),
+    ))?;
+    let tick_style =
+        text_style(TICK_LABEL_SIZE_PX, TEXT_MUTED).pos(Pos::new(HPos::Right, VPos::Center));
+    let (step_ns, decimals) = tick_step(layout.until_ns - layout.from_ns);
+    let mut tick_ns = layout.from_ns.div_ceil(step_ns).saturating_mul(step_ns);
+    while tick_ns <= layout.until_ns {
+        let y_px = layout.y(SimTime::from_nanos(tick_ns)).round() as i32;
+        root.draw(&PathElement::new(
+            vec![(axis_x_px - TICK_SIZE_PX, y_px), (axis_x_px, y_px)],
+            AXIS.stroke_width(1),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![(layout.plot_left_px, y_px), (layout.plot_right_px, y_px)],
+            BLACK.mix(GRID_OPACITY).stroke_width(1),
+        ))?;
+        root.draw_text(&ms(tick_ns, decimals), &tick_style, (axis_x_px - TICK_SIZE_PX - 4, y_px))?;
+        let Some(next_ns) = tick_ns.checked_add(step_ns) else { break };
+        tick_ns = next_ns;
+    }
+    // Where the column names are: what the axis counts, and which way time goes.
+    let desc_style =
+        text_style(AXIS_DESC_SIZE_PX, TEXT_MUTED).pos(Pos::new(HPos::Right, VPos::Center));
+    let header_middle_px = layout.header_top_px + HEADER_HEIGHT_PX / 2;
+    root.draw_text("virtual time", &desc_style, (axis_x_px, header_middle_px - 8))?;
+    root.draw_text("(ms) ↓", &desc_style, (axis_x_px, header_middle_px + 9))
+}
+
+/// The tick spacing for a window of `span_ns`: 1, 2 or 5 times a power of ten nanoseconds,
+/// the smallest giving at most [`TICKS_MAX`] intervals; and how many decimals of a
+/// millisecond its labels need.
+fn tick_step(span_ns: u64) -> (u64, usize) {
+    let mut power_ns: u64 = 1;
+    loop {
+        for factor in [1, 2, 5] {
+            let step_ns = power_ns.saturating_mul(factor);
+            if span_ns / step_ns <= TICKS_MAX || step_ns == u64::MAX {
+                // A step of 10^k ns needs 6 - k decimals of a millisecond, down to none.
+                let mut k = 0;
+                let mut rest = power_ns;
+                while rest >= 10 {
+                    rest /= 10;
+                    k += 1;
+                }
+                let decimals = 6usize.saturating_sub(k);
+                return (step_ns, decimals);
+            }
+        }
+        power_ns = power_ns.saturating_mul(10);
+    }
+}
+
+/// Nanoseconds as milliseconds with `decimals` digits after the point (at most 6).
+fn ms(at_ns: u64, decimals: usize) -> String {
+    let whole_ms = at_ns / 1_000_000;
+    if decimals == 0 {
+        return whole_ms.to_string();
+    }
+    let decimals = decimals.min(6);
+    let fraction = (at_ns % 1_000_000) / 10u64.pow(6 - decimals as u32);
+    format!("{whole_ms}.{fraction:0decimals$}")
+}
+
+/// Nanoseconds as milliseconds with as many decimals as it takes, and no more.
+fn ms_exact(at_ns: u64) -> String {
+    let text = ms(at_ns, 6);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A fault edge's label, and where it may go: placed once every mark is drawn.
+type FaultLabel = (String, [Point; 2]);
+
+/// Each fault shaded from its beginning to its end (within the window), with a dashed line
+/// where it begins and ends; returns the labels for those lines.
+fn draw_faults<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    story: &Story,
+    present: &mut Present,
+) -> DrawResult<Vec<FaultLabel>, DB> {
+    let mut labels = Vec::new();
+    let (left, right) = (f64::from(layout.plot_left_px), f64::from(layout.plot_right_px));
+    for fault in &story.faults {
+        present.fault = true;
+        let top = fault.begin_at.map_or(layout.y_from_px, |at| layout.y(at)).max(layout.y_from_px);
+        let bottom =
+            fault.end_at.map_or(layout.y_until_px, |at| layout.y(at)).min(layout.y_until_px);
+        root.draw(&Rectangle::new(
+            [px((left, top)), px((right, bottom))],
+            FAULT_SHADE.mix(FAULT_SHADE_OPACITY).filled(),
+        ))?;
+        // Below the line where the fault begins and above where it ends: inside the shading.
+        let edges = [(fault.begin_at, "begins", 1.0), (fault.end_at, "ends", -1.0)];
+        for (at, what, inwards) in edges {
+            let Some(at) = at else { continue };
+            let y = layout.y(at);
+            if !layout.in_window(y) {
+                continue;
+            }
+            let line = [px((left, y)), px((right, y))];
+            let stroke = FAULT_LABEL.stroke_width(1);
+            root.draw(&DashedPathElement::new(line, FAULT_DASH_PX, FAULT_GAP_PX, stroke))?;
+            // At the right edge, away from the time axis, else at the left.
+            let text = format!("{} {what}", fault.description);
+            let style = text_style(FAULT_LABEL_SIZE_PX, FAULT_LABEL);
+            let half_width = f64::from(root.estimate_text_size(&text, &style)?.0) / 2.0;
+            let x_right = right - half_width - 2.0 * LABEL_PAD_PX;
+            let x_left = left + half_width + 2.0 * LABEL_PAD_PX;
+            let offset = f64::from(FAULT_LABEL_SIZE_PX) / 2.0 + LABEL_PAD_PX + 1.0;
+            let inside = y + inwards * offset;
+            labels.push((text, [(x_right, inside), (x_left, inside)]));
+        }
+    }
+    Ok(labels)
+}
+
+/// A lifeline per node under a box with its name.
+fn draw_columns<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    names: &[String],
+) -> DrawResult<(), DB> {
+    let name_style = text_style(NODE_NAME_SIZE_PX, TEXT);
+    let box_width_px = (layout.column_spacing_px - 16.0).clamp(40.0, 200.0);
+    for &(node, x) in &layout.columns {
+        let name = node_name(names, node);
+        let room_px = (box_width_px - 2.0 * LABEL_PAD_PX) as u32;
+        let name = shorten_to_fit(root, &name, &name_style, room_px)?;
+        let text_width_px = f64::from(root.estimate_text_size(&name, &name_style)?.0);
+        let half_px = (text_width_px / 2.0 + 14.0).min(box_width_px / 2.0);
+        let (top, bottom) = (layout.header_top_px, layout.header_top_px + HEADER_HEIGHT_PX);
+        root.draw(&PathElement::new(
+            vec![(x.round() as i32, bottom), (x.round() as i32, layout.time_bottom_px)],
+            LIFELINE.stroke_width(2),
+        ))?;
+        let corners = [px((x - half_px, f64::from(top))), px((x + half_px, f64::from(bottom)))];
+        root.draw(&Rectangle::new(corners, HEADER_FILL.filled()))?;
+        root.draw(&Rectangle::new(corners, HEADER_STROKE.stroke_width(1)))?;
+        root.draw_text(&name, &name_style, px((x, f64::from(top + HEADER_HEIGHT_PX / 2))))?;
+    }
+    Ok(())
+}
+
+/// The points a message's line goes through: from its send to where it arrived or was
+/// lost. A message to oneself loops out to the right of the lifeline and back.
+fn flight_path(layout: &Layout, flight: &Flight) -> Vec<Point> {
+    let (x_from, x_to) = (layout.x(flight.from), layout.x(flight.to));
+    let start = (x_from, layout.y(flight.sent_at));
+    let end = match flight.fate {
+        Fate::Delivered { at } | Fate::Waited { arrived_at: at, .. } => (x_to, layout.y(at)),
+        // At a crashed receiver the message did arrive: the cross is on its lifeline.
+        Fate::Lost { at, reason: DropReason::NodeDown } => (x_to, layout.y(at)),
+        // Lost on the way: the cross half way along the path it would have taken.
+        Fate::Lost { at, .. } => ((x_from + x_to) / 2.0, (start.1 + layout.y(at)) / 2.0),
+    };
+    if flight.from == flight.to {
+        let loop_x = x_from + SELF_LOOP_PX;
+        return vec![start, (loop_x, start.1), (loop_x, end.1), end];
+    }
+    vec![start, end]
+}
+
+fn flight_style(flight: &Flight) -> (RGBColor, u32) {
+    if flight.highlighted {
+        (OUTCOME_FAILED.plotters(), HIGHLIGHT_WIDTH_PX)
+    } else {
+        (MESSAGE, MESSAGE_WIDTH_PX)
+    }
+}
+
+/// A message's line, clipped to the window, with a dot where it was sent, an arrowhead
+/// where it arrived, a cross where it was lost, and a dotted wait in a paused receiver.
+fn draw_flight<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    flight: &Flight,
+    marks: &mut Vec<LabelBox>,
+    present: &mut Present,
+) -> DrawResult<(), DB> {
+    let (color, width_px) = flight_style(flight);
+    if flight.highlighted {
+        present.highlighted = true;
+    } else {
+        present.message = true;
+    }
+    let path = flight_path(layout, flight);
+    let (Some(&start), Some(&end)) = (path.first(), path.last()) else { return Ok(()) };
+    let lost = matches!(flight.fate, Fate::Lost { .. });
+    // The line stops short of an arrowhead's tip: a thick line would poke through it.
+    let mut visible = path.clone();
+    let head = (!lost && layout.in_window(end.1)).then(|| {
+        let before = path[path.len() - 2];
+        let (dx, dy) = (end.0 - before.0, end.1 - before.1);
+        let length = (dx * dx + dy * dy).sqrt().max(f64::EPSILON);
+        let (ux, uy) = (dx / length, dy / length);
+        let scale = if flight.highlighted { HIGHLIGHT_ARROW_SCALE } else { 1.0 };
+        let (back, half) = (ARROW_LENGTH_PX * scale, ARROW_HALF_WIDTH_PX * scale);
+        let base = (end.0 - ux * back, end.1 - uy * back);
+        // Into the head, not to its base: a line ending exactly at the base can leave a
+        // one-pixel gap once rounded.
+        if let Some(last) = visible.last_mut() {
+            *last = (end.0 - ux * back * 0.7, end.1 - uy * back * 0.7);
+        }
+        vec![
+            px(end),
+            px((base.0 - uy * half, base.1 + ux * half)),
+            px((base.0 + uy * half, base.1 - ux * half)),
+        ]
+    });
+    for pair in visible.windows(2) {
+        if let Some((a, b)) = layout.clip(pair[0], pair[1]) {
+            root.draw(&PathElement::new(vec![px(a), px(b)], color.stroke_width(width_px)))?;
+        }
+    }
+    if layout.in_window(start.1) {
+        let radius_px = SEND_DOT_RADIUS_PX + width_px - MESSAGE_WIDTH_PX;
+        root.draw(&Circle::new(px(start), radius_px, color.filled()))?;
+        marks.push(LabelBox::square(start, f64::from(radius_px) + 2.0));
+    }
+    if let Some(head) = head {
+        marks.push(LabelBox::square(end, ARROW_LENGTH_PX * HIGHLIGHT_ARROW_SCALE));
+        root.draw(&Polygon::new(head, color.filled()))?;
+    }
+    let cross_half_px = f64::from(CROSS_HALF_PX) + 2.0;
+    match flight.fate {
+        Fate::Lost { .. } => {
+            present.lost = true;
+            if layout.in_window(end.1) {
+                draw_cross(root, px(end), color, width_px)?;
+                marks.push(LabelBox::square(end, cross_half_px));
+            }
+        }
+        Fate::Waited { arrived_at, read_at, lost_at } => {
+            present.waited = true;
+            let x = end.0 + f64::from(WAIT_OFFSET_PX);
+            // Still waiting when the trace ends: on past the bottom of the window.
+            let until = read_at.or(lost_at).map_or(layout.y_until_px + 1.0, |at| layout.y(at));
+            if let Some((a, b)) = layout.clip((x, layout.y(arrived_at)), (x, until)) {
+                let stroke = color.stroke_width(width_px);
+                root.draw(&DashedPathElement::new(
+                    [px(a), px(b)],
+                    WAIT_DASH_PX,
+                    WAIT_GAP_PX,
+                    stroke,
+                ))?;
+            }
+            if let Some(at) = lost_at.filter(|&at| layout.in_window(layout.y(at))) {
+                draw_cross(root, px((x, layout.y(at))), color, width_px)?;
+                marks.push(LabelBox::square((x, layout.y(at)), cross_half_px));
+            }
+        }
+        Fate::Delivered { .. } => {}
+    }
+    Ok(())
+}
+
+fn draw_cross<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    color: RGBColor,
+    width_px: u32,
+) -> DrawResult<(), DB> {
+    let h = CROSS_HALF_PX;
+    let stroke = color.stroke_width(width_px + 1);
+    root.draw(&PathElement::new(vec![(x - h, y - h), (x + h, y + h)], stroke))?;
+    root.draw(&PathElement::new(vec![(x - h, y + h), (x + h, y - h)], stroke))
+}
+
+/// The message's text along its visible line, where it overlaps no other label.
+fn label_flight<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    flight: &Flight,
+    labels: &mut Labels,
+) -> DrawResult<(), DB> {
+    let path = flight_path(layout, flight);
+    // The longest visible segment carries the label: the line itself, or a self-loop's
+    // vertical part.
+    let segment = path
+        .windows(2)
+        .filter_map(|pair| layout.clip(pair[0], pair[1]))
+        .max_by(|(a, b), (c, d)| distance(*a, *b).total_cmp(&distance(*c, *d)));
+    let Some((a, b)) = segment else { return Ok(()) };
+    // A lost message says why after its text, and keeps that when the text is shortened.
+    let suffix = match flight.fate {
+        Fate::Lost { reason, .. } => format!(" · lost ({})", reason.as_str()),
+        Fate::Delivered { .. } | Fate::Waited { .. } => String::new(),
+    };
+    let (color, _) = flight_style(flight);
+    let style = text_style(LABEL_SIZE_PX, color);
+    let self_loop = flight.from == flight.to;
+    let span_px = if self_loop {
+        LABEL_ROOM_MAX_PX
+    } else {
+        (layout.x(flight.to) - layout.x(flight.from)).abs() - LABEL_END_CLEARANCE_PX
+    };
+    let room_px = span_px.clamp(LABEL_ROOM_MIN_PX, LABEL_ROOM_MAX_PX) as u32;
+    let suffix_px = root.estimate_text_size(&suffix, &style)?.0;
+    let message = shorten_chars(flight.text, LABEL_CHARS_MAX);
+    let message = shorten_to_fit(root, &message, &style, room_px.saturating_sub(suffix_px))?;
+    let text = message + &suffix;
+    let (width_px, height_px) = root.estimate_text_size(&text, &style)?;
+    let half_width = f64::from(width_px) / 2.0 + LABEL_PAD_PX;
+    let half_height = f64::from(height_px) / 2.0 + LABEL_PAD_PX;
+
+    let mut spots = Vec::new();
+    if let (Fate::Lost { .. }, false) = (flight.fate, self_loop) {
+        // Beside the cross, where the message would have gone on, else where it came from:
+        // a lost message's line is short, and its label says why it ends there.
+        let end = path[path.len() - 1];
+        let onwards = if end.0 >= path[0].0 { 1.0 } else { -1.0 };
+        let beside = half_width + f64::from(CROSS_HALF_PX) + 4.0;
+        spots.extend([(end.0 + onwards * beside, end.1), (end.0 - onwards * beside, end.1)]);
+    }
+    for dy in [0.0, -half_height - 1.0, half_height + 1.0] {
+        spots.extend(LABEL_SPOTS.iter().map(|&s| {
+            let (x, y) = (a.0 + (b.0 - a.0) * s, a.1 + (b.1 - a.1) * s + dy);
+            // Beside a self-loop's vertical part, not over it.
+            if self_loop { (x + half_width + 6.0, y) } else { (x, y) }
+        }));
+    }
+    labels.place(root, text, (color, LABEL_SIZE_PX), spots)?;
+    Ok(())
+}
+
+fn distance(a: Point, b: Point) -> f64 {
+    ((b.0 - a.0) * (b.0 - a.0) + (b.1 - a.1) * (b.1 - a.1)).sqrt()
+}
+
+/// At most `chars_max` characters of `text`, the last an ellipsis if it was cut.
+fn shorten_chars(text: &str, chars_max: usize) -> String {
+    if text.chars().count() <= chars_max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(chars_max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
+}
+
+/// One row under the diagram that says what each kind of mark means, for the kinds shown.
+fn draw_key<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    present: &Present,
+    flights_hidden: usize,
+    timers_hidden: usize,
+) -> DrawResult<(), DB> {
+    let y = SPACETIME_HEIGHT_PX as i32 - MARGIN_PX - KEY_HEIGHT_PX / 2;
+    let style = text_style(KEY_SIZE_PX, TEXT_MUTED).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut x = MARGIN_PX + TIME_AXIS_AREA_PX;
+    let items: [(bool, &str, KeySample); 6] = [
+        (
+            present.highlighted,
+            "highlighted message",
+            KeySample::Arrow(OUTCOME_FAILED.plotters(), HIGHLIGHT_WIDTH_PX),
+        ),
+        (present.message, "message", KeySample::Arrow(MESSAGE, MESSAGE_WIDTH_PX)),
+        (present.lost, "lost", KeySample::Cross),
+        (present.waited, "waits in a paused node", KeySample::Wait),
+        (present.timer, "timer fired", KeySample::Timer),
+        (present.fault, "fault", KeySample::Fault),
+    ];
+    for (shown, text, sample) in items {
+        if !shown {
+            continue;
+        }
+        let (left, right) = (x, x + KEY_SAMPLE_WIDTH_PX);
+        match sample {
+            KeySample::Arrow(color, width_px) => {
+                root.draw(&PathElement::new(
+                    vec![(left, y), (right - 6, y)],
+                    color.stroke_width(width_px),
+                ))?;
+                root.draw(&Polygon::new(
+                    vec![(right, y), (right - 10, y - 5), (right - 10, y + 5)],
+                    color.filled(),
+                ))?;
+            }
+            KeySample::Cross => {
+                root.draw(&PathElement::new(
+                    vec![(left, y), (right - 8, y)],
+                    MESSAGE.stroke_width(MESSAGE_WIDTH_PX),
+                ))?;
+                draw_cross(root, (right - 6, y), MESSAGE, MESSAGE_WIDTH_PX)?;
+            }
+            KeySample::Wait => {
+                let stroke = MESSAGE.stroke_width(MESSAGE_WIDTH_PX);
+                root.draw(&DashedPathElement::new(
+                    [(left, y), (right, y)],
+                    WAIT_DASH_PX,
+                    WAIT_GAP_PX,
+                    stroke,
+                ))?;
+            }
+            KeySample::Timer => {
+                let centre = ((left + right) / 2, y);
+                root.draw(&Circle::new(centre, TIMER_RADIUS_PX, TEXT_MUTED.stroke_width(2)))?;
+            }
+            KeySample::Fault => {
+                let shade = FAULT_SHADE.mix(FAULT_SHADE_OPACITY).filled();
+                root.draw(&Rectangle::new([(left, y - 7), (right, y + 7)], shade))?;
+                let stroke = FAULT_LABEL.stroke_width(1);
+                root.draw(&DashedPathElement::new(
+                    [(left, y - 7), (right, y - 7)],
+                    FAULT_DASH_PX,
+                    FAULT_GAP_PX,
+                    stroke,
+                ))?;
+            }
+        }
+        let text_x = right + 8;
+        root.draw_text(text, &style, (text_x, y))?;
+        x = text_x + root.estimate_text_size(text, &style)?.0 as i32 + KEY_ITEM_GAP_PX;
+    }
+    let hidden = match (flights_hidden, timers_hidden) {
+        (0, 0) => return Ok(()),
+        (messages, 0) => format!("… {messages} more messages not drawn"),
+        (0, timers) => format!("… {timers} more timers not drawn"),
+        (messages, timers) => format!("… {messages} more messages, {timers} timers not drawn"),
+    };
+    let right_style = style.pos(Pos::new(HPos::Right, VPos::Center));
+    root.draw_text(&hidden, &right_style, (SPACETIME_WIDTH_PX as i32 - MARGIN_PX, y))
+}
+
+#[derive(Clone, Copy)]
+enum KeySample {
+    Arrow(RGBColor, u32),
+    Cross,
+    Wait,
+    Timer,
+    Fault,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_few() {
+        assert_eq!(tick_step(40_000_000), (5_000_000, 0));
+        assert_eq!(tick_step(18_000_000), (2_000_000, 0));
+        assert_eq!(tick_step(3_000_000), (500_000, 1));
+        assert_eq!(tick_step(1_500), (200, 4));
+        assert_eq!(tick_step(0), (1, 6));
+        // The longest window still gets few ticks, without overflowing.
+        assert!(u64::MAX / tick_step(u64::MAX).0 <= TICKS_MAX);
+    }
+
+    #[test]
+    fn milliseconds_read_with_the_decimals_of_the_step() {
+        assert_eq!(ms(3_205_000_000, 0), "3205");
+        assert_eq!(ms(3_205_500_000, 1), "3205.5");
+        assert_eq!(ms(1_234, 6), "0.001234");
+        assert_eq!(ms_exact(100_000_000), "100");
+        assert_eq!(ms_exact(2_500_000), "2.5");
+    }
+
+    #[test]
+    fn long_messages_keep_their_start() {
+        assert_eq!(shorten_chars("Read { key: X }", 40), "Read { key: X }");
+        assert_eq!(shorten_chars("abcdef", 4), "abc…");
+    }
+}

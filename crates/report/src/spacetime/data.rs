@@ -1,0 +1,402 @@
+//! What a spacetime diagram draws, worked out from the trace as plain data: which messages
+//! flew when (a send matched with its delivery, wait or drop by `msg_id`), which timers
+//! fired and which faults were on, restricted to the time window of the story.
+//!
+//! Kept apart from plotters, like the charts' `data` module, so that the matching rules are
+//! tested without rendering and the SVG and PNG cannot disagree on them.
+
+use std::collections::BTreeMap;
+
+use faultline_engine::{DropReason, NodeId, SimTime, TraceEvent, TraceRecord};
+
+/// At most this many messages are drawn (highlighted ones first): a window of thousands is
+/// a grey smear anyway, and the cap bounds the SVG's size and the label layout's work.
+pub(super) const FLIGHTS_DRAWN_MAX: usize = 400;
+/// At most this many timer marks are drawn, for the same reasons.
+pub(super) const TIMERS_DRAWN_MAX: usize = 400;
+
+/// Everything of the trace that falls in the window, ready to lay out.
+#[derive(Debug, PartialEq)]
+pub(super) struct Story<'t> {
+    /// The diagram's columns, left to right: every node that does something in the window,
+    /// in id order (the scenario's order of nodes).
+    pub(super) nodes: Vec<NodeId>,
+    /// In send order (trace order for messages sent at the same instant).
+    pub(super) flights: Vec<Flight<'t>>,
+    /// Messages in the window that were not drawn because of [`FLIGHTS_DRAWN_MAX`].
+    pub(super) flights_hidden: usize,
+    pub(super) timers: Vec<TimerMark<'t>>,
+    pub(super) timers_hidden: usize,
+    /// Faults that were on for part of the window, in the order they began.
+    pub(super) faults: Vec<FaultSpan<'t>>,
+}
+
+impl Story<'_> {
+    pub(super) fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.faults.is_empty()
+    }
+}
+
+/// One message on its way: a send, and what became of it. A message the network duplicated
+/// is two flights with the same `msg_id`.
+#[derive(Debug, PartialEq)]
+pub(super) struct Flight<'t> {
+    pub(super) msg_id: u64,
+    pub(super) from: NodeId,
+    pub(super) to: NodeId,
+    /// The message as the trace rendered it (`Debug` of the model's message).
+    pub(super) text: &'t str,
+    pub(super) sent_at: SimTime,
+    pub(super) fate: Fate,
+    pub(super) highlighted: bool,
+}
+
+/// What became of a message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Fate {
+    /// Handed to the receiver at `at`.
+    Delivered { at: SimTime },
+    /// Reached a paused receiver at `arrived_at` and waited in its socket until it was read
+    /// (`read_at`), or was lost with the process when it crashed first (`lost_at`); neither
+    /// if the trace ends while it still waits.
+    Waited { arrived_at: SimTime, read_at: Option<SimTime>, lost_at: Option<SimTime> },
+    /// Lost at `at`: on the way (loss, partition) or at a crashed receiver (node down).
+    Lost { at: SimTime, reason: DropReason },
+}
+
+impl Flight<'_> {
+    /// The last instant the flight is drawn at; `SimTime::MAX` while it still waits.
+    pub(super) fn end_at(&self) -> SimTime {
+        match self.fate {
+            Fate::Delivered { at } | Fate::Lost { at, .. } => at,
+            Fate::Waited { read_at, lost_at, .. } => read_at.or(lost_at).unwrap_or(SimTime::MAX),
+        }
+    }
+}
+
+/// A timer that fired on a node.
+#[derive(Debug, PartialEq)]
+pub(super) struct TimerMark<'t> {
+    pub(super) node: NodeId,
+    pub(super) at: SimTime,
+    pub(super) name: &'t str,
+}
+
+/// A fault from its beginning to its end; either may lie outside the trace (`None`).
+#[derive(Debug, PartialEq)]
+pub(super) struct FaultSpan<'t> {
+    pub(super) description: &'t str,
+    pub(super) begin_at: Option<SimTime>,
+    pub(super) end_at: Option<SimTime>,
+}
+
+/// The part of `trace` in `[from, until]`. A message is in the window when any part of its
+/// way is (sent before and delivered inside, say); a fault when it was on during it.
+/// Deliveries, waits and drops whose send is not in the trace are left out: without the
+/// send there is no arrow to draw. An empty window (`until < from`) has nothing in it.
+pub(super) fn story<'t>(
+    trace: &'t [TraceRecord],
+    from: SimTime,
+    until: SimTime,
+    highlight: &[u64],
+) -> Story<'t> {
+    if until < from {
+        return Story {
+            nodes: Vec::new(),
+            flights: Vec::new(),
+            flights_hidden: 0,
+            timers: Vec::new(),
+            timers_hidden: 0,
+            faults: Vec::new(),
+        };
+    }
+    let in_window = |at: SimTime| from <= at && at <= until;
+    let (flights, faults) = (flights(trace, highlight), fault_spans(trace));
+
+    let mut flights: Vec<Flight> =
+        flights.into_iter().filter(|f| f.sent_at <= until && f.end_at() >= from).collect();
+    let flights_hidden = flights.len().saturating_sub(FLIGHTS_DRAWN_MAX);
+    if flights_hidden > 0 {
+        // Highlighted messages are the point of the diagram: they are kept first. The sort is
+        // stable, so the rest keep their send order.
+        flights.sort_by_key(|flight| !flight.highlighted);
+        flights.truncate(FLIGHTS_DRAWN_MAX);
+        flights.sort_by_key(|flight| flight.sent_at);
+    }
+
+    let mut timers: Vec<TimerMark> = Vec::new();
+    let mut started: Vec<NodeId> = Vec::new();
+    for record in trace.iter().filter(|record| in_window(record.at)) {
+        match &record.event {
+            TraceEvent::Timer { node, timer } => {
+                timers.push(TimerMark { node: *node, at: record.at, name: timer });
+            }
+            TraceEvent::Start { node } => started.push(*node),
+            _ => {}
+        }
+    }
+    let timers_hidden = timers.len().saturating_sub(TIMERS_DRAWN_MAX);
+    timers.truncate(TIMERS_DRAWN_MAX);
+
+    let faults = faults
+        .into_iter()
+        .filter(|fault| {
+            fault.begin_at.is_none_or(|at| at <= until) && fault.end_at.is_none_or(|at| at >= from)
+        })
+        .collect();
+
+    let mut nodes: Vec<NodeId> = flights
+        .iter()
+        .flat_map(|flight| [flight.from, flight.to])
+        .chain(timers.iter().map(|timer| timer.node))
+        .chain(started)
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    Story { nodes, flights, flights_hidden, timers, timers_hidden, faults }
+}
+
+/// Every message of the trace, matched by `msg_id`: a send with each delivery, wait or drop
+/// that follows it. A delivery or drop after a wait is the end of that wait (the paused
+/// receiver read it, or crashed); otherwise it is a flight of its own (a duplicate is
+/// delivered twice).
+fn flights<'t>(trace: &'t [TraceRecord], highlight: &[u64]) -> Vec<Flight<'t>> {
+    struct Sent<'t> {
+        from: NodeId,
+        to: NodeId,
+        text: &'t str,
+        at: SimTime,
+    }
+    let mut sends: BTreeMap<u64, Sent> = BTreeMap::new();
+    // Flights (indices) waiting in a paused receiver's socket, oldest first, per msg_id.
+    let mut waiting: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    let mut flights: Vec<Flight> = Vec::new();
+    for record in trace {
+        let at = record.at;
+        let (msg_id, fate) = match &record.event {
+            TraceEvent::Send { from, to, msg_id, msg } => {
+                sends.insert(*msg_id, Sent { from: *from, to: *to, text: msg, at });
+                continue;
+            }
+            TraceEvent::Deliver { msg_id, .. } => {
+                if let Some(index) = stop_waiting(&mut waiting, *msg_id) {
+                    if let Fate::Waited { read_at, .. } = &mut flights[index].fate {
+                        *read_at = Some(at);
+                    }
+                    continue;
+                }
+                (*msg_id, Fate::Delivered { at })
+            }
+            TraceEvent::Drop { msg_id, reason, .. } => {
+                if let Some(index) = stop_waiting(&mut waiting, *msg_id) {
+                    if let Fate::Waited { lost_at, .. } = &mut flights[index].fate {
+                        *lost_at = Some(at);
+                    }
+                    continue;
+                }
+                (*msg_id, Fate::Lost { at, reason: *reason })
+            }
+            TraceEvent::Buffer { msg_id, .. } => {
+                let fate = Fate::Waited { arrived_at: at, read_at: None, lost_at: None };
+                if sends.contains_key(msg_id) {
+                    waiting.entry(*msg_id).or_default().push(flights.len());
+                }
+                (*msg_id, fate)
+            }
+            TraceEvent::Start { .. }
+            | TraceEvent::Timer { .. }
+            | TraceEvent::FaultBegin { .. }
+            | TraceEvent::FaultEnd { .. } => continue,
+        };
+        let Some(sent) = sends.get(&msg_id) else { continue };
+        flights.push(Flight {
+            msg_id,
+            from: sent.from,
+            to: sent.to,
+            text: sent.text,
+            sent_at: sent.at,
+            fate,
+            highlighted: highlight.contains(&msg_id),
+        });
+    }
+    // Flights were found in the order they ended; the diagram reads in send order. Stable,
+    // so a duplicate's deliveries keep theirs.
+    flights.sort_by_key(|flight| flight.sent_at);
+    flights
+}
+
+fn stop_waiting(waiting: &mut BTreeMap<u64, Vec<usize>>, msg_id: u64) -> Option<usize> {
+    let queue = waiting.get_mut(&msg_id)?;
+    let oldest = (!queue.is_empty()).then(|| queue.remove(0));
+    if queue.is_empty() {
+        waiting.remove(&msg_id);
+    }
+    oldest
+}
+
+/// Every fault of the trace, its end matched to the latest open beginning of the same index.
+fn fault_spans(trace: &[TraceRecord]) -> Vec<FaultSpan<'_>> {
+    let mut spans: Vec<FaultSpan> = Vec::new();
+    // Per fault index, the spans (indices) that began and have not ended yet.
+    let mut open: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for record in trace {
+        match &record.event {
+            TraceEvent::FaultBegin { index, description } => {
+                open.entry(*index).or_default().push(spans.len());
+                spans.push(FaultSpan { description, begin_at: Some(record.at), end_at: None });
+            }
+            TraceEvent::FaultEnd { index, description } => {
+                match open.get_mut(index).and_then(Vec::pop) {
+                    Some(span) => spans[span].end_at = Some(record.at),
+                    // Began before the trace did: on from the start.
+                    None => spans.push(FaultSpan {
+                        description,
+                        begin_at: None,
+                        end_at: Some(record.at),
+                    }),
+                }
+            }
+            _ => {}
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::from_millis(ms)
+    }
+
+    fn record(ms: u64, event: TraceEvent) -> TraceRecord {
+        TraceRecord { at: at(ms), hash: 0, event }
+    }
+
+    fn send(ms: u64, from: u32, to: u32, msg_id: u64) -> TraceRecord {
+        let (from, to, msg) = (NodeId(from), NodeId(to), format!("m{msg_id}"));
+        record(ms, TraceEvent::Send { from, to, msg_id, msg })
+    }
+
+    fn deliver(ms: u64, from: u32, to: u32, msg_id: u64) -> TraceRecord {
+        let (from, to, msg) = (NodeId(from), NodeId(to), format!("m{msg_id}"));
+        record(ms, TraceEvent::Deliver { from, to, msg_id, msg })
+    }
+
+    fn buffer(ms: u64, from: u32, to: u32, msg_id: u64) -> TraceRecord {
+        let (from, to, msg) = (NodeId(from), NodeId(to), format!("m{msg_id}"));
+        record(ms, TraceEvent::Buffer { from, to, msg_id, msg })
+    }
+
+    fn drop(ms: u64, from: u32, to: u32, msg_id: u64, reason: DropReason) -> TraceRecord {
+        let (from, to, msg) = (NodeId(from), NodeId(to), format!("m{msg_id}"));
+        record(ms, TraceEvent::Drop { from, to, msg_id, msg, reason })
+    }
+
+    fn fates(story: &Story) -> Vec<(u64, Fate)> {
+        story.flights.iter().map(|flight| (flight.msg_id, flight.fate)).collect()
+    }
+
+    #[test]
+    fn sends_are_matched_with_deliveries_waits_and_drops() {
+        let trace = [
+            send(1, 0, 1, 1),
+            send(2, 0, 1, 2),
+            send(2, 1, 2, 3),
+            send(3, 2, 0, 4),
+            deliver(4, 0, 1, 1),
+            deliver(5, 0, 1, 1),
+            buffer(5, 0, 1, 2),
+            drop(6, 1, 2, 3, DropReason::Partition),
+            buffer(7, 2, 0, 4),
+            drop(9, 2, 0, 4, DropReason::NodeDown),
+            deliver(10, 0, 1, 2),
+            // No send in the trace: nothing to draw.
+            deliver(11, 0, 1, 99),
+        ];
+        let story = story(&trace, at(0), at(20), &[3]);
+        assert_eq!(
+            fates(&story),
+            [
+                (1, Fate::Delivered { at: at(4) }),
+                (1, Fate::Delivered { at: at(5) }),
+                (2, Fate::Waited { arrived_at: at(5), read_at: Some(at(10)), lost_at: None }),
+                (3, Fate::Lost { at: at(6), reason: DropReason::Partition }),
+                (4, Fate::Waited { arrived_at: at(7), read_at: None, lost_at: Some(at(9)) }),
+            ]
+        );
+        let highlighted: Vec<u64> =
+            story.flights.iter().filter(|f| f.highlighted).map(|f| f.msg_id).collect();
+        assert_eq!(highlighted, [3]);
+        assert_eq!(story.nodes, [NodeId(0), NodeId(1), NodeId(2)]);
+    }
+
+    #[test]
+    fn a_message_is_in_the_window_if_any_part_of_its_way_is() {
+        let trace = [
+            send(1, 0, 1, 1), // before the window
+            deliver(2, 0, 1, 1),
+            send(4, 0, 1, 2), // into the window
+            deliver(6, 0, 1, 2),
+            send(8, 1, 2, 3), // out of it
+            deliver(12, 1, 2, 3),
+            send(9, 3, 0, 4), // still waiting when the trace ends
+            buffer(9, 3, 0, 4),
+            send(13, 0, 1, 5), // after it
+            deliver(14, 0, 1, 5),
+        ];
+        let story = story(&trace, at(5), at(10), &[]);
+        let ids: Vec<u64> = story.flights.iter().map(|flight| flight.msg_id).collect();
+        assert_eq!(ids, [2, 3, 4]);
+        assert_eq!(story.nodes, [NodeId(0), NodeId(1), NodeId(2), NodeId(3)]);
+        assert_eq!(story.flights[2].end_at(), SimTime::MAX);
+    }
+
+    #[test]
+    fn faults_on_during_the_window_are_kept_with_their_span() {
+        let fault = |ms, begin: bool, index: usize| {
+            let description = format!("fault {index}");
+            let event = if begin {
+                TraceEvent::FaultBegin { index, description }
+            } else {
+                TraceEvent::FaultEnd { index, description }
+            };
+            record(ms, event)
+        };
+        let trace = [
+            fault(1, false, 9), // began before the trace
+            fault(2, true, 0),
+            fault(3, false, 0),
+            fault(4, true, 1),
+            fault(12, false, 1),
+            fault(13, true, 2), // after the window, never ends
+        ];
+        let story = story(&trace, at(5), at(10), &[]);
+        assert_eq!(
+            story.faults,
+            [FaultSpan { description: "fault 1", begin_at: Some(at(4)), end_at: Some(at(12)) }]
+        );
+        assert!(!story.is_empty());
+        let early = super::story(&trace, at(0), at(1), &[]);
+        assert_eq!(early.faults[0].begin_at, None);
+    }
+
+    #[test]
+    fn an_inverted_window_is_empty_and_a_crowded_one_keeps_the_highlighted() {
+        // A message in flight across the whole inverted window is not in it either.
+        let trace = [send(1, 0, 1, 1), deliver(20, 0, 1, 1)];
+        assert!(story(&trace, at(10), at(5), &[]).is_empty());
+        assert!(story(&[], SimTime::ZERO, SimTime::MAX, &[]).is_empty());
+
+        let count = FLIGHTS_DRAWN_MAX as u64 + 10;
+        let trace: Vec<TraceRecord> =
+            (0..count).flat_map(|id| [send(id, 0, 1, id), deliver(id + 1, 0, 1, id)]).collect();
+        let last = count - 1;
+        let story = story(&trace, SimTime::ZERO, SimTime::MAX, &[last]);
+        assert_eq!(story.flights.len(), FLIGHTS_DRAWN_MAX);
+        assert_eq!(story.flights_hidden, 10);
+        assert_eq!(story.flights.last().map(|flight| flight.msg_id), Some(last));
+        assert!(story.flights.windows(2).all(|pair| pair[0].sent_at <= pair[1].sent_at));
+    }
+}

@@ -1,0 +1,162 @@
+//! The bank model's part of a scenario: accounts, clients and transfers, and the strategy
+//! each variant moves money with, checked and converted.
+
+use faultline_engine::{SimDuration, SimTime};
+use faultline_models::bank::{BankConfig, BankPolicy, Strategy, TransferRetry, TransferSpec};
+
+use crate::error::suggestion;
+use crate::locate::Step::{self, Field, Index};
+use crate::payment::backoff;
+use crate::raw::{RawBank, RawBankPolicy, RawStrategy};
+use crate::validate::Checker;
+
+const MAX_TRANSFERS: usize = 10_000;
+const MAX_ATTEMPTS: u32 = 1_000;
+
+pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> BankConfig {
+    let p = |path: &[Step<'static>]| [&[Field("model")][..], path].concat();
+    if raw.accounts.len() < 2 || raw.accounts.len() > 255 {
+        let message = "a bank needs 2 to 255 accounts: money has to move somewhere".to_string();
+        c.error(&p(&[Field("accounts")]), message, None);
+    }
+    let mut accounts: Vec<(String, i64)> = Vec::new();
+    for (i, (name, cents)) in raw.accounts.iter().enumerate() {
+        let at = p(&[Field("accounts"), Index(i)]);
+        if accounts.iter().any(|(n, _)| n == name) {
+            c.error(&at, format!("account `{name}` is listed twice"), None);
+        }
+        if *cents < 0 {
+            c.error(&at, format!("account `{name}` cannot open below zero"), None);
+        }
+        accounts.push((name.clone(), *cents));
+    }
+    let account_names: Vec<&str> = accounts.iter().map(|(n, _)| n.as_str()).collect();
+
+    let count: u64 = raw.transfers.iter().map(|t| u64::from(t.repeat)).sum();
+    if count == 0 || count > MAX_TRANSFERS as u64 {
+        let message = format!("a bank scenario needs 1 to {MAX_TRANSFERS} transfers, not {count}");
+        c.error(&p(&[Field("transfers")]), message, None);
+    }
+    let mut clients: Vec<String> = Vec::new();
+    let mut transfers = Vec::new();
+    for (i, t) in raw.transfers.iter().enumerate() {
+        let at = |field| p(&[Field("transfers"), Index(i), Field(field)]);
+        let account = |c: &mut Checker<'_>, field, name: &str| {
+            let found = account_names.iter().position(|n| *n == name);
+            if found.is_none() {
+                let help = suggestion(name, &account_names);
+                c.error(&at(field), format!("unknown account `{name}`"), Some(help));
+            }
+            found.unwrap_or(0)
+        };
+        let from = account(c, "from", &t.from);
+        let to = account(c, "to", &t.to);
+        if t.from == t.to {
+            c.error(&at("to"), "a transfer needs two different accounts".into(), None);
+        }
+        if t.amount <= 0 {
+            c.error(
+                &at("amount"),
+                format!("amount must be positive cents, not {}", t.amount),
+                None,
+            );
+        }
+        if t.at.0 >= end {
+            c.error(&at("at"), format!("the run ends at {end}"), None);
+        }
+        let reserved = [faultline_models::bank::BANK, faultline_models::bank::LOCKS];
+        if t.client.is_empty()
+            || reserved.contains(&t.client.as_str())
+            || account_names.contains(&t.client.as_str())
+        {
+            let message = format!(
+                "`{}` cannot name a client (it is empty, a server or an account)",
+                t.client
+            );
+            c.error(&at("client"), message, None);
+        }
+        let client = match clients.iter().position(|n| *n == t.client) {
+            Some(index) => index,
+            None => {
+                clients.push(t.client.clone());
+                clients.len() - 1
+            }
+        };
+        if t.repeat > 1 && t.every.0 == SimDuration::ZERO {
+            c.error(&at("every"), "repeated transfers need `every` above zero".into(), None);
+        }
+        let last = t.at.0 + t.every.0.mul_f64(f64::from(t.repeat.saturating_sub(1)));
+        if t.repeat > 1 && last >= end {
+            c.error(
+                &at("repeat"),
+                format!("the last repeat starts at {last}, after the run ends at {end}"),
+                None,
+            );
+        }
+        if count <= MAX_TRANSFERS as u64 {
+            for k in 0..t.repeat {
+                transfers.push(TransferSpec {
+                    client,
+                    from,
+                    to,
+                    amount_cents: t.amount,
+                    at: SimTime::ZERO + t.at.0 + t.every.0.mul_f64(f64::from(k)),
+                });
+            }
+        }
+    }
+    if raw.request_timeout.0 == SimDuration::ZERO {
+        c.error(
+            &p(&[Field("request_timeout")]),
+            "request_timeout must be longer than zero".into(),
+            None,
+        );
+    }
+    if raw.lease.0 == SimDuration::ZERO {
+        c.error(&p(&[Field("lease")]), "a lease must last longer than zero".into(), None);
+    }
+    BankConfig {
+        accounts,
+        clients,
+        transfers,
+        start_jitter: raw.start_jitter.0,
+        think_time: raw.think_time.0,
+        request_timeout: raw.request_timeout.0,
+        lease: raw.lease.0,
+    }
+}
+
+pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawBankPolicy) -> BankPolicy {
+    let field = |names: &[&'static str]| {
+        let mut steps = path.to_vec();
+        steps.extend(names.iter().map(|name| Field(name)));
+        steps
+    };
+    let attempts = |c: &mut Checker<'_>, at: &[Step<'_>], n: u32| {
+        if n == 0 || n > MAX_ATTEMPTS {
+            c.error(at, format!("max_attempts must be 1 to {MAX_ATTEMPTS}, not {n}"), None);
+        }
+    };
+    let strategy = match &raw.strategy {
+        RawStrategy::CheckThenDebit => Strategy::CheckThenDebit,
+        RawStrategy::ReadModifyWrite => Strategy::ReadModifyWrite,
+        RawStrategy::Atomic => Strategy::Atomic,
+        RawStrategy::SingleWriter => Strategy::SingleWriter,
+        RawStrategy::CompareAndSet { max_attempts, backoff: raw_backoff } => {
+            attempts(c, &field(&["strategy"]), *max_attempts);
+            let backoff = backoff(c, &field(&["strategy"]), raw_backoff);
+            Strategy::CompareAndSet { max_attempts: *max_attempts, backoff }
+        }
+        RawStrategy::LockLease { fencing, max_attempts, backoff: raw_backoff } => {
+            attempts(c, &field(&["strategy"]), *max_attempts);
+            let backoff = backoff(c, &field(&["strategy"]), raw_backoff);
+            Strategy::LockLease { fencing: *fencing, max_attempts: *max_attempts, backoff }
+        }
+    };
+    let retry = raw.retry.as_ref().map(|r| {
+        attempts(c, &field(&["retry", "max_attempts"]), r.max_attempts);
+        let backoff = backoff(c, &field(&["retry", "backoff"]), &r.backoff);
+        TransferRetry { max_attempts: r.max_attempts, backoff, idempotency_key: r.idempotency_key }
+    });
+    BankPolicy { strategy, retry }
+}
