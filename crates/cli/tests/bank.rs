@@ -64,3 +64,21 @@ fn fencing_tokens_stop_the_paused_client_and_leases_alone_do_not() {
     let availability = &variant(&json, "lock-lease-fencing")["metrics"]["availability"];
     assert_eq!(availability["mean"], 0.5);
 }
+
+#[test]
+fn replication_trades_availability_for_consistency_during_a_partition() {
+    let json = sweep("scenarios/double-transfer-replicated.ron", "0..200");
+    // Asynchronous replication: always available, and overdrawn once the updates cross.
+    assert_eq!(violating(&json, "async-replication", "no-negative-balance"), 200);
+    let availability = |name: &str| variant(&json, name)["metrics"]["availability"]["mean"].clone();
+    assert_eq!(availability("async-replication"), 1.0);
+    // A primary or a quorum: never overdrawn; the minority side's transfer is refused.
+    for consistent in ["sync-primary", "quorum"] {
+        assert_eq!(all_violations(&json, consistent), 0, "{consistent}");
+        assert_eq!(availability(consistent), 0.5, "{consistent}");
+    }
+    // Every variant's replicas agree once the partition has healed.
+    for name in ["async-replication", "sync-primary", "quorum"] {
+        assert_eq!(violating(&json, name, "replica-convergence"), 0, "{name}");
+    }
+}

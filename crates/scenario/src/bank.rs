@@ -2,7 +2,9 @@
 //! each variant moves money with, checked and converted.
 
 use faultline_engine::{SimDuration, SimTime};
-use faultline_models::bank::{BankConfig, BankPolicy, Strategy, TransferRetry, TransferSpec};
+use faultline_models::bank::{
+    BankConfig, BankPolicy, Replication, Strategy, TransferRetry, TransferSpec,
+};
 
 use crate::error::suggestion;
 use crate::locate::Step::{self, Field, Index};
@@ -115,9 +117,47 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
     if raw.lease.0 == SimDuration::ZERO {
         c.error(&p(&[Field("lease")]), "a lease must last longer than zero".into(), None);
     }
+    let (replicas, attach) = match &raw.replication {
+        None => (Vec::new(), Vec::new()),
+        Some(r) => {
+            let at = |field| p(&[Field("replication"), Field(field)]);
+            if r.replicas.len() < 2 || r.replicas.len() > 15 {
+                c.error(&at("replicas"), "replication needs 2 to 15 replicas".into(), None);
+            }
+            let mut attach = vec![0; clients.len()];
+            let names: Vec<&str> = r.replicas.iter().map(String::as_str).collect();
+            for (client, replica) in &r.attach {
+                let Some(ci) = clients.iter().position(|n| n == client) else {
+                    let known: Vec<&str> = clients.iter().map(String::as_str).collect();
+                    let help = suggestion(client, &known);
+                    c.error(&at("attach"), format!("unknown client `{client}`"), Some(help));
+                    continue;
+                };
+                match names.iter().position(|n| n == replica) {
+                    Some(ri) => attach[ci] = ri,
+                    None => {
+                        let help = suggestion(replica, &names);
+                        c.error(&at("attach"), format!("unknown replica `{replica}`"), Some(help));
+                    }
+                }
+            }
+            for name in &r.replicas {
+                if clients.contains(name) || account_names.contains(&name.as_str()) {
+                    c.error(
+                        &at("replicas"),
+                        format!("`{name}` already names a client or an account"),
+                        None,
+                    );
+                }
+            }
+            (r.replicas.clone(), attach)
+        }
+    };
     BankConfig {
         accounts,
         clients,
+        replicas,
+        attach,
         transfers,
         start_jitter: raw.start_jitter.0,
         think_time: raw.think_time.0,
@@ -126,7 +166,12 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
     }
 }
 
-pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawBankPolicy) -> BankPolicy {
+pub(crate) fn policy(
+    c: &mut Checker<'_>,
+    path: &[Step<'_>],
+    raw: &RawBankPolicy,
+    config: &BankConfig,
+) -> BankPolicy {
     let field = |names: &[&'static str]| {
         let mut steps = path.to_vec();
         steps.extend(names.iter().map(|name| Field(name)));
@@ -152,7 +197,27 @@ pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawBankPolicy
             let backoff = backoff(c, &field(&["strategy"]), raw_backoff);
             Strategy::LockLease { fencing: *fencing, max_attempts: *max_attempts, backoff }
         }
+        RawStrategy::AsyncReplication => Strategy::Replicated(Replication::Async),
+        RawStrategy::Quorum => Strategy::Replicated(Replication::Quorum),
+        RawStrategy::SyncPrimary { primary } => {
+            let names: Vec<&str> = config.replicas.iter().map(String::as_str).collect();
+            let index = names.iter().position(|n| n == primary).unwrap_or_else(|| {
+                let help = suggestion(primary, &names);
+                c.error(&field(&["strategy"]), format!("unknown replica `{primary}`"), Some(help));
+                0
+            });
+            Strategy::Replicated(Replication::SyncPrimary { primary: index })
+        }
     };
+    let replicated = matches!(strategy, Strategy::Replicated(_));
+    if replicated != !config.replicas.is_empty() {
+        let message = if replicated {
+            "a replicated strategy needs `replication: (replicas: [...], attach: [...])` in the model"
+        } else {
+            "with replicated accounts, use AsyncReplication, SyncPrimary(primary: ...) or Quorum"
+        };
+        c.error(&field(&["strategy"]), message.into(), None);
+    }
     let retry = raw.retry.as_ref().map(|r| {
         attempts(c, &field(&["retry", "max_attempts"]), r.max_attempts);
         let backoff = backoff(c, &field(&["retry", "backoff"]), &r.backoff);

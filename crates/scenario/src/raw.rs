@@ -151,6 +151,16 @@ pub(crate) struct RawBank {
     pub request_timeout: Dur,
     #[serde(default = "default_lease")]
     pub lease: Dur,
+    #[serde(default)]
+    pub replication: Option<RawReplication>,
+}
+
+/// Replicated accounts: the replicas' names, and which replica each client talks to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Replication")]
+pub(crate) struct RawReplication {
+    pub replicas: Vec<String>,
+    pub attach: Vec<(String, String)>,
 }
 
 fn zero() -> Dur {
@@ -198,6 +208,9 @@ pub(crate) enum RawStrategy {
     CompareAndSet { max_attempts: u32, backoff: RawBackoff },
     LockLease { fencing: bool, max_attempts: u32, backoff: RawBackoff },
     SingleWriter,
+    AsyncReplication,
+    SyncPrimary { primary: String },
+    Quorum,
 }
 
 #[derive(Debug, Deserialize)]

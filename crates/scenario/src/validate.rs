@@ -402,11 +402,19 @@ pub(crate) fn validate(
                 };
                 Policy::Chat(delivery)
             }
-            RawPolicy::Bank(policy) => Policy::Bank(crate::bank::policy(
-                &mut c,
-                &[&path[..], &[Field("policy")]].concat(),
-                policy,
-            )),
+            RawPolicy::Bank(policy) => {
+                let at = [&path[..], &[Field("policy")]].concat();
+                match &model {
+                    Model::Bank(config) => {
+                        Policy::Bank(crate::bank::policy(&mut c, &at, policy, config))
+                    }
+                    // The mismatch is reported below; any checked policy will do meanwhile.
+                    _ => Policy::Bank(faultline_models::bank::BankPolicy {
+                        strategy: faultline_models::bank::Strategy::Atomic,
+                        retry: None,
+                    }),
+                }
+            }
             RawPolicy::Payment(policy) => Policy::Payment(crate::payment::policy(
                 &mut c,
                 &[&path[..], &[Field("policy")]].concat(),

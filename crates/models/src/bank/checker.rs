@@ -2,7 +2,7 @@
 //! writes that replaced a version their client never saw. Each violation is one sentence
 //! that explains it; metrics and the balance chart come from the same history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{NodeId, Series, SimTime, Violation};
 
@@ -33,19 +33,26 @@ fn listing(items: &[String]) -> String {
 pub(super) struct Checker<'a> {
     setup: &'a RunSetup,
     accounts: Vec<String>,
+    /// Where balances live: the bank, or each replica.
+    stores: Vec<String>,
     initial_cents: Vec<i64>,
-    balances_cents: Vec<i64>,
+    /// Per store, per account.
+    balances_cents: Vec<Vec<i64>>,
+    /// Transfers each store has applied, and those approved anywhere, for stale reads.
+    applied: BTreeSet<(u8, u32)>,
+    approved: Vec<(u8, u32)>,
+    stale_reads: u64,
     submitted: BTreeMap<u32, SimTime>,
     finished: BTreeMap<u32, (SimTime, Ending)>,
     /// Debits applied per transfer: more than one is a transfer applied twice.
-    debits: BTreeMap<u32, u32>,
+    debits: BTreeMap<(u8, u32), u32>,
     /// Reads served, per account: (transfer, balance read).
     reads: BTreeMap<u8, Vec<(u32, i64)>>,
     min_cents: i64,
     last_change: SimTime,
-    /// The source account's balance over time, in dollars.
-    source_points: Vec<(f64, f64)>,
-    overdrawn: Vec<u8>,
+    /// The source account's balance over time in dollars, per store.
+    source_points: Vec<Vec<(f64, f64)>>,
+    overdrawn: Vec<(u8, u8)>,
     lost_updates: u64,
     violations: Vec<Violation>,
 }
@@ -61,10 +68,16 @@ impl<'a> Checker<'a> {
     pub(super) fn new(config: &BankConfig, setup: &'a RunSetup) -> Checker<'a> {
         let initial_cents: Vec<i64> = config.accounts.iter().map(|(_, c)| *c).collect();
         let source = initial_cents.first().copied().unwrap_or(0);
+        let stores = config.stores();
         Checker {
             setup,
             accounts: config.accounts.iter().map(|(name, _)| name.clone()).collect(),
-            balances_cents: initial_cents.clone(),
+            balances_cents: vec![initial_cents.clone(); stores.len()],
+            source_points: vec![vec![(0.0, source as f64 / 100.0)]; stores.len()],
+            stores,
+            applied: BTreeSet::new(),
+            approved: Vec::new(),
+            stale_reads: 0,
             min_cents: initial_cents.iter().copied().min().unwrap_or(0),
             initial_cents,
             submitted: BTreeMap::new(),
@@ -72,16 +85,15 @@ impl<'a> Checker<'a> {
             debits: BTreeMap::new(),
             reads: BTreeMap::new(),
             last_change: SimTime::ZERO,
-            source_points: vec![(0.0, source as f64 / 100.0)],
             overdrawn: Vec::new(),
             lost_updates: 0,
             violations: Vec::new(),
         }
     }
 
-    fn violation(&mut self, invariant: &str, at: SimTime, detail: String) {
+    fn violation(&mut self, invariant: &str, at: SimTime, store: usize, detail: String) {
         if self.setup.checks(invariant) {
-            let node = super::BANK.to_string();
+            let node = self.stores[store].clone();
             self.violations.push(Violation { invariant: invariant.into(), at, node, detail });
         }
     }
@@ -97,16 +109,29 @@ impl<'a> Checker<'a> {
             BankObs::Read { transfer, acct, cents } => {
                 self.reads.entry(acct).or_default().push((transfer, cents));
             }
-            BankObs::Changed { transfer, acct, cents, debit } => {
-                let i = acct as usize;
-                self.balances_cents[i] = cents;
+            BankObs::Approved { transfer, store, ok } => {
+                // A replica that approves while a transfer approved elsewhere has not reached
+                // it yet decided on a stale balance.
+                if ok {
+                    let behind = self
+                        .approved
+                        .iter()
+                        .any(|&(other, t)| other != store && !self.applied.contains(&(store, t)));
+                    self.stale_reads += u64::from(behind);
+                    self.approved.push((store, transfer));
+                }
+            }
+            BankObs::Changed { transfer, store, acct, cents, debit } => {
+                let (s, i) = (store as usize, acct as usize);
+                self.balances_cents[s][i] = cents;
+                self.applied.insert((store, transfer));
                 self.min_cents = self.min_cents.min(cents);
                 self.last_change = at;
                 if i == 0 {
-                    self.source_points.push((at.as_secs_f64(), cents as f64 / 100.0));
+                    self.source_points[s].push((at.as_secs_f64(), cents as f64 / 100.0));
                 }
                 if debit {
-                    let count = self.debits.entry(transfer).or_insert(0);
+                    let count = self.debits.entry((store, transfer)).or_insert(0);
                     *count += 1;
                     if *count == 2 {
                         let detail = format!(
@@ -115,13 +140,17 @@ impl<'a> Checker<'a> {
                             transfer_name(transfer),
                             self.accounts[i]
                         );
-                        self.violation("exactly-once", at, detail);
+                        self.violation("exactly-once", at, s, detail);
                     }
                 }
-                if cents < 0 && !self.overdrawn.contains(&acct) {
-                    self.overdrawn.push(acct);
-                    let detail = self.overdraft_story(acct, cents);
-                    self.violation("no-negative-balance", at, detail);
+                if cents < 0 && !self.overdrawn.contains(&(store, acct)) {
+                    self.overdrawn.push((store, acct));
+                    let detail = if self.stores.len() > 1 {
+                        self.replicated_overdraft_story(s, acct, cents)
+                    } else {
+                        self.overdraft_story(acct, cents)
+                    };
+                    self.violation("no-negative-balance", at, s, detail);
                 }
             }
             BankObs::LostUpdate { transfer, acct, base_version, version } => {
@@ -133,9 +162,26 @@ impl<'a> Checker<'a> {
                     self.accounts[acct as usize],
                     self.accounts[acct as usize]
                 );
-                self.violation("no-lost-update", at, detail);
+                self.violation("no-lost-update", at, 0, detail);
             }
         }
+    }
+
+    /// "r1 approved T1 and r3 approved T2, each against its own copy of X; once the updates
+    /// crossed, r2 had X = -$100.00".
+    fn replicated_overdraft_story(&self, store: usize, acct: u8, cents: i64) -> String {
+        let approvals: Vec<String> = self
+            .approved
+            .iter()
+            .map(|&(s, t)| format!("{} approved {}", self.stores[s as usize], transfer_name(t)))
+            .collect();
+        let name = &self.accounts[acct as usize];
+        format!(
+            "{}, each against its own copy of {name}; once the updates crossed, {} had {name} = {}",
+            listing(&approvals),
+            self.stores[store],
+            dollars(cents)
+        )
     }
 
     /// "T1 and T2 both read $100.00 at X, both passed the check, both debited: X = -$100.00".
@@ -155,7 +201,14 @@ impl<'a> Checker<'a> {
                 seen
             })
             .unwrap_or_default();
-        let debited: Vec<String> = self.debits.keys().map(|&t| transfer_name(t)).collect();
+        let debited: Vec<String> = self
+            .debits
+            .keys()
+            .map(|&(_, t)| t)
+            .collect::<BTreeSet<u32>>()
+            .into_iter()
+            .map(transfer_name)
+            .collect();
         match readers.as_slice() {
             [(_, first), rest @ ..] if !rest.is_empty() && rest.iter().all(|(_, c)| c == first) => {
                 let names: Vec<String> = readers.iter().map(|&(t, _)| transfer_name(t)).collect();
@@ -174,25 +227,51 @@ impl<'a> Checker<'a> {
 
     pub(super) fn finish(mut self, end: SimTime, variant: &str, _names: &[String]) -> Summary {
         let initial: i64 = self.initial_cents.iter().sum();
-        let total: i64 = self.balances_cents.iter().sum();
+        // The store whose total strays furthest from the opening total.
+        let (worst, total) = self
+            .balances_cents
+            .iter()
+            .map(|b| b.iter().sum::<i64>())
+            .enumerate()
+            .max_by_key(|&(_, total)| (total - initial).abs())
+            .unwrap_or((0, initial));
         let created = total - initial;
-        if created != 0 {
-            let holdings: Vec<String> = self
-                .accounts
+        let accounts = self.accounts.clone();
+        let holdings = |balances: &[i64]| -> String {
+            accounts
                 .iter()
-                .zip(&self.balances_cents)
+                .zip(balances)
                 .map(|(name, &c)| format!("{name} = {}", dollars(c)))
-                .collect();
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if created != 0 {
             let verb = if created > 0 { "created" } else { "destroyed" };
+            let place = if self.stores.len() > 1 {
+                format!(" at {}", self.stores[worst])
+            } else {
+                String::new()
+            };
+            let held = holdings(&self.balances_cents[worst]);
             let detail = format!(
-                "{} was {verb}: the accounts hold {} where {} began ({})",
+                "{} was {verb}{place}: the accounts hold {} where {} began ({held})",
                 dollars(created.abs()),
                 dollars(total),
                 dollars(initial),
-                holdings.join(", ")
             );
             let at = self.last_change;
-            self.violation("conservation", at, detail);
+            self.violation("conservation", at, worst, detail);
+        }
+        let diverged =
+            (1..self.stores.len()).find(|&s| self.balances_cents[s] != self.balances_cents[0]);
+        if let Some(diverged) = diverged {
+            let (first, other) =
+                (holdings(&self.balances_cents[0]), holdings(&self.balances_cents[diverged]));
+            let detail = format!(
+                "the replicas still disagree when the run ends: {} has {first}, {} has {other}",
+                self.stores[0], self.stores[diverged],
+            );
+            self.violation("replica-convergence", end, diverged, detail);
         }
 
         let count = |ending: Ending| self.finished.values().filter(|(_, e)| *e == ending).count();
@@ -206,7 +285,13 @@ impl<'a> Checker<'a> {
             .filter_map(|(t, (at, _))| self.submitted.get(t).map(|s| at.since(*s).as_nanos()))
             .collect();
         latencies_ns.sort_unstable();
-        let applied_twice = self.debits.values().filter(|&&n| n > 1).count();
+        let applied_twice = self
+            .debits
+            .iter()
+            .filter(|&(_, &n)| n > 1)
+            .map(|(&(_, t), _)| t)
+            .collect::<BTreeSet<u32>>()
+            .len();
         let availability =
             if submitted == 0 { 1.0 } else { (committed + rejected) as f64 / submitted as f64 };
         let p99_ms = percentile(&latencies_ns, 99.0) as f64 / 1e6;
@@ -226,14 +311,24 @@ impl<'a> Checker<'a> {
         put("money.created", created as f64);
         put("transfers.applied_twice", applied_twice as f64);
         put("updates.lost", self.lost_updates as f64);
-        // One copy of every account: a read cannot be stale here (replication can).
-        put("reads.stale", 0.0);
+        put("reads.stale", self.stale_reads as f64);
 
-        let mut points = self.source_points;
-        if let Some(&(_, last)) = points.last() {
-            points.push((end.as_secs_f64(), last));
-        }
-        let series = vec![Series::new("balance", points)];
+        let replicated = self.stores.len() > 1;
+        let series = self
+            .source_points
+            .into_iter()
+            .zip(&self.stores)
+            .map(|(mut points, store)| {
+                if let Some(&(_, last)) = points.last() {
+                    points.push((end.as_secs_f64(), last));
+                }
+                if replicated {
+                    Series::labelled("balance", store, points)
+                } else {
+                    Series::new("balance", points)
+                }
+            })
+            .collect();
 
         let verdict = if self.min_cents < 0 {
             format!(

@@ -6,18 +6,26 @@
 
 mod checker;
 mod nodes;
+mod replica;
 
 use faultline_engine::{
-    ChartKind, ChartSpec, LimitExceeded, Outcome, Prng, SimDuration, SimTime, Simulation, Stream,
+    ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, SimDuration, SimTime, Simulation,
+    Stream,
 };
 
 use crate::resilience::Backoff;
 use crate::setup::RunSetup;
 pub use nodes::{BankMsg, BankNode, BankObs, BankTimer, Strategy};
+pub use replica::Replication;
 
 /// The invariants this model can check.
-pub const INVARIANTS: [&str; 4] =
-    ["no-negative-balance", "conservation", "exactly-once", "no-lost-update"];
+pub const INVARIANTS: [&str; 5] = [
+    "no-negative-balance",
+    "conservation",
+    "exactly-once",
+    "no-lost-update",
+    "replica-convergence",
+];
 
 /// The metrics that tell the story at a glance.
 pub const HEADLINE_METRICS: [&str; 4] =
@@ -55,6 +63,10 @@ pub struct BankConfig {
     pub request_timeout: SimDuration,
     /// How long a lock lease lasts.
     pub lease: SimDuration,
+    /// Replica names, when the accounts are replicated (the bank and lock service are not
+    /// used then), and the replica each client talks to, by index.
+    pub replicas: Vec<String>,
+    pub attach: Vec<usize>,
 }
 
 /// Retrying a transfer whose answer did not come.
@@ -78,9 +90,18 @@ impl BankConfig {
     /// Node names: the clients, then the bank and the lock service.
     pub fn node_names(&self) -> Vec<String> {
         let mut names = self.clients.clone();
-        names.push(BANK.to_string());
-        names.push(LOCKS.to_string());
+        if self.replicas.is_empty() {
+            names.push(BANK.to_string());
+            names.push(LOCKS.to_string());
+        } else {
+            names.extend(self.replicas.iter().cloned());
+        }
         names
+    }
+
+    /// Where balances live: the bank, or each replica.
+    pub(crate) fn stores(&self) -> Vec<String> {
+        if self.replicas.is_empty() { vec![BANK.to_string()] } else { self.replicas.clone() }
     }
 }
 
@@ -103,7 +124,8 @@ pub fn run(
 ) -> Result<Outcome, LimitExceeded> {
     let starts = start_times(config, setup.sim.seed);
     let names = config.node_names();
-    let bank_id = config.clients.len();
+    let first_server = config.clients.len() as u32;
+    let server = |index: usize| NodeId(first_server + index as u32);
     let mut nodes: Vec<(String, BankNode)> = config
         .clients
         .iter()
@@ -116,11 +138,24 @@ pub fn run(
                 .filter(|(_, t)| t.client == c)
                 .map(|(id, t)| nodes::Job::new(id as u32, t.clone(), starts[id]))
                 .collect();
-            (name.clone(), BankNode::client(mine, config, policy, bank_id))
+            let target =
+                if config.replicas.is_empty() { server(0) } else { server(config.attach[c]) };
+            (name.clone(), BankNode::client(mine, config, policy, target, server(1)))
         })
         .collect();
-    nodes.push((BANK.to_string(), BankNode::bank(&config.accounts)));
-    nodes.push((LOCKS.to_string(), BankNode::locks(config.lease)));
+    match &policy.strategy {
+        Strategy::Replicated(mode) => {
+            let replicas: Vec<NodeId> = (0..config.replicas.len()).map(server).collect();
+            for (i, name) in config.replicas.iter().enumerate() {
+                let node = BankNode::replica(i, replicas.clone(), *mode, &config.accounts);
+                nodes.push((name.clone(), node));
+            }
+        }
+        _ => {
+            nodes.push((BANK.to_string(), BankNode::bank(&config.accounts)));
+            nodes.push((LOCKS.to_string(), BankNode::locks(config.lease)));
+        }
+    }
     let mut sim = Simulation::new(setup.sim.clone(), nodes);
     let mut checker = checker::Checker::new(config, setup);
     let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;

@@ -8,6 +8,7 @@ use std::fmt;
 use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TimerId};
 
 use super::checker::dollars;
+use super::replica::{Replica, Replication};
 use super::{BankConfig, BankPolicy, TransferRetry, TransferSpec};
 use crate::resilience::{Backoff, BackoffState};
 
@@ -28,6 +29,9 @@ pub enum Strategy {
     LockLease { fencing: bool, max_attempts: u32, backoff: Backoff },
     /// Send the whole transfer to the account's owner, which applies it atomically.
     SingleWriter,
+    /// Send the whole transfer to the client's replica, which agrees with the others as the
+    /// replication mode says.
+    Replicated(Replication),
 }
 
 /// Identifies one request of one transfer: responses are matched on it.
@@ -108,20 +112,95 @@ pub enum BankMsg {
         acct: u8,
         token: u64,
     },
+    /// Replication: a transfer's deltas, applied once per replica, and their acknowledgement.
+    Update {
+        id: u32,
+        from: u8,
+        to: u8,
+        cents: i64,
+    },
+    UpdateAck {
+        id: u32,
+    },
+    /// A replica passes a client's transfer to the primary; the answer comes back through it.
+    Forward {
+        op: Op,
+        client: u32,
+        from: u8,
+        to: u8,
+        cents: i64,
+    },
+    Forwarded {
+        op: Op,
+        client: u32,
+        ok: bool,
+    },
+    /// Quorum: lock the source at a majority, read the newest versions, write, unlock.
+    QLock {
+        txn: Op,
+        acct: u8,
+    },
+    QLockOk {
+        txn: Op,
+    },
+    QLockBusy {
+        txn: Op,
+    },
+    QUnlock {
+        txn: Op,
+        acct: u8,
+    },
+    QRead {
+        txn: Op,
+        from: u8,
+        to: u8,
+    },
+    QReadOk {
+        txn: Op,
+        from: (i64, u64),
+        to: (i64, u64),
+    },
+    QWrite {
+        txn: Op,
+        from: (u8, i64, u64),
+        to: (u8, i64, u64),
+    },
+    QWriteOk {
+        txn: Op,
+    },
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum BankTimer {
     /// Transfer `transfer` starts.
-    Start { transfer: u32 },
+    Start {
+        transfer: u32,
+    },
     /// The answer to `op` is overdue.
-    Timeout { op: Op },
+    Timeout {
+        op: Op,
+    },
     /// Back-off over: try again.
-    Again { transfer: u32 },
+    Again {
+        transfer: u32,
+    },
     /// Done thinking: write.
-    Think { transfer: u32 },
+    Think {
+        transfer: u32,
+    },
     /// Time to resend the request `op` that got no answer.
-    Resend { op: Op },
+    Resend {
+        op: Op,
+    },
+    /// A replica resends updates its peers have not acknowledged.
+    ResendUpdates,
+    /// A quorum round got no majority in time.
+    QuorumTimeout {
+        txn: Op,
+    },
+    QuorumRetry {
+        transfer: u32,
+    },
 }
 
 // Traces and spacetime diagrams show messages by their `Debug` text: keep it short enough
@@ -169,6 +248,26 @@ impl fmt::Debug for BankMsg {
             BankMsg::Granted { op, token } => write!(f, "{op:?}: lease, token {token}"),
             BankMsg::Denied { op } => write!(f, "{op:?}: lock busy"),
             BankMsg::Release { acct, token } => write!(f, "unlock #{acct} (token {token})"),
+            BankMsg::Update { id, from, to, cents } => {
+                write!(f, "T{} replicate {} #{from}→#{to}", id + 1, money(*cents))
+            }
+            BankMsg::UpdateAck { id } => write!(f, "T{} replicated", id + 1),
+            BankMsg::Forward { op, cents, .. } => write!(f, "{op:?} to primary {}", money(*cents)),
+            BankMsg::Forwarded { op, ok, .. } => {
+                write!(f, "{op:?}: {}", if *ok { "ok" } else { "refused" })
+            }
+            BankMsg::QLock { txn, acct } => write!(f, "{txn:?} lock #{acct}"),
+            BankMsg::QLockOk { txn } => write!(f, "{txn:?}: locked"),
+            BankMsg::QLockBusy { txn } => write!(f, "{txn:?}: busy"),
+            BankMsg::QUnlock { txn, acct } => write!(f, "{txn:?} unlock #{acct}"),
+            BankMsg::QRead { txn, .. } => write!(f, "{txn:?} read"),
+            BankMsg::QReadOk { txn, from, .. } => {
+                write!(f, "{txn:?}: {} (v{})", money(from.0), from.1)
+            }
+            BankMsg::QWrite { txn, from, .. } => {
+                write!(f, "{txn:?} #{} := {} (v{})", from.0, money(from.1), from.2)
+            }
+            BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: written"),
         }
     }
 }
@@ -181,6 +280,9 @@ impl fmt::Debug for BankTimer {
             BankTimer::Again { transfer } => write!(f, "T{} again", transfer + 1),
             BankTimer::Think { transfer } => write!(f, "T{} done thinking", transfer + 1),
             BankTimer::Resend { op } => write!(f, "{op:?} resend"),
+            BankTimer::ResendUpdates => write!(f, "resend updates"),
+            BankTimer::QuorumTimeout { txn } => write!(f, "{txn:?} no quorum yet"),
+            BankTimer::QuorumRetry { transfer } => write!(f, "T{} quorum again", transfer + 1),
         }
     }
 }
@@ -214,9 +316,17 @@ pub enum BankObs {
     /// The bank changed a balance on behalf of a transfer (`debit`: taken from the source).
     Changed {
         transfer: u32,
+        /// The bank (0), or a replica by index.
+        store: u8,
         acct: u8,
         cents: i64,
         debit: bool,
+    },
+    /// A replica (the primary, a quorum coordinator) decided a transfer.
+    Approved {
+        transfer: u32,
+        store: u8,
+        ok: bool,
     },
     /// An absolute write replaced a version other than the one its client read.
     LostUpdate {
@@ -312,6 +422,7 @@ pub enum BankNode {
     Client(Box<Client>),
     Bank(Bank),
     Locks(Locks),
+    Replica(Box<Replica>),
 }
 
 impl BankNode {
@@ -319,7 +430,8 @@ impl BankNode {
         jobs: Vec<Job>,
         config: &BankConfig,
         policy: &BankPolicy,
-        bank: usize,
+        bank: NodeId,
+        locks: NodeId,
     ) -> BankNode {
         BankNode::Client(Box::new(Client {
             jobs: jobs.into_iter().map(|j| (j.id, j)).collect(),
@@ -327,8 +439,8 @@ impl BankNode {
             retry: policy.retry.clone(),
             think_time: config.think_time,
             request_timeout: config.request_timeout,
-            bank: NodeId(bank as u32),
-            locks: NodeId(bank as u32 + 1),
+            bank,
+            locks,
         }))
     }
 
@@ -338,6 +450,15 @@ impl BankNode {
             fence: vec![0; accounts.len()],
             applied: BTreeMap::new(),
         })
+    }
+
+    pub(super) fn replica(
+        index: usize,
+        replicas: Vec<NodeId>,
+        mode: Replication,
+        accounts: &[(String, i64)],
+    ) -> BankNode {
+        BankNode::Replica(Box::new(Replica::new(index, replicas, mode, accounts)))
     }
 
     pub(super) fn locks(lease: SimDuration) -> BankNode {
@@ -363,10 +484,20 @@ impl Node for BankNode {
             BankNode::Client(client) => client.answer(ctx, msg),
             BankNode::Bank(bank) => bank.serve(ctx, from, msg),
             BankNode::Locks(locks) => locks.serve(ctx, from, msg),
+            BankNode::Replica(replica) => replica.serve(ctx, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: BankTimer) {
+        if let BankNode::Replica(replica) = self {
+            match timer {
+                BankTimer::ResendUpdates => replica.resend(ctx),
+                BankTimer::QuorumTimeout { txn } => replica.quorum_timeout(ctx, txn),
+                BankTimer::QuorumRetry { transfer } => replica.quorum_retry(ctx, transfer),
+                _ => {}
+            }
+            return;
+        }
         let BankNode::Client(client) = self else { return };
         match timer {
             BankTimer::Start { transfer } => {
@@ -377,6 +508,10 @@ impl Node for BankNode {
             BankTimer::Think { transfer } => client.write_after_thinking(ctx, transfer),
             BankTimer::Timeout { op } => client.timed_out(ctx, op),
             BankTimer::Resend { op } => client.resend(ctx, op),
+            // Replicas' timers: never set on a client.
+            BankTimer::ResendUpdates
+            | BankTimer::QuorumTimeout { .. }
+            | BankTimer::QuorumRetry { .. } => {}
         }
     }
 }
@@ -438,7 +573,7 @@ impl Client {
                     acct: from,
                 });
             }
-            Strategy::SingleWriter => {
+            Strategy::SingleWriter | Strategy::Replicated(_) => {
                 let keyed = self.retry.as_ref().is_some_and(|r| r.idempotency_key);
                 let key = keyed.then_some(transfer);
                 self.request(ctx, transfer, Phase::Transfer, |op| BankMsg::Transfer {
@@ -510,7 +645,7 @@ impl Client {
                     Strategy::LockLease { .. } => {
                         ctx.set_timer(self.think_time, BankTimer::Think { transfer });
                     }
-                    Strategy::Atomic | Strategy::SingleWriter => {}
+                    Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {}
                 }
             }
             (Phase::ReadDestination, BankMsg::ReadOk { cents: balance, version, .. }) => {
@@ -699,7 +834,8 @@ impl Bank {
         let account = &mut self.accounts[acct as usize];
         account.0 += delta;
         account.1 += 1;
-        ctx.observe(BankObs::Changed { transfer, acct, cents: account.0, debit: delta < 0 });
+        let cents = account.0;
+        ctx.observe(BankObs::Changed { transfer, store: 0, acct, cents, debit: delta < 0 });
     }
 }
 

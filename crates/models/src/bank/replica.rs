@@ -1,0 +1,480 @@
+//! Replicated accounts: every replica holds every account, and clients talk to the replica
+//! they are attached to. Three ways to keep replicas in step, three answers to the CAP
+//! question when a partition separates the clients' replicas:
+//! - `AsyncReplication`: a replica approves a transfer against its own copy and tells the
+//!   others afterwards, resending until they acknowledge. Always available; both sides of a
+//!   partition approve, and once the updates cross, the account is overdrawn everywhere.
+//! - `SyncPrimary`: transfers go through one primary, which commits once a majority
+//!   (itself included) holds the update. The side without the primary is unavailable.
+//! - `Quorum`: the client's replica coordinates: it locks the source account at a majority
+//!   of replicas, reads the newest version from that majority, writes to a majority, and
+//!   unlocks. Without a majority there is no transfer.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use faultline_engine::{Ctx, NodeId, SimDuration, SimTime};
+
+use super::nodes::{BankMsg, BankNode, BankObs, BankTimer, Op};
+
+/// How replicas agree.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Replication {
+    Async,
+    /// The primary, by index among the replicas.
+    SyncPrimary {
+        primary: usize,
+    },
+    Quorum,
+}
+
+/// How often unacknowledged updates are sent again, and how long a quorum lock lasts.
+const RESEND_EVERY: SimDuration = SimDuration::from_millis(200);
+const LOCK_LEASE: SimDuration = SimDuration::from_millis(500);
+const QUORUM_ATTEMPTS: u32 = 5;
+
+/// A transfer a quorum coordinator is working on.
+struct Coordination {
+    op: Op,
+    client: NodeId,
+    from: u8,
+    to: u8,
+    cents: i64,
+    attempt: u32,
+    granted: BTreeSet<NodeId>,
+    refused: u32,
+    /// Newest (balance, version) of the source and destination seen so far, and how many
+    /// replicas answered the read.
+    read_from: (i64, u64),
+    read_to: (i64, u64),
+    reads: u32,
+    written: u32,
+    writing: bool,
+    /// Whether the current round still counts answers.
+    active: bool,
+}
+
+/// A write the primary is waiting to see on a majority.
+struct Pending {
+    op: Op,
+    reply_to: NodeId,
+    /// The client, when `reply_to` is the replica that forwarded the transfer.
+    client: Option<u32>,
+    acks: u32,
+}
+
+pub struct Replica {
+    index: usize,
+    /// Every replica, this one included, by index.
+    replicas: Vec<NodeId>,
+    mode: Replication,
+    /// Balance and version per account.
+    accounts: Vec<(i64, u64)>,
+    /// Updates already applied, by transfer id.
+    applied: BTreeSet<u32>,
+    /// Updates not yet acknowledged, per peer: resent until they are.
+    outbox: BTreeMap<(NodeId, u32), BankMsg>,
+    resend_armed: bool,
+    pending: BTreeMap<u32, Pending>,
+    /// Quorum locks held here: account → (holder, until).
+    locks: BTreeMap<u8, (Op, SimTime)>,
+    coordinating: BTreeMap<u32, Coordination>,
+}
+
+impl Replica {
+    pub(super) fn new(
+        index: usize,
+        replicas: Vec<NodeId>,
+        mode: Replication,
+        accounts: &[(String, i64)],
+    ) -> Replica {
+        Replica {
+            index,
+            replicas,
+            mode,
+            accounts: accounts.iter().map(|(_, c)| (*c, 0)).collect(),
+            applied: BTreeSet::new(),
+            outbox: BTreeMap::new(),
+            resend_armed: false,
+            pending: BTreeMap::new(),
+            locks: BTreeMap::new(),
+            coordinating: BTreeMap::new(),
+        }
+    }
+
+    fn majority(&self) -> u32 {
+        self.replicas.len() as u32 / 2 + 1
+    }
+
+    fn me(&self) -> NodeId {
+        self.replicas[self.index]
+    }
+
+    fn set(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        transfer: u32,
+        acct: u8,
+        cents: i64,
+        version: u64,
+    ) {
+        let old = self.accounts[acct as usize].0;
+        self.accounts[acct as usize] = (cents, version);
+        let store = self.index as u8;
+        ctx.observe(BankObs::Changed { transfer, store, acct, cents, debit: cents < old });
+    }
+
+    /// Applies a transfer's two deltas once.
+    fn apply(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, from: u8, to: u8, cents: i64) {
+        if !self.applied.insert(transfer) {
+            return;
+        }
+        let (f, fv) = self.accounts[from as usize];
+        let (t, tv) = self.accounts[to as usize];
+        self.set(ctx, transfer, from, f - cents, fv + 1);
+        self.set(ctx, transfer, to, t + cents, tv + 1);
+    }
+
+    /// Sends `msg` to every other replica, and keeps resending it until each acknowledges.
+    fn replicate(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, msg: BankMsg) {
+        for (i, &peer) in self.replicas.iter().enumerate() {
+            if i != self.index {
+                ctx.send(peer, msg.clone());
+                self.outbox.insert((peer, transfer), msg.clone());
+            }
+        }
+        self.arm_resend(ctx);
+    }
+
+    fn arm_resend(&mut self, ctx: &mut Ctx<'_, BankNode>) {
+        if !self.resend_armed && !self.outbox.is_empty() {
+            self.resend_armed = true;
+            ctx.set_timer(RESEND_EVERY, BankTimer::ResendUpdates);
+        }
+    }
+
+    pub(super) fn resend(&mut self, ctx: &mut Ctx<'_, BankNode>) {
+        self.resend_armed = false;
+        for (&(peer, _), msg) in &self.outbox {
+            ctx.send(peer, msg.clone());
+        }
+        self.arm_resend(ctx);
+    }
+
+    pub(super) fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
+        match msg {
+            BankMsg::Transfer { op, from: source, to, cents, .. } => match self.mode {
+                Replication::Async => {
+                    let ok = self.accounts[source as usize].0 >= cents;
+                    ctx.observe(BankObs::Approved {
+                        transfer: op.transfer,
+                        store: self.index as u8,
+                        ok,
+                    });
+                    if ok {
+                        self.apply(ctx, op.transfer, source, to, cents);
+                        let update = BankMsg::Update { id: op.transfer, from: source, to, cents };
+                        self.replicate(ctx, op.transfer, update);
+                    }
+                    ctx.send(from, BankMsg::Done { op, ok });
+                }
+                Replication::SyncPrimary { primary } if primary != self.index => {
+                    // Not the primary: pass it on; the answer comes back the same way.
+                    let forward = BankMsg::Forward { op, client: from.0, from: source, to, cents };
+                    ctx.send(self.replicas[primary], forward);
+                }
+                Replication::SyncPrimary { .. } => {
+                    self.primary_write(ctx, from, None, op, source, to, cents);
+                }
+                Replication::Quorum => self.coordinate(ctx, from, op, source, to, cents),
+            },
+            BankMsg::Forward { op, client, from: source, to, cents } => {
+                self.primary_write(ctx, from, Some(client), op, source, to, cents);
+            }
+            BankMsg::Forwarded { op, client, ok } => {
+                ctx.send(NodeId(client), BankMsg::Done { op, ok })
+            }
+            BankMsg::Update { id, from: source, to, cents } => {
+                self.apply(ctx, id, source, to, cents);
+                ctx.send(from, BankMsg::UpdateAck { id });
+            }
+            BankMsg::UpdateAck { id } => {
+                self.outbox.remove(&(from, id));
+                let majority = self.majority();
+                if let Some(p) = self.pending.get_mut(&id) {
+                    p.acks += 1;
+                    if p.acks >= majority {
+                        let p = self.pending.remove(&id).expect("present");
+                        self.answer(ctx, &p, true);
+                    }
+                }
+            }
+            BankMsg::QLock { txn, acct } => {
+                let now = ctx.now();
+                let free = self
+                    .locks
+                    .get(&acct)
+                    .is_none_or(|&(holder, until)| holder == txn || until <= now);
+                if free {
+                    self.locks.insert(acct, (txn, now + LOCK_LEASE));
+                }
+                ctx.send(
+                    from,
+                    if free { BankMsg::QLockOk { txn } } else { BankMsg::QLockBusy { txn } },
+                );
+            }
+            BankMsg::QUnlock { txn, acct } => self.unlock(txn, acct),
+            BankMsg::QRead { txn, from: source, to } => {
+                let reply = BankMsg::QReadOk {
+                    txn,
+                    from: self.accounts[source as usize],
+                    to: self.accounts[to as usize],
+                };
+                ctx.send(from, reply);
+            }
+            BankMsg::QWrite { txn, from: (source, f, fv), to: (dest, t, tv) } => {
+                // Newer versions win: a late or repeated write never rolls a copy back.
+                if fv > self.accounts[source as usize].1 {
+                    self.set(ctx, txn.transfer, source, f, fv);
+                }
+                if tv > self.accounts[dest as usize].1 {
+                    self.set(ctx, txn.transfer, dest, t, tv);
+                }
+                self.applied.insert(txn.transfer);
+                ctx.send(from, BankMsg::QWriteOk { txn });
+            }
+            BankMsg::QLockOk { txn } => self.lock_answer(ctx, from, txn, true),
+            BankMsg::QLockBusy { txn } => self.lock_answer(ctx, from, txn, false),
+            BankMsg::QReadOk { txn, from: f, to: t } => self.read_answer(ctx, txn, f, t),
+            BankMsg::QWriteOk { txn } => {
+                self.outbox.remove(&(from, txn.transfer));
+                self.write_answer(ctx, txn);
+            }
+            _ => {}
+        }
+    }
+
+    /// Only the holder can unlock: a late unlock must not free someone else's lock.
+    fn unlock(&mut self, txn: Op, acct: u8) {
+        if self.locks.get(&acct).is_some_and(|&(holder, _)| holder == txn) {
+            self.locks.remove(&acct);
+        }
+    }
+
+    fn answer(&mut self, ctx: &mut Ctx<'_, BankNode>, p: &Pending, ok: bool) {
+        let op = p.op;
+        match p.client {
+            Some(client) => ctx.send(p.reply_to, BankMsg::Forwarded { op, client, ok }),
+            None => ctx.send(p.reply_to, BankMsg::Done { op, ok }),
+        }
+    }
+
+    /// The primary checks its own copy (the authoritative one), applies, and answers once a
+    /// majority holds the update.
+    #[allow(clippy::too_many_arguments)]
+    fn primary_write(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        reply_to: NodeId,
+        client: Option<u32>,
+        op: Op,
+        from: u8,
+        to: u8,
+        cents: i64,
+    ) {
+        let pending = Pending { op, reply_to, client, acks: 1 };
+        let ok = self.accounts[from as usize].0 >= cents;
+        ctx.observe(BankObs::Approved { transfer: op.transfer, store: self.index as u8, ok });
+        if !ok {
+            return self.answer(ctx, &pending, false);
+        }
+        self.apply(ctx, op.transfer, from, to, cents);
+        self.pending.insert(op.transfer, pending);
+        let update = BankMsg::Update { id: op.transfer, from, to, cents };
+        self.replicate(ctx, op.transfer, update);
+    }
+
+    fn coordinate(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        client: NodeId,
+        op: Op,
+        from: u8,
+        to: u8,
+        cents: i64,
+    ) {
+        let coordination = Coordination {
+            op,
+            client,
+            from,
+            to,
+            cents,
+            attempt: 0,
+            granted: BTreeSet::new(),
+            refused: 0,
+            read_from: (0, 0),
+            read_to: (0, 0),
+            reads: 0,
+            written: 0,
+            writing: false,
+            active: false,
+        };
+        self.coordinating.insert(op.transfer, coordination);
+        self.lock_round(ctx, op.transfer);
+    }
+
+    /// Asks every replica for the source account's lock.
+    fn lock_round(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
+        let Some(c) = self.coordinating.get_mut(&transfer) else { return };
+        c.attempt += 1;
+        c.active = true;
+        c.granted.clear();
+        c.refused = 0;
+        let txn = Op { transfer, step: c.attempt };
+        let acct = c.from;
+        for &replica in &self.replicas {
+            ctx.send(replica, BankMsg::QLock { txn, acct });
+        }
+        ctx.set_timer(LOCK_LEASE, BankTimer::QuorumTimeout { txn });
+    }
+
+    fn current(&self, txn: Op) -> bool {
+        self.coordinating.get(&txn.transfer).is_some_and(|c| c.active && c.attempt == txn.step)
+    }
+
+    fn lock_answer(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        replica: NodeId,
+        txn: Op,
+        granted: bool,
+    ) {
+        if !self.current(txn) {
+            if granted {
+                // A grant for an attempt already given up: hand it straight back.
+                let acct = self.coordinating.get(&txn.transfer).map_or(0, |c| c.from);
+                ctx.send(replica, BankMsg::QUnlock { txn, acct });
+            }
+            return;
+        }
+        let majority = self.majority();
+        let total = self.replicas.len() as u32;
+        let c = self.coordinating.get_mut(&txn.transfer).expect("current");
+        if granted {
+            c.granted.insert(replica);
+        } else {
+            c.refused += 1;
+        }
+        if granted && c.granted.len() as u32 == majority {
+            let (from, to) = (c.from, c.to);
+            c.reads = 0;
+            c.read_from = (0, 0);
+            c.read_to = (0, 0);
+            let holders: Vec<NodeId> = c.granted.iter().copied().collect();
+            for replica in holders {
+                ctx.send(replica, BankMsg::QRead { txn, from, to });
+            }
+        } else if c.refused > total - majority {
+            // A majority is out of reach this round: let go, wait a little, try again.
+            self.give_up_round(ctx, txn);
+        }
+    }
+
+    fn give_up_round(&mut self, ctx: &mut Ctx<'_, BankNode>, txn: Op) {
+        let Some(c) = self.coordinating.get_mut(&txn.transfer) else { return };
+        for &replica in &c.granted {
+            ctx.send(replica, BankMsg::QUnlock { txn, acct: c.from });
+        }
+        c.granted.clear();
+        c.active = false; // late answers to this round are ignored from now on
+        if c.attempt >= QUORUM_ATTEMPTS {
+            let (client, op) = (c.client, c.op);
+            self.coordinating.remove(&txn.transfer);
+            return ctx.send(client, BankMsg::Done { op, ok: false });
+        }
+        let delay =
+            ctx.rng().duration_between(SimDuration::from_millis(5), SimDuration::from_millis(50));
+        ctx.set_timer(delay, BankTimer::QuorumRetry { transfer: txn.transfer });
+    }
+
+    pub(super) fn quorum_timeout(&mut self, ctx: &mut Ctx<'_, BankNode>, txn: Op) {
+        let stuck =
+            self.current(txn) && self.coordinating.get(&txn.transfer).is_some_and(|c| !c.writing);
+        if stuck {
+            self.give_up_round(ctx, txn);
+        }
+    }
+
+    pub(super) fn quorum_retry(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
+        self.lock_round(ctx, transfer);
+    }
+
+    fn read_answer(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        txn: Op,
+        from: (i64, u64),
+        to: (i64, u64),
+    ) {
+        if !self.current(txn) {
+            return;
+        }
+        let majority = self.majority();
+        let c = self.coordinating.get_mut(&txn.transfer).expect("current");
+        // The newest version among a majority is the latest committed one: every commit
+        // reached a majority, and two majorities share a replica.
+        if from.1 >= c.read_from.1 {
+            c.read_from = from;
+        }
+        if to.1 >= c.read_to.1 {
+            c.read_to = to;
+        }
+        c.reads += 1;
+        if c.reads != majority {
+            return;
+        }
+        let (op, client, cents) = (c.op, c.client, c.cents);
+        let store = self.index as u8;
+        let ok = c.read_from.0 >= cents;
+        ctx.observe(BankObs::Approved { transfer: txn.transfer, store, ok });
+        if !ok {
+            for &replica in &c.granted {
+                ctx.send(replica, BankMsg::QUnlock { txn, acct: c.from });
+            }
+            self.coordinating.remove(&txn.transfer);
+            return ctx.send(client, BankMsg::Done { op, ok: false });
+        }
+        c.writing = true;
+        c.written = 0;
+        let write = BankMsg::QWrite {
+            txn,
+            from: (c.from, c.read_from.0 - cents, c.read_from.1 + 1),
+            to: (c.to, c.read_to.0 + cents, c.read_to.1 + 1),
+        };
+        // Every replica gets the write, and keeps getting it until it acknowledges, so the
+        // ones cut off catch up after the partition heals.
+        for &replica in &self.replicas.clone() {
+            ctx.send(replica, write.clone());
+            if replica != self.me() {
+                self.outbox.insert((replica, txn.transfer), write.clone());
+            }
+        }
+        self.arm_resend(ctx);
+    }
+
+    fn write_answer(&mut self, ctx: &mut Ctx<'_, BankNode>, txn: Op) {
+        if !self.current(txn) {
+            return;
+        }
+        let majority = self.majority();
+        let c = self.coordinating.get_mut(&txn.transfer).expect("current");
+        c.written += 1;
+        if c.written == majority {
+            for &replica in &c.granted {
+                ctx.send(replica, BankMsg::QUnlock { txn, acct: c.from });
+            }
+            let (client, op) = (c.client, c.op);
+            self.coordinating.remove(&txn.transfer);
+            ctx.send(client, BankMsg::Done { op, ok: true });
+        }
+    }
+}
