@@ -210,7 +210,8 @@ pub(crate) fn policy(
         }
     };
     let replicated = matches!(strategy, Strategy::Replicated(_));
-    if replicated != !config.replicas.is_empty() {
+    let has_replicas = !config.replicas.is_empty();
+    if replicated != has_replicas {
         let message = if replicated {
             "a replicated strategy needs `replication: (replicas: [...], attach: [...])` in the model"
         } else {
