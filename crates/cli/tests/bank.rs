@@ -82,3 +82,35 @@ fn replication_trades_availability_for_consistency_during_a_partition() {
         assert_eq!(violating(&json, name, "replica-convergence"), 0, "{name}");
     }
 }
+
+#[test]
+fn jitter_spreads_contending_retries_out() {
+    let out = common::scratch("cas");
+    let output = faultline(&[
+        "run",
+        "scenarios/cas-contention.ron",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let at_32 = |name: &str, chart: &str| {
+        let v = summary["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap();
+        let points = v["series"][chart].as_array().unwrap();
+        assert_eq!(points.last().unwrap()[0], 32.0);
+        points.last().unwrap()[1].as_f64().unwrap()
+    };
+    // More clients, more collisions: attempts grow faster than the client count.
+    assert!(at_32("no-backoff", "contention-calls") > 4.0 * 32.0);
+    for jittered in ["full-jitter", "equal-jitter", "decorrelated-jitter"] {
+        assert!(at_32(jittered, "contention-calls") < at_32("no-backoff", "contention-calls"));
+        // Jitter finishes far sooner than exponential backoff that retries in lockstep.
+        assert!(
+            at_32(jittered, "contention-completion")
+                < at_32("exponential", "contention-completion") / 2.0
+        );
+    }
+    assert!(at_32("exponential", "contention-calls") < at_32("no-backoff", "contention-calls"));
+}

@@ -87,6 +87,9 @@ pub struct ChartSpec {
     /// it is money that does not exist). The y range always includes them. Line, dot and
     /// stacked charts draw them; a state strip's y values are state indices, so it does not.
     pub reference_lines: Vec<(f64, String)>,
+    /// What x is, when it is not virtual time: a parameter of the scenario (`clients`)
+    /// across reruns. Such a chart has no fault shading and spans its data's x range.
+    pub x_label: Option<String>,
 }
 
 /// How one cell of a [`Grid`] came out: it picks the cell's colour.

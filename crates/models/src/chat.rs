@@ -234,6 +234,7 @@ pub fn charts() -> Vec<ChartSpec> {
             kind: ChartKind::Line,
             states: Vec::new(),
             reference_lines: Vec::new(),
+            x_label: None,
         },
         ChartSpec {
             id: "delivery-latency".into(),
@@ -244,6 +245,7 @@ pub fn charts() -> Vec<ChartSpec> {
             kind: ChartKind::Points,
             states: Vec::new(),
             reference_lines: Vec::new(),
+            x_label: None,
         },
     ]
 }

@@ -171,9 +171,11 @@ pub(crate) fn encode_png(
     Ok(png_bytes)
 }
 
-/// The x range: the run's virtual time, or the data's if the run length is unusable.
+/// The x range: the run's virtual time, or the data's if the run length is unusable or x
+/// is not time at all.
 fn x_max_s(report: &Report, spec: &ChartSpec) -> f64 {
-    let x_max_s = if report.duration_s.is_finite() && report.duration_s > 0.0 {
+    let over_time = spec.x_label.is_none();
+    let x_max_s = if over_time && report.duration_s.is_finite() && report.duration_s > 0.0 {
         report.duration_s
     } else {
         report
@@ -252,8 +254,12 @@ fn draw_curves<DB: DrawingBackend>(
 
     let (plot_area, legend_area) = split_off_legend(root, &rows)?;
     let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
-    draw_mesh(&mut chart, &spec.y_label, &|value: &f64| number(*value), true)?;
-    shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    let x_desc = spec.x_label.as_deref().unwrap_or(TIME_AXIS);
+    draw_mesh(&mut chart, x_desc, &spec.y_label, &|value: &f64| number(*value), true)?;
+    // Fault windows are instants of one run: they mean nothing on a parameter axis.
+    if spec.x_label.is_none() {
+        shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    }
     draw_reference_lines(&mut chart, spec, x_max_s)?;
     for curve in &curves {
         let color = variant_color(curve.variant_index).plotters();
@@ -313,7 +319,7 @@ fn draw_stacks<DB: DrawingBackend>(
 
     let (plot_area, legend_area) = split_off_legend(root, &rows)?;
     let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
-    draw_mesh(&mut chart, &spec.y_label, &|value: &f64| number(*value), true)?;
+    draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &|value: &f64| number(*value), true)?;
     shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
     for (stack_rank, stack) in stacks.iter().enumerate() {
         for layer in &stack.layers {
@@ -412,7 +418,7 @@ fn draw_strip<DB: DrawingBackend>(
         let from_top = (count - 1).checked_sub(y.round() as usize);
         from_top.and_then(|k| names.get(k)).cloned().unwrap_or_default()
     };
-    draw_mesh(&mut chart, &spec.y_label, &name_at, false)?;
+    draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &name_at, false)?;
     shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
     for (k, band) in bands.iter().enumerate() {
         let (low, high) = (band_y(k) - BAND_HALF_HEIGHT, band_y(k) + BAND_HALF_HEIGHT);
@@ -475,15 +481,19 @@ fn frame<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
         .build_cartesian_2d(0.0..x_max_s, y_spec)
 }
 
+/// The x axis of every chart over virtual time.
+const TIME_AXIS: &str = "virtual time (s)";
+
 fn draw_mesh<DB: DrawingBackend, Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
     chart: &mut TimeChart<DB, Y>,
+    x_desc: &str,
     y_desc: &str,
     y_tick: &dyn Fn(&f64) -> String,
     y_grid: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let x_tick = |value: &f64| number(*value);
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc("virtual time (s)")
+    mesh.x_desc(x_desc)
         .y_desc(y_desc)
         .x_label_formatter(&x_tick)
         .y_label_formatter(y_tick)
@@ -784,6 +794,7 @@ mod tests {
             kind: ChartKind::Line,
             states: Vec::new(),
             reference_lines: Vec::new(),
+            x_label: None,
         };
         let svg = chart_svg(&report, &spec).unwrap();
         let shade = format!(r#"opacity="{FAULT_SHADE_OPACITY}" fill="{}""#, "#707070");

@@ -132,6 +132,7 @@ mod tests {
             kind: ChartKind::Line,
             states: Vec::new(),
             reference_lines: Vec::new(),
+            x_label: None,
         }
     }
 

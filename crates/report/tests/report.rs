@@ -36,6 +36,7 @@ impl Fixture {
                 kind: ChartKind::Line,
                 states: Vec::new(),
                 reference_lines: Vec::new(),
+                x_label: None,
             },
             ChartSpec {
                 id: "latency".to_owned(),
@@ -44,6 +45,7 @@ impl Fixture {
                 kind: ChartKind::Points,
                 states: Vec::new(),
                 reference_lines: Vec::new(),
+                x_label: None,
             },
         ];
         let faults = vec![FaultWindow {
@@ -420,6 +422,7 @@ impl Resilience {
             kind,
             states: states.iter().map(|&state| state.to_owned()).collect(),
             reference_lines: Vec::new(),
+            x_label: None,
         };
         let charts = vec![
             chart(
@@ -753,6 +756,7 @@ fn balance_report_parts() -> (ChartSpec, Vec<Outcome>) {
         kind: ChartKind::Line,
         states: Vec::new(),
         reference_lines: vec![(0.0, "zero".to_owned())],
+        x_label: None,
     };
     let points = [(0.0, 10_000.0), (4.0, 10_000.0), (5.0, -10_000.0), (10.0, -10_000.0)];
     let outcomes =

@@ -13,6 +13,7 @@ use crate::raw::{RawBank, RawBankPolicy, RawStrategy};
 use crate::validate::Checker;
 
 const MAX_TRANSFERS: usize = 10_000;
+const MAX_CONTENDERS: u32 = 1_000;
 const MAX_ATTEMPTS: u32 = 1_000;
 
 pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> BankConfig {
@@ -34,7 +35,7 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
     }
     let account_names: Vec<&str> = accounts.iter().map(|(n, _)| n.as_str()).collect();
 
-    let count: u64 = raw.transfers.iter().map(|t| u64::from(t.repeat)).sum();
+    let count: u64 = raw.transfers.iter().map(|t| u64::from(t.repeat) * u64::from(t.clients)).sum();
     if count == 0 || count > MAX_TRANSFERS as u64 {
         let message = format!("a bank scenario needs 1 to {MAX_TRANSFERS} transfers, not {count}");
         c.error(&p(&[Field("transfers")]), message, None);
@@ -77,33 +78,45 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
             );
             c.error(&at("client"), message, None);
         }
-        let client = match clients.iter().position(|n| *n == t.client) {
-            Some(index) => index,
-            None => {
-                clients.push(t.client.clone());
-                clients.len() - 1
-            }
+        if t.clients == 0 || t.clients > MAX_CONTENDERS {
+            let message = format!("clients must be 1 to {MAX_CONTENDERS}, not {}", t.clients);
+            c.error(&at("clients"), message, None);
+        }
+        // One client, or several of the same name with a number each.
+        let names: Vec<String> = if t.clients <= 1 {
+            vec![t.client.clone()]
+        } else {
+            (1..=t.clients.min(MAX_CONTENDERS)).map(|k| format!("{}-{k}", t.client)).collect()
         };
-        if t.repeat > 1 && t.every.0 == SimDuration::ZERO {
-            c.error(&at("every"), "repeated transfers need `every` above zero".into(), None);
-        }
-        let last = t.at.0 + t.every.0.mul_f64(f64::from(t.repeat.saturating_sub(1)));
-        if t.repeat > 1 && last >= end {
-            c.error(
-                &at("repeat"),
-                format!("the last repeat starts at {last}, after the run ends at {end}"),
-                None,
-            );
-        }
-        if count <= MAX_TRANSFERS as u64 {
-            for k in 0..t.repeat {
-                transfers.push(TransferSpec {
-                    client,
-                    from,
-                    to,
-                    amount_cents: t.amount,
-                    at: SimTime::ZERO + t.at.0 + t.every.0.mul_f64(f64::from(k)),
-                });
+        for name in names {
+            let client = match clients.iter().position(|n| *n == name) {
+                Some(index) => index,
+                None => {
+                    clients.push(name);
+                    clients.len() - 1
+                }
+            };
+            if t.repeat > 1 && t.every.0 == SimDuration::ZERO {
+                c.error(&at("every"), "repeated transfers need `every` above zero".into(), None);
+            }
+            let last = t.at.0 + t.every.0.mul_f64(f64::from(t.repeat.saturating_sub(1)));
+            if t.repeat > 1 && last >= end {
+                c.error(
+                    &at("repeat"),
+                    format!("the last repeat starts at {last}, after the run ends at {end}"),
+                    None,
+                );
+            }
+            if count <= MAX_TRANSFERS as u64 {
+                for k in 0..t.repeat {
+                    transfers.push(TransferSpec {
+                        client,
+                        from,
+                        to,
+                        amount_cents: t.amount,
+                        at: SimTime::ZERO + t.at.0 + t.every.0.mul_f64(f64::from(k)),
+                    });
+                }
             }
         }
     }
@@ -153,11 +166,18 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
             (r.replicas.clone(), attach)
         }
     };
+    for (i, &n) in raw.contention.iter().enumerate() {
+        if n == 0 || n > MAX_CONTENDERS {
+            let message = format!("a contention count must be 1 to {MAX_CONTENDERS}, not {n}");
+            c.error(&p(&[Field("contention"), Index(i)]), message, None);
+        }
+    }
     BankConfig {
         accounts,
         clients,
         replicas,
         attach,
+        contention: raw.contention.clone(),
         transfers,
         start_jitter: raw.start_jitter.0,
         think_time: raw.think_time.0,

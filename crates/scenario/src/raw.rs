@@ -153,6 +153,9 @@ pub(crate) struct RawBank {
     pub lease: Dur,
     #[serde(default)]
     pub replication: Option<RawReplication>,
+    /// Contention curves: client counts to rerun the first transfer with.
+    #[serde(default)]
+    pub contention: Vec<u32>,
 }
 
 /// Replicated accounts: the replicas' names, and which replica each client talks to.
@@ -185,6 +188,9 @@ pub(crate) struct RawTransfer {
     pub repeat: u32,
     #[serde(default = "zero")]
     pub every: Dur,
+    /// Made at once by this many clients, `<client>-1` … `<client>-N` (a hot account).
+    #[serde(default = "one")]
+    pub clients: u32,
 }
 
 fn one() -> u32 {

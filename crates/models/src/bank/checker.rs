@@ -54,6 +54,7 @@ pub(super) struct Checker<'a> {
     source_points: Vec<Vec<(f64, f64)>>,
     overdrawn: Vec<(u8, u8)>,
     lost_updates: u64,
+    write_attempts: u64,
     violations: Vec<Violation>,
 }
 
@@ -87,6 +88,7 @@ impl<'a> Checker<'a> {
             last_change: SimTime::ZERO,
             overdrawn: Vec::new(),
             lost_updates: 0,
+            write_attempts: 0,
             violations: Vec::new(),
         }
     }
@@ -109,6 +111,7 @@ impl<'a> Checker<'a> {
             BankObs::Read { transfer, acct, cents } => {
                 self.reads.entry(acct).or_default().push((transfer, cents));
             }
+            BankObs::WriteAttempt => self.write_attempts += 1,
             BankObs::Approved { transfer, store, ok } => {
                 // A replica that approves while a transfer approved elsewhere has not reached
                 // it yet decided on a stale balance.
@@ -312,6 +315,14 @@ impl<'a> Checker<'a> {
         put("transfers.applied_twice", applied_twice as f64);
         put("updates.lost", self.lost_updates as f64);
         put("reads.stale", self.stale_reads as f64);
+        put("calls.total", self.write_attempts as f64);
+        let first_start = self.submitted.values().min().copied();
+        let last_end = self.finished.values().map(|&(at, _)| at).max();
+        let completion_s = match (first_start, last_end) {
+            (Some(start), Some(end)) => end.since(start).as_secs_f64(),
+            _ => 0.0,
+        };
+        put("completion_s", completion_s);
 
         let replicated = self.stores.len() > 1;
         let series = self

@@ -9,8 +9,8 @@ mod nodes;
 mod replica;
 
 use faultline_engine::{
-    ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, SimDuration, SimTime, Simulation,
-    Stream,
+    ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, Series, SimConfig, SimDuration,
+    SimTime, Simulation, Stream,
 };
 
 use crate::resilience::Backoff;
@@ -67,6 +67,9 @@ pub struct BankConfig {
     /// used then), and the replica each client talks to, by index.
     pub replicas: Vec<String>,
     pub attach: Vec<usize>,
+    /// Contention curves: rerun each variant with this many clients each making the first
+    /// transfer at once, and chart write attempts and completion time against the count.
+    pub contention: Vec<u32>,
 }
 
 /// Retrying a transfer whose answer did not come.
@@ -97,6 +100,29 @@ impl BankConfig {
             names.extend(self.replicas.iter().cloned());
         }
         names
+    }
+
+    /// The first transfer, made at once by `clients` clients named `<client>-1` … `<client>-N`
+    /// (the hot-account workload); the other transfers are dropped.
+    pub fn with_contenders(&self, clients: u32) -> BankConfig {
+        let Some(template) = self.transfers.first() else { return self.clone() };
+        let base = self.clients[template.client].rsplit_once('-').map_or(
+            self.clients[template.client].as_str(),
+            |(stem, n)| {
+                if n.parse::<u32>().is_ok() { stem } else { &self.clients[template.client] }
+            },
+        );
+        let names: Vec<String> = (1..=clients).map(|k| format!("{base}-{k}")).collect();
+        let transfers = (0..clients as usize)
+            .map(|client| TransferSpec { client, ..template.clone() })
+            .collect();
+        BankConfig {
+            attach: vec![0; names.len()],
+            clients: names,
+            transfers,
+            contention: Vec::new(),
+            ..self.clone()
+        }
     }
 
     /// Where balances live: the bank, or each replica.
@@ -160,7 +186,19 @@ pub fn run(
     let mut checker = checker::Checker::new(config, setup);
     let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
     let trace = sim.take_trace();
-    let summary = checker.finish(stats.end, variant, &names);
+    let mut summary = checker.finish(stats.end, variant, &names);
+    if !config.contention.is_empty() {
+        let (mut calls, mut completion) = (Vec::new(), Vec::new());
+        let quiet =
+            RunSetup { sim: SimConfig { trace: false, ..setup.sim.clone() }, ..setup.clone() };
+        for &clients in &config.contention {
+            let rerun = run(&config.with_contenders(clients), policy, &quiet, variant)?;
+            calls.push((f64::from(clients), rerun.metrics["calls.total"]));
+            completion.push((f64::from(clients), rerun.metrics["completion_s"]));
+        }
+        summary.series.push(Series::new("contention-calls", calls));
+        summary.series.push(Series::new("contention-completion", completion));
+    }
     Ok(Outcome {
         variant: variant.to_string(),
         trace_hash: stats.trace_hash,
@@ -177,7 +215,29 @@ pub fn run(
 /// The charts every bank report shows.
 pub fn charts(config: &BankConfig) -> Vec<ChartSpec> {
     let source = config.accounts.first().map_or("X", |(name, _)| name.as_str());
-    vec![ChartSpec {
+    let mut charts = Vec::new();
+    if !config.contention.is_empty() {
+        let curve = |id: &str, title: &str, y_label: &str| ChartSpec {
+            id: id.into(),
+            title: title.into(),
+            y_label: y_label.into(),
+            kind: ChartKind::Line,
+            states: Vec::new(),
+            reference_lines: Vec::new(),
+            x_label: Some("contending clients".into()),
+        };
+        charts.push(curve(
+            "contention-calls",
+            "Write attempts on the hot account: without jitter, retries collide again and again",
+            "write attempts",
+        ));
+        charts.push(curve(
+            "contention-completion",
+            "Time until every client has succeeded: backoff without jitter waits longest; jitter is close to not waiting",
+            "completion (s)",
+        ));
+    }
+    charts.push(ChartSpec {
         id: "balance".into(),
         title: format!(
             "Balance of {source} over time: below the red line is money that does not exist"
@@ -186,5 +246,7 @@ pub fn charts(config: &BankConfig) -> Vec<ChartSpec> {
         kind: ChartKind::Line,
         states: Vec::new(),
         reference_lines: vec![(0.0, "zero".into())],
-    }]
+        x_label: None,
+    });
+    charts
 }

@@ -322,6 +322,9 @@ pub enum BankObs {
         cents: i64,
         debit: bool,
     },
+    /// The bank received a request that writes (a debit, a write, a compare-and-set, a whole
+    /// transfer): what contention multiplies.
+    WriteAttempt,
     /// A replica (the primary, a quorum coordinator) decided a transfer.
     Approved {
         transfer: u32,
@@ -762,6 +765,16 @@ impl Client {
 
 impl Bank {
     fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
+        if matches!(
+            msg,
+            BankMsg::Debit { .. }
+                | BankMsg::DebitIfCovered { .. }
+                | BankMsg::Write { .. }
+                | BankMsg::Cas { .. }
+                | BankMsg::Transfer { .. }
+        ) {
+            ctx.observe(BankObs::WriteAttempt);
+        }
         let reply = match msg {
             BankMsg::Read { op, acct } => {
                 let (cents, version) = self.accounts[acct as usize];

@@ -250,6 +250,7 @@ pub fn charts(variants: &[&str]) -> Vec<ChartSpec> {
         kind,
         states: Vec::new(),
         reference_lines: Vec::new(),
+        x_label: None,
     };
     let mut charts = vec![
         chart(
