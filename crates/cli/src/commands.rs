@@ -194,6 +194,24 @@ fn first_failure(
     Ok(Some(FirstFailure { outcome: traced, violation, title, highlight }))
 }
 
+const TRADEOFF: &str = "tradeoff";
+
+/// Availability against anomalies over a sweep, one point per strategy: the consistency
+/// trade-off in one picture.
+fn tradeoff_chart(seeds: u64) -> faultline_engine::ChartSpec {
+    faultline_engine::ChartSpec {
+        id: TRADEOFF.to_owned(),
+        title: format!(
+            "Availability against anomalies over {seeds} seeds: the best place is top left"
+        ),
+        y_label: "availability (mean)".to_owned(),
+        kind: faultline_engine::ChartKind::Points,
+        states: Vec::new(),
+        reference_lines: Vec::new(),
+        x_label: Some("runs with an anomaly (%)".to_owned()),
+    }
+}
+
 /// Describes the first difference between two traces of the same run.
 fn describe_divergence(a: &[TraceRecord], b: &[TraceRecord], names: &[String]) -> String {
     let Some(i) = first_divergence(a, b) else { return String::new() };
@@ -246,11 +264,25 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     }
 
     let failure = first_failure(&scenario, seed, &variants, &outcomes)?;
-    let charts = scenario.charts(&variants);
+    let mut charts = scenario.charts(&variants);
+    let mut grids_swept = Vec::new();
+    if let Some(seeds) = scenario.report_sweep {
+        let swept = crate::sweep::report_sweep(&scenario, &variants, 0..seeds)?;
+        if swept.tradeoff.iter().any(Option::is_some) {
+            charts.push(tradeoff_chart(seeds));
+            for (outcome, point) in outcomes.iter_mut().zip(&swept.tradeoff) {
+                if let Some(point) = point {
+                    outcome.series.push(faultline_engine::Series::new(TRADEOFF, vec![*point]));
+                }
+            }
+        }
+        grids_swept.push(swept.grid);
+    }
     let faults = scenario.fault_windows(seed);
-    let grids = scenario.grids(seed, &variants).map_err(|e| {
+    let mut grids = scenario.grids(seed, &variants).map_err(|e| {
         Failure::usage(format!("error: scenario `{}`, grid runs, seed {seed}: {e}", scenario.name))
     })?;
+    grids.extend(grids_swept);
     let report = Report {
         scenario: &scenario.name,
         about: &scenario.about,

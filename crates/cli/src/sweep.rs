@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
 use clap::Args;
-use faultline_engine::Outcome;
+use faultline_engine::{CellOutcome, Grid, GridVariant, Outcome};
 use faultline_scenario::{Scenario, Variant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value, json};
@@ -132,6 +132,8 @@ impl MetricTally {
 struct VariantTally {
     name: String,
     runs: u64,
+    /// Runs that violated at least one invariant.
+    runs_anomalous: u64,
     /// In the scenario's order, every invariant it checks from the start, so that one no
     /// run violates still shows, as 0.
     invariants: Vec<(String, InvariantTally)>,
@@ -143,6 +145,7 @@ impl VariantTally {
         VariantTally {
             name: name.to_owned(),
             runs: 0,
+            runs_anomalous: 0,
             invariants: invariants.iter().map(|i| (i.clone(), InvariantTally::default())).collect(),
             metrics: BTreeMap::new(),
         }
@@ -151,6 +154,7 @@ impl VariantTally {
     /// Adds the run of `seed`; callers add runs in ascending seed order.
     fn add(&mut self, seed: u64, run: RunSummary) {
         self.runs += 1;
+        self.runs_anomalous += u64::from(!run.violated.is_empty());
         for invariant in run.violated {
             // Validation lets a model check only the invariants its scenario lists; should
             // one ever report another, it is counted rather than lost.
@@ -494,6 +498,71 @@ fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+}
+
+/// What a run's report shows of a sweep: a table of the strategies over many seeds, and, when
+/// the model measures availability, one point per variant for the trade-off chart.
+pub(crate) struct ReportSweep {
+    pub grid: Grid,
+    /// Per variant: (runs with an anomaly, in percent; mean availability).
+    pub tradeoff: Vec<Option<(f64, f64)>>,
+}
+
+/// Sweeps `seeds` quietly on every core for the report of `faultline run`.
+pub(crate) fn report_sweep(
+    scenario: &Scenario,
+    variants: &[&Variant],
+    seeds: Range<u64>,
+) -> Result<ReportSweep, Failure> {
+    let tallies =
+        run_all(scenario, variants, seeds.clone(), default_jobs(), &ProgressBar::hidden())?;
+    let mut columns = vec!["runs with an anomaly".to_owned()];
+    columns.extend(scenario.invariants.iter().cloned());
+    let headline: Vec<&str> = scenario.headline_metrics().to_vec();
+    columns.extend(headline.iter().map(|m| format!("{m} (mean)")));
+    let share = |part: u64, whole: u64| {
+        let text = format!("{:.1}%", percent(part, whole));
+        (text, if part > 0 { CellOutcome::Failed } else { CellOutcome::Ok })
+    };
+    let rows: Vec<Vec<(String, CellOutcome)>> = tallies
+        .iter()
+        .map(|tally| {
+            let mut row = vec![share(tally.runs_anomalous, tally.runs)];
+            for invariant in &scenario.invariants {
+                let violating = tally
+                    .invariants
+                    .iter()
+                    .find(|(name, _)| name == invariant)
+                    .map_or(0, |(_, t)| t.runs_violating);
+                row.push(share(violating, tally.runs));
+            }
+            for metric in &headline {
+                let text = tally.metrics.get(*metric).map_or("-".to_owned(), |m| number(m.mean()));
+                row.push((text, CellOutcome::Neutral));
+            }
+            row
+        })
+        .collect();
+    let tradeoff = tallies
+        .iter()
+        .map(|tally| {
+            let availability = tally.metrics.get("availability")?;
+            Some((percent(tally.runs_anomalous, tally.runs), availability.mean()))
+        })
+        .collect();
+    let grid = Grid {
+        id: "strategies".to_owned(),
+        title: format!(
+            "Every strategy over seeds {}..{}: how often it broke an invariant, and what it cost",
+            seeds.start, seeds.end
+        ),
+        row_label: "strategy".to_owned(),
+        column_label: "measure".to_owned(),
+        rows: tallies.iter().map(|t| t.name.clone()).collect(),
+        columns,
+        variants: vec![GridVariant { name: "all strategies".to_owned(), cells: rows }],
+    };
+    Ok(ReportSweep { grid, tradeoff })
 }
 
 #[cfg(test)]

@@ -98,6 +98,8 @@ pub enum CellOutcome {
     Ok,
     Indeterminate,
     Failed,
+    /// A measurement, neither good nor bad in itself (a mean latency): not coloured.
+    Neutral,
 }
 
 /// A table of outcomes over two parameters, one per variant (load × trigger size →

@@ -257,6 +257,9 @@ fn grid_tables(html: &mut String, report: &Report, grid: &Grid) -> fmt::Result {
             write!(html, "<tr><th>{}</th>", escape(row.header))?;
             for cell in &row.cells {
                 match cell {
+                    Some((text, CellOutcome::Neutral)) => {
+                        write!(html, "<td>{}</td>", escape(text))?
+                    }
                     Some((text, outcome)) => write!(
                         html,
                         "<td style=\"background:{}\" title=\"{}\">{}</td>",
@@ -279,6 +282,7 @@ fn outcome_color(outcome: CellOutcome) -> Rgb {
         CellOutcome::Ok => OUTCOME_OK,
         CellOutcome::Indeterminate => OUTCOME_INDETERMINATE,
         CellOutcome::Failed => OUTCOME_FAILED,
+        CellOutcome::Neutral => Rgb(0xFF, 0xFF, 0xFF),
     }
 }
 

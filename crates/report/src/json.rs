@@ -100,6 +100,7 @@ pub(crate) fn outcome_name(outcome: CellOutcome) -> &'static str {
         CellOutcome::Ok => "ok",
         CellOutcome::Indeterminate => "indeterminate",
         CellOutcome::Failed => "failed",
+        CellOutcome::Neutral => "neutral",
     }
 }
 

@@ -26,6 +26,9 @@ pub(crate) struct RawScenario {
     pub variants: Vec<RawVariant>,
     #[serde(default)]
     pub max_events: Option<u64>,
+    /// Seeds `0..n` swept for the report's table of strategies and trade-off chart.
+    #[serde(default)]
+    pub report_sweep: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

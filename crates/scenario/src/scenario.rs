@@ -88,6 +88,8 @@ pub struct Scenario {
     pub invariants: Vec<String>,
     pub variants: Vec<Variant>,
     pub max_events: u64,
+    /// Seeds `0..n` that `faultline run` sweeps for its report's strategy table.
+    pub report_sweep: Option<u64>,
 }
 
 impl Scenario {

@@ -436,6 +436,10 @@ pub(crate) fn validate(
         c.error(&[Field("max_events")], "max_events must be at least 1".into(), None);
     }
 
+    if raw.report_sweep.is_some_and(|n| n == 0 || n > 100_000) {
+        let message = "report_sweep takes 1 to 100000 seeds".to_string();
+        c.error(&[Field("report_sweep")], message, None);
+    }
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -451,5 +455,6 @@ pub(crate) fn validate(
         invariants: raw.invariants,
         variants,
         max_events,
+        report_sweep: raw.report_sweep,
     })
 }

@@ -131,7 +131,11 @@ impl<'a> Checker<'a> {
                 self.min_cents = self.min_cents.min(cents);
                 self.last_change = at;
                 if i == 0 {
-                    self.source_points[s].push((at.as_secs_f64(), cents as f64 / 100.0));
+                    // A balance holds until it changes: draw a step, not a slope.
+                    let points = &mut self.source_points[s];
+                    let held = points.last().map_or(0.0, |&(_, y)| y);
+                    points.push((at.as_secs_f64(), held));
+                    points.push((at.as_secs_f64(), cents as f64 / 100.0));
                 }
                 if debit {
                     let count = self.debits.entry((store, transfer)).or_insert(0);
