@@ -230,6 +230,12 @@ pub(crate) fn policy(
         }
     };
     let replicated = matches!(strategy, Strategy::Replicated(_));
+    if replicated && raw.retry.is_some() {
+        // Replicas would need to keep idempotency keys across replication and failover;
+        // until they do, retries of replicated transfers would teach the wrong lesson.
+        let message = "retries are not modelled for replicated strategies".to_string();
+        c.error(&field(&["retry"]), message, Some("remove `retry`".into()));
+    }
     let has_replicas = !config.replicas.is_empty();
     if replicated != has_replicas {
         let message = if replicated {

@@ -46,6 +46,8 @@ pub(super) struct Checker<'a> {
     finished: BTreeMap<u32, (SimTime, Ending)>,
     /// Debits applied per transfer: more than one is a transfer applied twice.
     debits: BTreeMap<(u8, u32), u32>,
+    /// Each transfer's source account.
+    sources: Vec<u8>,
     /// Reads served, per account: (transfer, balance read).
     reads: BTreeMap<u8, Vec<(u32, i64)>>,
     min_cents: i64,
@@ -55,6 +57,8 @@ pub(super) struct Checker<'a> {
     overdrawn: Vec<(u8, u8)>,
     lost_updates: u64,
     write_attempts: u64,
+    /// Reported once per run, whenever it is first seen.
+    conservation_broken: bool,
     violations: Vec<Violation>,
 }
 
@@ -84,11 +88,13 @@ impl<'a> Checker<'a> {
             submitted: BTreeMap::new(),
             finished: BTreeMap::new(),
             debits: BTreeMap::new(),
+            sources: config.transfers.iter().map(|t| t.from as u8).collect(),
             reads: BTreeMap::new(),
             last_change: SimTime::ZERO,
             overdrawn: Vec::new(),
             lost_updates: 0,
             write_attempts: 0,
+            conservation_broken: false,
             violations: Vec::new(),
         }
     }
@@ -107,6 +113,11 @@ impl<'a> Checker<'a> {
             }
             BankObs::Finished { transfer, ending } => {
                 self.finished.insert(transfer, (at, ending));
+                // With nothing in flight the books must balance: check now, not only at the
+                // end, so money created and later destroyed again does not go unseen.
+                if self.finished.len() == self.submitted.len() && self.stores.len() == 1 {
+                    self.check_conservation(at);
+                }
             }
             BankObs::Read { transfer, acct, cents } => {
                 self.reads.entry(acct).or_default().push((transfer, cents));
@@ -124,7 +135,10 @@ impl<'a> Checker<'a> {
                     self.approved.push((store, transfer));
                 }
             }
-            BankObs::Changed { transfer, store, acct, cents, debit } => {
+            BankObs::Changed { transfer, store, acct, cents } => {
+                // A debit is a change to the transfer's source account, whatever its sign:
+                // a stale absolute write may even raise it.
+                let debit = self.sources.get(transfer as usize) == Some(&acct);
                 let (s, i) = (store as usize, acct as usize);
                 self.balances_cents[s][i] = cents;
                 self.applied.insert((store, transfer));
@@ -171,6 +185,30 @@ impl<'a> Checker<'a> {
                 );
                 self.violation("no-lost-update", at, 0, detail);
             }
+        }
+    }
+
+    fn check_conservation(&mut self, at: SimTime) {
+        let initial: i64 = self.initial_cents.iter().sum();
+        let total: i64 = self.balances_cents[0].iter().sum();
+        if total != initial && !self.conservation_broken {
+            self.conservation_broken = true;
+            let created = total - initial;
+            let verb = if created > 0 { "created" } else { "destroyed" };
+            let held: Vec<String> = self
+                .accounts
+                .iter()
+                .zip(&self.balances_cents[0])
+                .map(|(name, &c)| format!("{name} = {}", dollars(c)))
+                .collect();
+            let detail = format!(
+                "{} was {verb}: the accounts hold {} where {} began ({})",
+                dollars(created.abs()),
+                dollars(total),
+                dollars(initial),
+                held.join(", ")
+            );
+            self.violation("conservation", at, 0, detail);
         }
     }
 
@@ -252,7 +290,8 @@ impl<'a> Checker<'a> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        if created != 0 {
+        if created != 0 && !self.conservation_broken {
+            self.conservation_broken = true;
             let verb = if created > 0 { "created" } else { "destroyed" };
             let place = if self.stores.len() > 1 {
                 format!(" at {}", self.stores[worst])
@@ -328,6 +367,7 @@ impl<'a> Checker<'a> {
         };
         put("completion_s", completion_s);
 
+        self.violations.sort_by_key(|v| v.at);
         let replicated = self.stores.len() > 1;
         let series = self
             .source_points
@@ -363,6 +403,8 @@ impl<'a> Checker<'a> {
             )
         } else if applied_twice > 0 {
             format!("applied {applied_twice} of {submitted} transfers twice")
+        } else if let Some(first) = self.violations.first() {
+            format!("broke {}: {}", first.invariant, first.detail)
         } else {
             format!(
                 "kept every balance whole: {committed} committed, {rejected} refused for \
@@ -370,7 +412,6 @@ impl<'a> Checker<'a> {
             )
         };
         let _ = variant;
-        self.violations.sort_by_key(|v| v.at);
         Summary { metrics, violations: self.violations, series, verdict }
     }
 }

@@ -43,9 +43,12 @@ pub struct Op {
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum BankMsg {
+    /// `token`: with fencing, a lease holder's read raises the fence too, so an older
+    /// holder's write is refused even before the newer one writes.
     Read {
         op: Op,
         acct: u8,
+        token: Option<u64>,
     },
     /// Unconditional relative changes.
     Debit {
@@ -138,7 +141,8 @@ pub enum BankMsg {
     /// Quorum: lock the source at a majority, read the newest versions, write, unlock.
     QLock {
         txn: Op,
-        acct: u8,
+        from: u8,
+        to: u8,
     },
     QLockOk {
         txn: Op,
@@ -148,7 +152,6 @@ pub enum BankMsg {
     },
     QUnlock {
         txn: Op,
-        acct: u8,
     },
     QRead {
         txn: Op,
@@ -167,6 +170,10 @@ pub enum BankMsg {
     },
     QWriteOk {
         txn: Op,
+    },
+    /// The transfer could not be decided (no quorum): not a refusal for lack of funds.
+    Unavailable {
+        op: Op,
     },
 }
 
@@ -215,7 +222,10 @@ impl fmt::Debug for BankMsg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let money = |cents: i64| dollars(cents);
         match self {
-            BankMsg::Read { op, acct } => write!(f, "{op:?} read #{acct}"),
+            BankMsg::Read { op, acct, token: None } => write!(f, "{op:?} read #{acct}"),
+            BankMsg::Read { op, acct, token: Some(token) } => {
+                write!(f, "{op:?} read #{acct} (token {token})")
+            }
             BankMsg::Debit { op, acct, cents } => {
                 write!(f, "{op:?} debit #{acct} {}", money(*cents))
             }
@@ -256,10 +266,10 @@ impl fmt::Debug for BankMsg {
             BankMsg::Forwarded { op, ok, .. } => {
                 write!(f, "{op:?}: {}", if *ok { "ok" } else { "refused" })
             }
-            BankMsg::QLock { txn, acct } => write!(f, "{txn:?} lock #{acct}"),
+            BankMsg::QLock { txn, from, to } => write!(f, "{txn:?} lock #{from} #{to}"),
             BankMsg::QLockOk { txn } => write!(f, "{txn:?}: locked"),
             BankMsg::QLockBusy { txn } => write!(f, "{txn:?}: busy"),
-            BankMsg::QUnlock { txn, acct } => write!(f, "{txn:?} unlock #{acct}"),
+            BankMsg::QUnlock { txn } => write!(f, "{txn:?} unlock"),
             BankMsg::QRead { txn, .. } => write!(f, "{txn:?} read"),
             BankMsg::QReadOk { txn, from, .. } => {
                 write!(f, "{txn:?}: {} (v{})", money(from.0), from.1)
@@ -268,6 +278,7 @@ impl fmt::Debug for BankMsg {
                 write!(f, "{txn:?} #{} := {} (v{})", from.0, money(from.1), from.2)
             }
             BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: written"),
+            BankMsg::Unavailable { op } => write!(f, "{op:?}: unavailable"),
         }
     }
 }
@@ -320,7 +331,6 @@ pub enum BankObs {
         store: u8,
         acct: u8,
         cents: i64,
-        debit: bool,
     },
     /// The bank received a request that writes (a debit, a write, a compare-and-set, a whole
     /// transfer): what contention multiplies.
@@ -565,6 +575,7 @@ impl Client {
                 self.request(ctx, transfer, Phase::ReadSource, |op| BankMsg::Read {
                     op,
                     acct: from,
+                    token: None,
                 });
             }
             Strategy::Atomic => self.request(ctx, transfer, Phase::Debit, |op| {
@@ -595,7 +606,8 @@ impl Client {
             BankMsg::ReadOk { op, .. }
             | BankMsg::Done { op, .. }
             | BankMsg::Granted { op, .. }
-            | BankMsg::Denied { op } => *op,
+            | BankMsg::Denied { op }
+            | BankMsg::Unavailable { op } => *op,
             _ => return,
         };
         // Only the answer to the request in flight counts; a late one is ignored.
@@ -615,9 +627,12 @@ impl Client {
         match (phase, msg) {
             (Phase::Acquire, BankMsg::Granted { token, .. }) => {
                 job.token = Some(token);
+                let fenced = matches!(self.strategy, Strategy::LockLease { fencing: true, .. });
+                let token = fenced.then_some(token);
                 self.request(ctx, transfer, Phase::ReadSource, |op| BankMsg::Read {
                     op,
                     acct: from,
+                    token,
                 });
             }
             (Phase::Acquire, BankMsg::Denied { .. }) => self.back_off(ctx, transfer),
@@ -634,6 +649,7 @@ impl Client {
                         self.request(ctx, transfer, Phase::ReadDestination, |op| BankMsg::Read {
                             op,
                             acct: to,
+                            token: None,
                         })
                     }
                     Strategy::CompareAndSet { .. } => {
@@ -691,6 +707,7 @@ impl Client {
             (Phase::Credit | Phase::WriteDestination, BankMsg::Done { .. }) => {
                 self.finish(ctx, transfer, Ending::Committed);
             }
+            (_, BankMsg::Unavailable { .. }) => self.finish(ctx, transfer, Ending::Unavailable),
             (Phase::Transfer, BankMsg::Done { ok, .. }) => {
                 let ending = if ok { Ending::Committed } else { Ending::Rejected };
                 self.finish(ctx, transfer, ending);
@@ -776,7 +793,14 @@ impl Bank {
             ctx.observe(BankObs::WriteAttempt);
         }
         let reply = match msg {
-            BankMsg::Read { op, acct } => {
+            BankMsg::Read { op, acct, token } => {
+                if let Some(token) = token {
+                    let fence = &mut self.fence[acct as usize];
+                    if token < *fence {
+                        return ctx.send(from, BankMsg::Done { op, ok: false });
+                    }
+                    *fence = token;
+                }
                 let (cents, version) = self.accounts[acct as usize];
                 ctx.observe(BankObs::Read { transfer: op.transfer, acct, cents });
                 BankMsg::ReadOk { op, cents, version }
@@ -848,7 +872,7 @@ impl Bank {
         account.0 += delta;
         account.1 += 1;
         let cents = account.0;
-        ctx.observe(BankObs::Changed { transfer, store: 0, acct, cents, debit: delta < 0 });
+        ctx.observe(BankObs::Changed { transfer, store: 0, acct, cents });
     }
 }
 

@@ -117,10 +117,9 @@ impl Replica {
         cents: i64,
         version: u64,
     ) {
-        let old = self.accounts[acct as usize].0;
         self.accounts[acct as usize] = (cents, version);
         let store = self.index as u8;
-        ctx.observe(BankObs::Changed { transfer, store, acct, cents, debit: cents < old });
+        ctx.observe(BankObs::Changed { transfer, store, acct, cents });
     }
 
     /// Applies a transfer's two deltas once.
@@ -161,6 +160,9 @@ impl Replica {
     }
 
     pub(super) fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
+        if matches!(msg, BankMsg::Transfer { .. }) {
+            ctx.observe(BankObs::WriteAttempt);
+        }
         match msg {
             BankMsg::Transfer { op, from: source, to, cents, .. } => match self.mode {
                 Replication::Async => {
@@ -208,21 +210,25 @@ impl Replica {
                     }
                 }
             }
-            BankMsg::QLock { txn, acct } => {
+            BankMsg::QLock { txn, from: source, to } => {
+                // Both accounts or neither: two transfers that share any account cannot
+                // both hold a majority, because two majorities share a replica.
                 let now = ctx.now();
-                let free = self
-                    .locks
-                    .get(&acct)
-                    .is_none_or(|&(holder, until)| holder == txn || until <= now);
+                let free = [source, to].iter().all(|acct| {
+                    self.locks
+                        .get(acct)
+                        .is_none_or(|&(holder, until)| holder == txn || until <= now)
+                });
                 if free {
-                    self.locks.insert(acct, (txn, now + LOCK_LEASE));
+                    self.locks.insert(source, (txn, now + LOCK_LEASE));
+                    self.locks.insert(to, (txn, now + LOCK_LEASE));
                 }
                 ctx.send(
                     from,
                     if free { BankMsg::QLockOk { txn } } else { BankMsg::QLockBusy { txn } },
                 );
             }
-            BankMsg::QUnlock { txn, acct } => self.unlock(txn, acct),
+            BankMsg::QUnlock { txn } => self.unlock(txn),
             BankMsg::QRead { txn, from: source, to } => {
                 let reply = BankMsg::QReadOk {
                     txn,
@@ -253,11 +259,10 @@ impl Replica {
         }
     }
 
-    /// Only the holder can unlock: a late unlock must not free someone else's lock.
-    fn unlock(&mut self, txn: Op, acct: u8) {
-        if self.locks.get(&acct).is_some_and(|&(holder, _)| holder == txn) {
-            self.locks.remove(&acct);
-        }
+    /// Frees what `txn` holds, and nothing else: a late unlock must not free a lock that
+    /// someone else holds now.
+    fn unlock(&mut self, txn: Op) {
+        self.locks.retain(|_, &mut (holder, _)| holder != txn);
     }
 
     fn answer(&mut self, ctx: &mut Ctx<'_, BankNode>, p: &Pending, ok: bool) {
@@ -330,9 +335,9 @@ impl Replica {
         c.granted.clear();
         c.refused = 0;
         let txn = Op { transfer, step: c.attempt };
-        let acct = c.from;
+        let (from, to) = (c.from, c.to);
         for &replica in &self.replicas {
-            ctx.send(replica, BankMsg::QLock { txn, acct });
+            ctx.send(replica, BankMsg::QLock { txn, from, to });
         }
         ctx.set_timer(LOCK_LEASE, BankTimer::QuorumTimeout { txn });
     }
@@ -351,8 +356,7 @@ impl Replica {
         if !self.current(txn) {
             if granted {
                 // A grant for an attempt already given up: hand it straight back.
-                let acct = self.coordinating.get(&txn.transfer).map_or(0, |c| c.from);
-                ctx.send(replica, BankMsg::QUnlock { txn, acct });
+                ctx.send(replica, BankMsg::QUnlock { txn });
             }
             return;
         }
@@ -382,14 +386,14 @@ impl Replica {
     fn give_up_round(&mut self, ctx: &mut Ctx<'_, BankNode>, txn: Op) {
         let Some(c) = self.coordinating.get_mut(&txn.transfer) else { return };
         for &replica in &c.granted {
-            ctx.send(replica, BankMsg::QUnlock { txn, acct: c.from });
+            ctx.send(replica, BankMsg::QUnlock { txn });
         }
         c.granted.clear();
         c.active = false; // late answers to this round are ignored from now on
         if c.attempt >= QUORUM_ATTEMPTS {
             let (client, op) = (c.client, c.op);
             self.coordinating.remove(&txn.transfer);
-            return ctx.send(client, BankMsg::Done { op, ok: false });
+            return ctx.send(client, BankMsg::Unavailable { op });
         }
         let delay =
             ctx.rng().duration_between(SimDuration::from_millis(5), SimDuration::from_millis(50));
@@ -438,7 +442,7 @@ impl Replica {
         ctx.observe(BankObs::Approved { transfer: txn.transfer, store, ok });
         if !ok {
             for &replica in &c.granted {
-                ctx.send(replica, BankMsg::QUnlock { txn, acct: c.from });
+                ctx.send(replica, BankMsg::QUnlock { txn });
             }
             self.coordinating.remove(&txn.transfer);
             return ctx.send(client, BankMsg::Done { op, ok: false });
@@ -470,7 +474,7 @@ impl Replica {
         c.written += 1;
         if c.written == majority {
             for &replica in &c.granted {
-                ctx.send(replica, BankMsg::QUnlock { txn, acct: c.from });
+                ctx.send(replica, BankMsg::QUnlock { txn });
             }
             let (client, op) = (c.client, c.op);
             self.coordinating.remove(&txn.transfer);
