@@ -178,6 +178,8 @@ impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
         seq
     }
 
+    // Always inlined: with tracing off this is one branch, and a call costs more than it.
+    #[inline(always)]
     fn record(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &mut self.trace {
             trace.push(TraceRecord { at: self.now, hash: self.hash.finish(), event: event() });
@@ -441,7 +443,7 @@ impl<N: Node> Simulation<N> {
 
     /// Gives a message to its receiver, or drops it for `dropped`. `tag` is the event kind
     /// for the trace hash; a drop hashes as `tag + 1`.
-    #[inline]
+    #[inline(always)]
     fn hand_over(
         &mut self,
         tag: u64,
