@@ -18,6 +18,7 @@ use std::thread;
 
 use clap::Args;
 use faultline_engine::{CellOutcome, Grid, GridVariant, Outcome};
+use faultline_report::number;
 use faultline_scenario::{Scenario, Variant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value, json};
@@ -472,24 +473,6 @@ fn aligned(rows: &[Vec<String>], align: &[Align]) -> String {
         text.push('\n');
     }
     text
-}
-
-/// A number for people: integers without a fraction, others with a few decimals, NaN as
-/// `n/a`.
-fn number(value: f64) -> String {
-    if value.is_nan() {
-        return "n/a".to_owned();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    // Below 1e15 every integral f64 is exact as an i64; `+ 0.0` folds -0 into 0.
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        return format!("{}", (value + 0.0) as i64);
-    }
-    let decimals = if value.abs() >= 1.0 { 3 } else { 6 };
-    let fixed = format!("{value:.decimals$}");
-    fixed.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// `word` as one shell word: as it is when it plainly needs no quoting, else single-quoted,

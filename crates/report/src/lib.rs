@@ -33,6 +33,7 @@ pub use markdown::summary_md;
 pub use spacetime::{
     SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, spacetime_png, spacetime_svg,
 };
+pub use table::number;
 pub use terminal::terminal_table;
 pub use trace_export::{perfetto_json, trace_jsonl};
 

@@ -56,7 +56,7 @@ pub(crate) fn metric_cell(outcome: &Outcome, name: &str) -> String {
 
 /// A number for people: integers without a fraction, others with a few significant decimals,
 /// very large or small magnitudes in scientific notation; NaN as `n/a`.
-pub(crate) fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     if value.is_nan() {
         return "n/a".to_owned();
     }
