@@ -116,7 +116,7 @@ impl<'a> Checker<'a> {
                 // With nothing in flight the books must balance: check now, not only at the
                 // end, so money created and later destroyed again does not go unseen.
                 if self.finished.len() == self.submitted.len() && self.stores.len() == 1 {
-                    self.check_conservation(at);
+                    self.check_conservation(at, 0);
                 }
             }
             BankObs::Read { transfer, acct, cents } => {
@@ -188,28 +188,39 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_conservation(&mut self, at: SimTime) {
+    /// "Account X = …, Y = …": a store's balances, for sentences.
+    fn holdings(&self, store: usize) -> String {
+        self.accounts
+            .iter()
+            .zip(&self.balances_cents[store])
+            .map(|(name, &c)| format!("{name} = {}", dollars(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Reports money created or destroyed at `store`, once per run.
+    fn check_conservation(&mut self, at: SimTime, store: usize) {
         let initial: i64 = self.initial_cents.iter().sum();
-        let total: i64 = self.balances_cents[0].iter().sum();
-        if total != initial && !self.conservation_broken {
-            self.conservation_broken = true;
-            let created = total - initial;
-            let verb = if created > 0 { "created" } else { "destroyed" };
-            let held: Vec<String> = self
-                .accounts
-                .iter()
-                .zip(&self.balances_cents[0])
-                .map(|(name, &c)| format!("{name} = {}", dollars(c)))
-                .collect();
-            let detail = format!(
-                "{} was {verb}: the accounts hold {} where {} began ({})",
-                dollars(created.abs()),
-                dollars(total),
-                dollars(initial),
-                held.join(", ")
-            );
-            self.violation("conservation", at, 0, detail);
+        let total: i64 = self.balances_cents[store].iter().sum();
+        if total == initial || self.conservation_broken {
+            return;
         }
+        self.conservation_broken = true;
+        let created = total - initial;
+        let verb = if created > 0 { "created" } else { "destroyed" };
+        let place = if self.stores.len() > 1 {
+            format!(" at {}", self.stores[store])
+        } else {
+            String::new()
+        };
+        let detail = format!(
+            "{} was {verb}{place}: the accounts hold {} where {} began ({})",
+            dollars(created.abs()),
+            dollars(total),
+            dollars(initial),
+            self.holdings(store)
+        );
+        self.violation("conservation", at, store, detail);
     }
 
     /// "r1 approved T1 and r3 approved T2, each against its own copy of X; once the updates
@@ -281,38 +292,11 @@ impl<'a> Checker<'a> {
             .max_by_key(|&(_, total)| (total - initial).abs())
             .unwrap_or((0, initial));
         let created = total - initial;
-        let accounts = self.accounts.clone();
-        let holdings = |balances: &[i64]| -> String {
-            accounts
-                .iter()
-                .zip(balances)
-                .map(|(name, &c)| format!("{name} = {}", dollars(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if created != 0 && !self.conservation_broken {
-            self.conservation_broken = true;
-            let verb = if created > 0 { "created" } else { "destroyed" };
-            let place = if self.stores.len() > 1 {
-                format!(" at {}", self.stores[worst])
-            } else {
-                String::new()
-            };
-            let held = holdings(&self.balances_cents[worst]);
-            let detail = format!(
-                "{} was {verb}{place}: the accounts hold {} where {} began ({held})",
-                dollars(created.abs()),
-                dollars(total),
-                dollars(initial),
-            );
-            let at = self.last_change;
-            self.violation("conservation", at, worst, detail);
-        }
+        self.check_conservation(self.last_change, worst);
         let diverged =
             (1..self.stores.len()).find(|&s| self.balances_cents[s] != self.balances_cents[0]);
         if let Some(diverged) = diverged {
-            let (first, other) =
-                (holdings(&self.balances_cents[0]), holdings(&self.balances_cents[diverged]));
+            let (first, other) = (self.holdings(0), self.holdings(diverged));
             let detail = format!(
                 "the replicas still disagree when the run ends: {} has {first}, {} has {other}",
                 self.stores[0], self.stores[diverged],
