@@ -13,7 +13,7 @@ use faultline_report::{Report, Spacetime};
 use faultline_scenario::{Scenario, Variant, closest};
 
 use crate::Failure;
-use crate::output::{check_replaceable, replace_dir, write_file};
+use crate::output::{self, check_replaceable, replace_dir, write_file};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -234,7 +234,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let seed = args.seed.unwrap_or(scenario.seed);
     let variants = select(&scenario, &args.variants)?;
     if args.print_schedule {
-        print!("{}", scenario.schedule_text(seed));
+        output::stdout(&scenario.schedule_text(seed))?;
         return Ok(ExitCode::SUCCESS);
     }
     let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
@@ -317,23 +317,27 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         }
     }
 
-    if args.json {
-        println!("{}", faultline_report::run_json(&report));
+    let text = if args.json {
+        format!("{}\n", faultline_report::run_json(&report))
     } else {
-        println!("{}, seed {seed}", scenario.name);
-        print!("{}", faultline_report::terminal_table(&report));
-        println!("report: {}", out.join("index.html").display());
-    }
+        format!(
+            "{}, seed {seed}\n{}report: {}\n",
+            scenario.name,
+            faultline_report::terminal_table(&report),
+            out.join("index.html").display()
+        )
+    };
+    output::stdout(&text)?;
     for problem in &nondeterministic {
-        eprintln!("error: {problem}");
+        output::stderr_line(&format!("error: {problem}"));
     }
     let violated = outcomes.iter().any(|o| !o.violations.is_empty());
     if !nondeterministic.is_empty() || (args.deny_violations && violated) {
         if args.deny_violations && violated {
-            eprintln!(
+            output::stderr_line(&format!(
                 "invariants were violated; reproduce with: faultline run {} --seed {seed}",
                 args.scenario.display()
-            );
+            ));
         }
         return Ok(ExitCode::from(1));
     }
@@ -344,14 +348,14 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let mut failures = Vec::new();
     for path in &args.scenarios {
         match load(path) {
-            Ok(scenario) => println!(
-                "ok: {} ({}, {} variants, {} fixed and {} random faults)",
+            Ok(scenario) => output::stdout(&format!(
+                "ok: {} ({}, {} variants, {} fixed and {} random faults)\n",
                 path.display(),
                 scenario.name,
                 scenario.variants.len(),
                 scenario.fixed_faults.len(),
                 scenario.random_faults.len()
-            ),
+            ))?,
             Err(failure) => failures.push(failure.message),
         }
     }

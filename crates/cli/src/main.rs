@@ -49,6 +49,11 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure { code: 2, message: message.into() }
     }
+
+    /// Stop now with nothing more to say: the reader of standard output went away.
+    pub fn quiet() -> Failure {
+        Failure { code: 0, message: String::new() }
+    }
 }
 
 fn main() -> ExitCode {
@@ -61,7 +66,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("{}", failure.message);
+            if !failure.message.is_empty() {
+                output::stderr_line(&failure.message);
+            }
             ExitCode::from(failure.code)
         }
     }

@@ -1,9 +1,26 @@
-//! Writing files so that a failure never leaves half of one behind: everything goes to a
-//! temporary sibling first and is renamed into place.
+//! Output that never panics and never half-writes: standard output that ends quietly when
+//! its reader goes away, and files that go to a temporary sibling first and are renamed into
+//! place.
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use crate::Failure;
+
+/// Writes `text` to standard output and flushes it. A reader that went away (`faultline run
+/// ... | head -1`) ends the command quietly with exit code 0, as `head` asked; any other
+/// write error (a full disk behind a redirect) is a failure with a clear message.
+pub fn stdout(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Failure::quiet()
+        } else {
+            Failure::usage(format!("error: cannot write to standard output: {e}"))
+        }
+    })
+}
 
 /// A file every report folder has: a folder without it is not ours to replace.
 const REPORT_MARKER: &str = "summary.json";
@@ -23,6 +40,12 @@ pub fn write_file(path: &Path, contents: &[u8]) -> io::Result<()> {
     fs::write(&temporary, contents).and_then(|()| fs::rename(&temporary, path)).inspect_err(|_| {
         let _ = fs::remove_file(&temporary);
     })
+}
+
+/// Writes one line to standard error. If that fails there is nobody left to tell, so the
+/// error is ignored rather than turned into a panic, as `eprintln!` would.
+pub fn stderr_line(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
 }
 
 /// Refuses to replace anything but a missing path, an empty folder or an earlier report,

@@ -25,6 +25,7 @@ use serde_json::{Map, Value, json};
 
 use crate::Failure;
 use crate::commands::{load, run_one, select};
+use crate::output;
 
 /// Violating seeds listed per invariant by `--json` (a contract: scripts rely on it).
 const JSON_SEEDS_MAX: usize = 20;
@@ -296,9 +297,9 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
     bar.finish_and_clear();
     let tallies = tallies?;
     if args.json {
-        println!("{}", sweep_json(&scenario.name, &seeds, &tallies));
+        output::stdout(&format!("{}\n", sweep_json(&scenario.name, &seeds, &tallies)))?;
     } else {
-        print!("{}", sweep_table(&scenario, &args.scenario, &seeds, &tallies));
+        output::stdout(&sweep_table(&scenario, &args.scenario, &seeds, &tallies))?;
     }
     Ok(ExitCode::SUCCESS)
 }

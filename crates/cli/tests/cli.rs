@@ -310,3 +310,26 @@ fn retry_storm_outcomes_and_grid() {
     assert_eq!(cells(1)[2][1]["outcome"], "ok");
     assert_eq!(cells(0)[2][1]["outcome"], "failed");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // `faultline ... | head -1`: the reader closes the pipe. Closing it right after the
+    // spawn, before the sweep has anything to print, makes every write hit the closed pipe.
+    use std::process::{Command, Stdio};
+    for args in [
+        &["sweep", "scenarios/double-transfer.ron", "--seeds", "0..200", "--json"][..],
+        &["check", "scenarios/double-transfer.ron"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert!(!stderr(&output).contains("panicked"), "{args:?}: {}", stderr(&output));
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+    }
+}
