@@ -10,11 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{
-    ChartKind, ChartSpec, Ctx, LimitExceeded, Node, NodeId, Outcome, Prng, Series, SimDuration,
-    SimTime, Simulation, Stream, Violation,
+    ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, Series, SimDuration, SimTime,
+    Simulation, Stream, Violation,
 };
 
 use crate::setup::RunSetup;
+pub use nodes::{ChatMsg, ChatNode, ChatObs, ChatTimer, Server, User};
+
+mod nodes;
 use crate::stats::{per_second, percentile};
 
 /// The nodes, in id order: each user talks to its own server.
@@ -52,158 +55,6 @@ pub enum Delivery {
         /// Each retransmission multiplies the timeout by this.
         backoff: f64,
     },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ChatMsg {
-    /// The `seq`-th message `author` wrote.
-    Text { author: NodeId, seq: u32 },
-    /// The receiver has every message of `author` below `next_seq` (cumulative).
-    Ack { author: NodeId, next_seq: u32 },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ChatTimer {
-    Type,
-    Retransmit { seq: u32 },
-}
-
-/// What users report to the checker.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChatObs {
-    Sent { seq: u32 },
-    Retransmitted { seq: u32 },
-    Delivered { author: NodeId, seq: u32 },
-}
-
-pub enum ChatNode {
-    User(User),
-    Server(Server),
-}
-
-/// A relay: messages from its user go to the peer server, messages from the peer go to
-/// its user. Stateless, so a crash loses only what is in flight.
-pub struct Server {
-    user: NodeId,
-    peer: NodeId,
-}
-
-pub struct User {
-    server: NodeId,
-    /// When this user types, drawn up front from the workload stream so every variant
-    /// sees the same conversation.
-    schedule: Vec<SimTime>,
-    /// The next entry of `schedule` to type; its timer is pending while the node is up.
-    next_message: usize,
-    delivery: Delivery,
-    next_seq: u32,
-    /// Unacknowledged messages and their current retransmission timeout.
-    unacked: BTreeMap<u32, SimDuration>,
-    /// Receiving side: the next in-order seq expected from the peer.
-    expected: u32,
-    /// Received ahead of `expected`, waiting for the gap to fill.
-    early: BTreeSet<u32>,
-}
-
-impl Node for ChatNode {
-    type Msg = ChatMsg;
-    type Timer = ChatTimer;
-    type Obs = ChatObs;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if let ChatNode::User(user) = self {
-            user.schedule_next(ctx);
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: ChatMsg) {
-        match self {
-            ChatNode::Server(server) => {
-                let to = if from == server.user { server.peer } else { server.user };
-                ctx.send(to, msg);
-            }
-            ChatNode::User(user) => user.receive(ctx, msg),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: ChatTimer) {
-        let ChatNode::User(user) = self else { return };
-        match timer {
-            ChatTimer::Type => {
-                user.type_message(ctx);
-                user.schedule_next(ctx);
-            }
-            ChatTimer::Retransmit { seq } => user.retransmit(ctx, seq),
-        }
-    }
-
-    /// A user's app keeps its outbox and what it has shown (durable), but its timers died
-    /// with it: what it would have typed while down is never typed, and every message
-    /// still waiting for an acknowledgement gets its retransmission timer back.
-    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let ChatNode::User(user) = self else { return };
-        let now = ctx.now();
-        while user.schedule.get(user.next_message).is_some_and(|&at| at < now) {
-            user.next_message += 1;
-        }
-        user.schedule_next(ctx);
-        for (&seq, &rto) in &user.unacked {
-            ctx.set_timer(rto, ChatTimer::Retransmit { seq });
-        }
-    }
-}
-
-impl User {
-    fn schedule_next(&mut self, ctx: &mut Ctx<'_, ChatNode>) {
-        if let Some(&at) = self.schedule.get(self.next_message) {
-            ctx.set_timer(at.since(ctx.now()), ChatTimer::Type);
-        }
-    }
-
-    fn type_message(&mut self, ctx: &mut Ctx<'_, ChatNode>) {
-        self.next_message += 1;
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        ctx.send(self.server, ChatMsg::Text { author: ctx.id(), seq });
-        ctx.observe(ChatObs::Sent { seq });
-        if let Delivery::AckRetransmit { rto, .. } = self.delivery {
-            self.unacked.insert(seq, rto);
-            ctx.set_timer(rto, ChatTimer::Retransmit { seq });
-        }
-    }
-
-    fn retransmit(&mut self, ctx: &mut Ctx<'_, ChatNode>, seq: u32) {
-        let Delivery::AckRetransmit { rto_max, backoff, .. } = self.delivery else { return };
-        let Some(rto) = self.unacked.get_mut(&seq) else { return };
-        *rto = rto.mul_f64(backoff).min(rto_max);
-        let next = *rto;
-        ctx.send(self.server, ChatMsg::Text { author: ctx.id(), seq });
-        ctx.observe(ChatObs::Retransmitted { seq });
-        ctx.set_timer(next, ChatTimer::Retransmit { seq });
-    }
-
-    fn receive(&mut self, ctx: &mut Ctx<'_, ChatNode>, msg: ChatMsg) {
-        match msg {
-            ChatMsg::Ack { next_seq, .. } => {
-                self.unacked.retain(|&seq, _| seq >= next_seq);
-            }
-            ChatMsg::Text { author, seq } => match self.delivery {
-                Delivery::FireAndForget => ctx.observe(ChatObs::Delivered { author, seq }),
-                Delivery::AckRetransmit { .. } => {
-                    if seq >= self.expected {
-                        self.early.insert(seq);
-                    }
-                    // Hand over the contiguous run; duplicates and stale copies are absorbed.
-                    while self.early.remove(&self.expected) {
-                        ctx.observe(ChatObs::Delivered { author, seq: self.expected });
-                        self.expected += 1;
-                    }
-                    // Always re-acknowledge: the previous ack may be what was lost.
-                    ctx.send(self.server, ChatMsg::Ack { author, next_seq: self.expected });
-                }
-            },
-        }
-    }
 }
 
 /// Poisson arrival times in `[0, until)` at `rate_per_s`.
