@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use faultline_engine::{
-    NodeId, Outcome, SimDuration, SimTime, TraceEvent, TraceRecord, first_divergence,
-};
-use faultline_report::{Report, Spacetime};
+use faultline_engine::{NodeId, SimDuration, SimTime, TraceEvent, TraceRecord, first_divergence};
+use faultline_outcome::Outcome;
+use faultline_report::{Report, Spacetime, Sweep};
 use faultline_scenario::{Scenario, Variant, closest};
+use indicatif::ProgressBar;
 
 use crate::Failure;
 use crate::output::{self, check_replaceable, replace_dir, write_file};
@@ -118,7 +118,7 @@ fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
 /// report draws the moments before it as a spacetime diagram.
 pub(crate) struct FirstFailure {
     outcome: Outcome,
-    violation: faultline_engine::Violation,
+    violation: faultline_outcome::Violation,
     title: String,
     highlight: Vec<u64>,
 }
@@ -194,24 +194,6 @@ fn first_failure(
     Ok(Some(FirstFailure { outcome: traced, violation, title, highlight }))
 }
 
-const TRADEOFF: &str = "tradeoff";
-
-/// Availability against anomalies over a sweep, one point per strategy: the consistency
-/// trade-off in one picture.
-fn tradeoff_chart(seeds: u64) -> faultline_engine::ChartSpec {
-    faultline_engine::ChartSpec {
-        id: TRADEOFF.to_owned(),
-        title: format!(
-            "Availability against anomalies over {seeds} seeds: the best place is top left"
-        ),
-        y_label: "availability (mean)".to_owned(),
-        kind: faultline_engine::ChartKind::Points,
-        states: Vec::new(),
-        reference_lines: Vec::new(),
-        x_label: Some("runs with an anomaly (%)".to_owned()),
-    }
-}
-
 /// Describes the first difference between two traces of the same run.
 fn describe_divergence(a: &[TraceRecord], b: &[TraceRecord], names: &[String]) -> String {
     let Some(i) = first_divergence(a, b) else { return String::new() };
@@ -265,24 +247,26 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
 
     let failure = first_failure(&scenario, seed, &variants, &outcomes)?;
     let mut charts = scenario.charts(&variants);
-    let mut grids_swept = Vec::new();
-    if let Some(seeds) = scenario.report_sweep {
-        let swept = crate::sweep::report_sweep(&scenario, &variants, 0..seeds)?;
-        if swept.tradeoff.iter().any(Option::is_some) {
-            charts.push(tradeoff_chart(seeds));
-            for (outcome, point) in outcomes.iter_mut().zip(&swept.tradeoff) {
-                if let Some(point) = point {
-                    outcome.series.push(faultline_engine::Series::new(TRADEOFF, vec![*point]));
-                }
-            }
-        }
-        grids_swept.push(swept.grid);
-    }
     let faults = scenario.fault_windows(seed);
     let mut grids = scenario.grids(seed, &variants).map_err(|e| {
         Failure::usage(format!("error: scenario `{}`, grid runs, seed {seed}: {e}", scenario.name))
     })?;
-    grids.extend(grids_swept);
+    let headline: Vec<&str> = scenario.headline_metrics().iter().map(|m| m.name()).collect();
+    if let Some(seeds) = scenario.report_sweep {
+        // A table of the strategies over many seeds, next to this one run.
+        let jobs = crate::sweep::default_jobs();
+        let tallies =
+            crate::sweep::run_all(&scenario, &variants, 0..seeds, jobs, &ProgressBar::hidden())?;
+        let sweep = Sweep {
+            scenario: &scenario.name,
+            seeds: 0..seeds,
+            invariants: &scenario.invariants,
+            headline_metrics: &headline,
+            tradeoff_metric: scenario.tradeoff_metric().map(|m| m.name()),
+            tallies: &tallies,
+        };
+        faultline_report::add_sweep(&sweep, &mut charts, &mut outcomes, &mut grids);
+    }
     let report = Report {
         scenario: &scenario.name,
         about: &scenario.about,
@@ -293,7 +277,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         outcomes: &outcomes,
         grids: &grids,
         spacetime: failure.as_ref().map(|f| f.diagram(&names)),
-        headline_metrics: scenario.headline_metrics(),
+        headline_metrics: &headline,
     };
     let files = faultline_report::render_folder(&report)
         .map_err(|e| Failure { code: 2, message: format!("error: rendering the report: {e}") })?;

@@ -107,3 +107,27 @@ fn committed_reports_regenerate_byte_for_byte() {
         }
     }
 }
+
+#[test]
+fn every_declared_chart_and_headline_metric_gets_data() {
+    // A model declares its charts and headline metrics as typed constants and reports under
+    // the same constants; this holds it to the declaration on every bundled scenario, so a
+    // chart is never drawn empty and a table never shows a column nobody fills.
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        let variants: Vec<_> = scenario.variants.iter().collect();
+        let outcomes: Vec<_> =
+            variants.iter().map(|v| scenario.run(scenario.seed, v, false).unwrap()).collect();
+        for chart in scenario.charts(&variants) {
+            let drawn = outcomes
+                .iter()
+                .flat_map(|o| &o.series)
+                .any(|s| s.chart == chart.id && !s.points.is_empty());
+            assert!(drawn, "{}: chart `{}` gets no data", scenario.name, chart.id);
+        }
+        for metric in scenario.headline_metrics() {
+            let reported = outcomes.iter().any(|o| o.metrics.contains_key(metric.name()));
+            assert!(reported, "{}: no variant reports `{}`", scenario.name, metric.name());
+        }
+    }
+}

@@ -8,7 +8,6 @@ mod dist;
 mod fault;
 mod network;
 mod node;
-mod outcome;
 mod queue;
 mod rng;
 mod sim;
@@ -19,9 +18,6 @@ pub use dist::Latency;
 pub use fault::{Fault, FaultGen, FaultKind, RandomFaults, realise};
 pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Node, NodeId, TimerId};
-pub use outcome::{
-    CellOutcome, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Outcome, Series, Violation,
-};
 pub use rng::{Prng, Stream};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
 pub use time::{SimDuration, SimTime};

@@ -1,6 +1,7 @@
 //! What every model's run needs from a scenario, besides its own configuration.
 
-use faultline_engine::{FaultWindow, SimConfig};
+use faultline_engine::SimConfig;
+use faultline_outcome::{FaultWindow, Invariant};
 
 /// The shared part of a run: the engine's configuration, and what to check.
 #[derive(Clone, Debug)]
@@ -12,8 +13,9 @@ pub struct RunSetup {
 }
 
 impl RunSetup {
-    pub(crate) fn checks(&self, invariant: &str) -> bool {
-        self.invariants.iter().any(|i| i == invariant)
+    /// Whether the scenario asks for `invariant`.
+    pub fn checks(&self, invariant: Invariant) -> bool {
+        self.invariants.iter().any(|i| i == invariant.id)
     }
 
     /// The fault windows, for "during faults" metrics and chart shading.

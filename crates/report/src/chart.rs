@@ -13,7 +13,7 @@ use std::iter;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use faultline_engine::{ChartKind, ChartSpec, FaultWindow};
+use faultline_outcome::{ChartKind, ChartSpec, FaultWindow};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{
     AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
@@ -777,7 +777,7 @@ mod tests {
             seed: 1,
             duration_s: 10.0,
             charts: &[],
-            faults: &[faultline_engine::FaultWindow {
+            faults: &[faultline_outcome::FaultWindow {
                 from_s: 2.0,
                 until_s: 4.0,
                 label: "cut".to_owned(),

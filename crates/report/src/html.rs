@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write};
 
-use faultline_engine::{CellOutcome, Grid};
+use faultline_outcome::{CellOutcome, Grid};
 
 use crate::Report;
 use crate::chart::{

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{CellOutcome, Grid, Outcome, Series, Violation};
+use faultline_outcome::{CellOutcome, Grid, Outcome, Series, Violation};
 use serde_json::{Map, Value};
 
 use crate::Report;

@@ -16,11 +16,12 @@ mod html;
 mod json;
 mod markdown;
 mod spacetime;
+mod sweep;
 mod table;
 mod terminal;
 mod trace_export;
 
-use faultline_engine::{ChartSpec, FaultWindow, Grid, Outcome};
+use faultline_outcome::{ChartSpec, FaultWindow, Grid, Outcome};
 
 pub use chart::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb,
@@ -32,6 +33,10 @@ pub use json::{run_json, summary_json};
 pub use markdown::summary_md;
 pub use spacetime::{
     SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, spacetime_png, spacetime_svg,
+};
+pub use sweep::{
+    InvariantTally, JSON_SEEDS_MAX, MetricTally, RunSummary, Sweep, VariantTally, add_sweep,
+    sweep_json, sweep_table,
 };
 pub use table::number;
 pub use terminal::terminal_table;
@@ -123,7 +128,7 @@ fn check_chart_ids(charts: &[ChartSpec]) -> Result<(), RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use faultline_engine::ChartKind;
+    use faultline_outcome::ChartKind;
 
     fn spec(id: &str) -> ChartSpec {
         ChartSpec {

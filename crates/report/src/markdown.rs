@@ -6,7 +6,7 @@
 
 use std::fmt::{self, Write};
 
-use faultline_engine::Grid;
+use faultline_outcome::Grid;
 
 use crate::Report;
 use crate::spacetime;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{CellOutcome, Grid, GridVariant, Outcome, Violation};
+use faultline_outcome::{CellOutcome, Grid, GridVariant, Outcome, Violation};
 
 /// Metrics whose names start with this are the engine's network counters: the same kind of
 /// number in every scenario and rarely the point of one, so tables show them last.

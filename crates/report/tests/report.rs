@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
-use faultline_engine::{
-    CellOutcome, ChartKind, ChartSpec, DropReason, FaultWindow, Grid, GridVariant, NodeId, Outcome,
-    Series, SimTime, TraceEvent, TraceRecord, Violation,
+use faultline_engine::{DropReason, NodeId, SimTime, TraceEvent, TraceRecord};
+use faultline_outcome::{
+    CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Outcome, Series,
+    Violation,
 };
 use faultline_report::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Report,
@@ -149,7 +150,7 @@ fn outcome(
 }
 
 fn series(chart: &str, points: &[(f64, f64)]) -> Series {
-    Series::new(chart, points.to_vec())
+    Series { chart: chart.to_owned(), label: None, points: points.to_vec() }
 }
 
 /// alice sends two messages to bob: the first arrives (twice: the network duplicated it),
@@ -482,7 +483,7 @@ impl Resilience {
         ));
         let mut breaker = latency(60.0);
         breaker.push(Series::new(
-            "breaker",
+            ChartId("breaker"),
             vec![
                 (0.0, CLOSED),
                 (3.5, OPEN),
@@ -493,7 +494,10 @@ impl Resilience {
             ],
         ));
         let mut stuck = latency(900.0);
-        stuck.push(Series::new("breaker", vec![(0.0, CLOSED), (3.2, HALF_OPEN), (4.0, OPEN)]));
+        stuck.push(Series::new(
+            ChartId("breaker"),
+            vec![(0.0, CLOSED), (3.2, HALF_OPEN), (4.0, OPEN)],
+        ));
         let outcomes = vec![
             outcome("retry", 1, &[("requests.failed", 0.0)], Vec::new(), retry, "Kept retrying."),
             outcome("breaker", 2, &[("requests.failed", 40.0)], Vec::new(), breaker, "Recovered."),
@@ -673,7 +677,7 @@ fn new_chart_kinds_survive_empty_and_degenerate_data() {
                 Series::labelled("attempts-retry", "first tries", vec![(2.0, 5.0)]),
                 Series::labelled("attempts-retry", "retries", vec![(f64::NAN, 1.0), (20.0, 3.0)]),
                 Series::new(
-                    "breaker",
+                    ChartId("breaker"),
                     vec![(f64::NAN, 0.0), (1.0, -1.0), (2.0, 1e300), (3.0, 7.0)],
                 ),
                 Series::labelled("latency", "p99", vec![(1.0, f64::INFINITY)]),

@@ -2,12 +2,7 @@
 //! `until` before `from`) can still point at `line:col`. serde keeps no positions, so this
 //! reads the (already valid) text once more into a light tree of positions.
 
-/// One step of a path into a scenario: a field name or a list/tuple index.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Step<'a> {
-    Field(&'a str),
-    Index(usize),
-}
+pub(crate) use faultline_models::Step;
 
 /// A 1-based line and column.
 pub(crate) type Pos = (usize, usize);
@@ -25,6 +20,25 @@ enum Tree {
 struct Located {
     pos: Pos,
     tree: Tree,
+    /// `Name` of `Name(...)` or of a bare `Name`.
+    name: Option<String>,
+    /// Where `(` opens the body of `Name(...)` or `(...)`: char index and position.
+    body: Option<(usize, Pos)>,
+    /// The char index just past the value.
+    end: usize,
+}
+
+/// The body of a named value, `Name(...)`, as text that parses on its own: what a model
+/// hands to serde for its part of the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Body {
+    /// `Name`; `None` for a value without one (a string, a number, an anonymous `(...)`).
+    pub name: Option<String>,
+    /// `(...)`: the parenthesised body, or `()` when the value is a bare `Name`. A body
+    /// that only wraps one parenthesised value, `((...))`, is that value.
+    pub text: String,
+    /// Where `text` starts in the file (the name's position for a bare `Name`).
+    pub pos: Pos,
 }
 
 struct Reader {
@@ -137,8 +151,9 @@ impl Reader {
     fn value(&mut self, depth: usize) -> Located {
         self.skip_trivia();
         let pos = self.pos();
+        let (mut name, mut body) = (None, None);
         if depth > 128 {
-            return Located { pos, tree: Tree::Atom };
+            return Located { pos, tree: Tree::Atom, name, body, end: self.at };
         }
         let tree = match self.peek() {
             Some('"') | Some('\'') => {
@@ -159,13 +174,15 @@ impl Reader {
                 Tree::Atom
             }
             Some('(') => {
+                body = Some((self.at, self.pos()));
                 self.bump();
                 self.body(depth)
             }
             Some(c) if c.is_alphabetic() || c == '_' => {
-                self.identifier();
+                name = Some(self.identifier());
                 self.skip_trivia();
                 if self.peek() == Some('(') {
+                    body = Some((self.at, self.pos()));
                     self.bump();
                     self.body(depth)
                 } else {
@@ -180,7 +197,7 @@ impl Reader {
                 Tree::Atom
             }
         };
-        Located { pos, tree }
+        Located { pos, tree, name, body, end: self.at }
     }
 
     fn is_raw_ident(&self) -> bool {
@@ -246,9 +263,8 @@ impl Reader {
     }
 }
 
-/// The position of the value at `path`, or of the deepest part of the path that exists
-/// (a missing optional field points at its enclosing value). Never fails.
-pub(crate) fn locate(source: &str, path: &[Step<'_>]) -> Pos {
+/// Reads the whole of `source` into a tree of positions.
+fn read(source: &str) -> (Vec<char>, Located) {
     let mut reader = Reader { chars: source.chars().collect(), at: 0, line: 1, col: 1 };
     // Skip `#![enable(...)]` attributes before the value.
     loop {
@@ -263,7 +279,38 @@ pub(crate) fn locate(source: &str, path: &[Step<'_>]) -> Pos {
         }
     }
     let root = reader.value(0);
-    let mut here = &root;
+    (reader.chars, root)
+}
+
+/// The position of the value at `path`, or of the deepest part of the path that exists
+/// (a missing optional field points at its enclosing value). Never fails.
+pub(crate) fn locate(source: &str, path: &[Step]) -> Pos {
+    let (_, root) = read(source);
+    find(&root, path).1
+}
+
+/// The body of the named value at `path`, if the path exists.
+pub(crate) fn body(source: &str, path: &[Step]) -> Option<Body> {
+    let (chars, root) = read(source);
+    let (found, _) = find(&root, path);
+    let value = found?;
+    let text = |from: usize, to: usize| chars[from..to.min(chars.len())].iter().collect();
+    let (text, pos) = match (&value.tree, value.body) {
+        (Tree::Seq(items), Some(_)) if matches!(items.as_slice(), [only] if only.name.is_none() && only.body.is_some()) =>
+        {
+            let only = &items[0];
+            let (start, pos) = only.body.unwrap_or((0, only.pos));
+            (text(start, only.end), pos)
+        }
+        (_, Some((start, pos))) => (text(start, value.end), pos),
+        (_, None) => ("()".to_owned(), value.pos),
+    };
+    Some(Body { name: value.name.clone(), text, pos })
+}
+
+/// The value at `path` if it exists, and the position of it or of its deepest existing part.
+fn find<'t>(root: &'t Located, path: &[Step]) -> (Option<&'t Located>, Pos) {
+    let mut here = root;
     let mut pos = root.pos;
     for step in path {
         // `Some(x)` and newtype wrappers like `Chat(x)` are transparent to field lookups.
@@ -287,10 +334,10 @@ pub(crate) fn locate(source: &str, path: &[Step<'_>]) -> Pos {
                 pos = value.pos;
                 here = value;
             }
-            None => return pos,
+            None => return (None, pos),
         }
     }
-    pos
+    (Some(here), pos)
 }
 
 #[cfg(test)]
@@ -318,6 +365,20 @@ Scenario(
             (5, 37)
         );
         assert_eq!(locate(SOURCE, &[Field("variants"), Index(0), Field("policy")]), (8, 36));
+    }
+
+    #[test]
+    fn bodies_of_named_values_parse_on_their_own() {
+        use Step::*;
+        let policy = body(SOURCE, &[Field("variants"), Index(0), Field("policy")]).unwrap();
+        assert_eq!(policy.name.as_deref(), Some("Chat"));
+        assert_eq!(policy.text, "(delivery: FireAndForget)");
+        assert_eq!(policy.pos, (8, 40));
+        let wrapped = body("M(x: N((a: 1)), y: K)", &[Field("x")]).unwrap();
+        assert_eq!((wrapped.name.as_deref(), wrapped.text.as_str()), (Some("N"), "(a: 1)"));
+        let bare = body("M(x: N((a: 1)), y: K)", &[Field("y")]).unwrap();
+        assert_eq!((bare.name.as_deref(), bare.text.as_str()), (Some("K"), "()"));
+        assert_eq!(body(SOURCE, &[Field("nothing")]), None);
     }
 
     #[test]

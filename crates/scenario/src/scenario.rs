@@ -1,79 +1,26 @@
 //! A checked scenario: every name resolved, every value in range, ready to run.
 
-use faultline_engine::Grid;
+use std::sync::Arc;
+
 use faultline_engine::{
-    ChartSpec, Fault, FaultKind, FaultWindow, LimitExceeded, NetworkConfig, Outcome, RandomFaults,
-    SimConfig, SimDuration, realise,
+    Fault, FaultKind, LimitExceeded, NetworkConfig, RandomFaults, SimConfig, SimDuration, realise,
 };
 use faultline_models::RunSetup;
-use faultline_models::bank::{self, BankConfig, BankPolicy};
-use faultline_models::chat::{self, ChatConfig, Delivery};
-use faultline_models::payment::{self, CallPolicy, PaymentConfig};
+use faultline_outcome::{ChartSpec, FaultWindow, Grid, Metric, Outcome};
 
-/// The system under test and its workload.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Model {
-    Chat(ChatConfig),
-    Payment(PaymentConfig),
-    Bank(BankConfig),
-}
+use crate::registry::LoadedModel;
 
-/// What a variant changes: the policy under test.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Policy {
-    Chat(Delivery),
-    Payment(CallPolicy),
-    Bank(BankPolicy),
-}
-
-#[derive(Clone, Debug, PartialEq)]
+/// One of the policies a scenario compares: its name, and which of the model's checked
+/// policies it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Variant {
     pub name: String,
-    pub policy: Policy,
-}
-
-impl Model {
-    /// The model's nodes, in id order.
-    pub fn node_names(&self) -> Vec<String> {
-        let fixed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
-        match self {
-            Model::Chat(_) => fixed(&chat::NODE_NAMES),
-            Model::Payment(_) => fixed(&payment::NODE_NAMES),
-            Model::Bank(config) => config.node_names(),
-        }
-    }
-
-    /// The invariants the model can check.
-    pub fn invariants(&self) -> &'static [&'static str] {
-        match self {
-            Model::Chat(_) => &chat::INVARIANTS,
-            Model::Payment(_) => &payment::INVARIANTS,
-            Model::Bank(_) => &bank::INVARIANTS,
-        }
-    }
-
-    /// The name used in scenario files, e.g. `Chat`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Model::Chat(_) => "Chat",
-            Model::Payment(_) => "Payment",
-            Model::Bank(_) => "Bank",
-        }
-    }
-}
-
-impl Policy {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Policy::Chat(_) => "Chat",
-            Policy::Payment(_) => "Payment",
-            Policy::Bank(_) => "Bank",
-        }
-    }
+    /// Its place in the scenario's `variants`, which is also where the model keeps its policy.
+    pub index: usize,
 }
 
 /// A scenario that passed validation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: String,
     pub about: String,
@@ -84,7 +31,8 @@ pub struct Scenario {
     pub fixed_faults: Vec<Fault>,
     /// Generators whose faults are drawn from the seed.
     pub random_faults: Vec<RandomFaults>,
-    pub model: Model,
+    /// The model, with its checked configuration and the variants' policies.
+    pub model: Arc<dyn LoadedModel>,
     pub invariants: Vec<String>,
     pub variants: Vec<Variant>,
     pub max_events: u64,
@@ -95,6 +43,11 @@ pub struct Scenario {
 impl Scenario {
     pub fn node_names(&self) -> Vec<String> {
         self.model.node_names()
+    }
+
+    /// The model's name, as scenario files write it.
+    pub fn model_name(&self) -> &'static str {
+        self.model.name()
     }
 
     /// The concrete faults of a run with this seed: the fixed ones, then the drawn ones.
@@ -121,67 +74,36 @@ impl Scenario {
 
     /// Runs one variant with `seed`, keeping the full trace if asked.
     pub fn run(&self, seed: u64, variant: &Variant, trace: bool) -> Result<Outcome, LimitExceeded> {
-        let setup = self.setup(seed, trace);
-        match (&self.model, &variant.policy) {
-            (Model::Chat(config), Policy::Chat(delivery)) => {
-                chat::run(config, delivery, &setup, &variant.name)
-            }
-            (Model::Payment(config), Policy::Payment(policy)) => {
-                payment::run(config, policy, &setup, &variant.name)
-            }
-            (Model::Bank(config), Policy::Bank(policy)) => {
-                bank::run(config, policy, &setup, &variant.name)
-            }
-            (model, policy) => unreachable!(
-                "validation pairs every {} policy with its model, not {}",
-                policy.kind(),
-                model.kind()
-            ),
-        }
+        self.model.run(variant, &self.setup(seed, trace))
     }
 
     /// The few metrics that tell this scenario's story, for the terminal table.
-    pub fn headline_metrics(&self) -> &'static [&'static str] {
-        match self.model {
-            Model::Chat(_) => &chat::HEADLINE_METRICS,
-            Model::Payment(_) => &payment::HEADLINE_METRICS,
-            Model::Bank(_) => &bank::HEADLINE_METRICS,
-        }
+    pub fn headline_metrics(&self) -> &'static [Metric] {
+        self.model.headline_metrics()
+    }
+
+    /// What a sweep's trade-off chart plots against anomalies, if the model has one.
+    pub fn tradeoff_metric(&self) -> Option<Metric> {
+        self.model.tradeoff_metric()
     }
 
     /// The charts a report of these variants shows.
     pub fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec> {
-        match &self.model {
-            Model::Chat(_) => chat::charts(),
-            Model::Bank(config) => bank::charts(config),
-            Model::Payment(_) => {
-                let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-                payment::charts(&names)
-            }
-        }
+        self.model.charts(variants)
     }
 
     /// The fault windows of a run with `seed`, for chart shading.
     pub fn fault_windows(&self, seed: u64) -> Vec<FaultWindow> {
         let setup = self.setup(seed, false);
-        match &self.model {
-            Model::Chat(_) | Model::Bank(_) => setup.fault_windows(&self.node_names()),
-            Model::Payment(config) => payment::fault_windows(config, &setup),
-        }
+        let mut windows = setup.fault_windows(&self.node_names());
+        windows.extend(self.model.fault_windows(&setup));
+        windows
     }
 
     /// Outcome grids over the scenario's parameters (the retry-storm's load × trigger), for
     /// the given variants; empty when the scenario asks for none.
     pub fn grids(&self, seed: u64, variants: &[&Variant]) -> Result<Vec<Grid>, LimitExceeded> {
-        let Model::Payment(config) = &self.model else { return Ok(Vec::new()) };
-        let policies: Vec<(&str, &CallPolicy)> = variants
-            .iter()
-            .filter_map(|v| match &v.policy {
-                Policy::Payment(policy) => Some((v.name.as_str(), policy)),
-                Policy::Chat(_) | Policy::Bank(_) => None,
-            })
-            .collect();
-        Ok(payment::storm_grid(config, &policies, &self.setup(seed, false))?.into_iter().collect())
+        self.model.grids(variants, &self.setup(seed, false))
     }
 
     /// The realised schedule of a run as scenario text: paste it over `faults:` to replay

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{NodeId, Series, SimTime, Violation};
+use faultline_engine::{NodeId, SimTime};
+use faultline_outcome::{Invariant, Series, Violation};
 
 use super::BankConfig;
 use super::nodes::{BankObs, Ending};
@@ -99,10 +100,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn violation(&mut self, invariant: &str, at: SimTime, store: usize, detail: String) {
+    fn violation(&mut self, invariant: Invariant, at: SimTime, store: usize, detail: String) {
         if self.setup.checks(invariant) {
-            let node = self.stores[store].clone();
-            self.violations.push(Violation { invariant: invariant.into(), at, node, detail });
+            let node = &self.stores[store];
+            self.violations.push(Violation::new(invariant, at, node, detail));
         }
     }
 
@@ -161,7 +162,7 @@ impl<'a> Checker<'a> {
                             transfer_name(transfer),
                             self.accounts[i]
                         );
-                        self.violation("exactly-once", at, s, detail);
+                        self.violation(super::EXACTLY_ONCE, at, s, detail);
                     }
                 }
                 if cents < 0 && !self.overdrawn.contains(&(store, acct)) {
@@ -171,7 +172,7 @@ impl<'a> Checker<'a> {
                     } else {
                         self.overdraft_story(acct, cents)
                     };
-                    self.violation("no-negative-balance", at, s, detail);
+                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, detail);
                 }
             }
             BankObs::LostUpdate { transfer, acct, base_version, version } => {
@@ -183,7 +184,7 @@ impl<'a> Checker<'a> {
                     self.accounts[acct as usize],
                     self.accounts[acct as usize]
                 );
-                self.violation("no-lost-update", at, 0, detail);
+                self.violation(super::NO_LOST_UPDATE, at, 0, detail);
             }
         }
     }
@@ -220,7 +221,7 @@ impl<'a> Checker<'a> {
             dollars(initial),
             self.holdings(store)
         );
-        self.violation("conservation", at, store, detail);
+        self.violation(super::CONSERVATION, at, store, detail);
     }
 
     /// "r1 approved T1 and r3 approved T2, each against its own copy of X; once the updates
@@ -301,7 +302,7 @@ impl<'a> Checker<'a> {
                 "the replicas still disagree when the run ends: {} has {first}, {} has {other}",
                 self.stores[0], self.stores[diverged],
             );
-            self.violation("replica-convergence", end, diverged, detail);
+            self.violation(super::REPLICA_CONVERGENCE, end, diverged, detail);
         }
 
         let count = |ending: Ending| self.finished.values().filter(|(_, e)| *e == ending).count();
@@ -334,22 +335,22 @@ impl<'a> Checker<'a> {
         put("transfers.committed", committed as f64);
         put("transfers.rejected", rejected as f64);
         put("transfers.unavailable", unavailable as f64);
-        put("availability", availability);
+        put(super::AVAILABILITY.name(), availability);
         put("latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
-        put("latency_p99_ms", p99_ms);
-        put("balance.min", self.min_cents as f64);
-        put("money.created", created as f64);
+        put(super::LATENCY_P99_MS.name(), p99_ms);
+        put(super::BALANCE_MIN.name(), self.min_cents as f64);
+        put(super::MONEY_CREATED.name(), created as f64);
         put("transfers.applied_twice", applied_twice as f64);
         put("updates.lost", self.lost_updates as f64);
         put("reads.stale", self.stale_reads as f64);
-        put("calls.total", self.write_attempts as f64);
+        put(super::CALLS_TOTAL.name(), self.write_attempts as f64);
         let first_start = self.submitted.values().min().copied();
         let last_end = self.finished.values().map(|&(at, _)| at).max();
         let completion_s = match (first_start, last_end) {
             (Some(start), Some(end)) => end.since(start).as_secs_f64(),
             _ => 0.0,
         };
-        put("completion_s", completion_s);
+        put(super::COMPLETION_S.name(), completion_s);
 
         self.violations.sort_by_key(|v| v.at);
         let replicated = self.stores.len() > 1;
@@ -362,9 +363,9 @@ impl<'a> Checker<'a> {
                     points.push((end.as_secs_f64(), last));
                 }
                 if replicated {
-                    Series::labelled("balance", store, points)
+                    Series::labelled(super::BALANCE.name(), store, points)
                 } else {
-                    Series::new("balance", points)
+                    Series::new(super::BALANCE, points)
                 }
             })
             .collect();
@@ -375,7 +376,7 @@ impl<'a> Checker<'a> {
                 dollars(self.min_cents),
                 self.violations
                     .iter()
-                    .find(|v| v.invariant == "no-negative-balance")
+                    .find(|v| v.invariant == super::NO_NEGATIVE_BALANCE.id)
                     .map_or(String::new(), |v| v.detail.clone())
             )
         } else if created != 0 {

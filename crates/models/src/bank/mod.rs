@@ -1,35 +1,99 @@
-//! The seed document's banking story: user A moves $100 from account X to Y while user B
-//! moves $100 from X to Z, and X held $100. The variants are the strategies a client can use
-//! against the bank: the seed's check-then-act race, a read-modify-write that loses updates,
+//! The article's banking story: user A moves $100 from account X to Y while user B moves
+//! $100 from X to Z, and X held $100. The variants are the strategies a client can use
+//! against the bank: the article's check-then-act race, a read-modify-write that loses updates,
 //! and the fixes — a conditional debit, compare-and-set, a lock with leases (with and
 //! without fencing tokens), a single writer — and retries with and without idempotency keys.
 
 mod checker;
 mod nodes;
 mod replica;
+mod scenario;
 
 use faultline_engine::{
-    ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, Series, SimConfig, SimDuration,
-    SimTime, Simulation, Stream,
+    LimitExceeded, NodeId, Prng, SimConfig, SimDuration, SimTime, Simulation, Stream,
 };
+use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series};
 
+use crate::check::Check;
+use crate::model::Model;
 use crate::resilience::Backoff;
 use crate::setup::RunSetup;
 pub use nodes::{BankMsg, BankNode, BankObs, BankTimer, Strategy};
 pub use replica::Replication;
+pub use scenario::{RawBank, RawBankPolicy};
 
-/// The invariants this model can check.
-pub const INVARIANTS: [&str; 5] = [
-    "no-negative-balance",
-    "conservation",
-    "exactly-once",
-    "no-lost-update",
-    "replica-convergence",
-];
+pub const NO_NEGATIVE_BALANCE: Invariant =
+    Invariant { id: "no-negative-balance", promise: "no account ever holds less than $0" };
+pub const CONSERVATION: Invariant = Invariant {
+    id: "conservation",
+    promise: "whenever no transfer is in flight, the accounts hold what they opened with",
+};
+pub const EXACTLY_ONCE: Invariant =
+    Invariant { id: "exactly-once", promise: "every transfer is applied at most once" };
+pub const NO_LOST_UPDATE: Invariant = Invariant {
+    id: "no-lost-update",
+    promise: "no write overwrites a balance that changed since it was read",
+};
+pub const REPLICA_CONVERGENCE: Invariant = Invariant {
+    id: "replica-convergence",
+    promise: "once the faults heal, every replica holds the same balances",
+};
 
-/// The metrics that tell the story at a glance.
-pub const HEADLINE_METRICS: [&str; 4] =
-    ["balance.min", "money.created", "availability", "latency_p99_ms"];
+pub const BALANCE_MIN: Metric = Metric("balance.min");
+pub const MONEY_CREATED: Metric = Metric("money.created");
+pub const AVAILABILITY: Metric = Metric("availability");
+pub const LATENCY_P99_MS: Metric = Metric("latency_p99_ms");
+pub const CALLS_TOTAL: Metric = Metric("calls.total");
+pub const COMPLETION_S: Metric = Metric("completion_s");
+
+pub const BALANCE: ChartId = ChartId("balance");
+pub const CONTENTION_CALLS: ChartId = ChartId("contention-calls");
+pub const CONTENTION_COMPLETION: ChartId = ChartId("contention-completion");
+
+/// Two transfers from one account, and the strategies that keep money from being created
+/// or an account from going negative.
+pub struct Bank;
+
+impl Model for Bank {
+    const NAME: &'static str = "Bank";
+    const ABOUT: &'static str = "clients move money between accounts on one bank or on \
+                                 replicas; check-then-debit races against the fixes";
+    const INVARIANTS: &'static [Invariant] =
+        &[NO_NEGATIVE_BALANCE, CONSERVATION, EXACTLY_ONCE, NO_LOST_UPDATE, REPLICA_CONVERGENCE];
+    const HEADLINE_METRICS: &'static [Metric] =
+        &[BALANCE_MIN, MONEY_CREATED, AVAILABILITY, LATENCY_P99_MS];
+    const TRADEOFF_METRIC: Option<Metric> = Some(AVAILABILITY);
+
+    type RawConfig = RawBank;
+    type RawPolicy = RawBankPolicy;
+    type Config = BankConfig;
+    type Policy = BankPolicy;
+
+    fn config(raw: &RawBank, duration: SimDuration, check: &mut Check) -> BankConfig {
+        scenario::config(raw, duration, check)
+    }
+
+    fn policy(raw: &RawBankPolicy, config: &BankConfig, check: &mut Check) -> BankPolicy {
+        scenario::policy(raw, config, check)
+    }
+
+    fn node_names(config: &BankConfig) -> Vec<String> {
+        config.node_names()
+    }
+
+    fn charts(config: &BankConfig, _variants: &[(&str, &BankPolicy)]) -> Vec<ChartSpec> {
+        charts(config)
+    }
+
+    fn run(
+        config: &BankConfig,
+        policy: &BankPolicy,
+        setup: &RunSetup,
+        variant: &str,
+    ) -> Result<Outcome, LimitExceeded> {
+        run(config, policy, setup, variant)
+    }
+}
 
 /// Servers, after the clients (whose names come from the scenario).
 pub const BANK: &str = "bank";
@@ -142,7 +206,7 @@ fn start_times(config: &BankConfig, seed: u64) -> Vec<SimTime> {
 }
 
 /// Runs one variant.
-pub fn run(
+fn run(
     config: &BankConfig,
     policy: &BankPolicy,
     setup: &RunSetup,
@@ -193,11 +257,11 @@ pub fn run(
             RunSetup { sim: SimConfig { trace: false, ..setup.sim.clone() }, ..setup.clone() };
         for &clients in &config.contention {
             let rerun = run(&config.with_contenders(clients), policy, &quiet, variant)?;
-            calls.push((f64::from(clients), rerun.metrics["calls.total"]));
-            completion.push((f64::from(clients), rerun.metrics["completion_s"]));
+            calls.push((f64::from(clients), rerun.metrics[CALLS_TOTAL.name()]));
+            completion.push((f64::from(clients), rerun.metrics[COMPLETION_S.name()]));
         }
-        summary.series.push(Series::new("contention-calls", calls));
-        summary.series.push(Series::new("contention-completion", completion));
+        summary.series.push(Series::new(CONTENTION_CALLS, calls));
+        summary.series.push(Series::new(CONTENTION_COMPLETION, completion));
     }
     Ok(Outcome {
         variant: variant.to_string(),
@@ -213,40 +277,34 @@ pub fn run(
 }
 
 /// The charts every bank report shows.
-pub fn charts(config: &BankConfig) -> Vec<ChartSpec> {
+fn charts(config: &BankConfig) -> Vec<ChartSpec> {
     let source = config.accounts.first().map_or("X", |(name, _)| name.as_str());
     let mut charts = Vec::new();
     if !config.contention.is_empty() {
-        let curve = |id: &str, title: &str, y_label: &str| ChartSpec {
-            id: id.into(),
-            title: title.into(),
-            y_label: y_label.into(),
-            kind: ChartKind::Line,
-            states: Vec::new(),
-            reference_lines: Vec::new(),
+        let curve = |id, title: &str, y_label: &str| ChartSpec {
             x_label: Some("contending clients".into()),
+            ..ChartSpec::line(id, title, y_label)
         };
         charts.push(curve(
-            "contention-calls",
+            CONTENTION_CALLS,
             "Write attempts on the hot account: without jitter, retries collide again and again",
             "write attempts",
         ));
         charts.push(curve(
-            "contention-completion",
+            CONTENTION_COMPLETION,
             "Time until every client has succeeded: backoff without jitter waits longest; jitter is close to not waiting",
             "completion (s)",
         ));
     }
     charts.push(ChartSpec {
-        id: "balance".into(),
-        title: format!(
-            "Balance of {source} over time: below the red line is money that does not exist"
-        ),
-        y_label: format!("{source} ($)"),
-        kind: ChartKind::Line,
-        states: Vec::new(),
         reference_lines: vec![(0.0, "zero".into())],
-        x_label: None,
+        ..ChartSpec::line(
+            BALANCE,
+            format!(
+                "Balance of {source} over time: below the red line is money that does not exist"
+            ),
+            format!("{source} ($)"),
+        )
     });
     charts
 }

@@ -1,4 +1,4 @@
-//! Chat across a partition, the seed document's first example: two users talk through
+//! Chat across a partition, the article's first example: two users talk through
 //! their servers, and the link between the servers is cut for a while.
 //!
 //! `FireAndForget` relays each message once: whatever is sent into the partition is gone,
@@ -9,16 +9,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{
-    ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, Series, SimDuration, SimTime,
-    Simulation, Stream, Violation,
-};
+use faultline_engine::{LimitExceeded, NodeId, Prng, SimDuration, SimTime, Simulation, Stream};
+use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Series, Violation};
 
+use crate::check::Check;
+use crate::model::Model;
 use crate::setup::RunSetup;
+use crate::stats::{per_second, percentile};
 pub use nodes::{ChatMsg, ChatNode, ChatObs, ChatTimer, Server, User};
+pub use scenario::{RawChat, RawChatPolicy, RawDelivery};
 
 mod nodes;
-use crate::stats::{per_second, percentile};
+mod scenario;
 
 /// The nodes, in id order: each user talks to its own server.
 pub const NODE_NAMES: [&str; 4] = ["alice", "server-a", "server-b", "bob"];
@@ -27,12 +29,66 @@ const SERVER_A: NodeId = NodeId(1);
 const SERVER_B: NodeId = NodeId(2);
 const BOB: NodeId = NodeId(3);
 
-/// The metrics that tell the story at a glance, in the order tables show them.
-pub const HEADLINE_METRICS: [&str; 4] =
-    ["messages.sent", "messages.lost", "messages.reordered", "delivery_latency_p99_ms"];
+pub const NO_LOSS: Invariant = Invariant {
+    id: "no-loss",
+    promise: "every message a user sends reaches the other user",
+};
+pub const NO_DUPLICATE: Invariant =
+    Invariant { id: "no-duplicate", promise: "no message is shown twice" };
+pub const IN_ORDER: Invariant = Invariant {
+    id: "in-order",
+    promise: "each user's messages are shown in the order they were written",
+};
 
-/// The invariants this model can check.
-pub const INVARIANTS: [&str; 3] = ["no-loss", "no-duplicate", "in-order"];
+pub const MESSAGES_SENT: Metric = Metric("messages.sent");
+pub const MESSAGES_LOST: Metric = Metric("messages.lost");
+pub const MESSAGES_REORDERED: Metric = Metric("messages.reordered");
+pub const DELIVERY_LATENCY_P99_MS: Metric = Metric("delivery_latency_p99_ms");
+
+pub const DELIVERED_PER_SECOND: ChartId = ChartId("delivered-per-second");
+pub const DELIVERY_LATENCY: ChartId = ChartId("delivery-latency");
+
+/// Two users chatting through their servers; the variants choose how messages travel.
+pub struct Chat;
+
+impl Model for Chat {
+    const NAME: &'static str = "Chat";
+    const ABOUT: &'static str =
+        "alice and bob chat through their own servers; fire-and-forget or acknowledged delivery";
+    const INVARIANTS: &'static [Invariant] = &[NO_LOSS, NO_DUPLICATE, IN_ORDER];
+    const HEADLINE_METRICS: &'static [Metric] =
+        &[MESSAGES_SENT, MESSAGES_LOST, MESSAGES_REORDERED, DELIVERY_LATENCY_P99_MS];
+
+    type RawConfig = RawChat;
+    type RawPolicy = RawChatPolicy;
+    type Config = ChatConfig;
+    type Policy = Delivery;
+
+    fn config(raw: &RawChat, duration: SimDuration, check: &mut Check) -> ChatConfig {
+        scenario::config(raw, duration, check)
+    }
+
+    fn policy(raw: &RawChatPolicy, _config: &ChatConfig, check: &mut Check) -> Delivery {
+        scenario::policy(raw, check)
+    }
+
+    fn node_names(_config: &ChatConfig) -> Vec<String> {
+        NODE_NAMES.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn charts(_config: &ChatConfig, _variants: &[(&str, &Delivery)]) -> Vec<ChartSpec> {
+        charts()
+    }
+
+    fn run(
+        config: &ChatConfig,
+        delivery: &Delivery,
+        setup: &RunSetup,
+        variant: &str,
+    ) -> Result<Outcome, LimitExceeded> {
+        run(config, delivery, setup, variant)
+    }
+}
 
 /// The workload, shared by every variant.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,30 +130,21 @@ fn typing_schedule(rng: &mut Prng, rate_per_s: f64, until: SimDuration) -> Vec<S
 }
 
 /// The charts every chat report shows.
-pub fn charts() -> Vec<ChartSpec> {
+fn charts() -> Vec<ChartSpec> {
     vec![
-        ChartSpec {
-            id: "delivered-per-second".into(),
-            title: "Messages delivered per second: the gap is the partition; the spike after \
-                    it is retransmission catching up"
-                .into(),
-            y_label: "messages delivered / s".into(),
-            kind: ChartKind::Line,
-            states: Vec::new(),
-            reference_lines: Vec::new(),
-            x_label: None,
-        },
-        ChartSpec {
-            id: "delivery-latency".into(),
-            title: "Delivery latency by send time: messages caught in the partition wait for \
-                    it to heal, or never arrive"
-                .into(),
-            y_label: "latency (ms)".into(),
-            kind: ChartKind::Points,
-            states: Vec::new(),
-            reference_lines: Vec::new(),
-            x_label: None,
-        },
+        ChartSpec::line(
+            DELIVERED_PER_SECOND,
+            "Messages delivered per second: the gap is the partition; the spike after it is \
+             retransmission catching up",
+            "messages delivered / s",
+        ),
+        ChartSpec::line(
+            DELIVERY_LATENCY,
+            "Delivery latency by send time: messages caught in the partition wait for it to \
+             heal, or never arrive",
+            "latency (ms)",
+        )
+        .kind(ChartKind::Points),
     ]
 }
 
@@ -129,13 +176,9 @@ impl Checker<'_> {
                 let arrived = self.arrived.entry(author).or_default();
                 if arrived.contains_key(&seq) {
                     self.duplicated += 1;
-                    if self.setup.checks("no-duplicate") {
-                        self.violations.push(Violation {
-                            invariant: "no-duplicate".into(),
-                            at,
-                            node: whom.into(),
-                            detail: format!("{whom} was shown {who}'s message #{seq} twice"),
-                        });
+                    if self.setup.checks(NO_DUPLICATE) {
+                        let detail = format!("{whom} was shown {who}'s message #{seq} twice");
+                        self.violations.push(Violation::new(NO_DUPLICATE, at, whom, detail));
                     }
                     return;
                 }
@@ -143,16 +186,10 @@ impl Checker<'_> {
                 let highest = self.highest_delivered.entry(author).or_insert(seq);
                 if seq < *highest {
                     self.reordered += 1;
-                    if self.setup.checks("in-order") {
-                        self.violations.push(Violation {
-                            invariant: "in-order".into(),
-                            at,
-                            node: whom.into(),
-                            detail: format!(
-                                "{whom} was shown {who}'s message #{seq} after #{}",
-                                *highest
-                            ),
-                        });
+                    if self.setup.checks(IN_ORDER) {
+                        let detail =
+                            format!("{whom} was shown {who}'s message #{seq} after #{}", *highest);
+                        self.violations.push(Violation::new(IN_ORDER, at, whom, detail));
                     }
                 }
                 *highest = (*highest).max(seq);
@@ -162,7 +199,7 @@ impl Checker<'_> {
 }
 
 /// Runs one variant of the chat scenario.
-pub fn run(
+fn run(
     config: &ChatConfig,
     delivery: &Delivery,
     setup: &RunSetup,
@@ -243,20 +280,16 @@ fn summarise(
                 }
             }
         }
-        if let (Some(&(first_seq, first_at)), true) = (missing.first(), setup.checks("no-loss")) {
+        if let (Some(&(first_seq, first_at)), true) = (missing.first(), setup.checks(NO_LOSS)) {
             let who = NODE_NAMES[author.index()];
             let whom = NODE_NAMES[if author == ALICE { BOB } else { ALICE }.index()];
-            checker.violations.push(Violation {
-                invariant: "no-loss".into(),
-                at: stats.end,
-                node: whom.into(),
-                detail: format!(
-                    "{} of {who}'s messages never reached {whom} (the first, #{first_seq}, was \
-                     sent at {:.1} s)",
-                    missing.len(),
-                    first_at.as_secs_f64()
-                ),
-            });
+            let detail = format!(
+                "{} of {who}'s messages never reached {whom} (the first, #{first_seq}, was sent \
+                 at {:.1} s)",
+                missing.len(),
+                first_at.as_secs_f64()
+            );
+            checker.violations.push(Violation::new(NO_LOSS, stats.end, whom, detail));
         }
     }
     latencies_ns.sort_unstable();
@@ -269,16 +302,16 @@ fn summarise(
     let mut put = |name: &str, value: f64| {
         metrics.insert(name.to_string(), value);
     };
-    put("messages.sent", sent as f64);
+    put(MESSAGES_SENT.name(), sent as f64);
     put("messages.delivered", delivered as f64);
-    put("messages.lost", lost as f64);
+    put(MESSAGES_LOST.name(), lost as f64);
     put("messages.duplicated", checker.duplicated as f64);
-    put("messages.reordered", checker.reordered as f64);
+    put(MESSAGES_REORDERED.name(), checker.reordered as f64);
     put("messages.retransmitted", checker.retransmitted as f64);
     put("messages.sent_in_faults", sent_in_faults as f64);
     put("messages.lost_in_faults", lost_in_faults as f64);
     put("delivery_latency_p50_ms", ms(percentile(&latencies_ns, 50.0)));
-    put("delivery_latency_p99_ms", p99_ms);
+    put(DELIVERY_LATENCY_P99_MS.name(), p99_ms);
     put("delivery_latency_max_ms", max_ms);
     put("net.sent", stats.net.sent as f64);
     put("net.delivered", stats.net.delivered as f64);
@@ -305,8 +338,8 @@ fn summarise(
     };
     let seconds = setup.sim.duration.as_secs_f64().ceil() as usize;
     let series = vec![
-        Series::new("delivered-per-second", per_second(arrivals_s.iter().copied(), seconds)),
-        Series::new("delivery-latency", latency_points),
+        Series::new(DELIVERED_PER_SECOND, per_second(arrivals_s.iter().copied(), seconds)),
+        Series::new(DELIVERY_LATENCY, latency_points),
     ];
     checker.violations.sort_by_key(|v| v.at);
     Outcome {

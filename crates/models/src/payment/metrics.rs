@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{FaultWindow, Series, SimDuration, SimTime};
+use faultline_engine::{SimDuration, SimTime};
+use faultline_outcome::{FaultWindow, Series};
 use hdrhistogram::Histogram;
 
 use super::nodes::{Answer, Cause, PayObs};
@@ -216,7 +217,11 @@ impl Watcher {
                 .filter(|(_, (n, _))| *n > 0)
                 .map(|(s, &(n, ok))| (s as f64, rate(ok, n)))
                 .collect();
-            series.push(Series::new(&format!("{name}-success"), success));
+            let chart = match kind {
+                Kind::Login => super::LOGIN_SUCCESS,
+                Kind::Pay => super::PAY_SUCCESS,
+            };
+            series.push(Series::new(chart, success));
         }
 
         // Latency percentiles per second, for payments.
@@ -231,8 +236,8 @@ impl Watcher {
             p50.push((s as f64, percentile(&sorted, 50.0) as f64 / 1_000.0));
             p99.push((s as f64, percentile(&sorted, 99.0) as f64 / 1_000.0));
         }
-        series.push(Series::labelled("pay-latency", "p50", p50));
-        series.push(Series::labelled("pay-latency", "p99", p99));
+        series.push(Series::labelled(super::PAY_LATENCY.name(), "p50", p50));
+        series.push(Series::labelled(super::PAY_LATENCY.name(), "p99", p99));
 
         // Recovery: the first second after the last fault from which `pay` holds within
         // RECOVERY_TOLERANCE of its level before the first fault for RECOVERY_HOLD_S seconds.
@@ -263,8 +268,8 @@ impl Watcher {
                 None => (false, (duration.as_secs_f64() - last_fault_end_s).max(0.0)),
             }
         };
-        put("recovered".into(), if recovered { 1.0 } else { 0.0 });
-        put("recovery_s".into(), recovery_s);
+        put(super::RECOVERED.name().into(), if recovered { 1.0 } else { 0.0 });
+        put(super::RECOVERY_S.name().into(), recovery_s);
 
         let first_tries: u64 = self.first_tries_per_s.iter().map(|&n| u64::from(n)).sum();
         let retries: u64 = self.retries_per_s.iter().map(|&n| u64::from(n)).sum();
@@ -274,7 +279,7 @@ impl Watcher {
         put("downstream.retries".into(), retries as f64);
         let amplification =
             if pay.requests == 0 { 0.0 } else { attempts as f64 / pay.requests as f64 };
-        put("downstream.amplification".into(), amplification);
+        put(super::DOWNSTREAM_AMPLIFICATION.name().into(), amplification);
         put("downstream.wasted".into(), self.wasted as f64);
         put("downstream.skipped".into(), self.skipped as f64);
         let short_circuited: u64 = self.short_circuited_per_s.iter().map(|&n| u64::from(n)).sum();
@@ -285,7 +290,7 @@ impl Watcher {
         let per_s = |bins: &[u32]| -> Vec<(f64, f64)> {
             (0..seconds).map(|s| (s as f64, f64::from(bins.get(s).copied().unwrap_or(0)))).collect()
         };
-        let attempts_chart = format!("attempts-{variant}");
+        let attempts_chart = super::ATTEMPTS.for_variant(variant);
         series.push(Series::labelled(
             &attempts_chart,
             "first tries",
@@ -296,12 +301,12 @@ impl Watcher {
             let refused = per_s(&self.short_circuited_per_s);
             series.push(Series::labelled(&attempts_chart, "short-circuited", refused));
         }
-        series.push(Series::new("auth-busy", self.auth_busy.points(seconds)));
-        series.push(Series::new("payments-queue", self.payments_queue.points(seconds)));
+        series.push(Series::new(super::AUTH_BUSY, self.auth_busy.points(seconds)));
+        series.push(Series::new(super::PAYMENTS_QUEUE, self.payments_queue.points(seconds)));
         if policy.breaker.is_some() {
             let mut steps = vec![(0.0, 0.0)];
             steps.extend(self.breaker);
-            series.push(Series::new("breaker", steps));
+            series.push(Series::new(super::BREAKER, steps));
         }
 
         let login = kinds.get(&Kind::Login).unwrap_or(&empty);

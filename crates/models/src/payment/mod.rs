@@ -1,38 +1,106 @@
-//! The seed document's payment story: service A (`auth`) calls service B (`payments`) over
+//! The article's payment story: service A (`auth`) calls service B (`payments`) over
 //! an unreliable network. A slow or unreachable B holds A's workers, so `login`, which never
 //! touches B, goes down with `pay`: the cascade. The variants are A's policies for calling
 //! B — timeouts, retries with backoff and jitter, retry budgets, circuit breakers (and the
-//! seed's own breaker, which never closes) — compared on the same faults.
+//! article's own breaker, which never closes) — compared on the same faults.
 
 mod metrics;
 mod nodes;
+mod scenario;
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{
-    CellOutcome, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Latency, LimitExceeded,
-    Outcome, Prng, SimDuration, SimTime, Simulation, Stream,
+use faultline_engine::{Latency, LimitExceeded, Prng, SimDuration, SimTime, Simulation, Stream};
+use faultline_outcome::{
+    CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Invariant, Metric,
+    Outcome,
 };
 
 use crate::resilience::{
     Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget, SeedBreaker,
 };
+use crate::check::Check;
+use crate::model::Model;
 use crate::setup::RunSetup;
 pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
+pub use scenario::{RawCallPolicy, RawPayment};
 
 /// The nodes, in id order.
 pub const NODE_NAMES: [&str; 3] = ["clients", "auth", "payments"];
 
-/// The metrics that tell the story at a glance, in the order tables show them.
-pub const HEADLINE_METRICS: [&str; 4] = [
-    "pay.success_rate_in_faults",
-    "login.success_rate_in_faults",
-    "recovery_s",
-    "downstream.amplification",
-];
+pub const PAY_SUCCESS_RATE_IN_FAULTS: Metric = Metric("pay.success_rate_in_faults");
+pub const LOGIN_SUCCESS_RATE_IN_FAULTS: Metric = Metric("login.success_rate_in_faults");
+pub const RECOVERED: Metric = Metric("recovered");
+pub const RECOVERY_S: Metric = Metric("recovery_s");
+pub const DOWNSTREAM_AMPLIFICATION: Metric = Metric("downstream.amplification");
 
-/// The payment model checks no safety invariants: its outcomes are measured, not forbidden.
-pub const INVARIANTS: [&str; 0] = [];
+pub const PAY_SUCCESS: ChartId = ChartId("pay-success");
+pub const LOGIN_SUCCESS: ChartId = ChartId("login-success");
+pub const AUTH_BUSY: ChartId = ChartId("auth-busy");
+pub const PAY_LATENCY: ChartId = ChartId("pay-latency");
+pub const PAYMENTS_QUEUE: ChartId = ChartId("payments-queue");
+pub const BREAKER: ChartId = ChartId("breaker");
+/// Drawn once per variant: its first tries, retries and refused calls, stacked.
+pub const ATTEMPTS: ChartId = ChartId("attempts");
+
+/// Service A calls service B; the variants are A's policies for calling B.
+pub struct Payment;
+
+impl Model for Payment {
+    const NAME: &'static str = "Payment";
+    const ABOUT: &'static str = "auth calls payments for every payment; timeouts, retries, \
+                                 budgets and circuit breakers against cascades and retry storms";
+    /// Its outcomes are measured, not forbidden: no safety invariants.
+    const INVARIANTS: &'static [Invariant] = &[];
+    const HEADLINE_METRICS: &'static [Metric] = &[
+        PAY_SUCCESS_RATE_IN_FAULTS,
+        LOGIN_SUCCESS_RATE_IN_FAULTS,
+        RECOVERY_S,
+        DOWNSTREAM_AMPLIFICATION,
+    ];
+
+    type RawConfig = RawPayment;
+    type RawPolicy = RawCallPolicy;
+    type Config = PaymentConfig;
+    type Policy = CallPolicy;
+
+    fn config(raw: &RawPayment, duration: SimDuration, check: &mut Check) -> PaymentConfig {
+        scenario::config(raw, duration, check)
+    }
+
+    fn policy(raw: &RawCallPolicy, _config: &PaymentConfig, check: &mut Check) -> CallPolicy {
+        scenario::policy(raw, check)
+    }
+
+    fn node_names(_config: &PaymentConfig) -> Vec<String> {
+        NODE_NAMES.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn charts(config: &PaymentConfig, variants: &[(&str, &CallPolicy)]) -> Vec<ChartSpec> {
+        charts(config, variants)
+    }
+
+    fn run(
+        config: &PaymentConfig,
+        policy: &CallPolicy,
+        setup: &RunSetup,
+        variant: &str,
+    ) -> Result<Outcome, LimitExceeded> {
+        run(config, policy, setup, variant)
+    }
+
+    fn grids(
+        config: &PaymentConfig,
+        variants: &[(&str, &CallPolicy)],
+        setup: &RunSetup,
+    ) -> Result<Vec<Grid>, LimitExceeded> {
+        Ok(storm_grid(config, variants, setup)?.into_iter().collect())
+    }
+
+    fn fault_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
+        slowdown_windows(config, setup)
+    }
+}
 
 /// The two kinds of request.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -177,21 +245,26 @@ fn arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
     }
 }
 
-/// The windows every chart shades: the network and node faults, and B's slowdowns.
-pub fn fault_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
-    let names: Vec<String> = NODE_NAMES.iter().map(|n| n.to_string()).collect();
-    let mut windows = setup.fault_windows(&names);
+/// B's slowdowns, shaded on every chart next to the run's faults.
+fn slowdown_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
     let end_s = setup.sim.duration.as_secs_f64();
-    windows.extend(config.slowdowns.iter().map(|s| FaultWindow {
+    config.slowdowns.iter().map(|s| FaultWindow {
         from_s: s.from.as_secs_f64(),
         until_s: s.until.as_secs_f64().min(end_s),
         label: format!("payments {}x slower", s.factor),
-    }));
+    }).collect()
+}
+
+/// The windows of a run: its faults and B's slowdowns.
+fn fault_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
+    let names: Vec<String> = NODE_NAMES.iter().map(|n| n.to_string()).collect();
+    let mut windows = setup.fault_windows(&names);
+    windows.extend(slowdown_windows(config, setup));
     windows
 }
 
 /// Runs one variant.
-pub fn run(
+fn run(
     config: &PaymentConfig,
     policy: &CallPolicy,
     setup: &RunSetup,
@@ -241,74 +314,68 @@ pub fn run(
     })
 }
 
-/// The charts every payment report shows; the stacked attempts chart is per variant.
-pub fn charts(variants: &[&str]) -> Vec<ChartSpec> {
-    let chart = |id: &str, title: &str, y_label: &str, kind| ChartSpec {
-        id: id.to_string(),
-        title: title.to_string(),
-        y_label: y_label.to_string(),
-        kind,
-        states: Vec::new(),
-        reference_lines: Vec::new(),
-        x_label: None,
-    };
-    let mut charts = vec![
-        chart(
-            "pay-success",
-            "Payments that succeed, by second sent: which policy keeps paying, and how soon it comes back",
-            "pay success rate",
-            ChartKind::Line,
-        ),
-        chart(
-            "login-success",
+/// The charts a payment report shows; the stacked attempts chart is per variant. Logins and
+/// the breaker's state get a chart only when there are logins and a breaker to show.
+fn charts(config: &PaymentConfig, variants: &[(&str, &CallPolicy)]) -> Vec<ChartSpec> {
+    let mut charts = vec![ChartSpec::line(
+        PAY_SUCCESS,
+        "Payments that succeed, by second sent: which policy keeps paying, and how soon it comes back",
+        "pay success rate",
+    )];
+    if config.pay_fraction < 1.0 {
+        charts.push(ChartSpec::line(
+            LOGIN_SUCCESS,
             "Logins that succeed: logins never touch payments, yet a cascade takes them down too",
             "login success rate",
-            ChartKind::Line,
-        ),
-        chart(
-            "auth-busy",
+        ));
+    }
+    charts.extend([
+        ChartSpec::line(
+            AUTH_BUSY,
             "Busy workers of auth (max per second): a pool held by calls to payments is the cascade",
             "busy workers",
-            ChartKind::Line,
         ),
-        chart(
-            "pay-latency",
+        ChartSpec::line(
+            PAY_LATENCY,
             "Payment latency by second sent (p50 solid, p99 dashed): timeouts set the tail",
             "latency (ms)",
-            ChartKind::Line,
         ),
-        chart(
-            "payments-queue",
+        ChartSpec::line(
+            PAYMENTS_QUEUE,
             "Queue at payments (max per second): a queue that stays full after the trigger is a storm",
             "queued calls",
-            ChartKind::Line,
         ),
-        ChartSpec {
+    ]);
+    if variants.iter().any(|(_, policy)| policy.breaker.is_some()) {
+        charts.push(ChartSpec {
             states: ["CLOSED", "HALF_OPEN", "OPEN"].map(String::from).to_vec(),
-            ..chart(
-                "breaker",
+            ..ChartSpec::line(
+                BREAKER,
                 "Circuit breaker state: open fails fast, half-open probes, closed is business as usual",
                 "",
-                ChartKind::StateStrip,
             )
-        },
-    ];
-    for variant in variants {
-        charts.push(chart(
-            &format!("attempts-{variant}"),
-            &format!(
-                "{variant}: calls to payments per second: first tries, retries, and calls the \
-                 breaker refused"
-            ),
-            "attempts / s",
-            ChartKind::StackedArea,
-        ));
+            .kind(ChartKind::StateStrip)
+        });
+    }
+    for (variant, _) in variants {
+        charts.push(ChartSpec {
+            id: ATTEMPTS.for_variant(variant),
+            ..ChartSpec::line(
+                ATTEMPTS,
+                format!(
+                    "{variant}: calls to payments per second: first tries, retries, and calls \
+                     the breaker refused"
+                ),
+                "attempts / s",
+            )
+            .kind(ChartKind::StackedArea)
+        });
     }
     charts
 }
 
 /// Reruns every variant over the storm grid; `None` when the scenario has no grid.
-pub fn storm_grid(
+fn storm_grid(
     config: &PaymentConfig,
     variants: &[(&str, &CallPolicy)],
     setup: &RunSetup,
@@ -325,10 +392,10 @@ pub fn storm_grid(
                 varied.rate_per_s = rate_per_s;
                 varied.slowdowns[0] = Slowdown { until: trigger.from + length, ..*trigger };
                 let outcome = run(&varied, policy, setup, name)?;
-                let recovered = outcome.metrics["recovered"] == 1.0;
+                let recovered = outcome.metrics[RECOVERED.name()] == 1.0;
                 let cell = if recovered {
                     (
-                        format!("recovered in {:.0} s", outcome.metrics["recovery_s"]),
+                        format!("recovered in {:.0} s", outcome.metrics[RECOVERY_S.name()]),
                         CellOutcome::Ok,
                     )
                 } else {

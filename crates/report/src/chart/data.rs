@@ -5,7 +5,7 @@
 //! summed on a common time grid, a state holds until the next one or the end of the run) are
 //! tested without rendering, and so that SVG and PNG cannot disagree on them.
 
-use faultline_engine::{Outcome, Series};
+use faultline_outcome::{Outcome, Series};
 
 /// One variant's points under one label on a line or dot chart.
 #[derive(Debug, PartialEq)]
@@ -274,7 +274,7 @@ mod tests {
                 vec![
                     Series::labelled("c", "p50", vec![(0.0, 1.0), (1.0, f64::NAN), (2.0, 2.0)]),
                     Series::labelled("c", "p99", vec![(0.0, 5.0), (20.0, 6.0)]),
-                    Series::new("other", vec![(0.0, 9.0)]),
+                    Series::new(faultline_outcome::ChartId("other"), vec![(0.0, 9.0)]),
                 ],
             ),
             outcome("b", Vec::new()),
@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn bands_name_labels_only_when_a_variant_has_several() {
         let outcomes = [
-            outcome("a", vec![Series::new("s", vec![(0.0, 0.0)])]),
+            outcome("a", vec![Series::new(faultline_outcome::ChartId("s"), vec![(0.0, 0.0)])]),
             outcome("quiet", Vec::new()),
             outcome(
                 "b",

@@ -1,17 +1,165 @@
-//! The payment model's part of a scenario: its workload, services and call policies,
-//! checked and turned into the model's types.
+//! The payment model's part of a scenario file, as written (the workload, the two services
+//! and A's policies for calling B), and its validation.
 
 use faultline_engine::{SimDuration, SimTime};
-use faultline_models::payment::{
+use serde::Deserialize;
+
+use super::{
     BreakerSpec, BudgetSpec, CallPolicy, Fallback, PaymentConfig, RetryPolicy, Slowdown, StormGrid,
 };
-use faultline_models::resilience::{Backoff, BreakerConfig, Jitter, SlidingWindow};
-
-use crate::locate::Step::{self, Field, Index};
-use crate::raw::{
-    RawBackoff, RawBreaker, RawCallPolicy, RawFallback, RawJitter, RawPayment, RawWindow,
+use crate::check::{
+    Check,
+    Step::{self, Field, Index},
 };
-use crate::validate::Checker;
+use crate::raw::{Dur, RawBackoff, RawLatency};
+use crate::resilience::{BreakerConfig, SlidingWindow};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Payment")]
+pub struct RawPayment {
+    pub clients: RawClients,
+    pub auth: RawAuth,
+    pub payments: RawPayments,
+    #[serde(default)]
+    pub grid: Option<RawGrid>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Clients")]
+pub struct RawClients {
+    pub rate_per_s: f64,
+    pub pay_fraction: f64,
+    /// When arrivals stop.
+    pub until: Dur,
+    /// How long a client waits for an answer.
+    pub deadline: Dur,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Auth")]
+pub struct RawAuth {
+    pub workers: u32,
+    pub queue: u32,
+    pub login_time: RawLatency,
+    pub pay_time: RawLatency,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Payments")]
+pub struct RawPayments {
+    pub workers: u32,
+    pub queue: u32,
+    pub service_time: RawLatency,
+    #[serde(default)]
+    pub slowdowns: Vec<RawSlowdown>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Slowdown")]
+pub struct RawSlowdown {
+    pub from: Dur,
+    pub until: Dur,
+    pub factor: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Grid")]
+pub struct RawGrid {
+    pub rates_per_s: Vec<f64>,
+    pub triggers: Vec<Dur>,
+}
+
+/// A's policy for calling B. Everything is optional: `Payment()` waits for ever, once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "CallPolicy")]
+pub struct RawCallPolicy {
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    #[serde(default)]
+    pub retry: Option<RawRetry>,
+    #[serde(default)]
+    pub breaker: Option<RawBreaker>,
+    #[serde(default)]
+    pub fallback: RawFallback,
+    #[serde(default)]
+    pub propagate_deadlines: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Retry")]
+pub struct RawRetry {
+    pub max_attempts: u32,
+    pub backoff: RawBackoff,
+    #[serde(default)]
+    pub budget: Option<RawBudget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Budget")]
+pub struct RawBudget {
+    pub ratio: f64,
+    pub max_tokens: u32,
+}
+
+/// resilience4j's defaults where a field is left out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Breaker")]
+pub enum RawBreaker {
+    Resilient {
+        #[serde(default = "default_failure_rate")]
+        failure_rate: f64,
+        #[serde(default = "default_slow_call_rate")]
+        slow_call_rate: f64,
+        #[serde(default = "default_slow_call")]
+        slow_call: Dur,
+        #[serde(default = "default_window")]
+        window: RawWindow,
+        #[serde(default = "default_minimum_calls")]
+        minimum_calls: u32,
+        #[serde(default = "default_wait_in_open")]
+        wait_in_open: Dur,
+        #[serde(default = "default_half_open_calls")]
+        half_open_calls: u32,
+    },
+    Seed,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Window")]
+pub enum RawWindow {
+    Count(u32),
+    Time(Dur),
+}
+
+fn default_failure_rate() -> f64 {
+    0.5
+}
+fn default_slow_call_rate() -> f64 {
+    1.0
+}
+fn default_slow_call() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_window() -> RawWindow {
+    RawWindow::Count(100)
+}
+fn default_minimum_calls() -> u32 {
+    100
+}
+fn default_wait_in_open() -> Dur {
+    Dur(SimDuration::from_secs(60))
+}
+fn default_half_open_calls() -> u32 {
+    10
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename = "Fallback")]
+pub enum RawFallback {
+    #[default]
+    FailFast,
+    AcceptForLater,
+}
 
 /// Arrivals are drawn up front; more than this is a typo, not a scenario.
 const MAX_ARRIVALS: f64 = 5_000_000.0;
@@ -21,12 +169,8 @@ fn at(d: SimDuration) -> SimTime {
     SimTime::ZERO + d
 }
 
-pub(crate) fn model(c: &mut Checker<'_>, raw: &RawPayment, end: SimDuration) -> PaymentConfig {
-    let p = |path: &[&'static str]| {
-        let mut steps = vec![Field("model")];
-        steps.extend(path.iter().map(|name| Field(name)));
-        steps
-    };
+pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> PaymentConfig {
+    let p = |path: &[&'static str]| path.iter().map(|name| Field(name)).collect::<Vec<Step>>();
     let clients = &raw.clients;
     c.positive(&p(&["clients", "rate_per_s"]), "rate_per_s", clients.rate_per_s);
     if clients.rate_per_s > 1_000_000.0 {
@@ -134,35 +278,8 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawPayment, end: SimDuration) -> 
     }
 }
 
-/// A backoff policy, with its parameters checked; shared by every model that retries.
-pub(crate) fn backoff(c: &mut Checker<'_>, at: &[Step<'_>], raw: &RawBackoff) -> Backoff {
-    match *raw {
-        RawBackoff::Immediate => Backoff::Immediate,
-        RawBackoff::Fixed(delay) => Backoff::Fixed { delay: delay.0 },
-        RawBackoff::Exponential { base, multiplier, cap, ref jitter } => {
-            if !(multiplier.is_finite() && multiplier >= 1.0) {
-                c.error(at, format!("multiplier must be 1 or more, not {multiplier}"), None);
-            }
-            if cap.0 < base.0 {
-                c.error(at, format!("`cap` ({}) is below `base` ({})", cap.0, base.0), None);
-            }
-            let jitter = match jitter {
-                RawJitter::None => Jitter::None,
-                RawJitter::Full => Jitter::Full,
-                RawJitter::Equal => Jitter::Equal,
-                RawJitter::Decorrelated => Jitter::Decorrelated,
-            };
-            Backoff::Exponential { base: base.0, multiplier, cap: cap.0, jitter }
-        }
-    }
-}
-
-pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawCallPolicy) -> CallPolicy {
-    let field = |names: &[&'static str]| {
-        let mut steps = path.to_vec();
-        steps.extend(names.iter().map(|name| Field(name)));
-        steps
-    };
+pub(super) fn policy(raw: &RawCallPolicy, c: &mut Check) -> CallPolicy {
+    let field = |names: &[&'static str]| names.iter().map(|name| Field(name)).collect::<Vec<Step>>();
     if raw.timeout.is_some_and(|t| t.0 == SimDuration::ZERO) {
         c.error(&field(&["timeout"]), "a timeout must be longer than zero".into(), None);
     }
@@ -172,7 +289,7 @@ pub(crate) fn policy(c: &mut Checker<'_>, path: &[Step<'_>], raw: &RawCallPolicy
                 format!("max_attempts must be 1 to {MAX_ATTEMPTS}, not {}", r.max_attempts);
             c.error(&field(&["retry", "max_attempts"]), message, None);
         }
-        let backoff = backoff(c, &field(&["retry", "backoff"]), &r.backoff);
+        let backoff = c.backoff(&field(&["retry", "backoff"]), &r.backoff);
         let budget = r.budget.as_ref().map(|b| {
             if !(b.ratio.is_finite() && b.ratio > 0.0 && b.ratio <= 1.0) {
                 let message = format!("ratio must be above 0 and at most 1, not {}", b.ratio);

@@ -1,10 +1,49 @@
-//! What a run produces for reports: metrics, violations, time series and verdicts.
-//! Plain data, so the report crate needs nothing of the models.
+//! What a run produces for reports: metrics, violations, time series, verdicts, and the
+//! charts and grids that show them. Plain data, so the report crate needs nothing of the
+//! models, and the engine nothing of presentation.
+//!
+//! The names that tie a model to its report (invariants, metrics, charts) are typed
+//! constants ([`Invariant`], [`Metric`], [`ChartId`]) that a model declares once and uses on
+//! both sides: a typo is a compile error, not an empty chart.
 
 use std::collections::BTreeMap;
 
-use crate::time::SimTime;
-use crate::trace::TraceRecord;
+use faultline_engine::{SimTime, TraceRecord};
+
+/// A safety or liveness property a model can check, named as scenario files name it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Invariant {
+    /// How scenario files and reports name it, e.g. `no-negative-balance`.
+    pub id: &'static str,
+    /// One sentence saying what it promises, for references and reports.
+    pub promise: &'static str,
+}
+
+/// A metric a model reports, e.g. `messages.lost`. Names are a contract for scripts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Metric(pub &'static str);
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+/// A chart a model draws, e.g. `balance`. Its series carry the same id.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ChartId(pub &'static str);
+
+impl ChartId {
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// The id of this chart's copy for one variant (a chart drawn once per variant, such as
+    /// a stacked area of that variant's attempts).
+    pub fn for_variant(self, variant: &str) -> String {
+        format!("{}-{variant}", self.0)
+    }
+}
 
 /// A broken invariant, with a sentence a person can act on.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +52,12 @@ pub struct Violation {
     pub at: SimTime,
     pub node: String,
     pub detail: String,
+}
+
+impl Violation {
+    pub fn new(invariant: Invariant, at: SimTime, node: &str, detail: String) -> Violation {
+        Violation { invariant: invariant.id.to_owned(), at, node: node.to_owned(), detail }
+    }
 }
 
 /// One variant's run.
@@ -46,13 +91,14 @@ pub struct Series {
 
 impl Series {
     /// A variant's one series on `chart`.
-    pub fn new(chart: &str, points: Vec<(f64, f64)>) -> Series {
-        Series { chart: chart.to_string(), label: None, points }
+    pub fn new(chart: ChartId, points: Vec<(f64, f64)>) -> Series {
+        Series { chart: chart.name().to_owned(), label: None, points }
     }
 
-    /// One labelled part of a variant's data on `chart`.
+    /// One labelled part of a variant's data on the chart with id `chart` (a [`ChartId`]'s
+    /// name, or [`ChartId::for_variant`]).
     pub fn labelled(chart: &str, label: &str, points: Vec<(f64, f64)>) -> Series {
-        Series { chart: chart.to_string(), label: Some(label.to_string()), points }
+        Series { chart: chart.to_owned(), label: Some(label.to_owned()), points }
     }
 }
 
@@ -74,6 +120,7 @@ pub enum ChartKind {
 /// A chart a model offers: every variant is one series on it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartSpec {
+    /// A [`ChartId`]'s name, or [`ChartId::for_variant`] for a per-variant copy.
     pub id: String,
     /// Says what to look at, not just what is plotted.
     pub title: String,
@@ -90,6 +137,26 @@ pub struct ChartSpec {
     /// What x is, when it is not virtual time: a parameter of the scenario (`clients`)
     /// across reruns. Such a chart has no fault shading and spans its data's x range.
     pub x_label: Option<String>,
+}
+
+impl ChartSpec {
+    /// A chart of time series, one line per variant: the common case.
+    pub fn line(id: ChartId, title: impl Into<String>, y_label: impl Into<String>) -> ChartSpec {
+        ChartSpec {
+            id: id.name().to_owned(),
+            title: title.into(),
+            y_label: y_label.into(),
+            kind: ChartKind::Line,
+            states: Vec::new(),
+            reference_lines: Vec::new(),
+            x_label: None,
+        }
+    }
+
+    /// The same chart drawn another way.
+    pub fn kind(self, kind: ChartKind) -> ChartSpec {
+        ChartSpec { kind, ..self }
+    }
 }
 
 /// How one cell of a [`Grid`] came out: it picks the cell's colour.

@@ -1,23 +1,112 @@
-//! The bank model's part of a scenario: accounts, clients and transfers, and the strategy
-//! each variant moves money with, checked and converted.
+//! The bank model's part of a scenario file, as written (accounts, clients, transfers and
+//! each variant's strategy), and its validation.
 
 use faultline_engine::{SimDuration, SimTime};
-use faultline_models::bank::{
-    BankConfig, BankPolicy, Replication, Strategy, TransferRetry, TransferSpec,
-};
+use serde::Deserialize;
 
-use crate::error::suggestion;
-use crate::locate::Step::{self, Field, Index};
-use crate::payment::backoff;
-use crate::raw::{RawBank, RawBankPolicy, RawStrategy};
-use crate::validate::Checker;
+use super::{BankConfig, BankPolicy, Replication, Strategy, TransferRetry, TransferSpec};
+use crate::check::{
+    Check,
+    Step::{self, Field, Index},
+    suggestion,
+};
+use crate::raw::{Dur, RawBackoff};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Bank")]
+pub struct RawBank {
+    /// (name, opening balance in cents).
+    pub accounts: Vec<(String, i64)>,
+    pub transfers: Vec<RawTransfer>,
+    #[serde(default = "zero")]
+    pub start_jitter: Dur,
+    #[serde(default = "zero")]
+    pub think_time: Dur,
+    pub request_timeout: Dur,
+    #[serde(default = "default_lease")]
+    pub lease: Dur,
+    #[serde(default)]
+    pub replication: Option<RawReplication>,
+    /// Contention curves: client counts to rerun the first transfer with.
+    #[serde(default)]
+    pub contention: Vec<u32>,
+}
+
+/// Replicated accounts: the replicas' names, and which replica each client talks to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Replication")]
+pub struct RawReplication {
+    pub replicas: Vec<String>,
+    pub attach: Vec<(String, String)>,
+}
+
+fn zero() -> Dur {
+    Dur(SimDuration::ZERO)
+}
+
+fn default_lease() -> Dur {
+    Dur(SimDuration::from_secs(1))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Transfer")]
+pub struct RawTransfer {
+    pub client: String,
+    pub from: String,
+    pub to: String,
+    /// In cents.
+    pub amount: i64,
+    pub at: Dur,
+    /// The same transfer this many times, `every` apart (a client's steady stream).
+    #[serde(default = "one")]
+    pub repeat: u32,
+    #[serde(default = "zero")]
+    pub every: Dur,
+    /// Made at once by this many clients, `<client>-1` … `<client>-N` (a hot account).
+    #[serde(default = "one")]
+    pub clients: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "BankPolicy")]
+pub struct RawBankPolicy {
+    pub strategy: RawStrategy,
+    #[serde(default)]
+    pub retry: Option<RawTransferRetry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Strategy")]
+pub enum RawStrategy {
+    CheckThenDebit,
+    ReadModifyWrite,
+    Atomic,
+    CompareAndSet { max_attempts: u32, backoff: RawBackoff },
+    LockLease { fencing: bool, max_attempts: u32, backoff: RawBackoff },
+    SingleWriter,
+    AsyncReplication,
+    SyncPrimary { primary: String },
+    Quorum,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "TransferRetry")]
+pub struct RawTransferRetry {
+    pub max_attempts: u32,
+    pub backoff: RawBackoff,
+    pub idempotency_key: bool,
+}
 
 const MAX_TRANSFERS: usize = 10_000;
 const MAX_CONTENDERS: u32 = 1_000;
 const MAX_ATTEMPTS: u32 = 1_000;
 
-pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> BankConfig {
-    let p = |path: &[Step<'static>]| [&[Field("model")][..], path].concat();
+pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConfig {
+    let p = |path: &[Step]| path.to_vec();
     if raw.accounts.len() < 2 || raw.accounts.len() > 255 {
         let message = "a bank needs 2 to 255 accounts: money has to move somewhere".to_string();
         c.error(&p(&[Field("accounts")]), message, None);
@@ -44,7 +133,7 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
     let mut transfers = Vec::new();
     for (i, t) in raw.transfers.iter().enumerate() {
         let at = |field| p(&[Field("transfers"), Index(i), Field(field)]);
-        let account = |c: &mut Checker<'_>, field, name: &str| {
+        let account = |c: &mut Check, field, name: &str| {
             let found = account_names.iter().position(|n| *n == name);
             if found.is_none() {
                 let help = suggestion(name, &account_names);
@@ -67,7 +156,7 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
         if t.at.0 >= end {
             c.error(&at("at"), format!("the run ends at {end}"), None);
         }
-        let reserved = [faultline_models::bank::BANK, faultline_models::bank::LOCKS];
+        let reserved = [super::BANK, super::LOCKS];
         if t.client.is_empty()
             || reserved.contains(&t.client.as_str())
             || account_names.contains(&t.client.as_str())
@@ -186,18 +275,9 @@ pub(crate) fn model(c: &mut Checker<'_>, raw: &RawBank, end: SimDuration) -> Ban
     }
 }
 
-pub(crate) fn policy(
-    c: &mut Checker<'_>,
-    path: &[Step<'_>],
-    raw: &RawBankPolicy,
-    config: &BankConfig,
-) -> BankPolicy {
-    let field = |names: &[&'static str]| {
-        let mut steps = path.to_vec();
-        steps.extend(names.iter().map(|name| Field(name)));
-        steps
-    };
-    let attempts = |c: &mut Checker<'_>, at: &[Step<'_>], n: u32| {
+pub(super) fn policy(raw: &RawBankPolicy, config: &BankConfig, c: &mut Check) -> BankPolicy {
+    let field = |names: &[&'static str]| names.iter().map(|name| Field(name)).collect::<Vec<Step>>();
+    let attempts = |c: &mut Check, at: &[Step], n: u32| {
         if n == 0 || n > MAX_ATTEMPTS {
             c.error(at, format!("max_attempts must be 1 to {MAX_ATTEMPTS}, not {n}"), None);
         }
@@ -209,12 +289,12 @@ pub(crate) fn policy(
         RawStrategy::SingleWriter => Strategy::SingleWriter,
         RawStrategy::CompareAndSet { max_attempts, backoff: raw_backoff } => {
             attempts(c, &field(&["strategy"]), *max_attempts);
-            let backoff = backoff(c, &field(&["strategy"]), raw_backoff);
+            let backoff = c.backoff(&field(&["strategy"]), raw_backoff);
             Strategy::CompareAndSet { max_attempts: *max_attempts, backoff }
         }
         RawStrategy::LockLease { fencing, max_attempts, backoff: raw_backoff } => {
             attempts(c, &field(&["strategy"]), *max_attempts);
-            let backoff = backoff(c, &field(&["strategy"]), raw_backoff);
+            let backoff = c.backoff(&field(&["strategy"]), raw_backoff);
             Strategy::LockLease { fencing: *fencing, max_attempts: *max_attempts, backoff }
         }
         RawStrategy::AsyncReplication => Strategy::Replicated(Replication::Async),
@@ -247,7 +327,7 @@ pub(crate) fn policy(
     }
     let retry = raw.retry.as_ref().map(|r| {
         attempts(c, &field(&["retry", "max_attempts"]), r.max_attempts);
-        let backoff = backoff(c, &field(&["retry", "backoff"]), &r.backoff);
+        let backoff = c.backoff(&field(&["retry", "backoff"]), &r.backoff);
         TransferRetry { max_attempts: r.max_attempts, backoff, idempotency_key: r.idempotency_key }
     });
     BankPolicy { strategy, retry }

@@ -1,0 +1,521 @@
+//! Sweeps reduced and rendered: per variant how often each invariant broke and the spread
+//! of each metric, as the JSON and tables `faultline sweep` prints, and as the strategy
+//! table and trade-off chart of a run's report.
+//!
+//! Runs are added in seed order, so the result (even its floating-point sums) does not
+//! depend on how many threads ran them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use faultline_outcome::{CellOutcome, ChartKind, ChartSpec, Grid, GridVariant, Outcome, Series};
+use serde_json::{Map, Value, json};
+
+use crate::table::number;
+
+/// Violating seeds listed per invariant by `--json` (a contract: scripts rely on it).
+pub const JSON_SEEDS_MAX: usize = 20;
+
+/// Violating seeds the table shows per invariant: enough to pick one to rerun, few enough to
+/// keep the row on one line.
+const TABLE_SEEDS_MAX: usize = 5;
+
+/// Before each table row: rows sit under their variant's heading.
+const INDENT: &str = "  ";
+
+/// Between table columns.
+const GAP: &str = "  ";
+
+/// A finished sweep: what the scenario asked for, and one tally per variant.
+#[derive(Clone, Debug)]
+pub struct Sweep<'a> {
+    pub scenario: &'a str,
+    pub seeds: Range<u64>,
+    /// The invariants the scenario checks, in its order.
+    pub invariants: &'a [String],
+    /// The model's headline metrics, in order.
+    pub headline_metrics: &'a [&'a str],
+    /// What the trade-off chart plots against anomalies, if anything.
+    pub tradeoff_metric: Option<&'a str>,
+    pub tallies: &'a [VariantTally],
+}
+
+/// or when, and never its trace or chart series, so that a block of runs stays small.
+#[derive(Debug)]
+pub struct RunSummary {
+    pub metrics: BTreeMap<String, f64>,
+    pub violated: BTreeSet<String>,
+}
+
+impl RunSummary {
+    pub fn of(outcome: Outcome) -> RunSummary {
+        let violated = outcome.violations.into_iter().map(|v| v.invariant).collect();
+        RunSummary { metrics: outcome.metrics, violated }
+    }
+}
+
+/// One invariant over a variant's runs.
+#[derive(Debug, Default, PartialEq)]
+pub struct InvariantTally {
+    pub runs_violating: u64,
+    /// The first [`JSON_SEEDS_MAX`] violating seeds, ascending because runs are added in
+    /// seed order.
+    pub seeds_first: Vec<u64>,
+}
+
+/// One metric over a variant's runs. `runs` counts the runs that had a number for it: a NaN
+/// (a metric undefined in that run, such as a percentile of no samples) is left out rather
+/// than turning every statistic into NaN.
+#[derive(Debug, PartialEq)]
+pub struct MetricTally {
+    pub runs: u64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl MetricTally {
+    pub fn mean(&self) -> f64 {
+        self.sum / self.runs as f64
+    }
+}
+
+/// One variant's runs, reduced in seed order.
+#[derive(Debug)]
+pub struct VariantTally {
+    pub name: String,
+    pub runs: u64,
+    /// Runs that violated at least one invariant.
+    pub runs_anomalous: u64,
+    /// In the scenario's order, every invariant it checks from the start, so that one no
+    /// run violates still shows, as 0.
+    pub invariants: Vec<(String, InvariantTally)>,
+    pub metrics: BTreeMap<String, MetricTally>,
+}
+
+impl VariantTally {
+    pub fn new(name: &str, invariants: &[String]) -> VariantTally {
+        VariantTally {
+            name: name.to_owned(),
+            runs: 0,
+            runs_anomalous: 0,
+            invariants: invariants.iter().map(|i| (i.clone(), InvariantTally::default())).collect(),
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the run of `seed`; callers add runs in ascending seed order.
+    pub fn add(&mut self, seed: u64, run: RunSummary) {
+        self.runs += 1;
+        self.runs_anomalous += u64::from(!run.violated.is_empty());
+        for invariant in run.violated {
+            // Validation lets a model check only the invariants its scenario lists; should
+            // one ever report another, it is counted rather than lost.
+            let index = match self.invariants.iter().position(|(name, _)| *name == invariant) {
+                Some(index) => index,
+                None => {
+                    self.invariants.push((invariant, InvariantTally::default()));
+                    self.invariants.len() - 1
+                }
+            };
+            let tally = &mut self.invariants[index].1;
+            tally.runs_violating += 1;
+            if tally.seeds_first.len() < JSON_SEEDS_MAX {
+                debug_assert!(tally.seeds_first.last().is_none_or(|&last| last < seed));
+                tally.seeds_first.push(seed);
+            }
+        }
+        for (name, value) in run.metrics {
+            if value.is_nan() {
+                continue;
+            }
+            self.metrics
+                .entry(name)
+                .and_modify(|tally| {
+                    tally.runs += 1;
+                    tally.sum += value;
+                    tally.min = tally.min.min(value);
+                    tally.max = tally.max.max(value);
+                })
+                .or_insert(MetricTally { runs: 1, sum: value, min: value, max: value });
+        }
+    }
+}
+
+/// "runs", "runs_violating", "violating_seeds", "metrics": {name: {"mean", "min",
+/// "max"}}}]}`.
+pub fn sweep_json(sweep: &Sweep<'_>) -> Value {
+    let (scenario, seeds, tallies) = (sweep.scenario, &sweep.seeds, sweep.tallies);
+    // Keys are sorted before they are inserted, here and in `json!` (written in sorted
+    // order), so the bytes are the same with or without serde_json's `preserve_order`.
+    let sorted = |entries: Vec<(&str, Value)>| -> Value {
+        let by_key: BTreeMap<&str, Value> = entries.into_iter().collect();
+        Value::Object(by_key.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
+    };
+    let variants: Vec<Value> = tallies
+        .iter()
+        .map(|tally| {
+            let invariants = tally.invariants.iter();
+            let runs_violating =
+                invariants.clone().map(|(name, i)| (name.as_str(), json!(i.runs_violating)));
+            let violating_seeds = invariants.map(|(name, i)| (name.as_str(), json!(i.seeds_first)));
+            let metrics = tally.metrics.iter().map(|(name, m)| {
+                let stats =
+                    json!({"max": float(m.max), "mean": float(m.mean()), "min": float(m.min)});
+                (name.as_str(), stats)
+            });
+            json!({
+                "metrics": sorted(metrics.collect()),
+                "name": tally.name,
+                "runs": tally.runs,
+                "runs_violating": sorted(runs_violating.collect()),
+                "violating_seeds": sorted(violating_seeds.collect()),
+            })
+        })
+        .collect();
+    json!({"scenario": scenario, "seeds": [seeds.start, seeds.end], "variants": variants})
+}
+
+/// A float as JSON: NaN and infinities have no JSON spelling, so they become `null`.
+fn float(value: f64) -> Value {
+    serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+}
+
+/// The tables `sweep` prints: per variant its runs, each invariant's share of violating runs
+/// with the first violating seeds, and the headline metrics' mean, min and max; then one
+/// command that reproduces the first violation.
+pub fn sweep_table(sweep: &Sweep<'_>, path: &str) -> String {
+    let (seeds, tallies) = (&sweep.seeds, sweep.tallies);
+    let mut text = format!("{}, seeds {}..{}\n", sweep.scenario, seeds.start, seeds.end);
+    for tally in tallies {
+        text.push_str(&format!("\n{}: {} runs\n", tally.name, tally.runs));
+        if tally.invariants.is_empty() {
+            text.push_str("  (the scenario checks no invariants)\n");
+        } else {
+            let mut rows = vec![vec![
+                "invariant".to_owned(),
+                "runs violating".to_owned(),
+                "first violating seeds".to_owned(),
+            ]];
+            for (name, invariant) in &tally.invariants {
+                let share = format!(
+                    "{:.1}% ({}/{})",
+                    percent(invariant.runs_violating, tally.runs),
+                    invariant.runs_violating,
+                    tally.runs
+                );
+                rows.push(vec![name.clone(), share, seed_list(invariant)]);
+            }
+            text.push_str(&aligned(&rows, &[Align::Left, Align::Right, Align::Left]));
+        }
+        let headline: Vec<&str> = sweep
+            .headline_metrics
+            .iter()
+            .copied()
+            .filter(|name| tally.metrics.contains_key(*name))
+            .collect();
+        // A model without headline metrics still gets a table: all of its metrics.
+        let shown: Vec<&str> = if headline.is_empty() {
+            tally.metrics.keys().map(String::as_str).collect()
+        } else {
+            headline
+        };
+        if !shown.is_empty() {
+            let mut rows = vec![["metric", "mean", "min", "max"].map(str::to_owned).to_vec()];
+            for name in shown {
+                if let Some(m) = tally.metrics.get(name) {
+                    rows.push(vec![
+                        name.to_owned(),
+                        number(m.mean()),
+                        number(m.min),
+                        number(m.max),
+                    ]);
+                }
+            }
+            text.push_str(&aligned(
+                &rows,
+                &[Align::Left, Align::Right, Align::Right, Align::Right],
+            ));
+        }
+    }
+    text.push('\n');
+    let first_violation = tallies.iter().find_map(|tally| {
+        let seed = tally.invariants.iter().filter_map(|(_, i)| i.seeds_first.first()).min()?;
+        Some((tally.name.as_str(), *seed))
+    });
+    match first_violation {
+        Some((variant, seed)) => text.push_str(&format!(
+            "reproduce: faultline run {} --seed {seed} --variant {}\n",
+            shell_word(path),
+            shell_word(variant)
+        )),
+        None => text.push_str("no run violated an invariant\n"),
+    }
+    text
+}
+
+/// `part` of `whole` in percent; 0 for no runs at all.
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+}
+
+/// The first [`TABLE_SEEDS_MAX`] violating seeds, `…` when there are more, `-` for none.
+fn seed_list(invariant: &InvariantTally) -> String {
+    if invariant.seeds_first.is_empty() {
+        return "-".to_owned();
+    }
+    let shown = &invariant.seeds_first[..invariant.seeds_first.len().min(TABLE_SEEDS_MAX)];
+    let mut text = shown.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    if invariant.runs_violating > shown.len() as u64 {
+        text.push_str(", …");
+    }
+    text
+}
+
+/// How a column lines up its cells.
+#[derive(Copy, Clone, Debug)]
+enum Align {
+    /// Names and lists, read left to right.
+    Left,
+    /// Numbers, lined up on their last digit.
+    Right,
+}
+
+/// Rows as columns padded to their widest cell, indented under the variant's heading, each
+/// column aligned as `align` says (left past its end). No trailing spaces.
+fn aligned(rows: &[Vec<String>], align: &[Align]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths_chars: Vec<usize> = (0..columns)
+        .map(|column| {
+            let cells = rows.iter().filter_map(|row| row.get(column));
+            cells.map(|cell| cell.chars().count()).max().unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::from(INDENT);
+        for (column, (cell, &width)) in row.iter().zip(&widths_chars).enumerate() {
+            if column > 0 {
+                line.push_str(GAP);
+            }
+            if let Some(Align::Right) = align.get(column) {
+                line.push_str(&format!("{cell:>width$}"));
+            } else {
+                line.push_str(&format!("{cell:<width$}"));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// `word` as one shell word: as it is when it plainly needs no quoting, else single-quoted,
+/// so the reproduction command can be pasted whatever the file is called.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+}
+
+/// The strategies of a sweep side by side, for a run's report: per variant the share of runs
+/// that broke each invariant and the headline metrics' means.
+fn strategies_grid(sweep: &Sweep<'_>) -> Grid {
+    let mut columns = vec!["runs with an anomaly".to_owned()];
+    columns.extend(sweep.invariants.iter().cloned());
+    columns.extend(sweep.headline_metrics.iter().map(|m| format!("{m} (mean)")));
+    let share = |part: u64, whole: u64| {
+        let text = format!("{:.1}%", percent(part, whole));
+        (text, if part > 0 { CellOutcome::Failed } else { CellOutcome::Ok })
+    };
+    let rows: Vec<Vec<(String, CellOutcome)>> = sweep
+        .tallies
+        .iter()
+        .map(|tally| {
+            let mut row = vec![share(tally.runs_anomalous, tally.runs)];
+            for invariant in sweep.invariants {
+                let violating = tally
+                    .invariants
+                    .iter()
+                    .find(|(name, _)| name == invariant)
+                    .map_or(0, |(_, t)| t.runs_violating);
+                row.push(share(violating, tally.runs));
+            }
+            for metric in sweep.headline_metrics {
+                let text = tally.metrics.get(*metric).map_or("-".to_owned(), |m| number(m.mean()));
+                row.push((text, CellOutcome::Neutral));
+            }
+            row
+        })
+        .collect();
+    let seeds = &sweep.seeds;
+    Grid {
+        id: "strategies".to_owned(),
+        title: format!(
+            "Every strategy over seeds {}..{}: how often it broke an invariant, and what it cost",
+            seeds.start, seeds.end
+        ),
+        row_label: "strategy".to_owned(),
+        column_label: "measure".to_owned(),
+        rows: sweep.tallies.iter().map(|t| t.name.clone()).collect(),
+        columns,
+        variants: vec![GridVariant { name: "all strategies".to_owned(), cells: rows }],
+    }
+}
+
+/// One variant on the trade-off chart: (runs with an anomaly in percent, the metric's mean).
+type Point = (f64, f64);
+
+/// The trade-off chart's id.
+const TRADEOFF: &str = "tradeoff";
+
+/// Adds what a run's report shows of a sweep over the same scenario: the table of
+/// strategies, and the trade-off chart with one point per variant (`outcomes` are the run's,
+/// in the sweep's variant order).
+pub fn add_sweep(
+    sweep: &Sweep<'_>,
+    charts: &mut Vec<ChartSpec>,
+    outcomes: &mut [Outcome],
+    grids: &mut Vec<Grid>,
+) {
+    if let Some((spec, points)) = tradeoff(sweep) {
+        for (outcome, point) in outcomes.iter_mut().zip(points) {
+            if let Some(point) = point {
+                let series = Series { chart: spec.id.clone(), label: None, points: vec![point] };
+                outcome.series.push(series);
+            }
+        }
+        charts.push(spec);
+    }
+    grids.push(strategies_grid(sweep));
+}
+
+/// The sweep's trade-off chart (the model's trade-off metric against the share of runs with
+/// an anomaly) and each variant's point on it, in variant order; `None` when the model has
+/// no trade-off metric or no run measured it.
+fn tradeoff(sweep: &Sweep<'_>) -> Option<(ChartSpec, Vec<Option<Point>>)> {
+    let metric = sweep.tradeoff_metric?;
+    let points: Vec<Option<Point>> = sweep
+        .tallies
+        .iter()
+        .map(|tally| {
+            let value = tally.metrics.get(metric)?;
+            Some((percent(tally.runs_anomalous, tally.runs), value.mean()))
+        })
+        .collect();
+    if points.iter().all(Option::is_none) {
+        return None;
+    }
+    let seeds = sweep.seeds.end - sweep.seeds.start;
+    let spec = ChartSpec {
+        id: TRADEOFF.to_owned(),
+        title: format!(
+            "{} against anomalies over {seeds} seeds: the best place is top left",
+            capitalised(metric)
+        ),
+        y_label: format!("{metric} (mean)"),
+        kind: ChartKind::Points,
+        states: Vec::new(),
+        reference_lines: Vec::new(),
+        x_label: Some("runs with an anomaly (%)".to_owned()),
+    };
+    Some((spec, points))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(metrics: &[(&str, f64)], violated: &[&str]) -> RunSummary {
+        RunSummary {
+            metrics: metrics.iter().map(|&(name, value)| (name.to_owned(), value)).collect(),
+            violated: violated.iter().map(|&name| name.to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_tally_counts_runs_and_keeps_the_first_seeds_in_order() {
+        let invariants = ["no-loss".to_owned(), "in-order".to_owned()];
+        let mut tally = VariantTally::new("v", &invariants);
+        for seed in 0..30 {
+            tally.add(seed, run(&[], if seed % 2 == 0 { &["no-loss"] } else { &[] }));
+        }
+        assert_eq!(tally.runs, 30);
+        let (name, no_loss) = &tally.invariants[0];
+        assert_eq!(name, "no-loss");
+        assert_eq!(no_loss.runs_violating, 15);
+        assert_eq!(no_loss.seeds_first, (0..30).step_by(2).collect::<Vec<u64>>());
+        assert_eq!(tally.invariants[1].1, InvariantTally::default(), "in-order stays, at 0");
+
+        let mut many = VariantTally::new("v", &invariants);
+        for seed in 100..150 {
+            many.add(seed, run(&[], &["in-order"]));
+        }
+        assert_eq!(many.invariants[1].1.runs_violating, 50);
+        assert_eq!(many.invariants[1].1.seeds_first, (100..120).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn metric_statistics_skip_nan_and_add_in_seed_order() {
+        let mut tally = VariantTally::new("v", &[]);
+        tally.add(0, run(&[("lost", 3.0), ("p99_ms", f64::NAN)], &[]));
+        tally.add(1, run(&[("lost", 1.0), ("p99_ms", 12.5)], &[]));
+        tally.add(2, run(&[("lost", 8.0)], &[]));
+        let lost = &tally.metrics["lost"];
+        assert_eq!((lost.runs, lost.min, lost.max, lost.mean()), (3, 1.0, 8.0, 4.0));
+        let p99 = &tally.metrics["p99_ms"];
+        assert_eq!((p99.runs, p99.min, p99.max, p99.mean()), (1, 12.5, 12.5, 12.5));
+    }
+
+    #[test]
+    fn json_lists_every_invariant_and_nulls_non_finite_numbers() {
+        let invariants = ["no-loss".to_owned(), "in-order".to_owned()];
+        let mut tally = VariantTally::new("fire", &invariants);
+        tally.add(4, run(&[("latency_ms", f64::INFINITY), ("sent", 2.0)], &["no-loss"]));
+        let invariants = invariants.map(String::from);
+        let sweep = Sweep {
+            scenario: "chat",
+            seeds: 4..5,
+            invariants: &invariants,
+            headline_metrics: &[],
+            tradeoff_metric: None,
+            tallies: &[tally],
+        };
+        let json = sweep_json(&sweep);
+        assert_eq!(
+            json.to_string(),
+            r#"{"scenario":"chat","seeds":[4,5],"variants":[{"metrics":{"latency_ms":{"max":null,"mean":null,"min":null},"sent":{"max":2.0,"mean":2.0,"min":2.0}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
+        );
+    }
+
+    #[test]
+    fn numbers_read_like_the_run_table() {
+        assert_eq!(number(356.0), "356");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(48.912232), "48.912");
+        assert_eq!(number(0.0484641), "0.048464");
+        assert_eq!(number(f64::NAN), "n/a");
+        assert_eq!(number(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn columns_align_and_lines_have_no_trailing_spaces() {
+        let rows = [vec!["metric".to_owned(), "mean".to_owned()], vec!["a".into(), "12.5".into()]];
+        assert_eq!(
+            aligned(&rows, &[Align::Left, Align::Right]),
+            "  metric  mean\n  a       12.5\n"
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("scenarios/chat-swarm.ron"), "scenarios/chat-swarm.ron");
+        assert_eq!(shell_word("my scenarios/it's.ron"), r"'my scenarios/it'\''s.ron'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

@@ -1,0 +1,191 @@
+//! The models a scenario file can name, and the one place that turns a model's part of the
+//! file into a running [`LoadedModel`]. Generic over [`Model`]: no model is named here.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use faultline_engine::{LimitExceeded, SimDuration};
+use faultline_models::{Check, Model, Registry, RunSetup, Step};
+use faultline_outcome::{ChartSpec, FaultWindow, Grid, Invariant, Metric, Outcome};
+
+use crate::error::ScenarioError;
+use crate::locate::Body;
+use crate::scenario::Variant;
+
+/// The models scenario files may use: every model faultline ships, plus any a program adds
+/// with [`Models::with`] (a model written outside this workspace, say).
+pub struct Models {
+    entries: Vec<Box<dyn Entry>>,
+}
+
+impl Models {
+    /// Every model faultline ships.
+    pub fn builtin() -> Models {
+        let mut models = Models { entries: Vec::new() };
+        faultline_models::register(&mut models);
+        models
+    }
+
+    /// Adds a model; a later model of the same name replaces the earlier one.
+    pub fn with<M: Model>(mut self) -> Models {
+        self.add::<M>();
+        self
+    }
+
+    /// The names scenario files use, in registration order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.name()).collect()
+    }
+
+    /// What each model is for, by name, in registration order.
+    pub fn describe(&self) -> Vec<(&'static str, &'static str)> {
+        self.entries.iter().map(|e| (e.name(), e.about())).collect()
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&dyn Entry> {
+        self.entries.iter().find(|e| e.name() == name).map(|e| &**e)
+    }
+}
+
+impl Registry for Models {
+    fn add<M: Model>(&mut self) {
+        self.entries.retain(|e| e.name() != M::NAME);
+        self.entries.push(Box::new(Adapter::<M>(PhantomData)));
+    }
+}
+
+/// The parts of a scenario file a model parses, and where problems go.
+pub(crate) struct Input<'a> {
+    pub file: &'a str,
+    /// The model's value, `Name(...)`.
+    pub config: Body,
+    /// Each variant's policy value, in order; `None` where it is missing or names another
+    /// model (already reported).
+    pub policies: Vec<Option<Body>>,
+    pub duration: SimDuration,
+    /// Syntax and type errors inside the model's parts, with positions.
+    pub errors: Vec<ScenarioError>,
+    /// Problems the model's validation found, by path.
+    pub check: Check,
+}
+
+impl Input<'_> {
+    /// Deserializes one part with serde; a failure becomes an error at its true position.
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, body: &Body) -> Option<T> {
+        crate::from_ron(&body.text, self.file, body.pos).map_err(|e| self.errors.push(e)).ok()
+    }
+}
+
+/// A registered model, by name, before a scenario chose it.
+pub(crate) trait Entry: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn about(&self) -> &'static str;
+    fn invariants(&self) -> &'static [Invariant];
+    /// Parses and checks the model's parts; `None` when the configuration itself could not
+    /// be parsed (its errors are in `input`).
+    fn load(&self, input: &mut Input<'_>) -> Option<Box<dyn LoadedModel>>;
+}
+
+struct Adapter<M>(PhantomData<fn() -> M>);
+
+impl<M: Model> Entry for Adapter<M> {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+
+    fn about(&self) -> &'static str {
+        M::ABOUT
+    }
+
+    fn invariants(&self) -> &'static [Invariant] {
+        M::INVARIANTS
+    }
+
+    fn load(&self, input: &mut Input<'_>) -> Option<Box<dyn LoadedModel>> {
+        let config_body = input.config.clone();
+        let raw = input.parse::<M::RawConfig>(&config_body)?;
+        let duration = input.duration;
+        let config = input.check.within(&[Step::Field("model")], |c| M::config(&raw, duration, c));
+        let mut policies = Vec::new();
+        for (i, body) in input.policies.clone().into_iter().enumerate() {
+            let Some(raw) = body.and_then(|body| input.parse::<M::RawPolicy>(&body)) else {
+                continue;
+            };
+            let at = [Step::Field("variants"), Step::Index(i), Step::Field("policy")];
+            policies.push(input.check.within(&at, |c| M::policy(&raw, &config, c)));
+        }
+        Some(Box::new(Loaded::<M> { config, policies }))
+    }
+}
+
+/// A model with its checked configuration and the policies of a scenario's variants.
+pub trait LoadedModel: Send + Sync {
+    /// The name scenario files use.
+    fn name(&self) -> &'static str;
+    /// The nodes of a run, in id order.
+    fn node_names(&self) -> Vec<String>;
+    fn invariants(&self) -> &'static [Invariant];
+    fn headline_metrics(&self) -> &'static [Metric];
+    fn tradeoff_metric(&self) -> Option<Metric>;
+    fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec>;
+    fn run(&self, variant: &Variant, setup: &RunSetup) -> Result<Outcome, LimitExceeded>;
+    fn grids(&self, variants: &[&Variant], setup: &RunSetup) -> Result<Vec<Grid>, LimitExceeded>;
+    /// Windows the model adds to the run's faults, for shading.
+    fn fault_windows(&self, setup: &RunSetup) -> Vec<FaultWindow>;
+}
+
+impl fmt::Debug for dyn LoadedModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(..)", self.name())
+    }
+}
+
+struct Loaded<M: Model> {
+    config: M::Config,
+    /// By variant index.
+    policies: Vec<M::Policy>,
+}
+
+impl<M: Model> Loaded<M> {
+    fn policies<'a>(&'a self, variants: &[&'a Variant]) -> Vec<(&'a str, &'a M::Policy)> {
+        variants.iter().map(|v| (v.name.as_str(), &self.policies[v.index])).collect()
+    }
+}
+
+impl<M: Model> LoadedModel for Loaded<M> {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+
+    fn node_names(&self) -> Vec<String> {
+        M::node_names(&self.config)
+    }
+
+    fn invariants(&self) -> &'static [Invariant] {
+        M::INVARIANTS
+    }
+
+    fn headline_metrics(&self) -> &'static [Metric] {
+        M::HEADLINE_METRICS
+    }
+
+    fn tradeoff_metric(&self) -> Option<Metric> {
+        M::TRADEOFF_METRIC
+    }
+
+    fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec> {
+        M::charts(&self.config, &self.policies(variants))
+    }
+
+    fn run(&self, variant: &Variant, setup: &RunSetup) -> Result<Outcome, LimitExceeded> {
+        M::run(&self.config, &self.policies[variant.index], setup, &variant.name)
+    }
+
+    fn grids(&self, variants: &[&Variant], setup: &RunSetup) -> Result<Vec<Grid>, LimitExceeded> {
+        M::grids(&self.config, &self.policies(variants), setup)
+    }
+
+    fn fault_windows(&self, setup: &RunSetup) -> Vec<FaultWindow> {
+        M::fault_windows(&self.config, setup)
+    }
+}
