@@ -37,7 +37,8 @@ pub struct RunArgs {
     /// Write a Chrome trace that ui.perfetto.dev opens (one file per variant when several).
     #[arg(long, value_name = "FILE.json")]
     pub perfetto: Option<PathBuf>,
-    /// Run every variant twice and report the first event where the runs differ (exit 1).
+    /// Run every variant again, in this process and in a second one, and report the first
+    /// event where the runs differ (exit 1).
     #[arg(long)]
     pub check_determinism: bool,
     /// Exit with code 1 if any invariant was violated.
@@ -46,6 +47,18 @@ pub struct RunArgs {
     /// Print the fault schedule this seed realises, as scenario text, and run nothing.
     #[arg(long)]
     pub print_schedule: bool,
+}
+
+/// The hidden command `--check-determinism` runs in a second process of this binary.
+pub const TRACE_COMMAND: &str = "determinism-trace";
+
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    pub scenario: PathBuf,
+    #[arg(long)]
+    pub seed: u64,
+    #[arg(long)]
+    pub variant: String,
 }
 
 #[derive(Args, Debug)]
@@ -241,6 +254,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
                     describe_divergence(a, b, &names)
                 ));
             }
+            let ours = faultline_report::trace_jsonl(a, &names);
+            let theirs = trace_in_another_process(&args.scenario, seed, variant)?;
+            if let Some(difference) = first_different_line(&ours, &theirs) {
+                nondeterministic.push(format!(
+                    "variant `{}` runs differently in another process: {difference}",
+                    variant.name
+                ));
+            }
         }
         outcomes.push(outcome);
     }
@@ -328,6 +349,63 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints one variant's full trace as JSON lines: what `--check-determinism` compares with
+/// the trace of its own process.
+pub fn trace(args: &TraceArgs) -> Result<ExitCode, Failure> {
+    let scenario = load(&args.scenario)?;
+    let variants = select(&scenario, std::slice::from_ref(&args.variant))?;
+    let outcome = run_one(&scenario, args.seed, variants[0], true)?;
+    let trace = outcome.trace.as_deref().unwrap_or(&[]);
+    output::stdout(&faultline_report::trace_jsonl(trace, &scenario.node_names()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `variant` again in a fresh process of this binary and returns its trace as JSON
+/// lines. What differs between processes (hash seeds, addresses, the environment) shows up
+/// here, where a second run in the same process would share it.
+fn trace_in_another_process(
+    scenario: &Path,
+    seed: u64,
+    variant: &Variant,
+) -> Result<String, Failure> {
+    let failure = |why: String| Failure {
+        code: 2,
+        message: format!("error: --check-determinism could not run a second process: {why}"),
+    };
+    let exe = std::env::current_exe().map_err(|e| failure(e.to_string()))?;
+    let output = std::process::Command::new(exe)
+        .arg(TRACE_COMMAND)
+        .arg(scenario)
+        .args(["--seed", &seed.to_string(), "--variant", &variant.name])
+        .output()
+        .map_err(|e| failure(e.to_string()))?;
+    if !output.status.success() {
+        return Err(failure(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
+    }
+    String::from_utf8(output.stdout).map_err(|e| failure(e.to_string()))
+}
+
+/// The first line where two traces (JSON lines) differ, described with both versions.
+fn first_different_line(ours: &str, theirs: &str) -> Option<String> {
+    let (mut a, mut b) = (ours.lines(), theirs.lines());
+    for index in 0.. {
+        match (a.next(), b.next()) {
+            (None, None) => return None,
+            (x, y) if x == y => {}
+            (x, y) => {
+                let show =
+                    |line: Option<&str>| line.unwrap_or("(the run had already ended)").to_owned();
+                return Some(format!(
+                    "event #{index} differs:\n  this process:    {}\n  another process: {}",
+                    show(x),
+                    show(y)
+                ));
+            }
+        }
+    }
+    None
+}
+
 pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let mut failures = Vec::new();
     for path in &args.scenarios {
@@ -354,7 +432,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
 mod tests {
     use faultline_engine::{NodeId, SimTime, TraceEvent, TraceRecord};
 
-    use super::describe_divergence;
+    use super::{describe_divergence, first_different_line};
 
     fn timer(at_ms: u64, node: u32, hash: u64) -> TraceRecord {
         TraceRecord {
@@ -376,5 +454,18 @@ mod tests {
         let shorter = describe_divergence(&a, &a[..2], &names);
         assert!(shorter.contains("(the run had already ended)"), "{shorter}");
         assert_eq!(describe_divergence(&a, &a, &names), "");
+    }
+
+    #[test]
+    fn traces_from_two_processes_are_compared_line_by_line() {
+        assert_eq!(first_different_line("a\nb\n", "a\nb\n"), None);
+        let text = first_different_line("a\nb\nc\n", "a\nx\nc\n").unwrap();
+        assert!(text.starts_with("event #1 differs"), "{text}");
+        assert!(
+            text.contains("this process:    b") && text.contains("another process: x"),
+            "{text}"
+        );
+        let shorter = first_different_line("a\nb\n", "a\n").unwrap();
+        assert!(shorter.contains("another process: (the run had already ended)"), "{shorter}");
     }
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{CheckArgs, RunArgs};
+use commands::{CheckArgs, RunArgs, TraceArgs};
 use sweep::SweepArgs;
 
 /// Deterministic simulation of distributed-systems pitfalls: the same seed gives the same
@@ -35,6 +35,9 @@ enum Command {
     Sweep(SweepArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),
+    /// Print one variant's full trace (the second process of `run --check-determinism`).
+    #[command(name = commands::TRACE_COMMAND, hide = true)]
+    DeterminismTrace(TraceArgs),
 }
 
 /// A failure that ends the command: its message and exit code.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Check(args) => commands::check(&args),
+        Command::DeterminismTrace(args) => commands::trace(&args),
     };
     match result {
         Ok(code) => code,
