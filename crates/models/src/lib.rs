@@ -12,6 +12,7 @@ pub mod resilience;
 pub mod rr;
 mod setup;
 mod stats;
+pub mod workload;
 
 pub use check::{Check, Problem, Step, closest, suggestion};
 pub use model::{Model, Registry};

@@ -22,6 +22,7 @@ use crate::resilience::{
 use crate::check::Check;
 use crate::model::Model;
 use crate::setup::RunSetup;
+use crate::workload::{Phase, RateSchedule};
 pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
 pub use scenario::{RawCallPolicy, RawPayment};
 
@@ -132,8 +133,10 @@ pub struct Slowdown {
 /// The workload and the two services, shared by every variant.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PaymentConfig {
-    /// Open-loop Poisson arrivals, all clients together.
+    /// Open-loop Poisson arrivals, all clients together, from the start…
     pub rate_per_s: f64,
+    /// …and from each phase's time on, at its rate (load that changes during the run).
+    pub phases: Vec<Phase>,
     /// The share of requests that are payments; the rest are logins.
     pub pay_fraction: f64,
     /// Clients stop arriving here, so every request is answered or timed out by the end.
@@ -225,24 +228,17 @@ pub enum Fallback {
 /// Arrival times and kinds in `[0, until)`, from the workload stream.
 fn arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
     let mut rng = Prng::new(seed, Stream::Workload);
-    let mut out = Vec::new();
-    if config.rate_per_s <= 0.0 {
-        return out;
-    }
-    // At least a nanosecond apart, or an absurd rate would never reach `until`.
-    let mean =
-        SimDuration::from_secs(1).mul_f64(1.0 / config.rate_per_s).max(SimDuration::from_nanos(1));
+    let rates = RateSchedule { base_per_s: config.rate_per_s, phases: config.phases.clone() };
     let end = SimTime::ZERO + config.arrivals_until;
+    let mut out = Vec::new();
     let mut at = SimTime::ZERO;
-    loop {
-        at += rng.exponential(mean);
+    while let Some(next) = rates.next_arrival(&mut rng, at, end) {
+        at = next;
         // Always one draw for the kind, so arrival times do not depend on the pay fraction.
         let kind = if rng.chance(config.pay_fraction) { Kind::Pay } else { Kind::Login };
-        if at >= end {
-            return out;
-        }
         out.push((at, kind));
     }
+    out
 }
 
 /// B's slowdowns, shaded on every chart next to the run's faults.

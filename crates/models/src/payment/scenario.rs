@@ -13,6 +13,7 @@ use crate::check::{
 };
 use crate::raw::{Dur, RawBackoff, RawLatency};
 use crate::resilience::{BreakerConfig, SlidingWindow};
+use crate::workload::{Phase, RateSchedule};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename = "Payment")]
@@ -31,8 +32,19 @@ pub struct RawClients {
     pub pay_fraction: f64,
     /// When arrivals stop.
     pub until: Dur,
+    /// Changes of `rate_per_s` during the run, in time order.
+    #[serde(default)]
+    pub phases: Vec<RawPhase>,
     /// How long a client waits for an answer.
     pub deadline: Dur,
+}
+
+/// From `from` on, clients arrive at `rate_per_s`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Phase")]
+pub struct RawPhase {
+    pub from: Dur,
+    pub rate_per_s: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,7 +192,29 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
         );
         c.error(&p(&["clients", "rate_per_s"]), message, None);
     }
-    let arrivals = clients.rate_per_s * clients.until.0.as_secs_f64();
+    let mut phases: Vec<Phase> = Vec::new();
+    for (i, phase) in clients.phases.iter().enumerate() {
+        let path = [Field("clients"), Field("phases"), Index(i)];
+        let field = |name| [&path[..], &[Field(name)]].concat();
+        if !(phase.rate_per_s.is_finite() && (0.0..=1_000_000.0).contains(&phase.rate_per_s)) {
+            let message =
+                format!("a phase's rate_per_s must be 0 to 1000000, not {}", phase.rate_per_s);
+            c.error(&field("rate_per_s"), message, None);
+        }
+        if phase.from.0 >= clients.until.0 {
+            let message = format!(
+                "this phase starts at {} but arrivals stop at {}",
+                phase.from.0, clients.until.0
+            );
+            c.error(&field("from"), message, None);
+        }
+        if phases.last().is_some_and(|previous| previous.from >= at(phase.from.0)) {
+            c.error(&field("from"), "phases must be in time order".into(), None);
+        }
+        phases.push(Phase { from: at(phase.from.0), rate_per_s: phase.rate_per_s });
+    }
+    let rates = RateSchedule { base_per_s: clients.rate_per_s, phases: phases.clone() };
+    let arrivals = rates.expected_arrivals(at(clients.until.0));
     if arrivals > MAX_ARRIVALS {
         c.error(
             &p(&["clients", "rate_per_s"]),
@@ -263,6 +297,7 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
 
     PaymentConfig {
         rate_per_s: clients.rate_per_s,
+        phases,
         pay_fraction: clients.pay_fraction,
         arrivals_until: clients.until.0,
         client_deadline: clients.deadline.0,
