@@ -19,6 +19,20 @@ pub enum FaultKind {
     /// The node stops processing (a long GC pause, a frozen VM); messages and timers
     /// wait and are handled, late, when it resumes.
     Pause { node: NodeId },
+    /// A fault the model defines (a slowdown, a capacity cut), handed to the node's
+    /// [`Node::on_fault`](crate::Node::on_fault) when it begins and when it ends.
+    Model { node: NodeId, fault: ModelFault },
+}
+
+/// A fault a model defines: plain data, so the engine schedules, traces and prints it like
+/// its own. It has one parameter, named by the model (`factor` of a `Slowdown`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFault {
+    /// How scenario files write it, e.g. `Slowdown`.
+    pub kind: &'static str,
+    /// Its parameter's name, e.g. `factor`.
+    pub param: &'static str,
+    pub value: f64,
 }
 
 /// One concrete fault: a kind and its window `[from, until)`.
@@ -37,7 +51,9 @@ impl Fault {
             FaultKind::Partition { side_a, side_b, one_way } => (side_a, side_b, *one_way),
             FaultKind::LatencySpike { side_a, side_b, .. }
             | FaultKind::Loss { side_a, side_b, .. } => (side_a, side_b, false),
-            FaultKind::Crash { .. } | FaultKind::Pause { .. } => return Vec::new(),
+            FaultKind::Crash { .. } | FaultKind::Pause { .. } | FaultKind::Model { .. } => {
+                return Vec::new();
+            }
         };
         let mut links = Vec::new();
         for &x in a {
@@ -72,6 +88,13 @@ impl Fault {
             }
             FaultKind::Crash { node } => format!("crash {}", name(node)),
             FaultKind::Pause { node } => format!("pause {}", name(node)),
+            FaultKind::Model { node, fault } => format!(
+                "{} of {} ({} {})",
+                fault.kind.to_lowercase(),
+                name(node),
+                fault.param,
+                fault.value
+            ),
         }
     }
 }
@@ -91,6 +114,16 @@ pub enum FaultGen {
         nodes: Vec<NodeId>,
         count: u32,
         extra: (SimDuration, SimDuration),
+        duration: (SimDuration, SimDuration),
+    },
+    /// `count` faults of a kind the model defines at random nodes of `nodes`, each with a
+    /// parameter drawn from `value` (rounded to hundredths, so a printed schedule reads well).
+    Model {
+        kind: &'static str,
+        param: &'static str,
+        nodes: Vec<NodeId>,
+        count: u32,
+        value: (f64, f64),
         duration: (SimDuration, SimDuration),
     },
 }
@@ -131,6 +164,20 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
                     let kind =
                         if crash { FaultKind::Crash { node } } else { FaultKind::Pause { node } };
                     faults.push(Fault { kind, from, until: Some(until) });
+                }
+            }
+            FaultGen::Model { kind, param, nodes, count, value: (lo, hi), duration } => {
+                for _ in 0..*count {
+                    let from = start(&mut rng);
+                    let node = pick(&mut rng, nodes);
+                    let value = ((lo + (hi - lo) * rng.unit()) * 100.0).round() / 100.0;
+                    let until = from + millis_between(&mut rng, duration.0, duration.1);
+                    let fault = ModelFault { kind, param, value };
+                    faults.push(Fault {
+                        kind: FaultKind::Model { node, fault },
+                        from,
+                        until: Some(until),
+                    });
                 }
             }
             FaultGen::LatencySpikes { nodes, count, extra, duration } => {

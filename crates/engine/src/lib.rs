@@ -15,7 +15,7 @@ mod time;
 mod trace;
 
 pub use dist::Latency;
-pub use fault::{Fault, FaultGen, FaultKind, RandomFaults, realise};
+pub use fault::{Fault, FaultGen, FaultKind, ModelFault, RandomFaults, realise};
 pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Node, NodeId, TimerId};
 pub use rng::{Prng, Stream};

@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use crate::fault::ModelFault;
 use crate::rng::Prng;
 use crate::sim::Core;
 use crate::time::{SimDuration, SimTime};
@@ -42,6 +43,15 @@ pub trait Node: Sized {
     /// The process died: drop whatever is volatile. The default keeps everything, as if
     /// all state were durable. Timers set before the crash never fire.
     fn on_crash(&mut self) {}
+
+    /// A fault the model defines begins (`active`) or ends at this node. It is the
+    /// environment changing (a slow disk, a cut in capacity), not the process acting: it
+    /// arrives while the node is crashed or paused too, may not send or set timers, and what
+    /// it sets is not lost in a crash. Only nodes of models that define faults receive one:
+    /// validation lets a scenario aim a model's faults only at nodes that take them.
+    fn on_fault(&mut self, fault: &ModelFault, active: bool) {
+        unreachable!("{} {active} reached a node of a model that defines no faults", fault.kind)
+    }
 
     /// The process came back after a crash, with whatever `on_crash` left.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {

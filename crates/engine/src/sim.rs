@@ -534,6 +534,9 @@ impl<N: Node> Simulation<N> {
                     }
                 }
             }
+            FaultKind::Model { node, ref fault } => {
+                self.nodes[node.index()].on_fault(fault, begin);
+            }
             FaultKind::Pause { node } => {
                 if begin {
                     let until = self.faults[index].until.unwrap_or(SimTime::MAX);

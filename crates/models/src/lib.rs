@@ -15,7 +15,7 @@ mod stats;
 pub mod workload;
 
 pub use check::{Check, Problem, Step, closest, suggestion};
-pub use model::{Model, Registry};
+pub use model::{FaultSpec, Model, Registry};
 pub use setup::RunSetup;
 
 /// Declares each model's folder and registers its [`Model`] type: one line per model.

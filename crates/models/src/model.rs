@@ -8,8 +8,8 @@
 
 use std::fmt::Debug;
 
-use faultline_engine::{LimitExceeded, SimDuration};
-use faultline_outcome::{ChartSpec, FaultWindow, Grid, Invariant, Metric, Outcome};
+use faultline_engine::{Fault, LimitExceeded, ModelFault, RandomFaults, SimDuration};
+use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome};
 use serde::de::DeserializeOwned;
 
 use crate::check::Check;
@@ -31,6 +31,9 @@ pub trait Model: 'static {
     /// What the trade-off chart of a sweep plots against the share of runs with an anomaly
     /// (availability, say); `None` draws no trade-off chart.
     const TRADEOFF_METRIC: Option<Metric> = None;
+    /// Faults this model defines besides the engine's: scenarios schedule them, random
+    /// generators draw them, traces and charts show them, like a partition.
+    const FAULTS: &'static [FaultSpec] = &[];
 
     /// The model's part of a scenario file, as written (serde; unknown fields are errors).
     type RawConfig: DeserializeOwned;
@@ -55,6 +58,16 @@ pub trait Model: 'static {
     /// The charts a report of these variants shows. Declare only charts that get data.
     fn charts(config: &Self::Config, variants: &[(&str, &Self::Policy)]) -> Vec<ChartSpec>;
 
+    /// Checks what the model needs of the fault schedule, once it is known (a grid that
+    /// varies a slowdown needs one, say). Paths are from the top of the file.
+    fn check_schedule(
+        _config: &Self::Config,
+        _fixed: &[Fault],
+        _random: &[RandomFaults],
+        _check: &mut Check,
+    ) {
+    }
+
     /// Runs one variant.
     fn run(
         config: &Self::Config,
@@ -71,10 +84,31 @@ pub trait Model: 'static {
     ) -> Result<Vec<Grid>, LimitExceeded> {
         Ok(Vec::new())
     }
+}
 
-    /// Windows the model adds to the run's faults for shading charts.
-    fn fault_windows(_config: &Self::Config, _setup: &RunSetup) -> Vec<FaultWindow> {
-        Vec::new()
+/// A kind of fault a model defines, written in a scenario's `faults` like the engine's own:
+/// `Slowdown(node: "payments", factor: 5.0, from: "20s", until: "24s")`, or drawn at random
+/// with `RandomModelFaults(kind: "Slowdown", ...)`.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    /// How scenario files write it, e.g. `Slowdown`.
+    pub kind: &'static str,
+    /// Its one parameter, e.g. `factor`.
+    pub param: &'static str,
+    /// What it does, in one sentence.
+    pub about: &'static str,
+    /// The parameter's valid values, inclusive.
+    pub range: (f64, f64),
+    /// The nodes it may hit, by name; the node's [`Node::on_fault`] handles it.
+    ///
+    /// [`Node::on_fault`]: faultline_engine::Node::on_fault
+    pub nodes: &'static [&'static str],
+}
+
+impl FaultSpec {
+    /// This kind of fault with its parameter set to `value`.
+    pub fn with(&self, value: f64) -> ModelFault {
+        ModelFault { kind: self.kind, param: self.param, value }
     }
 }
 

@@ -24,7 +24,8 @@ struct Located {
     name: Option<String>,
     /// Where `(` opens the body of `Name(...)` or `(...)`: char index and position.
     body: Option<(usize, Pos)>,
-    /// The char index just past the value.
+    /// The char indices of the value's first char and just past its last.
+    start: usize,
     end: usize,
 }
 
@@ -39,6 +40,9 @@ pub(crate) struct Body {
     pub text: String,
     /// Where `text` starts in the file (the name's position for a bare `Name`).
     pub pos: Pos,
+    /// The whole value, `Name(...)`, and where it starts.
+    pub whole: String,
+    pub whole_pos: Pos,
 }
 
 struct Reader {
@@ -150,10 +154,10 @@ impl Reader {
 
     fn value(&mut self, depth: usize) -> Located {
         self.skip_trivia();
-        let pos = self.pos();
+        let (pos, start) = (self.pos(), self.at);
         let (mut name, mut body) = (None, None);
         if depth > 128 {
-            return Located { pos, tree: Tree::Atom, name, body, end: self.at };
+            return Located { pos, tree: Tree::Atom, name, body, start, end: self.at };
         }
         let tree = match self.peek() {
             Some('"') | Some('\'') => {
@@ -197,7 +201,7 @@ impl Reader {
                 Tree::Atom
             }
         };
-        Located { pos, tree, name, body, end: self.at }
+        Located { pos, tree, name, body, start, end: self.at }
     }
 
     fn is_raw_ident(&self) -> bool {
@@ -294,7 +298,8 @@ pub(crate) fn body(source: &str, path: &[Step]) -> Option<Body> {
     let (chars, root) = read(source);
     let (found, _) = find(&root, path);
     let value = found?;
-    let text = |from: usize, to: usize| chars[from..to.min(chars.len())].iter().collect();
+    let text = |from: usize, to: usize| chars[from.min(to)..to.min(chars.len())].iter().collect();
+    let whole = text(value.start, value.end);
     let (text, pos) = match (&value.tree, value.body) {
         (Tree::Seq(items), Some(_)) if matches!(items.as_slice(), [only] if only.name.is_none() && only.body.is_some()) =>
         {
@@ -305,7 +310,7 @@ pub(crate) fn body(source: &str, path: &[Step]) -> Option<Body> {
         (_, Some((start, pos))) => (text(start, value.end), pos),
         (_, None) => ("()".to_owned(), value.pos),
     };
-    Some(Body { name: value.name.clone(), text, pos })
+    Some(Body { name: value.name.clone(), text, pos, whole, whole_pos: value.pos })
 }
 
 /// The value at `path` if it exists, and the position of it or of its deepest existing part.

@@ -4,7 +4,7 @@
 //! over, and the model parses them from their text (see `registry`).
 
 use faultline_engine::SimDuration;
-pub(crate) use faultline_models::raw::{Dur, RawLatency};
+pub(crate) use faultline_models::raw::{Dur, RawLatency, parse_duration};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -19,8 +19,10 @@ pub(crate) struct RawScenario {
     pub duration: Dur,
     #[serde(default)]
     pub network: RawNetwork,
+    /// Each is a [`RawFault`] of the engine's or a fault the model defines: skipped here,
+    /// parsed from its text once the model is known.
     #[serde(default)]
-    pub faults: Vec<RawFault>,
+    pub faults: Vec<IgnoredAny>,
     /// `Name(...)`: skipped here, parsed by the model called `Name` from its text.
     #[expect(dead_code, reason = "serde checks it is there; the model reads it")]
     pub model: IgnoredAny,
@@ -124,6 +126,77 @@ pub(crate) enum RawFault {
         duration: (Dur, Dur),
         within: (Dur, Dur),
     },
+    /// Faults of a kind the model defines, at random nodes, with a parameter from `value`.
+    RandomModelFaults {
+        kind: String,
+        nodes: Vec<String>,
+        count: u32,
+        value: (f64, f64),
+        duration: (Dur, Dur),
+        within: (Dur, Dur),
+    },
+}
+
+/// A fault a model defines, `Kind(node: "...", <param>: 1.5, from: "...", until: "...")`:
+/// its fields by name, checked against the model's declaration in `validate`.
+#[derive(Debug)]
+pub(crate) struct RawModelFault {
+    pub fields: Vec<(String, RawScalar)>,
+}
+
+/// A field value of a model fault.
+#[derive(Debug)]
+pub(crate) enum RawScalar {
+    Text(String),
+    Number(f64),
+}
+
+impl<'de> Deserialize<'de> for RawModelFault {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = RawModelFault;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the fault's fields, `(node: \"...\", from: \"...\", ...)`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    fields.push((name, map.next_value::<RawScalar>()?));
+                }
+                Ok(RawModelFault { fields })
+            }
+        }
+        deserializer.deserialize_struct("Fault", &[], Fields)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawScalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Scalar;
+        impl serde::de::Visitor<'_> for Scalar {
+            type Value = RawScalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawScalar, E> {
+                Ok(RawScalar::Text(text.to_owned()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<RawScalar, E> {
+                Ok(RawScalar::Number(value))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<RawScalar, E> {
+                Ok(RawScalar::Number(value as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<RawScalar, E> {
+                Ok(RawScalar::Number(value as f64))
+            }
+        }
+        deserializer.deserialize_any(Scalar)
+    }
 }
 
 #[derive(Debug, Deserialize)]

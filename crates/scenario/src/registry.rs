@@ -4,9 +4,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use faultline_engine::{LimitExceeded, SimDuration};
-use faultline_models::{Check, Model, Registry, RunSetup, Step};
-use faultline_outcome::{ChartSpec, FaultWindow, Grid, Invariant, Metric, Outcome};
+use faultline_engine::{Fault, LimitExceeded, RandomFaults, SimDuration};
+use faultline_models::{Check, FaultSpec, Model, Registry, RunSetup, Step};
+use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome};
 
 use crate::error::ScenarioError;
 use crate::locate::Body;
@@ -130,8 +130,10 @@ pub trait LoadedModel: Send + Sync {
     fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec>;
     fn run(&self, variant: &Variant, setup: &RunSetup) -> Result<Outcome, LimitExceeded>;
     fn grids(&self, variants: &[&Variant], setup: &RunSetup) -> Result<Vec<Grid>, LimitExceeded>;
-    /// Windows the model adds to the run's faults, for shading.
-    fn fault_windows(&self, setup: &RunSetup) -> Vec<FaultWindow>;
+    /// The faults the model defines.
+    fn faults(&self) -> &'static [FaultSpec];
+    /// Checks what the model needs of the fault schedule.
+    fn check_schedule(&self, fixed: &[Fault], random: &[RandomFaults], check: &mut Check);
 }
 
 impl fmt::Debug for dyn LoadedModel {
@@ -185,7 +187,11 @@ impl<M: Model> LoadedModel for Loaded<M> {
         M::grids(&self.config, &self.policies(variants), setup)
     }
 
-    fn fault_windows(&self, setup: &RunSetup) -> Vec<FaultWindow> {
-        M::fault_windows(&self.config, setup)
+    fn faults(&self) -> &'static [FaultSpec] {
+        M::FAULTS
+    }
+
+    fn check_schedule(&self, fixed: &[Fault], random: &[RandomFaults], check: &mut Check) {
+        M::check_schedule(&self.config, fixed, random, check);
     }
 }

@@ -94,10 +94,7 @@ impl Scenario {
 
     /// The fault windows of a run with `seed`, for chart shading.
     pub fn fault_windows(&self, seed: u64) -> Vec<FaultWindow> {
-        let setup = self.setup(seed, false);
-        let mut windows = setup.fault_windows(&self.node_names());
-        windows.extend(self.model.fault_windows(&setup));
-        windows
+        self.setup(seed, false).fault_windows(&self.node_names())
     }
 
     /// Outcome grids over the scenario's parameters (the retry-storm's load × trigger), for
@@ -164,5 +161,13 @@ pub(crate) fn fault_text(fault: &Fault, names: &[String]) -> String {
         FaultKind::Pause { node } => {
             format!("Pause(node: {:?}, from: \"{from}\"{})", names[node.index()], until("until"))
         }
+        FaultKind::Model { node, fault } => format!(
+            "{}(node: {:?}, {}: {:?}, from: \"{from}\"{})",
+            fault.kind,
+            names[node.index()],
+            fault.param,
+            fault.value,
+            until("until")
+        ),
     }
 }

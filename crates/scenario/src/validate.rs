@@ -8,11 +8,11 @@ use std::sync::Arc;
 use faultline_engine::{
     Fault, FaultGen, FaultKind, NetworkConfig, RandomFaults, SimDuration, SimTime,
 };
-use faultline_models::{Check, Problem, Step, suggestion};
+use faultline_models::{Check, FaultSpec, Problem, Step, suggestion};
 
 use crate::error::ScenarioError;
 use crate::locate::{Body, body, locate};
-use crate::raw::{Dur, RawFault, RawScenario};
+use crate::raw::{Dur, RawFault, RawModelFault, RawScalar, RawScenario, parse_duration};
 use crate::registry::{Input, Models};
 use crate::scenario::{Scenario, Variant};
 
@@ -20,6 +20,103 @@ use crate::scenario::{Scenario, Variant};
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 /// More faults than this from one generator is a typo, not a scenario.
 const MAX_RANDOM_COUNT: u32 = 10_000;
+
+/// The engine's faults, as scenario files name them: every variant of [`RawFault`].
+const ENGINE_FAULTS: [&str; 11] = [
+    "Partition",
+    "OneWayPartition",
+    "LatencySpike",
+    "Loss",
+    "Crash",
+    "Pause",
+    "RandomPartitions",
+    "RandomCrashes",
+    "RandomPauses",
+    "RandomLatencySpikes",
+    "RandomModelFaults",
+];
+
+/// Checks a model fault's parameter against the model's declaration.
+fn parameter(c: &mut Check, path: &[Step], spec: &FaultSpec, value: f64) {
+    let (lo, hi) = spec.range;
+    if !(value.is_finite() && (lo..=hi).contains(&value)) {
+        let message =
+            format!("`{}` of a {} must be {lo} to {hi}, not {value}", spec.param, spec.kind);
+        c.error(path, message, None);
+    }
+}
+
+/// Checks that a model fault names only nodes that take it.
+fn fault_nodes(c: &mut Check, path: &[Step], spec: &FaultSpec, names: &[String]) {
+    for (i, name) in names.iter().enumerate() {
+        if !spec.nodes.is_empty() && !spec.nodes.contains(&name.as_str()) {
+            let message = format!("a {} cannot hit `{name}`", spec.kind);
+            let help = format!("it hits {}", spec.nodes.join(" or "));
+            c.error(&[path, &[Step::Index(i)]].concat(), message, Some(help));
+        }
+    }
+}
+
+/// A fault the model defines, from its fields: `node`, its parameter, `from` and an
+/// optional `until`.
+fn model_fault(
+    c: &mut Check,
+    path: &[Step],
+    spec: &FaultSpec,
+    raw: RawModelFault,
+    nodes: &[&str],
+    end: SimDuration,
+) -> Option<Fault> {
+    use Step::Field;
+    let known = ["node", spec.param, "from", "until"];
+    let (mut node, mut value, mut from, mut until) = (None, None, None, None);
+    for (name, scalar) in raw.fields {
+        let Some(&field) = known.iter().find(|k| **k == name) else {
+            let message = format!("a {} has no field `{name}`", spec.kind);
+            c.error(path, message, Some(suggestion(&name, &known)));
+            continue;
+        };
+        let at = [path, &[Field(field)]].concat();
+        match (field, scalar) {
+            ("node", RawScalar::Text(name)) => {
+                fault_nodes(
+                    c,
+                    &[path, &[Field("node")]].concat(),
+                    spec,
+                    std::slice::from_ref(&name),
+                );
+                node = c.node(&at, &name, nodes);
+            }
+            ("from" | "until", RawScalar::Text(text)) => match parse_duration(&text) {
+                Ok(d) if field == "from" => from = Some(Dur(d)),
+                Ok(d) => until = Some(Dur(d)),
+                Err(message) => c.error(&at, message, None),
+            },
+            (_, RawScalar::Number(x)) if field == spec.param => {
+                parameter(c, &at, spec, x);
+                value = Some(x);
+            }
+            (_, _) => {
+                let expected = if field == spec.param { "a number" } else { "a string" };
+                c.error(&at, format!("`{field}` must be {expected}"), None);
+            }
+        }
+    }
+    for (field, missing) in
+        [("node", node.is_none()), (spec.param, value.is_none()), ("from", from.is_none())]
+    {
+        if missing && !c.problems().iter().any(|p| p.path.starts_with(path)) {
+            c.error(path, format!("a {} needs `{field}`", spec.kind), None);
+        }
+    }
+    let (node, value, from) = (node?, value?, from?);
+    c.window(path, from, until, end);
+    Some(Fault {
+        kind: FaultKind::Model { node, fault: spec.with(value) },
+        from: at(from),
+        until: until.map(at),
+    })
+}
 
 fn at(d: Dur) -> SimTime {
     SimTime::ZERO + d.0
@@ -74,6 +171,8 @@ pub(crate) fn validate(
         name: None,
         text: "()".into(),
         pos: locate(source, &[Field("model")]),
+        whole: String::new(),
+        whole_pos: (1, 1),
     });
     let entry = match config.name.as_deref() {
         Some(name) => models.get(name).or_else(|| {
@@ -127,7 +226,8 @@ pub(crate) fn validate(
     // Faults.
     let mut fixed_faults = Vec::new();
     let mut random_faults = Vec::new();
-    for (i, fault) in raw.faults.iter().enumerate() {
+    let model_faults = model.faults();
+    for i in 0..raw.faults.len() {
         let path = [Field("faults"), Index(i)];
         let p = |name| [&path[..], &[Field(name)]].concat();
         let fixed = |kind, from: Dur, until: Option<Dur>| Fault {
@@ -135,6 +235,30 @@ pub(crate) fn validate(
             from: at(from),
             until: until.map(at),
         };
+        let Some(found) = body(source, &path) else { continue };
+        let name = found.name.as_deref().unwrap_or("");
+        if let Some(spec) = model_faults.iter().find(|spec| spec.kind == name) {
+            match crate::from_ron::<RawModelFault>(&found.text, file, found.pos) {
+                Ok(raw) => fixed_faults.extend(model_fault(&mut c, &path, spec, raw, nodes, end)),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
+        if !ENGINE_FAULTS.contains(&name) {
+            let mut kinds = ENGINE_FAULTS.to_vec();
+            kinds.extend(model_faults.iter().map(|spec| spec.kind));
+            let message = format!("there is no fault `{name}` in the {} model", model.name());
+            c.error(&path, message, Some(suggestion(name, &kinds)));
+            continue;
+        }
+        let fault = match crate::from_ron::<RawFault>(&found.whole, file, found.whole_pos) {
+            Ok(fault) => fault,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let fault = &fault;
         match fault {
             RawFault::Partition { between, from, until } => {
                 c.window(&path, *from, *until, end);
@@ -185,7 +309,8 @@ pub(crate) fn validate(
             RawFault::RandomPartitions { nodes: names, count, duration, within }
             | RawFault::RandomCrashes { nodes: names, count, downtime: duration, within }
             | RawFault::RandomPauses { nodes: names, count, duration, within }
-            | RawFault::RandomLatencySpikes { nodes: names, count, duration, within, .. } => {
+            | RawFault::RandomLatencySpikes { nodes: names, count, duration, within, .. }
+            | RawFault::RandomModelFaults { nodes: names, count, duration, within, .. } => {
                 let members = c.group(&p("nodes"), names, nodes);
                 if *count > MAX_RANDOM_COUNT {
                     c.error(
@@ -242,6 +367,38 @@ pub(crate) fn validate(
                             duration,
                         }
                     }
+                    RawFault::RandomModelFaults { kind, value, .. } => {
+                        let kinds: Vec<&str> = model_faults.iter().map(|spec| spec.kind).collect();
+                        let spec = model_faults.iter().find(|spec| spec.kind == kind);
+                        let Some(spec) = spec else {
+                            let message =
+                                format!("the {} model has no fault `{kind}`", model.name());
+                            let help = if kinds.is_empty() {
+                                "it defines no faults of its own".to_owned()
+                            } else {
+                                suggestion(kind, &kinds)
+                            };
+                            c.error(&p("kind"), message, Some(help));
+                            continue;
+                        };
+                        for &x in [value.0, value.1].iter() {
+                            parameter(&mut c, &p("value"), spec, x);
+                        }
+                        if value.0 > value.1 {
+                            let message =
+                                format!("the value range ({}, {}) is backwards", value.0, value.1);
+                            c.error(&p("value"), message, None);
+                        }
+                        fault_nodes(&mut c, &p("nodes"), spec, names);
+                        FaultGen::Model {
+                            kind: spec.kind,
+                            param: spec.param,
+                            nodes: members,
+                            count: *count,
+                            value: *value,
+                            duration,
+                        }
+                    }
                     _ => unreachable!("matched above"),
                 };
                 random_faults
@@ -249,6 +406,8 @@ pub(crate) fn validate(
             }
         }
     }
+
+    model.check_schedule(&fixed_faults, &random_faults, &mut c);
 
     // Invariants.
     if let Some(entry) = entry {

@@ -10,7 +10,10 @@ mod scenario;
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{Latency, LimitExceeded, Prng, SimDuration, SimTime, Simulation, Stream};
+use faultline_engine::{
+    Fault, FaultKind, Latency, LimitExceeded, Prng, RandomFaults, SimDuration, SimTime, Simulation,
+    Stream,
+};
 use faultline_outcome::{
     CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Invariant, Metric,
     Outcome,
@@ -19,8 +22,8 @@ use faultline_outcome::{
 use crate::resilience::{
     Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget, SeedBreaker,
 };
-use crate::check::Check;
-use crate::model::Model;
+use crate::check::{Check, Step};
+use crate::model::{FaultSpec, Model};
 use crate::setup::RunSetup;
 use crate::workload::{Phase, RateSchedule};
 pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
@@ -44,6 +47,16 @@ pub const BREAKER: ChartId = ChartId("breaker");
 /// Drawn once per variant: its first tries, retries and refused calls, stacked.
 pub const ATTEMPTS: ChartId = ChartId("attempts");
 
+/// B works `factor` times slower while it lasts: a drop in capacity (a bad deploy, a noisy
+/// neighbour, a garbage-collection storm). Overlapping slowdowns multiply.
+pub const SLOWDOWN: FaultSpec = FaultSpec {
+    kind: "Slowdown",
+    param: "factor",
+    about: "payments takes `factor` times as long for every call while it lasts",
+    range: (1.0, 1_000.0),
+    nodes: &["payments"],
+};
+
 /// Service A calls service B; the variants are A's policies for calling B.
 pub struct Payment;
 
@@ -53,6 +66,7 @@ impl Model for Payment {
                                  budgets and circuit breakers against cascades and retry storms";
     /// Its outcomes are measured, not forbidden: no safety invariants.
     const INVARIANTS: &'static [Invariant] = &[];
+    const FAULTS: &'static [FaultSpec] = &[SLOWDOWN];
     const HEADLINE_METRICS: &'static [Metric] = &[
         PAY_SUCCESS_RATE_IN_FAULTS,
         LOGIN_SUCCESS_RATE_IN_FAULTS,
@@ -98,8 +112,18 @@ impl Model for Payment {
         Ok(storm_grid(config, variants, setup)?.into_iter().collect())
     }
 
-    fn fault_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
-        slowdown_windows(config, setup)
+    fn check_schedule(
+        config: &PaymentConfig,
+        fixed: &[Fault],
+        _random: &[RandomFaults],
+        check: &mut Check,
+    ) {
+        if config.grid.is_some() && first_slowdown(fixed).is_none() {
+            let message = "a grid varies the first slowdown, and there is none".to_string();
+            let help = "add `Slowdown(node: \"payments\", factor: ..., from: ..., until: ...)` to `faults`";
+            let at = [Step::Field("model"), Step::Field("grid")];
+            check.error(&at, message, Some(help.into()));
+        }
     }
 }
 
@@ -119,15 +143,6 @@ impl Kind {
             Kind::Pay => "pay",
         }
     }
-}
-
-/// B works `factor` times slower during `[from, until)`: a drop in capacity (a bad deploy,
-/// a noisy neighbour, a garbage-collection storm).
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub struct Slowdown {
-    pub from: SimTime,
-    pub until: SimTime,
-    pub factor: f64,
 }
 
 /// The workload and the two services, shared by every variant.
@@ -151,7 +166,6 @@ pub struct PaymentConfig {
     pub payments_workers: u32,
     pub payments_queue: u32,
     pub service_time: Latency,
-    pub slowdowns: Vec<Slowdown>,
     /// The retry-storm grid: outcomes over load × trigger size.
     pub grid: Option<StormGrid>,
 }
@@ -241,22 +255,15 @@ fn arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
     out
 }
 
-/// B's slowdowns, shaded on every chart next to the run's faults.
-fn slowdown_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
-    let end_s = setup.sim.duration.as_secs_f64();
-    config.slowdowns.iter().map(|s| FaultWindow {
-        from_s: s.from.as_secs_f64(),
-        until_s: s.until.as_secs_f64().min(end_s),
-        label: format!("payments {}x slower", s.factor),
-    }).collect()
+/// The windows of a run's faults, its slowdowns included.
+fn fault_windows(setup: &RunSetup) -> Vec<FaultWindow> {
+    let names: Vec<String> = NODE_NAMES.iter().map(|n| n.to_string()).collect();
+    setup.fault_windows(&names)
 }
 
-/// The windows of a run: its faults and B's slowdowns.
-fn fault_windows(config: &PaymentConfig, setup: &RunSetup) -> Vec<FaultWindow> {
-    let names: Vec<String> = NODE_NAMES.iter().map(|n| n.to_string()).collect();
-    let mut windows = setup.fault_windows(&names);
-    windows.extend(slowdown_windows(config, setup));
-    windows
+/// The index of the first slowdown in a schedule: the one the storm grid varies.
+fn first_slowdown(faults: &[Fault]) -> Option<usize> {
+    faults.iter().position(|f| matches!(&f.kind, FaultKind::Model { fault, .. } if fault.kind == SLOWDOWN.kind))
 }
 
 /// Runs one variant.
@@ -283,7 +290,6 @@ fn run(
         config.payments_workers,
         config.payments_queue,
         config.service_time.clone(),
-        config.slowdowns.clone(),
         policy.propagate_deadlines,
     );
     let nodes = vec![
@@ -295,7 +301,7 @@ fn run(
     let mut watcher = metrics::Watcher::default();
     let stats = sim.run(&mut |at, _node, obs| watcher.observe(at, obs))?;
     let trace = sim.take_trace();
-    let windows = fault_windows(config, setup);
+    let windows = fault_windows(setup);
     let summary = watcher.summarise(&windows, setup.sim.duration, config, policy, variant);
     Ok(Outcome {
         variant: variant.to_string(),
@@ -377,7 +383,8 @@ fn storm_grid(
     setup: &RunSetup,
 ) -> Result<Option<Grid>, LimitExceeded> {
     let Some(grid) = &config.grid else { return Ok(None) };
-    let Some(trigger) = config.slowdowns.first() else { return Ok(None) };
+    let Some(trigger) = first_slowdown(&setup.sim.faults) else { return Ok(None) };
+    let from = setup.sim.faults[trigger].from;
     let mut out = Vec::new();
     for (name, policy) in variants {
         let mut cells = Vec::new();
@@ -386,8 +393,9 @@ fn storm_grid(
             for &length in &grid.triggers {
                 let mut varied = config.clone();
                 varied.rate_per_s = rate_per_s;
-                varied.slowdowns[0] = Slowdown { until: trigger.from + length, ..*trigger };
-                let outcome = run(&varied, policy, setup, name)?;
+                let mut schedule = setup.clone();
+                schedule.sim.faults[trigger].until = Some(from + length);
+                let outcome = run(&varied, policy, &schedule, name)?;
                 let recovered = outcome.metrics[RECOVERED.name()] == 1.0;
                 let cell = if recovered {
                     (

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use faultline_engine::{Ctx, Latency, Node, NodeId, SimDuration, SimTime, TimerId};
+use faultline_engine::{Ctx, Latency, ModelFault, Node, NodeId, SimDuration, SimTime, TimerId};
 
-use super::{CallPolicy, Fallback, Kind, Slowdown};
+use super::{CallPolicy, Fallback, Kind, SLOWDOWN};
 use crate::resilience::{Backoff, BackoffState, Breaker, BreakerState, RetryBudget};
 
 pub(super) const CLIENTS: NodeId = NodeId(0);
@@ -154,7 +154,8 @@ pub struct Auth {
 pub struct Payments {
     pub(super) queue_capacity: u32,
     pub(super) service_time: Latency,
-    pub(super) slowdowns: Vec<Slowdown>,
+    /// The factors of the slowdowns in force (faults: the environment, kept across a crash).
+    pub(super) slowdowns: Vec<f64>,
     pub(super) propagate_deadlines: bool,
     /// Per worker, the call it is serving.
     serving: Vec<Option<(u64, u32)>>,
@@ -192,13 +193,12 @@ impl Payments {
         workers: u32,
         queue_capacity: u32,
         service_time: Latency,
-        slowdowns: Vec<Slowdown>,
         propagate_deadlines: bool,
     ) -> Payments {
         Payments {
             queue_capacity,
             service_time,
-            slowdowns,
+            slowdowns: Vec::new(),
             propagate_deadlines,
             serving: vec![None; workers as usize],
             queue: VecDeque::new(),
@@ -233,6 +233,20 @@ impl Node for PayNode {
 
     /// Services keep nothing across a crash: in-flight work, queues and breaker state are
     /// in memory. The clients (the users' devices) are not crashed by any scenario.
+    fn on_fault(&mut self, fault: &ModelFault, active: bool) {
+        let PayNode::Payments(payments) = self else {
+            unreachable!("validation aims {} only at payments", fault.kind)
+        };
+        assert_eq!(fault.kind, SLOWDOWN.kind, "payments defines no other fault");
+        if active {
+            payments.slowdowns.push(fault.value);
+        } else {
+            // Overlapping slowdowns end in any order: retire one of this factor.
+            let index = payments.slowdowns.iter().position(|&f| f == fault.value);
+            payments.slowdowns.swap_remove(index.expect("a slowdown ends only after it began"));
+        }
+    }
+
     fn on_crash(&mut self) {
         match self {
             PayNode::Clients(_) => {}
@@ -506,13 +520,7 @@ impl Payments {
     }
 
     fn serve(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: usize, id: u64, attempt: u32) {
-        let now = ctx.now();
-        let factor: f64 = self
-            .slowdowns
-            .iter()
-            .filter(|s| s.from <= now && now < s.until)
-            .map(|s| s.factor)
-            .product();
+        let factor: f64 = self.slowdowns.iter().product();
         let took = self.service_time.sample(ctx.rng()).mul_f64(factor);
         self.serving[worker] = Some((id, attempt));
         ctx.set_timer(took, PayTimer::Served { worker: worker as u32 });

@@ -5,7 +5,7 @@ use faultline_engine::{SimDuration, SimTime};
 use serde::Deserialize;
 
 use super::{
-    BreakerSpec, BudgetSpec, CallPolicy, Fallback, PaymentConfig, RetryPolicy, Slowdown, StormGrid,
+    BreakerSpec, BudgetSpec, CallPolicy, Fallback, PaymentConfig, RetryPolicy, StormGrid,
 };
 use crate::check::{
     Check,
@@ -62,16 +62,6 @@ pub struct RawPayments {
     pub workers: u32,
     pub queue: u32,
     pub service_time: RawLatency,
-    #[serde(default)]
-    pub slowdowns: Vec<RawSlowdown>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename = "Slowdown")]
-pub struct RawSlowdown {
-    pub from: Dur,
-    pub until: Dur,
-    pub factor: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,30 +236,8 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
     let pay_time = c.latency(&p(&["auth", "pay_time"]), &raw.auth.pay_time);
     let service_time = c.latency(&p(&["payments", "service_time"]), &raw.payments.service_time);
 
-    let mut slowdowns = Vec::new();
-    for (i, s) in raw.payments.slowdowns.iter().enumerate() {
-        let path = [&p(&["payments", "slowdowns"])[..], &[Index(i)]].concat();
-        let field = |name| [&path[..], &[Field(name)]].concat();
-        if s.until.0 <= s.from.0 {
-            let message = format!("`until` ({}) must be after `from` ({})", s.until.0, s.from.0);
-            c.error(&field("until"), message, None);
-        }
-        if s.from.0 >= end {
-            c.error(&field("from"), format!("the run ends at {end}"), None);
-        }
-        if !(s.factor.is_finite() && s.factor >= 1.0 && s.factor <= 1_000.0) {
-            let message = format!("factor must be between 1 and 1000, not {}", s.factor);
-            c.error(&field("factor"), message, None);
-        }
-        slowdowns.push(Slowdown { from: at(s.from.0), until: at(s.until.0), factor: s.factor });
-    }
-
     let grid = raw.grid.as_ref().map(|g| {
         let path = p(&["grid"]);
-        if slowdowns.is_empty() {
-            let message = "a grid varies the first slowdown, and there is none".to_string();
-            c.error(&path, message, Some("add one to `payments.slowdowns`".into()));
-        }
         if g.rates_per_s.is_empty()
             || g.triggers.is_empty()
             || g.rates_per_s.len() * g.triggers.len() > 64
@@ -308,7 +276,6 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
         payments_workers: raw.payments.workers,
         payments_queue: raw.payments.queue,
         service_time,
-        slowdowns,
         grid,
     }
 }
