@@ -25,4 +25,4 @@ pub use outcome::{
 pub use rng::{Prng, Stream};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
 pub use time::{SimDuration, SimTime};
-pub use trace::{TraceEvent, TraceHasher, TraceRecord, first_divergence};
+pub use trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord, first_divergence};

@@ -2,11 +2,11 @@
 //! timers only through its [`Ctx`].
 
 use std::fmt::Debug;
-use std::hash::Hash;
 
 use crate::rng::Prng;
 use crate::sim::Core;
 use crate::time::{SimDuration, SimTime};
+use crate::trace::TraceEncode;
 
 /// A node's index in its simulation, in the order the nodes were given.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,10 +28,10 @@ pub struct TimerId {
 /// A simulated process. It never reads the wall clock or a global RNG: everything it can
 /// observe or affect goes through `ctx`, so a run is a pure function of its seed.
 pub trait Node: Sized {
-    /// What it sends. Hashed into the trace hash, rendered with `Debug` in full traces.
-    type Msg: Clone + Hash + Debug;
-    /// What its timers carry.
-    type Timer: Clone + Hash + Debug;
+    /// What it sends. Encoded into the trace hash, rendered with `Debug` in full traces.
+    type Msg: Clone + TraceEncode + Debug;
+    /// What its timers carry, encoded and rendered like messages.
+    type Timer: Clone + TraceEncode + Debug;
     /// What it reports to checkers and metrics (a history entry, in Jepsen's terms).
     type Obs;
 

@@ -2,7 +2,6 @@
 //! and dispatches one event, and `run` that steps under limits on events and virtual time.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use crate::fault::{Fault, FaultKind};
 use crate::network::{DropReason, Fate, Network, NetworkConfig};
@@ -10,7 +9,7 @@ use crate::node::{Ctx, Node, NodeId, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{Prng, Stream};
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{TraceEvent, TraceHasher, TraceRecord};
+use crate::trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord};
 
 /// Everything a run needs besides its nodes.
 #[derive(Clone, Debug)]
@@ -166,7 +165,7 @@ pub(crate) struct Core<M, T, O> {
     stats: NetStats,
 }
 
-impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
+impl<M: Clone + TraceEncode + fmt::Debug, T, O> Core<M, T, O> {
     fn push(&mut self, at: SimTime, kind: EventKind<M, T>) {
         let seq = self.reserve_seq();
         self.queue.push(at, seq, kind);
@@ -351,14 +350,15 @@ impl<N: Node> Simulation<N> {
         Ok(true)
     }
 
-    /// Feeds one processed event into the running trace hash (its payload follows).
+    /// Feeds one processed event into the running trace hash (its payload follows), in the
+    /// format documented in `trace.rs`.
     #[inline]
     fn hash_event(&mut self, tag: u64, a: u64, b: u64) {
         // Time and seq are implied by the order of events, so (tag, a, b) plus the payload
         // pin an event down; folding them keeps the hot loop to two multiplies.
         let h = &mut self.core.hash;
-        h.mix(self.core.now.as_nanos() ^ tag.rotate_left(56));
-        h.mix(a ^ b.rotate_left(32));
+        h.word(self.core.now.as_nanos() ^ tag.rotate_left(56));
+        h.word(a ^ b.rotate_left(32));
         self.events += 1;
     }
 
@@ -418,7 +418,7 @@ impl<N: Node> Simulation<N> {
                 }
                 self.core.timers.cancel(id);
                 self.hash_event(4, u64::from(node.0), 0);
-                timer.hash(&mut self.core.hash);
+                timer.encode(&mut self.core.hash);
                 self.core.record(|| TraceEvent::Timer { node, timer: format!("{timer:?}") });
                 self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
             }
@@ -438,7 +438,7 @@ impl<N: Node> Simulation<N> {
     fn hash_message(&mut self, tag: u64, from: NodeId, to: NodeId, msg_id: u64, msg: &N::Msg) {
         let pair = (u64::from(from.0) << 32) | u64::from(to.0);
         self.hash_event(tag, pair, msg_id);
-        msg.hash(&mut self.core.hash);
+        msg.encode(&mut self.core.hash);
     }
 
     /// Gives a message to its receiver, or drops it for `dropped`. `tag` is the event kind

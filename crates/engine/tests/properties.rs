@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use faultline_engine::{
     Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, SimConfig, SimDuration, SimTime,
-    Simulation, TraceEvent, TraceRecord,
+    Simulation, TraceEncode, TraceEvent, TraceHasher, TraceRecord,
 };
 use proptest::prelude::*;
 
@@ -18,10 +18,19 @@ struct Gossip {
     sent: u64,
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug)]
 enum Tick {
     Next,
     Decoy,
+}
+
+impl TraceEncode for Tick {
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(match self {
+            Tick::Next => 0,
+            Tick::Decoy => 1,
+        });
+    }
 }
 
 #[derive(Debug)]

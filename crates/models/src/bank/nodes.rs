@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TimerId};
+use faultline_engine::{
+    Ctx, Node, NodeId, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+};
 
 use super::checker::dollars;
 use super::replica::{Replica, Replication};
@@ -35,13 +37,13 @@ pub enum Strategy {
 }
 
 /// Identifies one request of one transfer: responses are matched on it.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Op {
     pub transfer: u32,
     pub step: u32,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum BankMsg {
     /// `token`: with fencing, a lease holder's read raises the fence too, so an older
     /// holder's write is refused even before the newer one writes.
@@ -177,7 +179,7 @@ pub enum BankMsg {
     },
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum BankTimer {
     /// Transfer `transfer` starts.
     Start {
@@ -208,6 +210,166 @@ pub enum BankTimer {
     QuorumRetry {
         transfer: u32,
     },
+}
+
+// The trace hash's encoding (see the engine's `trace.rs`): a variant's tag, then its fields
+// in declaration order; an `Op` is its transfer, then its step.
+impl TraceEncode for Op {
+    fn encode(&self, out: &mut TraceHasher) {
+        (self.transfer, self.step).encode(out);
+    }
+}
+
+impl TraceEncode for BankMsg {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            BankMsg::Read { op, acct, token } => {
+                out.word(0);
+                (op, acct, token).encode(out);
+            }
+            BankMsg::Debit { op, acct, cents } => {
+                out.word(1);
+                (op, acct, cents).encode(out);
+            }
+            BankMsg::Credit { op, acct, cents } => {
+                out.word(2);
+                (op, acct, cents).encode(out);
+            }
+            BankMsg::DebitIfCovered { op, acct, cents } => {
+                out.word(3);
+                (op, acct, cents).encode(out);
+            }
+            BankMsg::Write { op, acct, cents, base_version, token } => {
+                out.word(4);
+                (op, acct, cents).encode(out);
+                (base_version, token).encode(out);
+            }
+            BankMsg::Cas { op, acct, version, cents } => {
+                out.word(5);
+                (op, acct, version).encode(out);
+                cents.encode(out);
+            }
+            BankMsg::Transfer { op, from, to, cents, key } => {
+                out.word(6);
+                (op, from, to).encode(out);
+                (cents, key).encode(out);
+            }
+            BankMsg::ReadOk { op, cents, version } => {
+                out.word(7);
+                (op, cents, version).encode(out);
+            }
+            BankMsg::Done { op, ok } => {
+                out.word(8);
+                (op, ok).encode(out);
+            }
+            BankMsg::Acquire { op, acct } => {
+                out.word(9);
+                (op, acct).encode(out);
+            }
+            BankMsg::Granted { op, token } => {
+                out.word(10);
+                (op, token).encode(out);
+            }
+            BankMsg::Denied { op } => {
+                out.word(11);
+                op.encode(out);
+            }
+            BankMsg::Release { acct, token } => {
+                out.word(12);
+                (acct, token).encode(out);
+            }
+            BankMsg::Update { id, from, to, cents } => {
+                out.word(13);
+                (id, from, to).encode(out);
+                cents.encode(out);
+            }
+            BankMsg::UpdateAck { id } => {
+                out.word(14);
+                id.encode(out);
+            }
+            BankMsg::Forward { op, client, from, to, cents } => {
+                out.word(15);
+                (op, client, from).encode(out);
+                (to, cents).encode(out);
+            }
+            BankMsg::Forwarded { op, client, ok } => {
+                out.word(16);
+                (op, client, ok).encode(out);
+            }
+            BankMsg::QLock { txn, from, to } => {
+                out.word(17);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QLockOk { txn } => {
+                out.word(18);
+                txn.encode(out);
+            }
+            BankMsg::QLockBusy { txn } => {
+                out.word(19);
+                txn.encode(out);
+            }
+            BankMsg::QUnlock { txn } => {
+                out.word(20);
+                txn.encode(out);
+            }
+            BankMsg::QRead { txn, from, to } => {
+                out.word(21);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QReadOk { txn, from, to } => {
+                out.word(22);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QWrite { txn, from, to } => {
+                out.word(23);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QWriteOk { txn } => {
+                out.word(24);
+                txn.encode(out);
+            }
+            BankMsg::Unavailable { op } => {
+                out.word(25);
+                op.encode(out);
+            }
+        }
+    }
+}
+
+impl TraceEncode for BankTimer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            BankTimer::Start { transfer } => {
+                out.word(0);
+                transfer.encode(out);
+            }
+            BankTimer::Timeout { op } => {
+                out.word(1);
+                op.encode(out);
+            }
+            BankTimer::Again { transfer } => {
+                out.word(2);
+                transfer.encode(out);
+            }
+            BankTimer::Think { transfer } => {
+                out.word(3);
+                transfer.encode(out);
+            }
+            BankTimer::Resend { op } => {
+                out.word(4);
+                op.encode(out);
+            }
+            BankTimer::ResendUpdates => out.word(5),
+            BankTimer::QuorumTimeout { txn } => {
+                out.word(6);
+                txn.encode(out);
+            }
+            BankTimer::QuorumRetry { transfer } => {
+                out.word(7);
+                transfer.encode(out);
+            }
+        }
+    }
 }
 
 // Traces and spacetime diagrams show messages by their `Debug` text: keep it short enough
@@ -903,5 +1065,28 @@ impl Locks {
             BankMsg::Release { acct, token } => self.release(acct, token),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(words: &[u64]) -> u64 {
+        let mut h = TraceHasher::new(0);
+        words.iter().for_each(|&w| h.word(w));
+        h.finish()
+    }
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let op = Op { transfer: 1, step: 2 };
+        let write = BankMsg::Write { op, acct: 0, cents: -5, base_version: 3, token: Some(9) };
+        assert_eq!(TraceHasher::of(&write), words(&[4, 1, 2, 0, u64::MAX - 4, 3, 1, 9]));
+        let quorum = BankMsg::QWrite { txn: op, from: (0, 100, 4), to: (2, 0, 1) };
+        assert_eq!(TraceHasher::of(&quorum), words(&[23, 1, 2, 0, 100, 4, 2, 0, 1]));
+        assert_eq!(TraceHasher::of(&BankMsg::Unavailable { op }), words(&[25, 1, 2]));
+        assert_eq!(TraceHasher::of(&BankTimer::ResendUpdates), words(&[5]));
+        assert_eq!(TraceHasher::of(&BankTimer::QuorumRetry { transfer: 1 }), words(&[7, 1]));
     }
 }

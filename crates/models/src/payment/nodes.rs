@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use faultline_engine::{Ctx, Latency, Node, NodeId, SimDuration, SimTime, TimerId};
+use faultline_engine::{
+    Ctx, Latency, Node, NodeId, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+};
 
 use super::{CallPolicy, Fallback, Kind, Slowdown};
 use crate::resilience::{Backoff, BackoffState, Breaker, BreakerState, RetryBudget};
@@ -13,7 +15,7 @@ pub(super) const AUTH: NodeId = NodeId(1);
 pub(super) const PAYMENTS: NodeId = NodeId(2);
 
 /// Why a request failed, as the client sees it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cause {
     /// No answer in time: the client's deadline, or every attempt at B timed out.
     Timeout,
@@ -40,7 +42,7 @@ impl Cause {
 }
 
 /// How a request ended.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     Ok,
     /// Accepted for later processing while B was cut off (the breaker's fallback).
@@ -48,7 +50,7 @@ pub enum Answer {
     Failed(Cause),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PayMsg {
     /// Client → A; `deadline` is when the client gives up, which A needs to propagate it.
     Request { id: u64, kind: Kind, deadline: SimTime },
@@ -60,7 +62,7 @@ pub enum PayMsg {
     Reply { id: u64, attempt: u32, ok: bool },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PayTimer {
     /// Client: the next arrival.
     Arrive,
@@ -74,6 +76,92 @@ pub enum PayTimer {
     Retry { id: u64 },
     /// B: the call at the head of worker `worker` is processed.
     Served { worker: u32 },
+}
+
+// The trace hash's encoding (see the engine's `trace.rs`): a variant's tag, then its fields
+// in declaration order.
+impl TraceEncode for Kind {
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(match self {
+            Kind::Login => 0,
+            Kind::Pay => 1,
+        });
+    }
+}
+
+impl TraceEncode for Cause {
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(match self {
+            Cause::Timeout => 0,
+            Cause::Rejected => 1,
+            Cause::BreakerOpen => 2,
+            Cause::Overloaded => 3,
+        });
+    }
+}
+
+impl TraceEncode for Answer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            Answer::Ok => out.word(0),
+            Answer::Degraded => out.word(1),
+            Answer::Failed(cause) => {
+                out.word(2);
+                cause.encode(out);
+            }
+        }
+    }
+}
+
+impl TraceEncode for PayMsg {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            PayMsg::Request { id, kind, deadline } => {
+                out.word(0);
+                (id, kind, deadline).encode(out);
+            }
+            PayMsg::Response { id, answer } => {
+                out.word(1);
+                (id, answer).encode(out);
+            }
+            PayMsg::Call { id, attempt, deadline } => {
+                out.word(2);
+                (id, attempt, deadline).encode(out);
+            }
+            PayMsg::Reply { id, attempt, ok } => {
+                out.word(3);
+                (id, attempt, ok).encode(out);
+            }
+        }
+    }
+}
+
+impl TraceEncode for PayTimer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            PayTimer::Arrive => out.word(0),
+            PayTimer::Deadline { id } => {
+                out.word(1);
+                id.encode(out);
+            }
+            PayTimer::LocalDone { id } => {
+                out.word(2);
+                id.encode(out);
+            }
+            PayTimer::CallTimeout { id, attempt } => {
+                out.word(3);
+                (id, attempt).encode(out);
+            }
+            PayTimer::Retry { id } => {
+                out.word(4);
+                id.encode(out);
+            }
+            PayTimer::Served { worker } => {
+                out.word(5);
+                worker.encode(out);
+            }
+        }
+    }
 }
 
 /// What the processes report to the checker and metrics.
@@ -534,5 +622,29 @@ impl Payments {
             self.serve(ctx, worker, id, attempt);
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(words: &[u64]) -> u64 {
+        let mut h = TraceHasher::new(0);
+        words.iter().for_each(|&w| h.word(w));
+        h.finish()
+    }
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let request = PayMsg::Request { id: 4, kind: Kind::Pay, deadline: SimTime::from_millis(3) };
+        assert_eq!(TraceHasher::of(&request), words(&[0, 4, 1, 3_000_000]));
+        let response = PayMsg::Response { id: 4, answer: Answer::Failed(Cause::BreakerOpen) };
+        assert_eq!(TraceHasher::of(&response), words(&[1, 4, 2, 2]));
+        let call = PayMsg::Call { id: 4, attempt: 2, deadline: None };
+        assert_eq!(TraceHasher::of(&call), words(&[2, 4, 2, 0]));
+        assert_eq!(TraceHasher::of(&PayTimer::Arrive), words(&[0]));
+        let timeout = PayTimer::CallTimeout { id: 4, attempt: 2 };
+        assert_eq!(TraceHasher::of(&timeout), words(&[3, 4, 2]));
     }
 }
