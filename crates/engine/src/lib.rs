@@ -22,7 +22,7 @@ pub use node::{Ctx, Node, NodeId, TimerId};
 pub use outcome::{
     CellOutcome, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Outcome, Series, Violation,
 };
-pub use rng::{Prng, Stream};
+pub use rng::{Prng, Purpose, Stream, attempt_key};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
 pub use time::{SimDuration, SimTime};
 pub use trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord, first_divergence};

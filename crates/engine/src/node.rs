@@ -3,7 +3,7 @@
 
 use std::fmt::Debug;
 
-use crate::rng::Prng;
+use crate::rng::{Prng, Purpose};
 use crate::sim::Core;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceEncode;
@@ -66,9 +66,18 @@ impl<N: Node> Ctx<'_, N> {
         self.node
     }
 
-    /// This node's own random stream.
-    pub fn rng(&mut self) -> &mut Prng {
-        &mut self.core.node_rngs[self.node.index()]
+    /// This node's random stream for `purpose`, drawn in order: for decisions whose count
+    /// and order no policy can change (a node's own choices).
+    pub fn rng(&mut self, purpose: Purpose) -> &mut Prng {
+        self.core.node_rng(self.node, purpose, false)
+    }
+
+    /// Runs `draw` on this node's numbers for `purpose` and `key` (a request id, or an
+    /// [`attempt_key`](crate::attempt_key)): the same numbers for the same key in every
+    /// variant, whatever the policy drew before. Service times keyed by request stay common
+    /// random numbers even when a policy changes which request a worker starts next.
+    pub fn draw<R>(&mut self, purpose: Purpose, key: u64, draw: impl FnOnce(&mut Prng) -> R) -> R {
+        self.core.node_rng(self.node, purpose, true).keyed(key, draw)
     }
 
     /// Sends `msg` over the network, which may delay, lose or duplicate it.

@@ -7,7 +7,7 @@ use crate::fault::{Fault, FaultKind};
 use crate::network::{DropReason, Fate, Network, NetworkConfig};
 use crate::node::{Ctx, Node, NodeId, TimerId};
 use crate::queue::EventQueue;
-use crate::rng::{Prng, Stream};
+use crate::rng::{Prng, Purpose, Stream};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord};
 
@@ -155,7 +155,10 @@ pub(crate) struct Core<M, T, O> {
     seq: u64,
     queue: EventQueue<EventKind<M, T>>,
     network: Network,
-    pub(crate) node_rngs: Vec<Prng>,
+    seed: u64,
+    /// Per node, per purpose, in order then keyed; created on first use, since most nodes
+    /// draw for one purpose or none.
+    node_rngs: Vec<Option<Prng>>,
     pub(crate) timers: Timers,
     pub(crate) observations: Vec<(SimTime, NodeId, O)>,
     /// Bumped at each crash, so timers set before it never fire.
@@ -163,6 +166,22 @@ pub(crate) struct Core<M, T, O> {
     hash: TraceHasher,
     trace: Option<Vec<TraceRecord>>,
     stats: NetStats,
+}
+
+impl<M, T, O> Core<M, T, O> {
+    #[inline]
+    pub(crate) fn node_rng(&mut self, node: NodeId, purpose: Purpose, keyed: bool) -> &mut Prng {
+        let index = (node.index() * Purpose::COUNT + purpose.index()) * 2 + usize::from(keyed);
+        let seed = self.seed;
+        self.node_rngs[index].get_or_insert_with(|| {
+            let stream = if keyed {
+                Stream::Keyed { node, purpose }
+            } else {
+                Stream::Node { node, purpose }
+            };
+            Prng::new(seed, stream)
+        })
+    }
 }
 
 impl<M: Clone + TraceEncode + fmt::Debug, T, O> Core<M, T, O> {
@@ -255,14 +274,13 @@ impl<N: Node> Simulation<N> {
     pub fn new(config: SimConfig, nodes: Vec<(String, N)>) -> Simulation<N> {
         let count = nodes.len();
         let (names, nodes): (Vec<String>, Vec<N>) = nodes.into_iter().unzip();
-        let node_rngs =
-            (0..count).map(|i| Prng::new(config.seed, Stream::Node(NodeId(i as u32)))).collect();
         let mut core = Core {
             now: SimTime::ZERO,
             seq: 0,
             queue: EventQueue::with_capacity(1024),
             network: Network::new(config.network, config.seed, count),
-            node_rngs,
+            seed: config.seed,
+            node_rngs: vec![None; count * Purpose::COUNT * 2],
             timers: Timers::default(),
             observations: Vec::new(),
             epochs: vec![0; count],

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use faultline_engine::{
-    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, SimConfig, SimDuration, SimTime,
-    Simulation, TraceEncode, TraceEvent, TraceHasher, TraceRecord,
+    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, Purpose, SimConfig, SimDuration,
+    SimTime, Simulation, TraceEncode, TraceEvent, TraceHasher, TraceRecord,
 };
 use proptest::prelude::*;
 
@@ -61,12 +61,13 @@ impl Node for Gossip {
         ctx.observe(Seen::Fired);
         let decoy = ctx.set_timer(SimDuration::from_millis(2), Tick::Decoy);
         ctx.cancel_timer(decoy);
-        let to = NodeId(ctx.rng().below(u64::from(self.peers)) as u32);
+        let to = NodeId(ctx.rng(Purpose::Choice).below(u64::from(self.peers)) as u32);
         let id = (u64::from(ctx.id().0) << 32) | self.sent;
         self.sent += 1;
         ctx.send(to, id);
-        let gap =
-            ctx.rng().duration_between(SimDuration::from_millis(1), SimDuration::from_millis(20));
+        let gap = ctx
+            .rng(Purpose::Choice)
+            .duration_between(SimDuration::from_millis(1), SimDuration::from_millis(20));
         if ctx.now() + gap < self.stop {
             ctx.set_timer(gap, Tick::Next);
         }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use faultline_engine::{
-    Ctx, Node, NodeId, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+    Ctx, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+    attempt_key,
 };
 
 use super::checker::dollars;
@@ -907,7 +908,9 @@ impl Client {
         if job.attempts == 1 {
             job.backoff = backoff.start();
         }
-        let delay = backoff.next_delay(&mut job.backoff, ctx.rng());
+        // Keyed by transfer and attempt: one transfer's jitter never shifts another's.
+        let key = attempt_key(u64::from(transfer), job.attempts);
+        let delay = ctx.draw(Purpose::Jitter, key, |rng| backoff.next_delay(&mut job.backoff, rng));
         ctx.set_timer(delay, BankTimer::Again { transfer });
     }
 
@@ -924,8 +927,10 @@ impl Client {
         if job.attempts == 1 {
             job.backoff = retry.backoff.start();
         }
+        let key = attempt_key(u64::from(op.transfer), job.attempts);
         job.attempts += 1;
-        let delay = retry.backoff.next_delay(&mut job.backoff, ctx.rng());
+        let delay =
+            ctx.draw(Purpose::Jitter, key, |rng| retry.backoff.next_delay(&mut job.backoff, rng));
         ctx.set_timer(delay, BankTimer::Resend { op });
     }
 

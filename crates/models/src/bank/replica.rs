@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{Ctx, NodeId, SimDuration, SimTime};
+use faultline_engine::{Ctx, NodeId, Purpose, SimDuration, SimTime, attempt_key};
 
 use super::nodes::{BankMsg, BankNode, BankObs, BankTimer, Op};
 
@@ -395,8 +395,10 @@ impl Replica {
             self.coordinating.remove(&txn.transfer);
             return ctx.send(client, BankMsg::Unavailable { op });
         }
-        let delay =
-            ctx.rng().duration_between(SimDuration::from_millis(5), SimDuration::from_millis(50));
+        // Keyed by transfer and round, so one transfer's retries never shift another's.
+        let key = attempt_key(u64::from(txn.transfer), c.attempt);
+        let (min, max) = (SimDuration::from_millis(5), SimDuration::from_millis(50));
+        let delay = ctx.draw(Purpose::Jitter, key, |rng| rng.duration_between(min, max));
         ctx.set_timer(delay, BankTimer::QuorumRetry { transfer: txn.transfer });
     }
 

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use faultline_engine::{
-    Ctx, Latency, Node, NodeId, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+    Ctx, Latency, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+    attempt_key,
 };
 
 use super::{CallPolicy, Fallback, Kind, Slowdown};
@@ -68,14 +69,14 @@ pub enum PayTimer {
     Arrive,
     /// Client: request `id` has run out of time.
     Deadline { id: u64 },
-    /// A: its own work on request `id` is done.
-    LocalDone { id: u64 },
+    /// A: its own work on request `id`, which took `work`, is done.
+    LocalDone { id: u64, work: SimDuration },
     /// A: attempt `attempt` of request `id` got no reply in time.
     CallTimeout { id: u64, attempt: u32 },
     /// A: time to retry request `id`.
     Retry { id: u64 },
-    /// B: the call at the head of worker `worker` is processed.
-    Served { worker: u32 },
+    /// B: worker `worker` has served attempt `attempt` of request `id`, in `took`.
+    Served { worker: u32, id: u64, attempt: u32, took: SimDuration },
 }
 
 // The trace hash's encoding (see the engine's `trace.rs`): a variant's tag, then its fields
@@ -144,9 +145,9 @@ impl TraceEncode for PayTimer {
                 out.word(1);
                 id.encode(out);
             }
-            PayTimer::LocalDone { id } => {
+            PayTimer::LocalDone { id, work } => {
                 out.word(2);
-                id.encode(out);
+                (id, work).encode(out);
             }
             PayTimer::CallTimeout { id, attempt } => {
                 out.word(3);
@@ -156,9 +157,10 @@ impl TraceEncode for PayTimer {
                 out.word(4);
                 id.encode(out);
             }
-            PayTimer::Served { worker } => {
+            PayTimer::Served { worker, id, attempt, took } => {
                 out.word(5);
-                worker.encode(out);
+                (worker, id, attempt).encode(out);
+                took.encode(out);
             }
         }
     }
@@ -244,8 +246,8 @@ pub struct Payments {
     pub(super) service_time: Latency,
     pub(super) slowdowns: Vec<Slowdown>,
     pub(super) propagate_deadlines: bool,
-    /// Per worker, the call it is serving.
-    serving: Vec<Option<(u64, u32)>>,
+    /// Per worker, whether it is serving a call (the call itself rides on its timer).
+    busy: Vec<bool>,
     queue: VecDeque<(u64, u32, Option<SimTime>)>,
 }
 
@@ -288,7 +290,7 @@ impl Payments {
             service_time,
             slowdowns,
             propagate_deadlines,
-            serving: vec![None; workers as usize],
+            busy: vec![false; workers as usize],
             queue: VecDeque::new(),
         }
     }
@@ -332,7 +334,7 @@ impl Node for PayNode {
                 auth.breaker_state = BreakerState::Closed;
             }
             PayNode::Payments(payments) => {
-                payments.serving.iter_mut().for_each(|slot| *slot = None);
+                payments.busy.iter_mut().for_each(|busy| *busy = false);
                 payments.queue.clear();
             }
         }
@@ -353,12 +355,14 @@ impl Node for PayNode {
         match (self, timer) {
             (PayNode::Clients(c), PayTimer::Arrive) => c.arrive(ctx),
             (PayNode::Clients(c), PayTimer::Deadline { id }) => c.give_up(ctx, id),
-            (PayNode::Auth(a), PayTimer::LocalDone { id }) => a.local_done(ctx, id),
+            (PayNode::Auth(a), PayTimer::LocalDone { id, .. }) => a.local_done(ctx, id),
             (PayNode::Auth(a), PayTimer::CallTimeout { id, attempt }) => {
                 a.timed_out(ctx, id, attempt)
             }
             (PayNode::Auth(a), PayTimer::Retry { id }) => a.call(ctx, id),
-            (PayNode::Payments(p), PayTimer::Served { worker }) => p.served(ctx, worker),
+            (PayNode::Payments(p), PayTimer::Served { worker, id, attempt, .. }) => {
+                p.served(ctx, worker, id, attempt)
+            }
             _ => {}
         }
     }
@@ -416,10 +420,13 @@ impl Auth {
     fn start(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind, deadline: SimTime) {
         self.busy += 1;
         ctx.observe(PayObs::AuthBusy(self.busy));
-        let work = match kind {
-            Kind::Login => self.login_time.sample(ctx.rng()),
-            Kind::Pay => self.pay_time.sample(ctx.rng()),
+        // Keyed by request: a request's service time is the same in every variant, whichever
+        // order the policy lets A start its requests in.
+        let time = match kind {
+            Kind::Login => &self.login_time,
+            Kind::Pay => &self.pay_time,
         };
+        let work = ctx.draw(Purpose::ServiceTime, id, |rng| time.sample(rng));
         let job = Job {
             kind,
             deadline: self.policy.propagate_deadlines.then_some(deadline),
@@ -434,7 +441,7 @@ impl Auth {
                 .map_or_else(|| Backoff::Immediate.start(), |r| r.backoff.start()),
         };
         self.jobs.insert(id, job);
-        ctx.set_timer(work, PayTimer::LocalDone { id });
+        ctx.set_timer(work, PayTimer::LocalDone { id, work });
     }
 
     fn local_done(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
@@ -543,7 +550,10 @@ impl Auth {
             self.finish(ctx, id, Answer::Failed(cause));
             return;
         };
-        let delay = retry.backoff.next_delay(&mut job.backoff, ctx.rng());
+        // Keyed by request and attempt, so jitter cannot shift anything but itself.
+        let key = attempt_key(id, job.attempt);
+        let delay =
+            ctx.draw(Purpose::Jitter, key, |rng| retry.backoff.next_delay(&mut job.backoff, rng));
         let past_deadline = job.deadline.is_some_and(|d| ctx.now() + delay >= d);
         let allowed = job.attempt < retry.max_attempts
             && !past_deadline
@@ -583,7 +593,7 @@ impl Payments {
         attempt: u32,
         deadline: Option<SimTime>,
     ) {
-        if let Some(worker) = self.serving.iter().position(Option::is_none) {
+        if let Some(worker) = self.busy.iter().position(|busy| !busy) {
             self.serve(ctx, worker, id, attempt);
         } else if self.queue.len() < self.queue_capacity as usize {
             self.queue.push_back((id, attempt, deadline));
@@ -601,16 +611,20 @@ impl Payments {
             .filter(|s| s.from <= now && now < s.until)
             .map(|s| s.factor)
             .product();
-        let took = self.service_time.sample(ctx.rng()).mul_f64(factor);
-        self.serving[worker] = Some((id, attempt));
-        ctx.set_timer(took, PayTimer::Served { worker: worker as u32 });
+        // Keyed by call: the same attempt takes as long in every variant that makes it.
+        let time = &self.service_time;
+        let sampled =
+            ctx.draw(Purpose::ServiceTime, attempt_key(id, attempt), |rng| time.sample(rng));
+        let took = sampled.mul_f64(factor);
+        self.busy[worker] = true;
+        ctx.set_timer(took, PayTimer::Served { worker: worker as u32, id, attempt, took });
     }
 
-    fn served(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: u32) {
+    fn served(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: u32, id: u64, attempt: u32) {
         let worker = worker as usize;
-        if let Some((id, attempt)) = self.serving[worker].take() {
-            ctx.send(AUTH, PayMsg::Reply { id, attempt, ok: true });
-        }
+        assert!(self.busy[worker], "worker {worker} finished a call it was not serving");
+        self.busy[worker] = false;
+        ctx.send(AUTH, PayMsg::Reply { id, attempt, ok: true });
         // The next call in line; with deadline propagation, calls whose deadline has passed
         // are dropped unprocessed instead of wasting a worker.
         while let Some((id, attempt, deadline)) = self.queue.pop_front() {
