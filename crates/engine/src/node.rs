@@ -39,14 +39,16 @@ pub trait Node: Sized {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
 
-    /// The process died: drop whatever is volatile. The default keeps everything, as if
-    /// all state were durable. Timers set before the crash never fire.
-    fn on_crash(&mut self) {}
+    /// The process died. Drop everything that lived only in memory and keep what it would
+    /// find on disk: every node says here which of its state is durable. There is no default,
+    /// because "everything survives" is a claim, not a safe assumption. Until the restart its
+    /// messages are dropped, and no timer it set will ever fire.
+    fn on_crash(&mut self);
 
-    /// The process came back after a crash, with whatever `on_crash` left.
-    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.on_start(ctx);
-    }
+    /// The process came back with what `on_crash` kept. Its timers died with the crash (and
+    /// if it crashed before the run began, it never started): set again whatever it waits
+    /// for — retransmissions, deadlines, leases, the next piece of work.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>);
 }
 
 /// A node's window on the world for the duration of one event.

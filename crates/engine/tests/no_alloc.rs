@@ -35,6 +35,14 @@ impl Node for Pinger {
         ctx.send(other, (n, true));
         ctx.set_timer(SimDuration::from_millis(1), ());
     }
+
+    /// Stateless: nothing to keep.
+    fn on_crash(&mut self) {}
+
+    /// The ping timer died with the crash: pinging resumes.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        ctx.set_timer(SimDuration::from_millis(1), ());
+    }
 }
 
 /// Allocations of a run of `seconds`, with the same four faults every second: the faults

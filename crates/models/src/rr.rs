@@ -96,6 +96,23 @@ impl Node for RrNode {
             }
         }
     }
+
+    /// The client's progress (`current`) is durable; its pending timeout died with it. The
+    /// server keeps nothing.
+    fn on_crash(&mut self) {
+        if let RrNode::Client { timer, .. } = self {
+            *timer = None;
+        }
+    }
+
+    /// The client resends the request it was waiting on, as its lost timeout would have.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let RrNode::Client { roundtrips, current, timer } = self {
+            if *current < *roundtrips {
+                *timer = Some(RrNode::request(ctx, *current));
+            }
+        }
+    }
 }
 
 /// What one run of `rr` did.

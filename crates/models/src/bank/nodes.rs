@@ -527,7 +527,22 @@ enum Phase {
     Transfer,
 }
 
-/// One transfer a client is working on, and where it is.
+/// What a job is waiting for. Its timer dies with a crash; this is what a restart sets again.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Its start time: it has not begun.
+    Start,
+    /// The answer to `pending`, until the request's timeout.
+    Answer,
+    /// The end of the client's own work between reading and writing.
+    Think,
+    /// The end of a back-off before starting over (a refused lease, a version conflict).
+    Again,
+    /// The end of a back-off before sending `pending` again.
+    Resend,
+}
+
+/// One transfer a client is working on, and where it is: the client's journal, durable.
 pub struct Job {
     id: u32,
     spec: TransferSpec,
@@ -540,7 +555,9 @@ pub struct Job {
     read: Option<(i64, u64)>,
     read_to: Option<(i64, u64)>,
     token: Option<u64>,
-    timeout: Option<TimerId>,
+    wait: Wait,
+    /// The timer of what it waits for, cancelled when the answer comes first. Volatile.
+    timer: Option<TimerId>,
     /// The request awaiting an answer, for resending on timeout.
     pending: Option<BankMsg>,
 }
@@ -558,9 +575,22 @@ impl Job {
             read: None,
             read_to: None,
             token: None,
-            timeout: None,
+            wait: Wait::Start,
+            timer: None,
             pending: None,
         }
+    }
+
+    /// Waits for `wait`, which `timer` ends after `delay`.
+    fn wait_for(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        wait: Wait,
+        delay: SimDuration,
+        timer: BankTimer,
+    ) {
+        self.wait = wait;
+        self.timer = Some(ctx.set_timer(delay, timer));
     }
 
     fn accounts(&self) -> (u8, u8, i64) {
@@ -568,6 +598,12 @@ impl Job {
     }
 }
 
+/// A client making transfers. Its journal of transfers (where each stands, what it read, its
+/// lease token, the request in flight) is durable; its timers are not. After a crash it picks
+/// every transfer up where the journal says: one not begun starts (at once, if its time
+/// passed while the client was down); a request in flight counts as timed out — sent again if
+/// the policy retries, given up as unavailable otherwise — because the client cannot know
+/// whether it was applied; an interrupted think or back-off starts its next step.
 pub struct Client {
     jobs: BTreeMap<u32, Job>,
     strategy: Strategy,
@@ -649,9 +685,32 @@ impl Node for BankNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if let BankNode::Client(client) = self {
-            for job in client.jobs.values() {
-                ctx.set_timer(job.start.since(ctx.now()), BankTimer::Start { transfer: job.id });
+            let now = ctx.now();
+            for job in client.jobs.values_mut() {
+                let start = BankTimer::Start { transfer: job.id };
+                job.wait_for(ctx, Wait::Start, job.start.since(now), start);
             }
+        }
+    }
+
+    /// The bank and the lock service keep everything on disk: balances, versions, fences and
+    /// idempotency keys; leases and the token counter (forgetting a lease would hand the lock
+    /// out twice, and forgetting the counter would reissue old tokens, defeating fencing).
+    /// A client keeps its journal and loses its timers; a replica, see `Replica::crash`.
+    fn on_crash(&mut self) {
+        match self {
+            BankNode::Client(client) => client.jobs.values_mut().for_each(|job| job.timer = None),
+            BankNode::Bank(_) | BankNode::Locks(_) => {}
+            BankNode::Replica(replica) => replica.crash(),
+        }
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self {
+            BankNode::Client(client) => client.restart(ctx),
+            // Leases run out by the clock, so there is nothing to wait for.
+            BankNode::Bank(_) | BankNode::Locks(_) => {}
+            BankNode::Replica(replica) => replica.restart(ctx),
         }
     }
 
@@ -675,6 +734,18 @@ impl Node for BankNode {
             return;
         }
         let BankNode::Client(client) = self else { return };
+        let transfer = match timer {
+            BankTimer::Start { transfer }
+            | BankTimer::Again { transfer }
+            | BankTimer::Think { transfer } => transfer,
+            BankTimer::Timeout { op } | BankTimer::Resend { op } => op.transfer,
+            BankTimer::ResendUpdates
+            | BankTimer::QuorumTimeout { .. }
+            | BankTimer::QuorumRetry { .. } => u32::MAX,
+        };
+        if let Some(job) = client.jobs.get_mut(&transfer) {
+            job.timer = None; // spent
+        }
         match timer {
             BankTimer::Start { transfer } => {
                 ctx.observe(BankObs::Submitted { transfer });
@@ -693,6 +764,33 @@ impl Node for BankNode {
 }
 
 impl Client {
+    /// Picks every transfer up where the journal says (see [`Client`]).
+    fn restart(&mut self, ctx: &mut Ctx<'_, BankNode>) {
+        let now = ctx.now();
+        let transfers: Vec<u32> = self.jobs.keys().copied().collect();
+        for transfer in transfers {
+            let job = self.jobs.get_mut(&transfer).expect("listed just now");
+            let op = Op { transfer, step: job.step };
+            match job.wait {
+                Wait::Start => {
+                    let start = BankTimer::Start { transfer };
+                    job.wait_for(ctx, Wait::Start, job.start.since(now), start);
+                }
+                Wait::Answer => self.timed_out(ctx, op),
+                Wait::Think => {
+                    let think = BankTimer::Think { transfer };
+                    job.wait_for(ctx, Wait::Think, self.think_time, think);
+                }
+                Wait::Again => {
+                    job.wait_for(ctx, Wait::Again, SimDuration::ZERO, BankTimer::Again { transfer })
+                }
+                Wait::Resend => {
+                    job.wait_for(ctx, Wait::Resend, SimDuration::ZERO, BankTimer::Resend { op })
+                }
+            }
+        }
+    }
+
     /// Sends the next request of a transfer and arms its timeout.
     fn request(
         &mut self,
@@ -709,12 +807,12 @@ impl Client {
         let to = if phase == Phase::Acquire { self.locks } else { self.bank };
         job.pending = Some(msg.clone());
         ctx.send(to, msg);
-        job.timeout = Some(ctx.set_timer(self.request_timeout, BankTimer::Timeout { op }));
+        job.wait_for(ctx, Wait::Answer, self.request_timeout, BankTimer::Timeout { op });
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, ending: Ending) {
         if let Some(job) = self.jobs.remove(&transfer) {
-            if let Some(timer) = job.timeout {
+            if let Some(timer) = job.timer {
                 ctx.cancel_timer(timer);
             }
             if let Some(token) = job.token {
@@ -780,7 +878,8 @@ impl Client {
         if job.pending.take().is_none() {
             return; // a second answer to a resent request
         }
-        if let Some(timer) = job.timeout.take() {
+        // The answer beats the request's timeout, or the back-off before resending it.
+        if let Some(timer) = job.timer.take() {
             ctx.cancel_timer(timer);
         }
         let transfer = op.transfer;
@@ -825,7 +924,8 @@ impl Client {
                     }
                     // The client's own work between read and write: where a pause lands.
                     Strategy::LockLease { .. } => {
-                        ctx.set_timer(self.think_time, BankTimer::Think { transfer });
+                        let think = BankTimer::Think { transfer };
+                        job.wait_for(ctx, Wait::Think, self.think_time, think);
                     }
                     Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {}
                 }
@@ -911,7 +1011,7 @@ impl Client {
         // Keyed by transfer and attempt: one transfer's jitter never shifts another's.
         let key = attempt_key(u64::from(transfer), job.attempts);
         let delay = ctx.draw(Purpose::Jitter, key, |rng| backoff.next_delay(&mut job.backoff, rng));
-        ctx.set_timer(delay, BankTimer::Again { transfer });
+        job.wait_for(ctx, Wait::Again, delay, BankTimer::Again { transfer });
     }
 
     /// No answer in time: resend the same request if the policy retries, else give up.
@@ -919,7 +1019,6 @@ impl Client {
         let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
             return;
         };
-        job.timeout = None;
         let retry = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts);
         let (Some(retry), Some(_)) = (retry, &job.pending) else {
             return self.finish(ctx, op.transfer, Ending::Unavailable);
@@ -931,7 +1030,7 @@ impl Client {
         job.attempts += 1;
         let delay =
             ctx.draw(Purpose::Jitter, key, |rng| retry.backoff.next_delay(&mut job.backoff, rng));
-        ctx.set_timer(delay, BankTimer::Resend { op });
+        job.wait_for(ctx, Wait::Resend, delay, BankTimer::Resend { op });
     }
 
     /// Sends the unanswered request again, unchanged: the same op, so an answer to either
@@ -943,7 +1042,7 @@ impl Client {
         let Some(msg) = job.pending.clone() else { return };
         let to = if job.phase == Phase::Acquire { self.locks } else { self.bank };
         ctx.send(to, msg);
-        job.timeout = Some(ctx.set_timer(self.request_timeout, BankTimer::Timeout { op }));
+        job.wait_for(ctx, Wait::Answer, self.request_timeout, BankTimer::Timeout { op });
     }
 }
 

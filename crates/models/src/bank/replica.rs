@@ -62,6 +62,12 @@ struct Pending {
     acks: u32,
 }
 
+/// One replica. Durable, as a database's disk would hold them: balances and versions, the
+/// updates applied, the outbox of updates and writes its peers have not acknowledged (written
+/// with the change they carry, so nothing applied here is left unsent), and the quorum locks
+/// it has granted (forgetting one would let two coordinators lock the same account).
+/// Volatile: who is waiting for an answer (a primary's pending commits, a coordinator's
+/// rounds; their clients time out) and the resend timer.
 pub struct Replica {
     index: usize,
     /// Every replica, this one included, by index.
@@ -73,6 +79,7 @@ pub struct Replica {
     applied: BTreeSet<u32>,
     /// Updates not yet acknowledged, per peer: resent until they are.
     outbox: BTreeMap<(NodeId, u32), BankMsg>,
+    /// Whether the resend timer is pending; it dies with a crash.
     resend_armed: bool,
     pending: BTreeMap<u32, Pending>,
     /// Quorum locks held here: account → (holder, until).
@@ -99,6 +106,19 @@ impl Replica {
             locks: BTreeMap::new(),
             coordinating: BTreeMap::new(),
         }
+    }
+
+    /// Drops what lived in memory (see [`Replica`]).
+    pub(super) fn crash(&mut self) {
+        self.resend_armed = false;
+        self.pending.clear();
+        self.coordinating.clear();
+    }
+
+    /// The resend timer died with the crash: without it the outbox would never drain, and
+    /// peers that missed an update would disagree for ever.
+    pub(super) fn restart(&mut self, ctx: &mut Ctx<'_, BankNode>) {
+        self.arm_resend(ctx);
     }
 
     fn majority(&self) -> u32 {

@@ -114,11 +114,23 @@ impl Node for ChatNode {
         }
     }
 
-    /// A user's app keeps its outbox and what it has shown (durable), but its timers died
-    /// with it: what it would have typed while down is never typed, and every message
-    /// still waiting for an acknowledgement gets its retransmission timer back.
+    /// A server is a stateless relay: a crash loses only what is in flight. A user's app
+    /// keeps its outbox, its sequence numbers and what it has shown (durable), and loses the
+    /// messages it was holding back until a gap filled: they were never acknowledged, so the
+    /// peer retransmits them.
+    fn on_crash(&mut self) {
+        match self {
+            ChatNode::Server(_) => {}
+            ChatNode::User(user) => user.early.clear(),
+        }
+    }
+
+    /// A user's timers died with it: what it would have typed while down is never typed, and
+    /// every message still waiting for an acknowledgement gets its retransmission timer back.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let ChatNode::User(user) = self else { return };
+        let ChatNode::User(user) = self else {
+            return; // a relay has nothing to wait for
+        };
         let now = ctx.now();
         while user.schedule.get(user.next_message).is_some_and(|&at| at < now) {
             user.next_message += 1;

@@ -208,7 +208,8 @@ pub struct Clients {
     pub(super) arrivals: Vec<(SimTime, Kind)>,
     pub(super) next: usize,
     pub(super) deadline: SimDuration,
-    pub(super) waiting: BTreeMap<u64, TimerId>,
+    /// Requests awaiting an answer: the client's deadline, and the timer that fires at it.
+    pub(super) waiting: BTreeMap<u64, (SimTime, TimerId)>,
 }
 
 /// One pay or login request A is working on.
@@ -321,8 +322,10 @@ impl Node for PayNode {
         }
     }
 
-    /// Services keep nothing across a crash: in-flight work, queues and breaker state are
-    /// in memory. The clients (the users' devices) are not crashed by any scenario.
+    /// The services keep nothing across a crash: in-flight work, queues, the breaker and the
+    /// retry budget live in memory, and callers time out. The clients stand for the users and
+    /// their devices: what they sent stays sent and they keep waiting for it (durable), but
+    /// their deadline timers died with them.
     fn on_crash(&mut self) {
         match self {
             PayNode::Clients(_) => {}
@@ -332,6 +335,7 @@ impl Node for PayNode {
                 auth.jobs.clear();
                 auth.breaker = auth.policy.breaker.as_ref().map(|b| b.build());
                 auth.breaker_state = BreakerState::Closed;
+                auth.budget = auth.policy.retry.as_ref().and_then(|r| r.budget).map(|b| b.build());
             }
             PayNode::Payments(payments) => {
                 payments.busy.iter_mut().for_each(|busy| *busy = false);
@@ -340,14 +344,20 @@ impl Node for PayNode {
         }
     }
 
+    /// A restarted service starts empty, and says so to the metrics. Clients re-arm the
+    /// deadline of every request still waiting (answers that came while they were down were
+    /// lost, so a deadline already past fires at once), and skip the arrivals that fell due
+    /// while they were down: nobody was there to send them.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
         match self {
-            PayNode::Auth(_) => {
+            PayNode::Auth(auth) => {
                 ctx.observe(PayObs::AuthBusy(0));
-                ctx.observe(PayObs::Breaker(BreakerState::Closed));
+                if auth.breaker.is_some() {
+                    ctx.observe(PayObs::Breaker(BreakerState::Closed));
+                }
             }
             PayNode::Payments(_) => ctx.observe(PayObs::PaymentsQueue(0)),
-            PayNode::Clients(_) => self.on_start(ctx),
+            PayNode::Clients(clients) => clients.restart(ctx),
         }
     }
 
@@ -369,6 +379,17 @@ impl Node for PayNode {
 }
 
 impl Clients {
+    fn restart(&mut self, ctx: &mut Ctx<'_, PayNode>) {
+        let now = ctx.now();
+        for (&id, (deadline, timer)) in &mut self.waiting {
+            *timer = ctx.set_timer(deadline.since(now), PayTimer::Deadline { id });
+        }
+        while self.arrivals.get(self.next).is_some_and(|&(at, _)| at < now) {
+            self.next += 1;
+        }
+        self.schedule_next(ctx);
+    }
+
     fn schedule_next(&mut self, ctx: &mut Ctx<'_, PayNode>) {
         if let Some(&(at, _)) = self.arrivals.get(self.next) {
             ctx.set_timer(at.since(ctx.now()), PayTimer::Arrive);
@@ -382,7 +403,7 @@ impl Clients {
         let deadline = ctx.now() + self.deadline;
         ctx.send(AUTH, PayMsg::Request { id, kind, deadline });
         let timer = ctx.set_timer(self.deadline, PayTimer::Deadline { id });
-        self.waiting.insert(id, timer);
+        self.waiting.insert(id, (deadline, timer));
         ctx.observe(PayObs::Sent { id, kind });
         self.schedule_next(ctx);
     }
@@ -395,7 +416,7 @@ impl Clients {
 
     fn answered(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
         // An answer after the deadline finds nobody waiting: the user has given up.
-        if let Some(timer) = self.waiting.remove(&id) {
+        if let Some((_, timer)) = self.waiting.remove(&id) {
             ctx.cancel_timer(timer);
             ctx.observe(PayObs::Answered { id, answer });
         }
