@@ -16,7 +16,7 @@ mod time;
 mod trace;
 
 pub use dist::Latency;
-pub use fault::{Fault, FaultGen, FaultKind, RandomFaults, realise};
+pub use fault::{Fault, FaultGen, FaultKind, RandomFaults, realise, rename_faults};
 pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Node, NodeId, TimerId};
 pub use outcome::{

@@ -273,6 +273,14 @@ impl<N: Node> Simulation<N> {
     /// Builds a run. Nodes get ids in the order given; names are for traces and reports.
     pub fn new(config: SimConfig, nodes: Vec<(String, N)>) -> Simulation<N> {
         let count = nodes.len();
+        for fault in &config.faults {
+            // A fault numbered for another set of nodes would crash or cut the wrong ones.
+            let outside = fault.nodes().into_iter().find(|node| node.index() >= count);
+            assert!(
+                outside.is_none(),
+                "{fault:?} names {outside:?}, but the run has {count} nodes"
+            );
+        }
         let (names, nodes): (Vec<String>, Vec<N>) = nodes.into_iter().unzip();
         let mut core = Core {
             now: SimTime::ZERO,

@@ -87,3 +87,41 @@ fn a_client_that_crashes_mid_transfer_gives_it_up_or_resends_it() {
 fn scenario_metric(s: &Scenario, seed: u64, variant: usize, name: &str) -> Option<f64> {
     s.run(seed, &s.variants[variant], false).unwrap().metrics.get(name).copied()
 }
+
+#[test]
+fn faults_name_the_same_nodes_in_contention_reruns() {
+    // Contention reruns have more or fewer clients than the scenario, so node ids shift: a
+    // crash of the bank once crashed a client (or indexed past the last node and panicked),
+    // and a partition cut the wrong link without a word.
+    for fault in [
+        r#"Crash(node: "bank", at: "500ms", restart: "3s")"#,
+        r#"Partition(between: (["client-1"], ["bank"]), from: "500ms", until: "3s")"#,
+    ] {
+        let s = scenario(&format!(
+            r#"Scenario(name: "t", duration: "20s",
+                network: (latency: Uniform(min: "1ms", max: "5ms")),
+                faults: [{fault}],
+                model: Bank(
+                    accounts: [("X", 100000), ("Y", 0)],
+                    transfers: [(client: "client", from: "X", to: "Y", amount: 100, at: "1s", clients: 2)],
+                    request_timeout: "5s",
+                    contention: [1, 5],
+                ),
+                invariants: ["no-negative-balance", "conservation"],
+                variants: [(name: "cas", policy: Bank(strategy: CompareAndSet(max_attempts: 100, backoff: Fixed("10ms"))))],
+            )"#
+        ));
+        let outcome = s.run(s.seed, &s.variants[0], false).unwrap();
+        let completion = outcome
+            .series
+            .iter()
+            .find(|series| series.chart == "contention-completion")
+            .expect("a contention curve");
+        assert_eq!(completion.points.len(), 2, "{fault}");
+        // client-1's first request goes to an unreachable bank and times out after 5 s, in
+        // every rerun: the fault still acts on the bank and on client-1.
+        for &(clients, seconds) in &completion.points {
+            assert!(seconds > 4.9, "{fault}: {clients} clients done in {seconds} s");
+        }
+    }
+}

@@ -10,7 +10,7 @@ mod replica;
 
 use faultline_engine::{
     ChartKind, ChartSpec, LimitExceeded, NodeId, Outcome, Prng, Series, SimConfig, SimDuration,
-    SimTime, Simulation, Stream,
+    SimTime, Simulation, Stream, rename_faults,
 };
 
 use crate::resilience::Backoff;
@@ -192,7 +192,12 @@ pub fn run(
         let quiet =
             RunSetup { sim: SimConfig { trace: false, ..setup.sim.clone() }, ..setup.clone() };
         for &clients in &config.contention {
-            let rerun = run(&config.with_contenders(clients), policy, &quiet, variant)?;
+            let contenders = config.with_contenders(clients);
+            // More or fewer clients shift the servers' ids: faults follow their nodes by name.
+            let faults = rename_faults(&setup.sim.faults, &names, &contenders.node_names());
+            let quiet =
+                RunSetup { sim: SimConfig { faults, ..quiet.sim.clone() }, ..quiet.clone() };
+            let rerun = run(&contenders, policy, &quiet, variant)?;
             calls.push((f64::from(clients), rerun.metrics["calls.total"]));
             completion.push((f64::from(clients), rerun.metrics["completion_s"]));
         }
