@@ -69,6 +69,55 @@ impl Fault {
         links
     }
 
+    /// Every node the fault names.
+    pub(crate) fn nodes(&self) -> Vec<NodeId> {
+        match &self.kind {
+            FaultKind::Partition { side_a, side_b, .. }
+            | FaultKind::LatencySpike { side_a, side_b, .. }
+            | FaultKind::Loss { side_a, side_b, .. } => {
+                side_a.iter().chain(side_b).copied().collect()
+            }
+            FaultKind::Crash { node }
+            | FaultKind::Pause { node }
+            | FaultKind::Model { node, .. } => {
+                vec![*node]
+            }
+        }
+    }
+
+    /// The same fault where the nodes are numbered differently: `id` gives a node's id there,
+    /// or `None` if it is not there. A group loses its missing members; a fault whose node is
+    /// missing, or one of whose groups is left empty, has nothing to act on and is `None`.
+    pub fn renumbered(&self, id: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault> {
+        let group = |nodes: &[NodeId]| {
+            let kept: Vec<NodeId> = nodes.iter().filter_map(|&n| id(n)).collect();
+            (!kept.is_empty()).then_some(kept)
+        };
+        let kind = match &self.kind {
+            FaultKind::Partition { side_a, side_b, one_way } => FaultKind::Partition {
+                side_a: group(side_a)?,
+                side_b: group(side_b)?,
+                one_way: *one_way,
+            },
+            FaultKind::LatencySpike { side_a, side_b, extra } => FaultKind::LatencySpike {
+                side_a: group(side_a)?,
+                side_b: group(side_b)?,
+                extra: *extra,
+            },
+            FaultKind::Loss { side_a, side_b, probability } => FaultKind::Loss {
+                side_a: group(side_a)?,
+                side_b: group(side_b)?,
+                probability: *probability,
+            },
+            FaultKind::Crash { node } => FaultKind::Crash { node: id(*node)? },
+            FaultKind::Pause { node } => FaultKind::Pause { node: id(*node)? },
+            FaultKind::Model { node, fault } => {
+                FaultKind::Model { node: id(*node)?, fault: fault.clone() }
+            }
+        };
+        Some(Fault { kind, ..self.clone() })
+    }
+
     /// A short human description, with node names.
     pub fn describe(&self, names: &[String]) -> String {
         let name = |n: &NodeId| names.get(n.index()).cloned().unwrap_or_else(|| n.0.to_string());
@@ -97,6 +146,17 @@ impl Fault {
             ),
         }
     }
+}
+
+/// `faults`, written for a run whose nodes are named `from`, for a run of other nodes named
+/// `to`: each fault keeps acting on the nodes it names, by name, whatever their new ids, and
+/// leaves out the nodes the other run does not have (see [`Fault::renumbered`]).
+pub fn rename_faults(faults: &[Fault], from: &[String], to: &[String]) -> Vec<Fault> {
+    let id = |node: NodeId| {
+        let name = &from[node.index()];
+        to.iter().position(|n| n == name).map(|i| NodeId(i as u32))
+    };
+    faults.iter().filter_map(|fault| fault.renumbered(id)).collect()
 }
 
 /// A random fault generator: its parameters are drawn from the run's fault stream, so the
@@ -231,6 +291,31 @@ mod tests {
             generator: FaultGen::Partitions { nodes, count: 4, duration: (s(1), s(5)) },
             start_window: (SimTime::from_secs(10), SimTime::from_secs(50)),
         }]
+    }
+
+    #[test]
+    fn renamed_faults_act_on_the_same_names_and_drop_the_missing() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let before = names(&["a-1", "a-2", "bank", "locks"]);
+        let after = names(&["a-1", "bank", "locks", "a-3"]);
+        let window = |kind| Fault { kind, from: SimTime::from_secs(1), until: None };
+        let cut = |a: Vec<u32>, b: Vec<u32>| FaultKind::Partition {
+            side_a: a.into_iter().map(NodeId).collect(),
+            side_b: b.into_iter().map(NodeId).collect(),
+            one_way: false,
+        };
+        let faults = [
+            window(FaultKind::Crash { node: NodeId(2) }),
+            window(cut(vec![0, 1], vec![2])),
+            window(cut(vec![1], vec![3])),
+            window(FaultKind::Pause { node: NodeId(1) }),
+        ];
+        let renamed = rename_faults(&faults, &before, &after);
+        // The bank is node 1 now; a-2 is gone, with the faults that named only it.
+        assert_eq!(
+            renamed,
+            [window(FaultKind::Crash { node: NodeId(1) }), window(cut(vec![0], vec![1]))]
+        );
     }
 
     #[test]

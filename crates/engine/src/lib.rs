@@ -15,10 +15,10 @@ mod time;
 mod trace;
 
 pub use dist::Latency;
-pub use fault::{Fault, FaultGen, FaultKind, ModelFault, RandomFaults, realise};
+pub use fault::{Fault, FaultGen, FaultKind, ModelFault, RandomFaults, realise, rename_faults};
 pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Node, NodeId, TimerId};
-pub use rng::{Prng, Stream};
+pub use rng::{Prng, Purpose, Stream, attempt_key};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
 pub use time::{SimDuration, SimTime};
-pub use trace::{TraceEvent, TraceHasher, TraceRecord, first_divergence};
+pub use trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord, first_divergence};

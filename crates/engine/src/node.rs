@@ -2,12 +2,12 @@
 //! timers only through its [`Ctx`].
 
 use std::fmt::Debug;
-use std::hash::Hash;
 
 use crate::fault::ModelFault;
-use crate::rng::Prng;
+use crate::rng::{Prng, Purpose};
 use crate::sim::Core;
 use crate::time::{SimDuration, SimTime};
+use crate::trace::TraceEncode;
 
 /// A node's index in its simulation, in the order the nodes were given.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,10 +29,10 @@ pub struct TimerId {
 /// A simulated process. It never reads the wall clock or a global RNG: everything it can
 /// observe or affect goes through `ctx`, so a run is a pure function of its seed.
 pub trait Node: Sized {
-    /// What it sends. Hashed into the trace hash, rendered with `Debug` in full traces.
-    type Msg: Clone + Hash + Debug;
-    /// What its timers carry.
-    type Timer: Clone + Hash + Debug;
+    /// What it sends. Encoded into the trace hash, rendered with `Debug` in full traces.
+    type Msg: Clone + TraceEncode + Debug;
+    /// What its timers carry, encoded and rendered like messages.
+    type Timer: Clone + TraceEncode + Debug;
     /// What it reports to checkers and metrics (a history entry, in Jepsen's terms).
     type Obs;
 
@@ -40,9 +40,11 @@ pub trait Node: Sized {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Self::Msg);
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
 
-    /// The process died: drop whatever is volatile. The default keeps everything, as if
-    /// all state were durable. Timers set before the crash never fire.
-    fn on_crash(&mut self) {}
+    /// The process died. Drop everything that lived only in memory and keep what it would
+    /// find on disk: every node says here which of its state is durable. There is no default,
+    /// because "everything survives" is a claim, not a safe assumption. Until the restart its
+    /// messages are dropped, and no timer it set will ever fire.
+    fn on_crash(&mut self);
 
     /// A fault the model defines begins (`active`) or ends at this node. It is the
     /// environment changing (a slow disk, a cut in capacity), not the process acting: it
@@ -53,10 +55,10 @@ pub trait Node: Sized {
         unreachable!("{} {active} reached a node of a model that defines no faults", fault.kind)
     }
 
-    /// The process came back after a crash, with whatever `on_crash` left.
-    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.on_start(ctx);
-    }
+    /// The process came back with what `on_crash` kept. Its timers died with the crash (and
+    /// if it crashed before the run began, it never started): set again whatever it waits
+    /// for — retransmissions, deadlines, leases, the next piece of work.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>);
 }
 
 /// A node's window on the world for the duration of one event.
@@ -76,9 +78,18 @@ impl<N: Node> Ctx<'_, N> {
         self.node
     }
 
-    /// This node's own random stream.
-    pub fn rng(&mut self) -> &mut Prng {
-        &mut self.core.node_rngs[self.node.index()]
+    /// This node's random stream for `purpose`, drawn in order: for decisions whose count
+    /// and order no policy can change (a node's own choices).
+    pub fn rng(&mut self, purpose: Purpose) -> &mut Prng {
+        self.core.node_rng(self.node, purpose, false)
+    }
+
+    /// Runs `draw` on this node's numbers for `purpose` and `key` (a request id, or an
+    /// [`attempt_key`](crate::attempt_key)): the same numbers for the same key in every
+    /// variant, whatever the policy drew before. Service times keyed by request stay common
+    /// random numbers even when a policy changes which request a worker starts next.
+    pub fn draw<R>(&mut self, purpose: Purpose, key: u64, draw: impl FnOnce(&mut Prng) -> R) -> R {
+        self.core.node_rng(self.node, purpose, true).keyed(key, draw)
     }
 
     /// Sends `msg` over the network, which may delay, lose or duplicate it.

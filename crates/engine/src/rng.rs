@@ -1,9 +1,15 @@
 //! Seeded randomness: one ChaCha8 generator per purpose, split by ChaCha's stream id.
 //!
 //! A run has one seed. Every consumer of randomness gets its own stream (faults, workload,
-//! each network link, each node), so the draws one consumer makes never shift another's.
-//! That is what gives *common random numbers*: two variants of a scenario see the same
-//! fault timeline and the same workload, whatever their policies do with the network.
+//! each network link, each purpose of each node), so the draws one consumer makes never
+//! shift another's. That is what gives *common random numbers*: two variants of a scenario
+//! see the same fault timeline and the same workload, whatever their policies do with the
+//! network.
+//!
+//! Inside a node a stream per purpose is not always enough: if a policy changes the order in
+//! which a service starts its requests, the k-th service time goes to a different request.
+//! So a node can also draw *by key* ([`Prng::keyed`]): the numbers for request 17 sit at a
+//! fixed place in the stream, and are the same whatever was drawn before, in any order.
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
@@ -20,20 +26,62 @@ pub enum Stream {
     Workload,
     /// One network link, by direction: loss, duplication and latency of its messages.
     Link { from: NodeId, to: NodeId },
-    /// A node's own decisions (jitter, random choices).
-    Node(NodeId),
+    /// One purpose of one node, drawn in order.
+    Node { node: NodeId, purpose: Purpose },
+    /// One purpose of one node, drawn by key ([`Prng::keyed`]).
+    Keyed { node: NodeId, purpose: Purpose },
+}
+
+/// What a node draws random numbers for. Each purpose is its own stream, so a policy that
+/// draws more or fewer numbers for one (retry jitter) never shifts another's (service times).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// How long work takes.
+    ServiceTime,
+    /// Randomised waits: backoff jitter, spreading retries out.
+    Jitter,
+    /// Random decisions: which peer, which value.
+    Choice,
+}
+
+impl Purpose {
+    pub(crate) const COUNT: usize = 3;
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Purpose::ServiceTime => 0,
+            Purpose::Jitter => 1,
+            Purpose::Choice => 2,
+        }
+    }
 }
 
 impl Stream {
     fn id(self) -> u64 {
-        // The tag lives in the top byte so no two purposes can collide.
+        // The tag lives in the top byte so no two kinds of stream can collide; node streams
+        // carry the purpose in bits 32..40 and the node in the low 32 bits.
+        let node_stream = |tag: u64, node: NodeId, purpose: Purpose| {
+            (tag << 56) | ((purpose.index() as u64) << 32) | u64::from(node.0)
+        };
         match self {
             Stream::Faults => 1 << 56,
             Stream::Workload => 2 << 56,
             Stream::Link { from, to } => (3 << 56) | (u64::from(from.0) << 24) | u64::from(to.0),
-            Stream::Node(node) => (4 << 56) | u64::from(node.0),
+            Stream::Node { node, purpose } => node_stream(4, node, purpose),
+            Stream::Keyed { node, purpose } => node_stream(5, node, purpose),
         }
     }
+}
+
+/// The 32-bit words each key owns in a keyed stream: one ChaCha block, eight `u64` draws.
+const KEY_WORDS: u128 = 16;
+
+/// The key of the `attempt`-th draw about `subject` (a request, a transfer), for
+/// [`Prng::keyed`]: attempt 2 of request 17 gets the same numbers in every variant that
+/// makes it.
+pub fn attempt_key(subject: u64, attempt: u32) -> u64 {
+    assert!(subject < 1 << 32, "subject {subject} does not fit in a draw key's 32 bits");
+    (subject << 32) | u64::from(attempt)
 }
 
 /// A deterministic random number generator for one purpose of one run.
@@ -52,6 +100,18 @@ impl Prng {
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
+    }
+
+    /// Runs `draw` on the numbers that belong to `key` alone: the stream jumps to the key's own
+    /// block, so what `key` draws does not depend on what other keys drew, or in which order.
+    /// A draw may take at most eight words; more would read the next key's numbers.
+    pub fn keyed<R>(&mut self, key: u64, draw: impl FnOnce(&mut Prng) -> R) -> R {
+        let start = u128::from(key) * KEY_WORDS;
+        self.inner.set_word_pos(start);
+        let result = draw(self);
+        let used = self.inner.get_word_pos() - start;
+        assert!(used <= KEY_WORDS, "a keyed draw took {used} 32-bit words; its key owns 16");
+        result
     }
 
     /// A uniform float in [0, 1) with 53 random bits.
@@ -123,6 +183,51 @@ mod tests {
         assert_eq!(Prng::new(0, Stream::Faults).next_u64(), PINNED_FAULTS_0);
         let link = Stream::Link { from: NodeId(1), to: NodeId(2) };
         assert_eq!(Prng::new(42, link).next_u64(), PINNED_LINK_42);
+    }
+
+    #[test]
+    fn node_purposes_are_separate_streams() {
+        let first = |stream| Prng::new(7, stream).next_u64();
+        let node = |purpose| Stream::Node { node: NodeId(1), purpose };
+        let keyed = |purpose| Stream::Keyed { node: NodeId(1), purpose };
+        assert_ne!(first(node(Purpose::ServiceTime)), first(node(Purpose::Jitter)));
+        assert_ne!(first(node(Purpose::Jitter)), first(node(Purpose::Choice)));
+        assert_ne!(first(node(Purpose::Jitter)), first(keyed(Purpose::Jitter)));
+        let other = Stream::Node { node: NodeId(2), purpose: Purpose::Jitter };
+        assert_ne!(first(node(Purpose::Jitter)), first(other));
+    }
+
+    #[test]
+    fn keyed_draws_do_not_depend_on_other_keys_or_order() {
+        let stream = Stream::Keyed { node: NodeId(0), purpose: Purpose::ServiceTime };
+        let mut alone = Prng::new(3, stream);
+        let want = alone.keyed(17, |rng| (rng.next_u64(), rng.next_u64()));
+        let mut busy = Prng::new(3, stream);
+        busy.keyed(18, |rng| {
+            (0..8).for_each(|_| {
+                rng.next_u64();
+            })
+        });
+        busy.keyed(2, |rng| rng.next_u64());
+        assert_eq!(busy.keyed(17, |rng| (rng.next_u64(), rng.next_u64())), want);
+        assert_ne!(busy.keyed(16, |rng| (rng.next_u64(), rng.next_u64())), want);
+    }
+
+    #[test]
+    #[should_panic(expected = "a keyed draw took 18 32-bit words")]
+    fn a_keyed_draw_cannot_read_the_next_keys_numbers() {
+        let stream = Stream::Keyed { node: NodeId(0), purpose: Purpose::Jitter };
+        Prng::new(3, stream).keyed(5, |rng| {
+            (0..9).for_each(|_| {
+                rng.next_u64();
+            })
+        });
+    }
+
+    #[test]
+    fn attempt_keys_are_distinct_per_subject_and_attempt() {
+        assert_ne!(attempt_key(1, 0), attempt_key(0, 1));
+        assert_eq!(attempt_key(3, 2), (3 << 32) | 2);
     }
 
     #[test]

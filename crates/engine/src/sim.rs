@@ -2,15 +2,14 @@
 //! and dispatches one event, and `run` that steps under limits on events and virtual time.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use crate::fault::{Fault, FaultKind};
 use crate::network::{DropReason, Fate, Network, NetworkConfig};
 use crate::node::{Ctx, Node, NodeId, TimerId};
 use crate::queue::EventQueue;
-use crate::rng::{Prng, Stream};
+use crate::rng::{Prng, Purpose, Stream};
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{TraceEvent, TraceHasher, TraceRecord};
+use crate::trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord};
 
 /// Everything a run needs besides its nodes.
 #[derive(Clone, Debug)]
@@ -156,7 +155,10 @@ pub(crate) struct Core<M, T, O> {
     seq: u64,
     queue: EventQueue<EventKind<M, T>>,
     network: Network,
-    pub(crate) node_rngs: Vec<Prng>,
+    seed: u64,
+    /// Per node, per purpose, in order then keyed; created on first use, since most nodes
+    /// draw for one purpose or none.
+    node_rngs: Vec<Option<Prng>>,
     pub(crate) timers: Timers,
     pub(crate) observations: Vec<(SimTime, NodeId, O)>,
     /// Bumped at each crash, so timers set before it never fire.
@@ -166,7 +168,23 @@ pub(crate) struct Core<M, T, O> {
     stats: NetStats,
 }
 
-impl<M: Clone + Hash + fmt::Debug, T, O> Core<M, T, O> {
+impl<M, T, O> Core<M, T, O> {
+    #[inline]
+    pub(crate) fn node_rng(&mut self, node: NodeId, purpose: Purpose, keyed: bool) -> &mut Prng {
+        let index = (node.index() * Purpose::COUNT + purpose.index()) * 2 + usize::from(keyed);
+        let seed = self.seed;
+        self.node_rngs[index].get_or_insert_with(|| {
+            let stream = if keyed {
+                Stream::Keyed { node, purpose }
+            } else {
+                Stream::Node { node, purpose }
+            };
+            Prng::new(seed, stream)
+        })
+    }
+}
+
+impl<M: Clone + TraceEncode + fmt::Debug, T, O> Core<M, T, O> {
     fn push(&mut self, at: SimTime, kind: EventKind<M, T>) {
         let seq = self.reserve_seq();
         self.queue.push(at, seq, kind);
@@ -255,15 +273,22 @@ impl<N: Node> Simulation<N> {
     /// Builds a run. Nodes get ids in the order given; names are for traces and reports.
     pub fn new(config: SimConfig, nodes: Vec<(String, N)>) -> Simulation<N> {
         let count = nodes.len();
+        for fault in &config.faults {
+            // A fault numbered for another set of nodes would crash or cut the wrong ones.
+            let outside = fault.nodes().into_iter().find(|node| node.index() >= count);
+            assert!(
+                outside.is_none(),
+                "{fault:?} names {outside:?}, but the run has {count} nodes"
+            );
+        }
         let (names, nodes): (Vec<String>, Vec<N>) = nodes.into_iter().unzip();
-        let node_rngs =
-            (0..count).map(|i| Prng::new(config.seed, Stream::Node(NodeId(i as u32)))).collect();
         let mut core = Core {
             now: SimTime::ZERO,
             seq: 0,
             queue: EventQueue::with_capacity(1024),
             network: Network::new(config.network, config.seed, count),
-            node_rngs,
+            seed: config.seed,
+            node_rngs: vec![None; count * Purpose::COUNT * 2],
             timers: Timers::default(),
             observations: Vec::new(),
             epochs: vec![0; count],
@@ -351,14 +376,15 @@ impl<N: Node> Simulation<N> {
         Ok(true)
     }
 
-    /// Feeds one processed event into the running trace hash (its payload follows).
+    /// Feeds one processed event into the running trace hash (its payload follows), in the
+    /// format documented in `trace.rs`.
     #[inline]
     fn hash_event(&mut self, tag: u64, a: u64, b: u64) {
         // Time and seq are implied by the order of events, so (tag, a, b) plus the payload
         // pin an event down; folding them keeps the hot loop to two multiplies.
         let h = &mut self.core.hash;
-        h.mix(self.core.now.as_nanos() ^ tag.rotate_left(56));
-        h.mix(a ^ b.rotate_left(32));
+        h.word(self.core.now.as_nanos() ^ tag.rotate_left(56));
+        h.word(a ^ b.rotate_left(32));
         self.events += 1;
     }
 
@@ -418,7 +444,7 @@ impl<N: Node> Simulation<N> {
                 }
                 self.core.timers.cancel(id);
                 self.hash_event(4, u64::from(node.0), 0);
-                timer.hash(&mut self.core.hash);
+                timer.encode(&mut self.core.hash);
                 self.core.record(|| TraceEvent::Timer { node, timer: format!("{timer:?}") });
                 self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
             }
@@ -438,7 +464,7 @@ impl<N: Node> Simulation<N> {
     fn hash_message(&mut self, tag: u64, from: NodeId, to: NodeId, msg_id: u64, msg: &N::Msg) {
         let pair = (u64::from(from.0) << 32) | u64::from(to.0);
         self.hash_event(tag, pair, msg_id);
-        msg.hash(&mut self.core.hash);
+        msg.encode(&mut self.core.hash);
     }
 
     /// Gives a message to its receiver, or drops it for `dropped`. `tag` is the event kind

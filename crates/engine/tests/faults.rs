@@ -51,6 +51,15 @@ impl Node for Probe {
             ctx.set_timer(SimDuration::from_millis(1), true);
         }
     }
+
+    /// Its counters are durable: the tests count starts across crashes.
+    fn on_crash(&mut self) {}
+
+    /// Starts over, which the tests see as a second start; only the receiver is crashed, so
+    /// the sender never needs its ticks back.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.on_start(ctx);
+    }
 }
 
 fn run(faults: Vec<Fault>) -> Vec<(SimTime, NodeId, Obs)> {

@@ -4,8 +4,8 @@
 use std::alloc::System;
 
 use faultline_engine::{
-    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, SimConfig, SimDuration, SimTime,
-    Simulation,
+    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, Purpose, SimConfig, SimDuration,
+    SimTime, Simulation,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -31,8 +31,16 @@ impl Node for Pinger {
     }
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, (): ()) {
         let other = NodeId(1 - ctx.id().0);
-        let n = ctx.rng().below(1000) as u32;
+        let n = ctx.rng(Purpose::Choice).below(1000) as u32;
         ctx.send(other, (n, true));
+        ctx.set_timer(SimDuration::from_millis(1), ());
+    }
+
+    /// Stateless: nothing to keep.
+    fn on_crash(&mut self) {}
+
+    /// The ping timer died with the crash: pinging resumes.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.set_timer(SimDuration::from_millis(1), ());
     }
 }

@@ -1,12 +1,13 @@
 //! Property tests of the engine's invariants, over random clusters, networks and faults:
-//! time never runs backwards, nothing crosses a cut link, loss happens at the configured
-//! rate, and every message and timer is accounted for exactly once.
+//! time never runs backwards, nothing crosses a cut link, a crashed node handles nothing,
+//! loss happens at the configured rate, and every message and timer is accounted for
+//! exactly once.
 
 use std::collections::BTreeMap;
 
 use faultline_engine::{
-    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, SimConfig, SimDuration, SimTime,
-    Simulation, TraceEvent, TraceRecord,
+    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, Purpose, SimConfig, SimDuration,
+    SimTime, Simulation, TraceEncode, TraceEvent, TraceHasher, TraceRecord,
 };
 use proptest::prelude::*;
 
@@ -18,10 +19,19 @@ struct Gossip {
     sent: u64,
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug)]
 enum Tick {
     Next,
     Decoy,
+}
+
+impl TraceEncode for Tick {
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(match self {
+            Tick::Next => 0,
+            Tick::Decoy => 1,
+        });
+    }
 }
 
 #[derive(Debug)]
@@ -52,14 +62,25 @@ impl Node for Gossip {
         ctx.observe(Seen::Fired);
         let decoy = ctx.set_timer(SimDuration::from_millis(2), Tick::Decoy);
         ctx.cancel_timer(decoy);
-        let to = NodeId(ctx.rng().below(u64::from(self.peers)) as u32);
+        let to = NodeId(ctx.rng(Purpose::Choice).below(u64::from(self.peers)) as u32);
         let id = (u64::from(ctx.id().0) << 32) | self.sent;
         self.sent += 1;
         ctx.send(to, id);
-        let gap =
-            ctx.rng().duration_between(SimDuration::from_millis(1), SimDuration::from_millis(20));
+        let gap = ctx
+            .rng(Purpose::Choice)
+            .duration_between(SimDuration::from_millis(1), SimDuration::from_millis(20));
         if ctx.now() + gap < self.stop {
             ctx.set_timer(gap, Tick::Next);
+        }
+    }
+
+    /// The send counter is durable, so message ids stay unique across a crash.
+    fn on_crash(&mut self) {}
+
+    /// The next tick died with the crash: gossip resumes, if there is time left.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if ctx.now() < self.stop {
+            ctx.set_timer(SimDuration::from_millis(1), Tick::Next);
         }
     }
 }
@@ -75,6 +96,8 @@ struct Setup {
     partitions: Vec<(u32, u64, u64, bool)>,
     /// (node, from ms, length ms)
     pauses: Vec<(u32, u64, u64)>,
+    /// (node, from ms, downtime ms)
+    crashes: Vec<(u32, u64, u64)>,
 }
 
 fn setups() -> impl Strategy<Value = Setup> {
@@ -86,15 +109,19 @@ fn setups() -> impl Strategy<Value = Setup> {
         (0u64..30, 0u64..30),
         prop::collection::vec((any::<u32>(), 0u64..2_000, 1u64..1_000, any::<bool>()), 0..4),
         prop::collection::vec((any::<u32>(), 0u64..2_000, 1u64..500), 0..3),
+        prop::collection::vec((any::<u32>(), 0u64..2_000, 1u64..500), 0..3),
     )
-        .prop_map(|(seed, nodes, loss, duplicate, (a, b), partitions, pauses)| Setup {
-            seed,
-            nodes,
-            loss,
-            duplicate,
-            latency_ms: (a.min(b), a.max(b)),
-            partitions,
-            pauses,
+        .prop_map(|(seed, nodes, loss, duplicate, (a, b), partitions, pauses, crashes)| {
+            Setup {
+                seed,
+                nodes,
+                loss,
+                duplicate,
+                latency_ms: (a.min(b), a.max(b)),
+                partitions,
+                pauses,
+                crashes,
+            }
         })
 }
 
@@ -113,6 +140,10 @@ fn faults(setup: &Setup) -> Vec<Fault> {
     }
     for &(node, from, len) in &setup.pauses {
         let kind = FaultKind::Pause { node: NodeId(node % setup.nodes) };
+        faults.push(Fault { kind, from: ms(from), until: Some(ms(from + len)) });
+    }
+    for &(node, from, len) in &setup.crashes {
+        let kind = FaultKind::Crash { node: NodeId(node % setup.nodes) };
         faults.push(Fault { kind, from: ms(from), until: Some(ms(from + len)) });
     }
     faults
@@ -213,6 +244,28 @@ proptest! {
     }
 
     #[test]
+    fn a_crashed_node_handles_nothing_until_it_restarts(setup in setups()) {
+        let (trace, _, _) = simulate(&setup);
+        let faults = faults(&setup);
+        let down = |node: NodeId, at: SimTime| {
+            faults.iter().any(|f| {
+                let FaultKind::Crash { node: crashed } = f.kind else { return false };
+                crashed == node && f.from <= at && f.until.is_none_or(|u| at < u)
+            })
+        };
+        for record in &trace {
+            let handled = match &record.event {
+                TraceEvent::Deliver { to, .. } => Some(*to),
+                TraceEvent::Timer { node, .. } => Some(*node),
+                _ => None,
+            };
+            if let Some(node) = handled {
+                prop_assert!(!down(node, record.at), "{:?} handled {:?} while down", node, record.event);
+            }
+        }
+    }
+
+    #[test]
     fn the_same_setup_gives_the_same_trace(setup in setups()) {
         let (a, _, sa) = simulate(&setup);
         let (b, _, sb) = simulate(&setup);
@@ -234,6 +287,7 @@ fn loss_frequency_matches_the_configured_probability() {
             latency_ms: (1, 5),
             partitions: Vec::new(),
             pauses: Vec::new(),
+            crashes: Vec::new(),
         };
         let mut total = (0u64, 0u64);
         for run in 0..8 {

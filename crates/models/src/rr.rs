@@ -5,7 +5,7 @@
 
 use faultline_engine::{
     Ctx, Latency, LimitExceeded, NetworkConfig, Node, NodeId, SimConfig, SimDuration, Simulation,
-    TimerId,
+    TimerId, TraceEncode, TraceHasher,
 };
 
 /// The workload's fixed parameters.
@@ -16,15 +16,34 @@ pub const TIMEOUT: SimDuration = SimDuration::from_millis(10);
 const CLIENT: NodeId = NodeId(0);
 const SERVER: NodeId = NodeId(1);
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RrMsg {
     Request(u64),
     Response(u64),
 }
 
 /// The timeout of request `id`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Timeout(u64);
+
+impl TraceEncode for RrMsg {
+    #[inline]
+    fn encode(&self, out: &mut TraceHasher) {
+        let (tag, id) = match *self {
+            RrMsg::Request(id) => (0, id),
+            RrMsg::Response(id) => (1, id),
+        };
+        out.word(tag);
+        out.word(id);
+    }
+}
+
+impl TraceEncode for Timeout {
+    #[inline]
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(self.0);
+    }
+}
 
 pub enum RrNode {
     Client { roundtrips: u64, current: u64, timer: Option<TimerId> },
@@ -74,6 +93,23 @@ impl Node for RrNode {
         if let RrNode::Client { current, timer, .. } = self {
             if id == *current {
                 *timer = Some(RrNode::request(ctx, id));
+            }
+        }
+    }
+
+    /// The client's progress (`current`) is durable; its pending timeout died with it. The
+    /// server keeps nothing.
+    fn on_crash(&mut self) {
+        if let RrNode::Client { timer, .. } = self {
+            *timer = None;
+        }
+    }
+
+    /// The client resends the request it was waiting on, as its lost timeout would have.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let RrNode::Client { roundtrips, current, timer } = self {
+            if *current < *roundtrips {
+                *timer = Some(RrNode::request(ctx, *current));
             }
         }
     }
@@ -131,6 +167,18 @@ mod tests {
         // Expected sends per round trip: (1 + 0.95) / 0.95^2 = 2.16.
         let per_trip = stats.messages as f64 / stats.roundtrips as f64;
         assert!((per_trip - 2.16).abs() < 0.03, "{per_trip} messages per round trip");
+    }
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let words = |words: &[u64]| {
+            let mut h = TraceHasher::new(0);
+            words.iter().for_each(|&w| h.word(w));
+            h.finish()
+        };
+        assert_eq!(TraceHasher::of(&RrMsg::Request(5)), words(&[0, 5]));
+        assert_eq!(TraceHasher::of(&RrMsg::Response(5)), words(&[1, 5]));
+        assert_eq!(TraceHasher::of(&Timeout(9)), words(&[9]));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod scenario;
 
 use faultline_engine::{
     LimitExceeded, NodeId, Prng, SimConfig, SimDuration, SimTime, Simulation, Stream,
+    rename_faults,
 };
 use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series};
 
@@ -256,7 +257,12 @@ fn run(
         let quiet =
             RunSetup { sim: SimConfig { trace: false, ..setup.sim.clone() }, ..setup.clone() };
         for &clients in &config.contention {
-            let rerun = run(&config.with_contenders(clients), policy, &quiet, variant)?;
+            let contenders = config.with_contenders(clients);
+            // More or fewer clients shift the servers' ids: faults follow their nodes by name.
+            let faults = rename_faults(&setup.sim.faults, &names, &contenders.node_names());
+            let quiet =
+                RunSetup { sim: SimConfig { faults, ..quiet.sim.clone() }, ..quiet.clone() };
+            let rerun = run(&contenders, policy, &quiet, variant)?;
             calls.push((f64::from(clients), rerun.metrics[CALLS_TOTAL.name()]));
             completion.push((f64::from(clients), rerun.metrics[COMPLETION_S.name()]));
         }

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TimerId};
+use faultline_engine::{
+    Ctx, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+    attempt_key,
+};
 
 use super::checker::dollars;
 use super::replica::{Replica, Replication};
@@ -35,13 +38,13 @@ pub enum Strategy {
 }
 
 /// Identifies one request of one transfer: responses are matched on it.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Op {
     pub transfer: u32,
     pub step: u32,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum BankMsg {
     /// `token`: with fencing, a lease holder's read raises the fence too, so an older
     /// holder's write is refused even before the newer one writes.
@@ -177,7 +180,7 @@ pub enum BankMsg {
     },
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum BankTimer {
     /// Transfer `transfer` starts.
     Start {
@@ -208,6 +211,166 @@ pub enum BankTimer {
     QuorumRetry {
         transfer: u32,
     },
+}
+
+// The trace hash's encoding (see the engine's `trace.rs`): a variant's tag, then its fields
+// in declaration order; an `Op` is its transfer, then its step.
+impl TraceEncode for Op {
+    fn encode(&self, out: &mut TraceHasher) {
+        (self.transfer, self.step).encode(out);
+    }
+}
+
+impl TraceEncode for BankMsg {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            BankMsg::Read { op, acct, token } => {
+                out.word(0);
+                (op, acct, token).encode(out);
+            }
+            BankMsg::Debit { op, acct, cents } => {
+                out.word(1);
+                (op, acct, cents).encode(out);
+            }
+            BankMsg::Credit { op, acct, cents } => {
+                out.word(2);
+                (op, acct, cents).encode(out);
+            }
+            BankMsg::DebitIfCovered { op, acct, cents } => {
+                out.word(3);
+                (op, acct, cents).encode(out);
+            }
+            BankMsg::Write { op, acct, cents, base_version, token } => {
+                out.word(4);
+                (op, acct, cents).encode(out);
+                (base_version, token).encode(out);
+            }
+            BankMsg::Cas { op, acct, version, cents } => {
+                out.word(5);
+                (op, acct, version).encode(out);
+                cents.encode(out);
+            }
+            BankMsg::Transfer { op, from, to, cents, key } => {
+                out.word(6);
+                (op, from, to).encode(out);
+                (cents, key).encode(out);
+            }
+            BankMsg::ReadOk { op, cents, version } => {
+                out.word(7);
+                (op, cents, version).encode(out);
+            }
+            BankMsg::Done { op, ok } => {
+                out.word(8);
+                (op, ok).encode(out);
+            }
+            BankMsg::Acquire { op, acct } => {
+                out.word(9);
+                (op, acct).encode(out);
+            }
+            BankMsg::Granted { op, token } => {
+                out.word(10);
+                (op, token).encode(out);
+            }
+            BankMsg::Denied { op } => {
+                out.word(11);
+                op.encode(out);
+            }
+            BankMsg::Release { acct, token } => {
+                out.word(12);
+                (acct, token).encode(out);
+            }
+            BankMsg::Update { id, from, to, cents } => {
+                out.word(13);
+                (id, from, to).encode(out);
+                cents.encode(out);
+            }
+            BankMsg::UpdateAck { id } => {
+                out.word(14);
+                id.encode(out);
+            }
+            BankMsg::Forward { op, client, from, to, cents } => {
+                out.word(15);
+                (op, client, from).encode(out);
+                (to, cents).encode(out);
+            }
+            BankMsg::Forwarded { op, client, ok } => {
+                out.word(16);
+                (op, client, ok).encode(out);
+            }
+            BankMsg::QLock { txn, from, to } => {
+                out.word(17);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QLockOk { txn } => {
+                out.word(18);
+                txn.encode(out);
+            }
+            BankMsg::QLockBusy { txn } => {
+                out.word(19);
+                txn.encode(out);
+            }
+            BankMsg::QUnlock { txn } => {
+                out.word(20);
+                txn.encode(out);
+            }
+            BankMsg::QRead { txn, from, to } => {
+                out.word(21);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QReadOk { txn, from, to } => {
+                out.word(22);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QWrite { txn, from, to } => {
+                out.word(23);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QWriteOk { txn } => {
+                out.word(24);
+                txn.encode(out);
+            }
+            BankMsg::Unavailable { op } => {
+                out.word(25);
+                op.encode(out);
+            }
+        }
+    }
+}
+
+impl TraceEncode for BankTimer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            BankTimer::Start { transfer } => {
+                out.word(0);
+                transfer.encode(out);
+            }
+            BankTimer::Timeout { op } => {
+                out.word(1);
+                op.encode(out);
+            }
+            BankTimer::Again { transfer } => {
+                out.word(2);
+                transfer.encode(out);
+            }
+            BankTimer::Think { transfer } => {
+                out.word(3);
+                transfer.encode(out);
+            }
+            BankTimer::Resend { op } => {
+                out.word(4);
+                op.encode(out);
+            }
+            BankTimer::ResendUpdates => out.word(5),
+            BankTimer::QuorumTimeout { txn } => {
+                out.word(6);
+                txn.encode(out);
+            }
+            BankTimer::QuorumRetry { transfer } => {
+                out.word(7);
+                transfer.encode(out);
+            }
+        }
+    }
 }
 
 // Traces and spacetime diagrams show messages by their `Debug` text: keep it short enough
@@ -364,7 +527,22 @@ enum Phase {
     Transfer,
 }
 
-/// One transfer a client is working on, and where it is.
+/// What a job is waiting for. Its timer dies with a crash; this is what a restart sets again.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Its start time: it has not begun.
+    Start,
+    /// The answer to `pending`, until the request's timeout.
+    Answer,
+    /// The end of the client's own work between reading and writing.
+    Think,
+    /// The end of a back-off before starting over (a refused lease, a version conflict).
+    Again,
+    /// The end of a back-off before sending `pending` again.
+    Resend,
+}
+
+/// One transfer a client is working on, and where it is: the client's journal, durable.
 pub struct Job {
     id: u32,
     spec: TransferSpec,
@@ -377,7 +555,9 @@ pub struct Job {
     read: Option<(i64, u64)>,
     read_to: Option<(i64, u64)>,
     token: Option<u64>,
-    timeout: Option<TimerId>,
+    wait: Wait,
+    /// The timer of what it waits for, cancelled when the answer comes first. Volatile.
+    timer: Option<TimerId>,
     /// The request awaiting an answer, for resending on timeout.
     pending: Option<BankMsg>,
 }
@@ -395,9 +575,22 @@ impl Job {
             read: None,
             read_to: None,
             token: None,
-            timeout: None,
+            wait: Wait::Start,
+            timer: None,
             pending: None,
         }
+    }
+
+    /// Waits for `wait`, which `timer` ends after `delay`.
+    fn wait_for(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        wait: Wait,
+        delay: SimDuration,
+        timer: BankTimer,
+    ) {
+        self.wait = wait;
+        self.timer = Some(ctx.set_timer(delay, timer));
     }
 
     fn accounts(&self) -> (u8, u8, i64) {
@@ -405,6 +598,12 @@ impl Job {
     }
 }
 
+/// A client making transfers. Its journal of transfers (where each stands, what it read, its
+/// lease token, the request in flight) is durable; its timers are not. After a crash it picks
+/// every transfer up where the journal says: one not begun starts (at once, if its time
+/// passed while the client was down); a request in flight counts as timed out — sent again if
+/// the policy retries, given up as unavailable otherwise — because the client cannot know
+/// whether it was applied; an interrupted think or back-off starts its next step.
 pub struct Client {
     jobs: BTreeMap<u32, Job>,
     strategy: Strategy,
@@ -486,9 +685,32 @@ impl Node for BankNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if let BankNode::Client(client) = self {
-            for job in client.jobs.values() {
-                ctx.set_timer(job.start.since(ctx.now()), BankTimer::Start { transfer: job.id });
+            let now = ctx.now();
+            for job in client.jobs.values_mut() {
+                let start = BankTimer::Start { transfer: job.id };
+                job.wait_for(ctx, Wait::Start, job.start.since(now), start);
             }
+        }
+    }
+
+    /// The bank and the lock service keep everything on disk: balances, versions, fences and
+    /// idempotency keys; leases and the token counter (forgetting a lease would hand the lock
+    /// out twice, and forgetting the counter would reissue old tokens, defeating fencing).
+    /// A client keeps its journal and loses its timers; a replica, see `Replica::crash`.
+    fn on_crash(&mut self) {
+        match self {
+            BankNode::Client(client) => client.jobs.values_mut().for_each(|job| job.timer = None),
+            BankNode::Bank(_) | BankNode::Locks(_) => {}
+            BankNode::Replica(replica) => replica.crash(),
+        }
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match self {
+            BankNode::Client(client) => client.restart(ctx),
+            // Leases run out by the clock, so there is nothing to wait for.
+            BankNode::Bank(_) | BankNode::Locks(_) => {}
+            BankNode::Replica(replica) => replica.restart(ctx),
         }
     }
 
@@ -512,6 +734,18 @@ impl Node for BankNode {
             return;
         }
         let BankNode::Client(client) = self else { return };
+        let transfer = match timer {
+            BankTimer::Start { transfer }
+            | BankTimer::Again { transfer }
+            | BankTimer::Think { transfer } => transfer,
+            BankTimer::Timeout { op } | BankTimer::Resend { op } => op.transfer,
+            BankTimer::ResendUpdates
+            | BankTimer::QuorumTimeout { .. }
+            | BankTimer::QuorumRetry { .. } => u32::MAX,
+        };
+        if let Some(job) = client.jobs.get_mut(&transfer) {
+            job.timer = None; // spent
+        }
         match timer {
             BankTimer::Start { transfer } => {
                 ctx.observe(BankObs::Submitted { transfer });
@@ -530,6 +764,33 @@ impl Node for BankNode {
 }
 
 impl Client {
+    /// Picks every transfer up where the journal says (see [`Client`]).
+    fn restart(&mut self, ctx: &mut Ctx<'_, BankNode>) {
+        let now = ctx.now();
+        let transfers: Vec<u32> = self.jobs.keys().copied().collect();
+        for transfer in transfers {
+            let job = self.jobs.get_mut(&transfer).expect("listed just now");
+            let op = Op { transfer, step: job.step };
+            match job.wait {
+                Wait::Start => {
+                    let start = BankTimer::Start { transfer };
+                    job.wait_for(ctx, Wait::Start, job.start.since(now), start);
+                }
+                Wait::Answer => self.timed_out(ctx, op),
+                Wait::Think => {
+                    let think = BankTimer::Think { transfer };
+                    job.wait_for(ctx, Wait::Think, self.think_time, think);
+                }
+                Wait::Again => {
+                    job.wait_for(ctx, Wait::Again, SimDuration::ZERO, BankTimer::Again { transfer })
+                }
+                Wait::Resend => {
+                    job.wait_for(ctx, Wait::Resend, SimDuration::ZERO, BankTimer::Resend { op })
+                }
+            }
+        }
+    }
+
     /// Sends the next request of a transfer and arms its timeout.
     fn request(
         &mut self,
@@ -546,12 +807,12 @@ impl Client {
         let to = if phase == Phase::Acquire { self.locks } else { self.bank };
         job.pending = Some(msg.clone());
         ctx.send(to, msg);
-        job.timeout = Some(ctx.set_timer(self.request_timeout, BankTimer::Timeout { op }));
+        job.wait_for(ctx, Wait::Answer, self.request_timeout, BankTimer::Timeout { op });
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, ending: Ending) {
         if let Some(job) = self.jobs.remove(&transfer) {
-            if let Some(timer) = job.timeout {
+            if let Some(timer) = job.timer {
                 ctx.cancel_timer(timer);
             }
             if let Some(token) = job.token {
@@ -617,7 +878,8 @@ impl Client {
         if job.pending.take().is_none() {
             return; // a second answer to a resent request
         }
-        if let Some(timer) = job.timeout.take() {
+        // The answer beats the request's timeout, or the back-off before resending it.
+        if let Some(timer) = job.timer.take() {
             ctx.cancel_timer(timer);
         }
         let transfer = op.transfer;
@@ -662,7 +924,8 @@ impl Client {
                     }
                     // The client's own work between read and write: where a pause lands.
                     Strategy::LockLease { .. } => {
-                        ctx.set_timer(self.think_time, BankTimer::Think { transfer });
+                        let think = BankTimer::Think { transfer };
+                        job.wait_for(ctx, Wait::Think, self.think_time, think);
                     }
                     Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {}
                 }
@@ -745,8 +1008,10 @@ impl Client {
         if job.attempts == 1 {
             job.backoff = backoff.start();
         }
-        let delay = backoff.next_delay(&mut job.backoff, ctx.rng());
-        ctx.set_timer(delay, BankTimer::Again { transfer });
+        // Keyed by transfer and attempt: one transfer's jitter never shifts another's.
+        let key = attempt_key(u64::from(transfer), job.attempts);
+        let delay = ctx.draw(Purpose::Jitter, key, |rng| backoff.next_delay(&mut job.backoff, rng));
+        job.wait_for(ctx, Wait::Again, delay, BankTimer::Again { transfer });
     }
 
     /// No answer in time: resend the same request if the policy retries, else give up.
@@ -754,7 +1019,6 @@ impl Client {
         let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
             return;
         };
-        job.timeout = None;
         let retry = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts);
         let (Some(retry), Some(_)) = (retry, &job.pending) else {
             return self.finish(ctx, op.transfer, Ending::Unavailable);
@@ -762,9 +1026,11 @@ impl Client {
         if job.attempts == 1 {
             job.backoff = retry.backoff.start();
         }
+        let key = attempt_key(u64::from(op.transfer), job.attempts);
         job.attempts += 1;
-        let delay = retry.backoff.next_delay(&mut job.backoff, ctx.rng());
-        ctx.set_timer(delay, BankTimer::Resend { op });
+        let delay =
+            ctx.draw(Purpose::Jitter, key, |rng| retry.backoff.next_delay(&mut job.backoff, rng));
+        job.wait_for(ctx, Wait::Resend, delay, BankTimer::Resend { op });
     }
 
     /// Sends the unanswered request again, unchanged: the same op, so an answer to either
@@ -776,7 +1042,7 @@ impl Client {
         let Some(msg) = job.pending.clone() else { return };
         let to = if job.phase == Phase::Acquire { self.locks } else { self.bank };
         ctx.send(to, msg);
-        job.timeout = Some(ctx.set_timer(self.request_timeout, BankTimer::Timeout { op }));
+        job.wait_for(ctx, Wait::Answer, self.request_timeout, BankTimer::Timeout { op });
     }
 }
 
@@ -903,5 +1169,28 @@ impl Locks {
             BankMsg::Release { acct, token } => self.release(acct, token),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(words: &[u64]) -> u64 {
+        let mut h = TraceHasher::new(0);
+        words.iter().for_each(|&w| h.word(w));
+        h.finish()
+    }
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let op = Op { transfer: 1, step: 2 };
+        let write = BankMsg::Write { op, acct: 0, cents: -5, base_version: 3, token: Some(9) };
+        assert_eq!(TraceHasher::of(&write), words(&[4, 1, 2, 0, u64::MAX - 4, 3, 1, 9]));
+        let quorum = BankMsg::QWrite { txn: op, from: (0, 100, 4), to: (2, 0, 1) };
+        assert_eq!(TraceHasher::of(&quorum), words(&[23, 1, 2, 0, 100, 4, 2, 0, 1]));
+        assert_eq!(TraceHasher::of(&BankMsg::Unavailable { op }), words(&[25, 1, 2]));
+        assert_eq!(TraceHasher::of(&BankTimer::ResendUpdates), words(&[5]));
+        assert_eq!(TraceHasher::of(&BankTimer::QuorumRetry { transfer: 1 }), words(&[7, 1]));
     }
 }

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{Ctx, NodeId, SimDuration, SimTime};
+use faultline_engine::{Ctx, NodeId, Purpose, SimDuration, SimTime, attempt_key};
 
 use super::nodes::{BankMsg, BankNode, BankObs, BankTimer, Op};
 
@@ -62,6 +62,12 @@ struct Pending {
     acks: u32,
 }
 
+/// One replica. Durable, as a database's disk would hold them: balances and versions, the
+/// updates applied, the outbox of updates and writes its peers have not acknowledged (written
+/// with the change they carry, so nothing applied here is left unsent), and the quorum locks
+/// it has granted (forgetting one would let two coordinators lock the same account).
+/// Volatile: who is waiting for an answer (a primary's pending commits, a coordinator's
+/// rounds; their clients time out) and the resend timer.
 pub struct Replica {
     index: usize,
     /// Every replica, this one included, by index.
@@ -73,6 +79,7 @@ pub struct Replica {
     applied: BTreeSet<u32>,
     /// Updates not yet acknowledged, per peer: resent until they are.
     outbox: BTreeMap<(NodeId, u32), BankMsg>,
+    /// Whether the resend timer is pending; it dies with a crash.
     resend_armed: bool,
     pending: BTreeMap<u32, Pending>,
     /// Quorum locks held here: account → (holder, until).
@@ -99,6 +106,19 @@ impl Replica {
             locks: BTreeMap::new(),
             coordinating: BTreeMap::new(),
         }
+    }
+
+    /// Drops what lived in memory (see [`Replica`]).
+    pub(super) fn crash(&mut self) {
+        self.resend_armed = false;
+        self.pending.clear();
+        self.coordinating.clear();
+    }
+
+    /// The resend timer died with the crash: without it the outbox would never drain, and
+    /// peers that missed an update would disagree for ever.
+    pub(super) fn restart(&mut self, ctx: &mut Ctx<'_, BankNode>) {
+        self.arm_resend(ctx);
     }
 
     fn majority(&self) -> u32 {
@@ -395,8 +415,10 @@ impl Replica {
             self.coordinating.remove(&txn.transfer);
             return ctx.send(client, BankMsg::Unavailable { op });
         }
-        let delay =
-            ctx.rng().duration_between(SimDuration::from_millis(5), SimDuration::from_millis(50));
+        // Keyed by transfer and round, so one transfer's retries never shift another's.
+        let key = attempt_key(u64::from(txn.transfer), c.attempt);
+        let (min, max) = (SimDuration::from_millis(5), SimDuration::from_millis(50));
+        let delay = ctx.draw(Purpose::Jitter, key, |rng| rng.duration_between(min, max));
         ctx.set_timer(delay, BankTimer::QuorumRetry { transfer: txn.transfer });
     }
 

@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime};
+use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TraceEncode, TraceHasher};
 
 use super::Delivery;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChatMsg {
     /// The `seq`-th message `author` wrote.
     Text { author: NodeId, seq: u32 },
@@ -14,10 +14,35 @@ pub enum ChatMsg {
     Ack { author: NodeId, next_seq: u32 },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChatTimer {
     Type,
     Retransmit { seq: u32 },
+}
+
+// The trace hash's encoding (see the engine's `trace.rs`): the variant's tag, then its fields.
+impl TraceEncode for ChatMsg {
+    fn encode(&self, out: &mut TraceHasher) {
+        let (tag, author, seq) = match *self {
+            ChatMsg::Text { author, seq } => (0, author, seq),
+            ChatMsg::Ack { author, next_seq } => (1, author, next_seq),
+        };
+        out.word(tag);
+        author.encode(out);
+        seq.encode(out);
+    }
+}
+
+impl TraceEncode for ChatTimer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match *self {
+            ChatTimer::Type => out.word(0),
+            ChatTimer::Retransmit { seq } => {
+                out.word(1);
+                seq.encode(out);
+            }
+        }
+    }
 }
 
 /// What users report to the checker.
@@ -89,11 +114,23 @@ impl Node for ChatNode {
         }
     }
 
-    /// A user's app keeps its outbox and what it has shown (durable), but its timers died
-    /// with it: what it would have typed while down is never typed, and every message
-    /// still waiting for an acknowledgement gets its retransmission timer back.
+    /// A server is a stateless relay: a crash loses only what is in flight. A user's app
+    /// keeps its outbox, its sequence numbers and what it has shown (durable), and loses the
+    /// messages it was holding back until a gap filled: they were never acknowledged, so the
+    /// peer retransmits them.
+    fn on_crash(&mut self) {
+        match self {
+            ChatNode::Server(_) => {}
+            ChatNode::User(user) => user.early.clear(),
+        }
+    }
+
+    /// A user's timers died with it: what it would have typed while down is never typed, and
+    /// every message still waiting for an acknowledgement gets its retransmission timer back.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let ChatNode::User(user) = self else { return };
+        let ChatNode::User(user) = self else {
+            return; // a relay has nothing to wait for
+        };
         let now = ctx.now();
         while user.schedule.get(user.next_message).is_some_and(|&at| at < now) {
             user.next_message += 1;
@@ -155,5 +192,26 @@ impl User {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(words: &[u64]) -> u64 {
+        let mut h = TraceHasher::new(0);
+        words.iter().for_each(|&w| h.word(w));
+        h.finish()
+    }
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let text = ChatMsg::Text { author: NodeId(3), seq: 7 };
+        assert_eq!(TraceHasher::of(&text), words(&[0, 3, 7]));
+        let ack = ChatMsg::Ack { author: NodeId(0), next_seq: 2 };
+        assert_eq!(TraceHasher::of(&ack), words(&[1, 0, 2]));
+        assert_eq!(TraceHasher::of(&ChatTimer::Type), words(&[0]));
+        assert_eq!(TraceHasher::of(&ChatTimer::Retransmit { seq: 4 }), words(&[1, 4]));
     }
 }

@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use faultline_engine::{Ctx, Latency, ModelFault, Node, NodeId, SimDuration, SimTime, TimerId};
+use faultline_engine::{
+    Ctx, Latency, ModelFault, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode,
+    TraceHasher, attempt_key,
+};
 
 use super::{CallPolicy, Fallback, Kind, SLOWDOWN};
 use crate::resilience::{Backoff, BackoffState, Breaker, BreakerState, RetryBudget};
@@ -13,7 +16,7 @@ pub(super) const AUTH: NodeId = NodeId(1);
 pub(super) const PAYMENTS: NodeId = NodeId(2);
 
 /// Why a request failed, as the client sees it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cause {
     /// No answer in time: the client's deadline, or every attempt at B timed out.
     Timeout,
@@ -40,7 +43,7 @@ impl Cause {
 }
 
 /// How a request ended.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
     Ok,
     /// Accepted for later processing while B was cut off (the breaker's fallback).
@@ -48,7 +51,7 @@ pub enum Answer {
     Failed(Cause),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PayMsg {
     /// Client → A; `deadline` is when the client gives up, which A needs to propagate it.
     Request { id: u64, kind: Kind, deadline: SimTime },
@@ -60,20 +63,107 @@ pub enum PayMsg {
     Reply { id: u64, attempt: u32, ok: bool },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PayTimer {
     /// Client: the next arrival.
     Arrive,
     /// Client: request `id` has run out of time.
     Deadline { id: u64 },
-    /// A: its own work on request `id` is done.
-    LocalDone { id: u64 },
+    /// A: its own work on request `id`, which took `work`, is done.
+    LocalDone { id: u64, work: SimDuration },
     /// A: attempt `attempt` of request `id` got no reply in time.
     CallTimeout { id: u64, attempt: u32 },
     /// A: time to retry request `id`.
     Retry { id: u64 },
-    /// B: the call at the head of worker `worker` is processed.
-    Served { worker: u32 },
+    /// B: worker `worker` has served attempt `attempt` of request `id`, in `took`.
+    Served { worker: u32, id: u64, attempt: u32, took: SimDuration },
+}
+
+// The trace hash's encoding (see the engine's `trace.rs`): a variant's tag, then its fields
+// in declaration order.
+impl TraceEncode for Kind {
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(match self {
+            Kind::Login => 0,
+            Kind::Pay => 1,
+        });
+    }
+}
+
+impl TraceEncode for Cause {
+    fn encode(&self, out: &mut TraceHasher) {
+        out.word(match self {
+            Cause::Timeout => 0,
+            Cause::Rejected => 1,
+            Cause::BreakerOpen => 2,
+            Cause::Overloaded => 3,
+        });
+    }
+}
+
+impl TraceEncode for Answer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            Answer::Ok => out.word(0),
+            Answer::Degraded => out.word(1),
+            Answer::Failed(cause) => {
+                out.word(2);
+                cause.encode(out);
+            }
+        }
+    }
+}
+
+impl TraceEncode for PayMsg {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            PayMsg::Request { id, kind, deadline } => {
+                out.word(0);
+                (id, kind, deadline).encode(out);
+            }
+            PayMsg::Response { id, answer } => {
+                out.word(1);
+                (id, answer).encode(out);
+            }
+            PayMsg::Call { id, attempt, deadline } => {
+                out.word(2);
+                (id, attempt, deadline).encode(out);
+            }
+            PayMsg::Reply { id, attempt, ok } => {
+                out.word(3);
+                (id, attempt, ok).encode(out);
+            }
+        }
+    }
+}
+
+impl TraceEncode for PayTimer {
+    fn encode(&self, out: &mut TraceHasher) {
+        match self {
+            PayTimer::Arrive => out.word(0),
+            PayTimer::Deadline { id } => {
+                out.word(1);
+                id.encode(out);
+            }
+            PayTimer::LocalDone { id, work } => {
+                out.word(2);
+                (id, work).encode(out);
+            }
+            PayTimer::CallTimeout { id, attempt } => {
+                out.word(3);
+                (id, attempt).encode(out);
+            }
+            PayTimer::Retry { id } => {
+                out.word(4);
+                id.encode(out);
+            }
+            PayTimer::Served { worker, id, attempt, took } => {
+                out.word(5);
+                (worker, id, attempt).encode(out);
+                took.encode(out);
+            }
+        }
+    }
 }
 
 /// What the processes report to the checker and metrics.
@@ -118,7 +208,8 @@ pub struct Clients {
     pub(super) arrivals: Vec<(SimTime, Kind)>,
     pub(super) next: usize,
     pub(super) deadline: SimDuration,
-    pub(super) waiting: BTreeMap<u64, TimerId>,
+    /// Requests awaiting an answer: the client's deadline, and the timer that fires at it.
+    pub(super) waiting: BTreeMap<u64, (SimTime, TimerId)>,
 }
 
 /// One pay or login request A is working on.
@@ -157,8 +248,8 @@ pub struct Payments {
     /// The factors of the slowdowns in force (faults: the environment, kept across a crash).
     pub(super) slowdowns: Vec<f64>,
     pub(super) propagate_deadlines: bool,
-    /// Per worker, the call it is serving.
-    serving: Vec<Option<(u64, u32)>>,
+    /// Per worker, whether it is serving a call (the call itself rides on its timer).
+    busy: Vec<bool>,
     queue: VecDeque<(u64, u32, Option<SimTime>)>,
 }
 
@@ -200,7 +291,7 @@ impl Payments {
             service_time,
             slowdowns: Vec::new(),
             propagate_deadlines,
-            serving: vec![None; workers as usize],
+            busy: vec![false; workers as usize],
             queue: VecDeque::new(),
         }
     }
@@ -231,8 +322,6 @@ impl Node for PayNode {
         }
     }
 
-    /// Services keep nothing across a crash: in-flight work, queues and breaker state are
-    /// in memory. The clients (the users' devices) are not crashed by any scenario.
     fn on_fault(&mut self, fault: &ModelFault, active: bool) {
         let PayNode::Payments(payments) = self else {
             unreachable!("validation aims {} only at payments", fault.kind)
@@ -247,6 +336,10 @@ impl Node for PayNode {
         }
     }
 
+    /// The services keep nothing across a crash: in-flight work, queues, the breaker and the
+    /// retry budget live in memory, and callers time out. The clients stand for the users and
+    /// their devices: what they sent stays sent and they keep waiting for it (durable), but
+    /// their deadline timers died with them.
     fn on_crash(&mut self) {
         match self {
             PayNode::Clients(_) => {}
@@ -256,22 +349,29 @@ impl Node for PayNode {
                 auth.jobs.clear();
                 auth.breaker = auth.policy.breaker.as_ref().map(|b| b.build());
                 auth.breaker_state = BreakerState::Closed;
+                auth.budget = auth.policy.retry.as_ref().and_then(|r| r.budget).map(|b| b.build());
             }
             PayNode::Payments(payments) => {
-                payments.serving.iter_mut().for_each(|slot| *slot = None);
+                payments.busy.iter_mut().for_each(|busy| *busy = false);
                 payments.queue.clear();
             }
         }
     }
 
+    /// A restarted service starts empty, and says so to the metrics. Clients re-arm the
+    /// deadline of every request still waiting (answers that came while they were down were
+    /// lost, so a deadline already past fires at once), and skip the arrivals that fell due
+    /// while they were down: nobody was there to send them.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
         match self {
-            PayNode::Auth(_) => {
+            PayNode::Auth(auth) => {
                 ctx.observe(PayObs::AuthBusy(0));
-                ctx.observe(PayObs::Breaker(BreakerState::Closed));
+                if auth.breaker.is_some() {
+                    ctx.observe(PayObs::Breaker(BreakerState::Closed));
+                }
             }
             PayNode::Payments(_) => ctx.observe(PayObs::PaymentsQueue(0)),
-            PayNode::Clients(_) => self.on_start(ctx),
+            PayNode::Clients(clients) => clients.restart(ctx),
         }
     }
 
@@ -279,18 +379,31 @@ impl Node for PayNode {
         match (self, timer) {
             (PayNode::Clients(c), PayTimer::Arrive) => c.arrive(ctx),
             (PayNode::Clients(c), PayTimer::Deadline { id }) => c.give_up(ctx, id),
-            (PayNode::Auth(a), PayTimer::LocalDone { id }) => a.local_done(ctx, id),
+            (PayNode::Auth(a), PayTimer::LocalDone { id, .. }) => a.local_done(ctx, id),
             (PayNode::Auth(a), PayTimer::CallTimeout { id, attempt }) => {
                 a.timed_out(ctx, id, attempt)
             }
             (PayNode::Auth(a), PayTimer::Retry { id }) => a.call(ctx, id),
-            (PayNode::Payments(p), PayTimer::Served { worker }) => p.served(ctx, worker),
+            (PayNode::Payments(p), PayTimer::Served { worker, id, attempt, .. }) => {
+                p.served(ctx, worker, id, attempt)
+            }
             _ => {}
         }
     }
 }
 
 impl Clients {
+    fn restart(&mut self, ctx: &mut Ctx<'_, PayNode>) {
+        let now = ctx.now();
+        for (&id, (deadline, timer)) in &mut self.waiting {
+            *timer = ctx.set_timer(deadline.since(now), PayTimer::Deadline { id });
+        }
+        while self.arrivals.get(self.next).is_some_and(|&(at, _)| at < now) {
+            self.next += 1;
+        }
+        self.schedule_next(ctx);
+    }
+
     fn schedule_next(&mut self, ctx: &mut Ctx<'_, PayNode>) {
         if let Some(&(at, _)) = self.arrivals.get(self.next) {
             ctx.set_timer(at.since(ctx.now()), PayTimer::Arrive);
@@ -304,7 +417,7 @@ impl Clients {
         let deadline = ctx.now() + self.deadline;
         ctx.send(AUTH, PayMsg::Request { id, kind, deadline });
         let timer = ctx.set_timer(self.deadline, PayTimer::Deadline { id });
-        self.waiting.insert(id, timer);
+        self.waiting.insert(id, (deadline, timer));
         ctx.observe(PayObs::Sent { id, kind });
         self.schedule_next(ctx);
     }
@@ -317,7 +430,7 @@ impl Clients {
 
     fn answered(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
         // An answer after the deadline finds nobody waiting: the user has given up.
-        if let Some(timer) = self.waiting.remove(&id) {
+        if let Some((_, timer)) = self.waiting.remove(&id) {
             ctx.cancel_timer(timer);
             ctx.observe(PayObs::Answered { id, answer });
         }
@@ -342,10 +455,13 @@ impl Auth {
     fn start(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind, deadline: SimTime) {
         self.busy += 1;
         ctx.observe(PayObs::AuthBusy(self.busy));
-        let work = match kind {
-            Kind::Login => self.login_time.sample(ctx.rng()),
-            Kind::Pay => self.pay_time.sample(ctx.rng()),
+        // Keyed by request: a request's service time is the same in every variant, whichever
+        // order the policy lets A start its requests in.
+        let time = match kind {
+            Kind::Login => &self.login_time,
+            Kind::Pay => &self.pay_time,
         };
+        let work = ctx.draw(Purpose::ServiceTime, id, |rng| time.sample(rng));
         let job = Job {
             kind,
             deadline: self.policy.propagate_deadlines.then_some(deadline),
@@ -360,7 +476,7 @@ impl Auth {
                 .map_or_else(|| Backoff::Immediate.start(), |r| r.backoff.start()),
         };
         self.jobs.insert(id, job);
-        ctx.set_timer(work, PayTimer::LocalDone { id });
+        ctx.set_timer(work, PayTimer::LocalDone { id, work });
     }
 
     fn local_done(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
@@ -469,7 +585,10 @@ impl Auth {
             self.finish(ctx, id, Answer::Failed(cause));
             return;
         };
-        let delay = retry.backoff.next_delay(&mut job.backoff, ctx.rng());
+        // Keyed by request and attempt, so jitter cannot shift anything but itself.
+        let key = attempt_key(id, job.attempt);
+        let delay =
+            ctx.draw(Purpose::Jitter, key, |rng| retry.backoff.next_delay(&mut job.backoff, rng));
         let past_deadline = job.deadline.is_some_and(|d| ctx.now() + delay >= d);
         let allowed = job.attempt < retry.max_attempts
             && !past_deadline
@@ -509,7 +628,7 @@ impl Payments {
         attempt: u32,
         deadline: Option<SimTime>,
     ) {
-        if let Some(worker) = self.serving.iter().position(Option::is_none) {
+        if let Some(worker) = self.busy.iter().position(|busy| !busy) {
             self.serve(ctx, worker, id, attempt);
         } else if self.queue.len() < self.queue_capacity as usize {
             self.queue.push_back((id, attempt, deadline));
@@ -521,16 +640,20 @@ impl Payments {
 
     fn serve(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: usize, id: u64, attempt: u32) {
         let factor: f64 = self.slowdowns.iter().product();
-        let took = self.service_time.sample(ctx.rng()).mul_f64(factor);
-        self.serving[worker] = Some((id, attempt));
-        ctx.set_timer(took, PayTimer::Served { worker: worker as u32 });
+        // Keyed by call: the same attempt takes as long in every variant that makes it.
+        let time = &self.service_time;
+        let sampled =
+            ctx.draw(Purpose::ServiceTime, attempt_key(id, attempt), |rng| time.sample(rng));
+        let took = sampled.mul_f64(factor);
+        self.busy[worker] = true;
+        ctx.set_timer(took, PayTimer::Served { worker: worker as u32, id, attempt, took });
     }
 
-    fn served(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: u32) {
+    fn served(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: u32, id: u64, attempt: u32) {
         let worker = worker as usize;
-        if let Some((id, attempt)) = self.serving[worker].take() {
-            ctx.send(AUTH, PayMsg::Reply { id, attempt, ok: true });
-        }
+        assert!(self.busy[worker], "worker {worker} finished a call it was not serving");
+        self.busy[worker] = false;
+        ctx.send(AUTH, PayMsg::Reply { id, attempt, ok: true });
         // The next call in line; with deadline propagation, calls whose deadline has passed
         // are dropped unprocessed instead of wasting a worker.
         while let Some((id, attempt, deadline)) = self.queue.pop_front() {
@@ -542,5 +665,29 @@ impl Payments {
             self.serve(ctx, worker, id, attempt);
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(words: &[u64]) -> u64 {
+        let mut h = TraceHasher::new(0);
+        words.iter().for_each(|&w| h.word(w));
+        h.finish()
+    }
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let request = PayMsg::Request { id: 4, kind: Kind::Pay, deadline: SimTime::from_millis(3) };
+        assert_eq!(TraceHasher::of(&request), words(&[0, 4, 1, 3_000_000]));
+        let response = PayMsg::Response { id: 4, answer: Answer::Failed(Cause::BreakerOpen) };
+        assert_eq!(TraceHasher::of(&response), words(&[1, 4, 2, 2]));
+        let call = PayMsg::Call { id: 4, attempt: 2, deadline: None };
+        assert_eq!(TraceHasher::of(&call), words(&[2, 4, 2, 0]));
+        assert_eq!(TraceHasher::of(&PayTimer::Arrive), words(&[0]));
+        let timeout = PayTimer::CallTimeout { id: 4, attempt: 2 };
+        assert_eq!(TraceHasher::of(&timeout), words(&[3, 4, 2]));
     }
 }
