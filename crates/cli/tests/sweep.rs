@@ -210,3 +210,32 @@ fn a_run_over_its_event_limit_names_seed_and_variant() {
     assert!(messages[0].contains("limit of 3000 events"), "{}", messages[0]);
     assert_eq!(messages[0], messages[1]);
 }
+
+#[test]
+fn the_example_model_tells_its_story_over_a_sweep() {
+    // docs/writing-a-model.md builds the Kv model; this is the promise its scenario makes.
+    let output =
+        faultline(&["sweep", "scenarios/kv-read-repair.ron", "--seeds", "0..40", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let variant = |name: &str| {
+        json["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap().clone()
+    };
+    let violating =
+        |name: &str, invariant: &str| variant(name)["runs_violating"][invariant].as_u64().unwrap();
+    let mean =
+        |name: &str, metric: &str| variant(name)["metrics"][metric]["mean"].as_f64().unwrap();
+    // Single-replica reads are stale; overlapping quorums never are.
+    assert_eq!(violating("one", "no-stale-read"), 40);
+    assert_eq!(violating("quorum", "no-stale-read"), 0);
+    assert_eq!(violating("quorum-repair", "no-stale-read"), 0);
+    // Read repair makes the replicas converge, and cuts stale reads to the first ones.
+    assert_eq!(violating("one", "convergence"), 40);
+    assert_eq!(violating("quorum", "convergence"), 40);
+    assert_eq!(violating("one-repair", "convergence"), 0);
+    assert_eq!(violating("quorum-repair", "convergence"), 0);
+    assert!(mean("one-repair", "reads.stale") * 10.0 < mean("one", "reads.stale"));
+    // The price of quorums: unavailable while a majority is out of reach.
+    assert_eq!(mean("one", "availability"), 1.0);
+    assert!(mean("quorum", "availability") < 0.8);
+}

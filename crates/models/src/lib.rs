@@ -34,4 +34,5 @@ registry! {
     chat::Chat,
     payment::Payment,
     bank::Bank,
+    kv::Kv,
 }
