@@ -21,9 +21,14 @@ pub struct Models {
 impl Models {
     /// Every model faultline ships.
     pub fn builtin() -> Models {
-        let mut models = Models { entries: Vec::new() };
+        let mut models = Models::empty();
         faultline_models::register(&mut models);
         models
+    }
+
+    /// No model at all: a program that wants only its own.
+    pub fn empty() -> Models {
+        Models { entries: Vec::new() }
     }
 
     /// Adds a model; a later model of the same name replaces the earlier one.

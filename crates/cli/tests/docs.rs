@@ -1,0 +1,68 @@
+//! The documentation cannot drift from the code: every excerpt in `docs/` is a verbatim part
+//! of the file it names, and every output it shows is what that command prints today.
+
+mod common;
+
+use common::{faultline, repo};
+
+/// The blocks a page marks with `<!-- KIND: ARG -->` right above a fenced block.
+fn marked_blocks(page: &str, kind: &str) -> Vec<(String, String)> {
+    let marker = format!("<!-- {kind}: ");
+    let lines: Vec<&str> = page.lines().collect();
+    let mut blocks = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(arg) = line.strip_prefix(&marker).and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        assert!(lines[i + 1].starts_with("```"), "`{line}` must stand right above a code block");
+        let body: Vec<&str> = lines[i + 2..].iter().take_while(|l| **l != "```").copied().collect();
+        blocks.push((arg.to_owned(), body.join("\n")));
+    }
+    blocks
+}
+
+fn pages() -> Vec<(String, String)> {
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(repo().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "no pages in docs/");
+    pages
+}
+
+#[test]
+fn every_excerpt_matches_its_source() {
+    let mut excerpts = 0;
+    for (page, text) in pages() {
+        for (path, block) in marked_blocks(&text, "excerpt") {
+            let source = std::fs::read_to_string(repo().join(&path))
+                .unwrap_or_else(|e| panic!("{page}: excerpt of {path}: {e}"));
+            assert!(
+                source.contains(&block),
+                "{page}: this excerpt is no longer in {path}; update it:\n{block}"
+            );
+            excerpts += 1;
+        }
+    }
+    assert!(excerpts >= 10, "only {excerpts} excerpts found: is the marker still parsed?");
+}
+
+#[test]
+fn every_output_is_what_the_command_prints() {
+    for (page, text) in pages() {
+        for (command, block) in marked_blocks(&text, "output") {
+            let args: Vec<&str> = command.strip_prefix("faultline ").unwrap().split(' ').collect();
+            let output = faultline(&args);
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert_eq!(printed.trim_end(), block, "{page}: `{command}` prints something else");
+        }
+    }
+}
