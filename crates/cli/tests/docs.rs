@@ -1,5 +1,6 @@
 //! The documentation cannot drift from the code: every excerpt in `docs/` is a verbatim part
-//! of the file it names, and every output it shows is what that command prints today.
+//! of the file it names, and every output shown there or in the README is what that command
+//! prints today. A shown output that ends in a line `…` is the start of what it prints.
 
 mod common;
 
@@ -31,6 +32,8 @@ fn pages() -> Vec<(String, String)> {
         .collect();
     pages.sort();
     assert!(!pages.is_empty(), "no pages in docs/");
+    let readme = repo().join("README.md");
+    pages.push((readme.display().to_string(), std::fs::read_to_string(&readme).unwrap()));
     pages
 }
 
@@ -62,7 +65,17 @@ fn every_output_is_what_the_command_prints() {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             );
-            assert_eq!(printed.trim_end(), block, "{page}: `{command}` prints something else");
+            match block.strip_suffix("\n…") {
+                Some(start) => assert!(
+                    printed.starts_with(start),
+                    "{page}: `{command}` no longer starts like this:\n{start}\n\nit prints:\n{printed}"
+                ),
+                None => assert_eq!(
+                    printed.trim_end(),
+                    block,
+                    "{page}: `{command}` prints something else"
+                ),
+            }
         }
     }
 }
