@@ -82,17 +82,113 @@ impl Model for Bank {
         config.node_names()
     }
 
+    /// The charts every bank report shows.
     fn charts(config: &BankConfig, _variants: &[(&str, &BankPolicy)]) -> Vec<ChartSpec> {
-        charts(config)
+        let source = config.accounts.first().map_or("X", |(name, _)| name.as_str());
+        let mut charts = Vec::new();
+        if !config.contention.is_empty() {
+            let curve = |id, title: &str, y_label: &str| ChartSpec {
+                x_label: Some("contending clients".into()),
+                ..ChartSpec::line(id, title, y_label)
+            };
+            charts.push(curve(
+                CONTENTION_CALLS,
+                "Write attempts on the hot account: without jitter, retries collide again and again",
+                "write attempts",
+            ));
+            charts.push(curve(
+                CONTENTION_COMPLETION,
+                "Time until every client has succeeded: backoff without jitter waits longest; jitter is close to not waiting",
+                "completion (s)",
+            ));
+        }
+        charts.push(ChartSpec {
+            reference_lines: vec![(0.0, "zero".into())],
+            ..ChartSpec::line(
+                BALANCE,
+                format!(
+                    "Balance of {source} over time: below the red line is money that does not exist"
+                ),
+                format!("{source} ($)"),
+            )
+        });
+        charts
     }
 
+    /// Runs one variant.
     fn run(
         config: &BankConfig,
         policy: &BankPolicy,
         setup: &RunSetup,
         variant: &str,
     ) -> Result<Outcome, LimitExceeded> {
-        run(config, policy, setup, variant)
+        let starts = start_times(config, setup.sim.seed);
+        let names = config.node_names();
+        let first_server = config.clients.len() as u32;
+        let server = |index: usize| NodeId(first_server + index as u32);
+        let mut nodes: Vec<(String, BankNode)> = config
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let mine = config
+                    .transfers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.client == c)
+                    .map(|(id, t)| nodes::Job::new(id as u32, t.clone(), starts[id]))
+                    .collect();
+                let target =
+                    if config.replicas.is_empty() { server(0) } else { server(config.attach[c]) };
+                (name.clone(), BankNode::client(mine, config, policy, target, server(1)))
+            })
+            .collect();
+        match &policy.strategy {
+            Strategy::Replicated(mode) => {
+                let replicas: Vec<NodeId> = (0..config.replicas.len()).map(server).collect();
+                for (i, name) in config.replicas.iter().enumerate() {
+                    let node = BankNode::replica(i, replicas.clone(), *mode, &config.accounts);
+                    nodes.push((name.clone(), node));
+                }
+            }
+            _ => {
+                nodes.push((BANK.to_string(), BankNode::bank(&config.accounts)));
+                nodes.push((LOCKS.to_string(), BankNode::locks(config.lease)));
+            }
+        }
+        let mut sim = Simulation::new(setup.sim.clone(), nodes);
+        let mut checker = checker::Checker::new(config, setup);
+        let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
+        let trace = sim.take_trace();
+        let mut summary = checker.finish(stats.end, variant, &names);
+        if !config.contention.is_empty() {
+            let (mut calls, mut completion) = (Vec::new(), Vec::new());
+            let quiet =
+                RunSetup { sim: SimConfig { trace: false, ..setup.sim.clone() }, ..setup.clone() };
+            for &clients in &config.contention {
+                let contenders = config.with_contenders(clients);
+                // More or fewer clients shift the servers' ids: faults follow their nodes by name.
+                let faults = rename_faults(&setup.sim.faults, &names, &contenders.node_names());
+                let quiet =
+                    RunSetup { sim: SimConfig { faults, ..quiet.sim.clone() }, ..quiet.clone() };
+                let rerun = Bank::run(&contenders, policy, &quiet, variant)?;
+                calls.push((f64::from(clients), rerun.metrics[CALLS_TOTAL.name()]));
+                completion.push((f64::from(clients), rerun.metrics[COMPLETION_S.name()]));
+            }
+            summary.series.push(Series::new(CONTENTION_CALLS, calls));
+            summary.series.push(Series::new(CONTENTION_COMPLETION, completion));
+        }
+        Ok(Outcome {
+            variant: variant.to_string(),
+            trace_hash: stats.trace_hash,
+            events: stats.events,
+            sim_time: stats.end,
+            metrics: summary.metrics,
+            violations: summary.violations,
+            series: summary.series,
+            verdict: summary.verdict,
+            trace,
+        })
     }
 }
 
@@ -206,111 +302,3 @@ fn start_times(config: &BankConfig, seed: u64) -> Vec<SimTime> {
         .collect()
 }
 
-/// Runs one variant.
-fn run(
-    config: &BankConfig,
-    policy: &BankPolicy,
-    setup: &RunSetup,
-    variant: &str,
-) -> Result<Outcome, LimitExceeded> {
-    let starts = start_times(config, setup.sim.seed);
-    let names = config.node_names();
-    let first_server = config.clients.len() as u32;
-    let server = |index: usize| NodeId(first_server + index as u32);
-    let mut nodes: Vec<(String, BankNode)> = config
-        .clients
-        .iter()
-        .enumerate()
-        .map(|(c, name)| {
-            let mine = config
-                .transfers
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.client == c)
-                .map(|(id, t)| nodes::Job::new(id as u32, t.clone(), starts[id]))
-                .collect();
-            let target =
-                if config.replicas.is_empty() { server(0) } else { server(config.attach[c]) };
-            (name.clone(), BankNode::client(mine, config, policy, target, server(1)))
-        })
-        .collect();
-    match &policy.strategy {
-        Strategy::Replicated(mode) => {
-            let replicas: Vec<NodeId> = (0..config.replicas.len()).map(server).collect();
-            for (i, name) in config.replicas.iter().enumerate() {
-                let node = BankNode::replica(i, replicas.clone(), *mode, &config.accounts);
-                nodes.push((name.clone(), node));
-            }
-        }
-        _ => {
-            nodes.push((BANK.to_string(), BankNode::bank(&config.accounts)));
-            nodes.push((LOCKS.to_string(), BankNode::locks(config.lease)));
-        }
-    }
-    let mut sim = Simulation::new(setup.sim.clone(), nodes);
-    let mut checker = checker::Checker::new(config, setup);
-    let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
-    let trace = sim.take_trace();
-    let mut summary = checker.finish(stats.end, variant, &names);
-    if !config.contention.is_empty() {
-        let (mut calls, mut completion) = (Vec::new(), Vec::new());
-        let quiet =
-            RunSetup { sim: SimConfig { trace: false, ..setup.sim.clone() }, ..setup.clone() };
-        for &clients in &config.contention {
-            let contenders = config.with_contenders(clients);
-            // More or fewer clients shift the servers' ids: faults follow their nodes by name.
-            let faults = rename_faults(&setup.sim.faults, &names, &contenders.node_names());
-            let quiet =
-                RunSetup { sim: SimConfig { faults, ..quiet.sim.clone() }, ..quiet.clone() };
-            let rerun = run(&contenders, policy, &quiet, variant)?;
-            calls.push((f64::from(clients), rerun.metrics[CALLS_TOTAL.name()]));
-            completion.push((f64::from(clients), rerun.metrics[COMPLETION_S.name()]));
-        }
-        summary.series.push(Series::new(CONTENTION_CALLS, calls));
-        summary.series.push(Series::new(CONTENTION_COMPLETION, completion));
-    }
-    Ok(Outcome {
-        variant: variant.to_string(),
-        trace_hash: stats.trace_hash,
-        events: stats.events,
-        sim_time: stats.end,
-        metrics: summary.metrics,
-        violations: summary.violations,
-        series: summary.series,
-        verdict: summary.verdict,
-        trace,
-    })
-}
-
-/// The charts every bank report shows.
-fn charts(config: &BankConfig) -> Vec<ChartSpec> {
-    let source = config.accounts.first().map_or("X", |(name, _)| name.as_str());
-    let mut charts = Vec::new();
-    if !config.contention.is_empty() {
-        let curve = |id, title: &str, y_label: &str| ChartSpec {
-            x_label: Some("contending clients".into()),
-            ..ChartSpec::line(id, title, y_label)
-        };
-        charts.push(curve(
-            CONTENTION_CALLS,
-            "Write attempts on the hot account: without jitter, retries collide again and again",
-            "write attempts",
-        ));
-        charts.push(curve(
-            CONTENTION_COMPLETION,
-            "Time until every client has succeeded: backoff without jitter waits longest; jitter is close to not waiting",
-            "completion (s)",
-        ));
-    }
-    charts.push(ChartSpec {
-        reference_lines: vec![(0.0, "zero".into())],
-        ..ChartSpec::line(
-            BALANCE,
-            format!(
-                "Balance of {source} over time: below the red line is money that does not exist"
-            ),
-            format!("{source} ($)"),
-        )
-    });
-    charts
-}

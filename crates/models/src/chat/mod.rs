@@ -76,17 +76,68 @@ impl Model for Chat {
         NODE_NAMES.iter().map(|n| n.to_string()).collect()
     }
 
+    /// The charts every chat report shows.
     fn charts(_config: &ChatConfig, _variants: &[(&str, &Delivery)]) -> Vec<ChartSpec> {
-        charts()
+        vec![
+            ChartSpec::line(
+                DELIVERED_PER_SECOND,
+                "Messages delivered per second: the gap is the partition; the spike after it is \
+                 retransmission catching up",
+                "messages delivered / s",
+            ),
+            ChartSpec::line(
+                DELIVERY_LATENCY,
+                "Delivery latency by send time: messages caught in the partition wait for it to \
+                 heal, or never arrive",
+                "latency (ms)",
+            )
+            .kind(ChartKind::Points),
+        ]
     }
 
+    /// Runs one variant of the chat scenario.
     fn run(
         config: &ChatConfig,
         delivery: &Delivery,
         setup: &RunSetup,
         variant: &str,
     ) -> Result<Outcome, LimitExceeded> {
-        run(config, delivery, setup, variant)
+        let mut workload = Prng::new(setup.sim.seed, Stream::Workload);
+        let user = |server, schedule| {
+            ChatNode::User(User {
+                server,
+                schedule,
+                next_message: 0,
+                delivery: delivery.clone(),
+                next_seq: 0,
+                unacked: BTreeMap::new(),
+                expected: 0,
+                early: BTreeSet::new(),
+            })
+        };
+        let alice_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+        let bob_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+        let nodes = vec![
+            (NODE_NAMES[0].to_string(), user(SERVER_A, alice_types)),
+            (NODE_NAMES[1].to_string(), ChatNode::Server(Server { user: ALICE, peer: SERVER_B })),
+            (NODE_NAMES[2].to_string(), ChatNode::Server(Server { user: BOB, peer: SERVER_A })),
+            (NODE_NAMES[3].to_string(), user(SERVER_B, bob_types)),
+        ];
+        let mut sim = Simulation::new(setup.sim.clone(), nodes);
+        let mut checker = Checker {
+            setup,
+            sent: BTreeMap::new(),
+            arrived: BTreeMap::new(),
+            highest_delivered: BTreeMap::new(),
+            retransmitted: 0,
+            duplicated: 0,
+            reordered: 0,
+            violations: Vec::new(),
+        };
+        let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
+        let trace = sim.take_trace();
+        let names: Vec<String> = sim.names().to_vec();
+        Ok(summarise(checker, setup, variant, stats, trace, &names))
     }
 }
 
@@ -127,25 +178,6 @@ fn typing_schedule(rng: &mut Prng, rate_per_s: f64, until: SimDuration) -> Vec<S
         at += rng.exponential(mean);
     }
     times
-}
-
-/// The charts every chat report shows.
-fn charts() -> Vec<ChartSpec> {
-    vec![
-        ChartSpec::line(
-            DELIVERED_PER_SECOND,
-            "Messages delivered per second: the gap is the partition; the spike after it is \
-             retransmission catching up",
-            "messages delivered / s",
-        ),
-        ChartSpec::line(
-            DELIVERY_LATENCY,
-            "Delivery latency by send time: messages caught in the partition wait for it to \
-             heal, or never arrive",
-            "latency (ms)",
-        )
-        .kind(ChartKind::Points),
-    ]
 }
 
 /// Watches the users' reports: who sent what when, and what arrived.
@@ -196,51 +228,6 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-/// Runs one variant of the chat scenario.
-fn run(
-    config: &ChatConfig,
-    delivery: &Delivery,
-    setup: &RunSetup,
-    variant: &str,
-) -> Result<Outcome, LimitExceeded> {
-    let mut workload = Prng::new(setup.sim.seed, Stream::Workload);
-    let user = |server, schedule| {
-        ChatNode::User(User {
-            server,
-            schedule,
-            next_message: 0,
-            delivery: delivery.clone(),
-            next_seq: 0,
-            unacked: BTreeMap::new(),
-            expected: 0,
-            early: BTreeSet::new(),
-        })
-    };
-    let alice_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
-    let bob_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
-    let nodes = vec![
-        (NODE_NAMES[0].to_string(), user(SERVER_A, alice_types)),
-        (NODE_NAMES[1].to_string(), ChatNode::Server(Server { user: ALICE, peer: SERVER_B })),
-        (NODE_NAMES[2].to_string(), ChatNode::Server(Server { user: BOB, peer: SERVER_A })),
-        (NODE_NAMES[3].to_string(), user(SERVER_B, bob_types)),
-    ];
-    let mut sim = Simulation::new(setup.sim.clone(), nodes);
-    let mut checker = Checker {
-        setup,
-        sent: BTreeMap::new(),
-        arrived: BTreeMap::new(),
-        highest_delivered: BTreeMap::new(),
-        retransmitted: 0,
-        duplicated: 0,
-        reordered: 0,
-        violations: Vec::new(),
-    };
-    let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
-    let trace = sim.take_trace();
-    let names: Vec<String> = sim.names().to_vec();
-    Ok(summarise(checker, setup, variant, stats, trace, &names))
 }
 
 fn summarise(

@@ -91,17 +91,114 @@ impl Model for Payment {
         NODE_NAMES.iter().map(|n| n.to_string()).collect()
     }
 
+    /// The charts a payment report shows; the stacked attempts chart is per variant. Logins and
+    /// the breaker's state get a chart only when there are logins and a breaker to show.
     fn charts(config: &PaymentConfig, variants: &[(&str, &CallPolicy)]) -> Vec<ChartSpec> {
-        charts(config, variants)
+        let mut charts = vec![ChartSpec::line(
+            PAY_SUCCESS,
+            "Payments that succeed, by second sent: which policy keeps paying, and how soon it comes back",
+            "pay success rate",
+        )];
+        if config.pay_fraction < 1.0 {
+            charts.push(ChartSpec::line(
+                LOGIN_SUCCESS,
+                "Logins that succeed: logins never touch payments, yet a cascade takes them down too",
+                "login success rate",
+            ));
+        }
+        charts.extend([
+            ChartSpec::line(
+                AUTH_BUSY,
+                "Busy workers of auth (max per second): a pool held by calls to payments is the cascade",
+                "busy workers",
+            ),
+            ChartSpec::line(
+                PAY_LATENCY,
+                "Payment latency by second sent (p50 solid, p99 dashed): timeouts set the tail",
+                "latency (ms)",
+            ),
+            ChartSpec::line(
+                PAYMENTS_QUEUE,
+                "Queue at payments (max per second): a queue that stays full after the trigger is a storm",
+                "queued calls",
+            ),
+        ]);
+        if variants.iter().any(|(_, policy)| policy.breaker.is_some()) {
+            charts.push(ChartSpec {
+                states: ["CLOSED", "HALF_OPEN", "OPEN"].map(String::from).to_vec(),
+                ..ChartSpec::line(
+                    BREAKER,
+                    "Circuit breaker state: open fails fast, half-open probes, closed is business as usual",
+                    "",
+                )
+                .kind(ChartKind::StateStrip)
+            });
+        }
+        for (variant, _) in variants {
+            charts.push(ChartSpec {
+                id: ATTEMPTS.for_variant(variant),
+                ..ChartSpec::line(
+                    ATTEMPTS,
+                    format!(
+                        "{variant}: calls to payments per second: first tries, retries, and calls \
+                         the breaker refused"
+                    ),
+                    "attempts / s",
+                )
+                .kind(ChartKind::StackedArea)
+            });
+        }
+        charts
     }
 
+    /// Runs one variant.
     fn run(
         config: &PaymentConfig,
         policy: &CallPolicy,
         setup: &RunSetup,
         variant: &str,
     ) -> Result<Outcome, LimitExceeded> {
-        run(config, policy, setup, variant)
+        let clients = nodes::Clients {
+            arrivals: arrivals(config, setup.sim.seed),
+            next: 0,
+            deadline: config.client_deadline,
+            waiting: BTreeMap::new(),
+        };
+        let auth = nodes::Auth::new(
+            config.auth_workers,
+            config.auth_queue,
+            config.login_time.clone(),
+            config.pay_time.clone(),
+            policy.clone(),
+        );
+        let payments = nodes::Payments::new(
+            config.payments_workers,
+            config.payments_queue,
+            config.service_time.clone(),
+            policy.propagate_deadlines,
+        );
+        let nodes = vec![
+            (NODE_NAMES[0].to_string(), PayNode::Clients(clients)),
+            (NODE_NAMES[1].to_string(), PayNode::Auth(Box::new(auth))),
+            (NODE_NAMES[2].to_string(), PayNode::Payments(payments)),
+        ];
+        let mut sim = Simulation::new(setup.sim.clone(), nodes);
+        let mut watcher = metrics::Watcher::default();
+        let stats = sim.run(&mut |at, _node, obs| watcher.observe(at, obs))?;
+        let trace = sim.take_trace();
+        let windows = fault_windows(setup);
+        let summary = watcher.summarise(&windows, setup.sim.duration, config, policy, variant);
+        Ok(Outcome {
+            variant: variant.to_string(),
+            trace_hash: stats.trace_hash,
+            events: stats.events,
+            sim_time: stats.end,
+            metrics: summary.metrics,
+            violations: Vec::new(),
+            series: summary.series,
+            verdict: summary.verdict,
+            trace,
+        })
     }
 
     fn grids(
@@ -216,7 +313,7 @@ impl BudgetSpec {
 pub enum BreakerSpec {
     /// resilience4j's semantics.
     Resilient(BreakerConfig),
-    /// The seed article's: opens after more than three failures, ever; never closes.
+    /// The article's: opens after more than three failures, ever; never closes.
     Seed,
 }
 
@@ -266,116 +363,6 @@ fn first_slowdown(faults: &[Fault]) -> Option<usize> {
     faults.iter().position(|f| matches!(&f.kind, FaultKind::Model { fault, .. } if fault.kind == SLOWDOWN.kind))
 }
 
-/// Runs one variant.
-fn run(
-    config: &PaymentConfig,
-    policy: &CallPolicy,
-    setup: &RunSetup,
-    variant: &str,
-) -> Result<Outcome, LimitExceeded> {
-    let clients = nodes::Clients {
-        arrivals: arrivals(config, setup.sim.seed),
-        next: 0,
-        deadline: config.client_deadline,
-        waiting: BTreeMap::new(),
-    };
-    let auth = nodes::Auth::new(
-        config.auth_workers,
-        config.auth_queue,
-        config.login_time.clone(),
-        config.pay_time.clone(),
-        policy.clone(),
-    );
-    let payments = nodes::Payments::new(
-        config.payments_workers,
-        config.payments_queue,
-        config.service_time.clone(),
-        policy.propagate_deadlines,
-    );
-    let nodes = vec![
-        (NODE_NAMES[0].to_string(), PayNode::Clients(clients)),
-        (NODE_NAMES[1].to_string(), PayNode::Auth(Box::new(auth))),
-        (NODE_NAMES[2].to_string(), PayNode::Payments(payments)),
-    ];
-    let mut sim = Simulation::new(setup.sim.clone(), nodes);
-    let mut watcher = metrics::Watcher::default();
-    let stats = sim.run(&mut |at, _node, obs| watcher.observe(at, obs))?;
-    let trace = sim.take_trace();
-    let windows = fault_windows(setup);
-    let summary = watcher.summarise(&windows, setup.sim.duration, config, policy, variant);
-    Ok(Outcome {
-        variant: variant.to_string(),
-        trace_hash: stats.trace_hash,
-        events: stats.events,
-        sim_time: stats.end,
-        metrics: summary.metrics,
-        violations: Vec::new(),
-        series: summary.series,
-        verdict: summary.verdict,
-        trace,
-    })
-}
-
-/// The charts a payment report shows; the stacked attempts chart is per variant. Logins and
-/// the breaker's state get a chart only when there are logins and a breaker to show.
-fn charts(config: &PaymentConfig, variants: &[(&str, &CallPolicy)]) -> Vec<ChartSpec> {
-    let mut charts = vec![ChartSpec::line(
-        PAY_SUCCESS,
-        "Payments that succeed, by second sent: which policy keeps paying, and how soon it comes back",
-        "pay success rate",
-    )];
-    if config.pay_fraction < 1.0 {
-        charts.push(ChartSpec::line(
-            LOGIN_SUCCESS,
-            "Logins that succeed: logins never touch payments, yet a cascade takes them down too",
-            "login success rate",
-        ));
-    }
-    charts.extend([
-        ChartSpec::line(
-            AUTH_BUSY,
-            "Busy workers of auth (max per second): a pool held by calls to payments is the cascade",
-            "busy workers",
-        ),
-        ChartSpec::line(
-            PAY_LATENCY,
-            "Payment latency by second sent (p50 solid, p99 dashed): timeouts set the tail",
-            "latency (ms)",
-        ),
-        ChartSpec::line(
-            PAYMENTS_QUEUE,
-            "Queue at payments (max per second): a queue that stays full after the trigger is a storm",
-            "queued calls",
-        ),
-    ]);
-    if variants.iter().any(|(_, policy)| policy.breaker.is_some()) {
-        charts.push(ChartSpec {
-            states: ["CLOSED", "HALF_OPEN", "OPEN"].map(String::from).to_vec(),
-            ..ChartSpec::line(
-                BREAKER,
-                "Circuit breaker state: open fails fast, half-open probes, closed is business as usual",
-                "",
-            )
-            .kind(ChartKind::StateStrip)
-        });
-    }
-    for (variant, _) in variants {
-        charts.push(ChartSpec {
-            id: ATTEMPTS.for_variant(variant),
-            ..ChartSpec::line(
-                ATTEMPTS,
-                format!(
-                    "{variant}: calls to payments per second: first tries, retries, and calls \
-                     the breaker refused"
-                ),
-                "attempts / s",
-            )
-            .kind(ChartKind::StackedArea)
-        });
-    }
-    charts
-}
-
 /// Reruns every variant over the storm grid; `None` when the scenario has no grid.
 fn storm_grid(
     config: &PaymentConfig,
@@ -395,7 +382,7 @@ fn storm_grid(
                 varied.rate_per_s = rate_per_s;
                 let mut schedule = setup.clone();
                 schedule.sim.faults[trigger].until = Some(from + length);
-                let outcome = run(&varied, policy, &schedule, name)?;
+                let outcome = Payment::run(&varied, policy, &schedule, name)?;
                 let recovered = outcome.metrics[RECOVERED.name()] == 1.0;
                 let cell = if recovered {
                     (
