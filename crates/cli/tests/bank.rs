@@ -30,7 +30,7 @@ fn double_transfer_races_overdraw_and_the_fixes_never_do() {
     let json = sweep("scenarios/double-transfer.ron", "0..400");
     let runs = variant(&json, "check-then-debit")["runs"].as_u64().unwrap();
     assert_eq!(runs, 400);
-    // The seed's race: both checks pass in most interleavings.
+    // The article's race: both checks pass in most interleavings.
     assert!(violating(&json, "check-then-debit", "no-negative-balance") > 200);
     assert_eq!(violating(&json, "check-then-debit", "conservation"), 0);
     // Absolute writes lose an update and create money, without ever going negative.

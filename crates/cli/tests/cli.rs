@@ -231,8 +231,8 @@ fn out_never_replaces_a_folder_that_is_not_a_report() {
     }
 }
 
-/// The payment story, as a script would check it: the cascade under the seed's timeout, its
-/// prevention by a breaker, and the seed's breaker that never closes, over several seeds.
+/// The payment story, as a script would check it: the cascade under the article's timeout, its
+/// prevention by a breaker, and the article's breaker that never closes, over several seeds.
 #[test]
 fn payment_partition_outcomes_hold_over_seeds() {
     let out = scratch("payment-seeds");

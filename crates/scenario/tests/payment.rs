@@ -30,7 +30,7 @@ fn the_partition_cascades_without_a_breaker_and_not_with_one() {
         let m = metrics(&scenario, seed);
         let at = |variant: &str, name: &str| m[variant][name];
 
-        // The seed's 3 s timeout: payments fail, and logins go down with them.
+        // The article's 3 s timeout: payments fail, and logins go down with them.
         assert!(at("timeout-3s", "pay.success_rate_in_faults") < 0.1, "seed {seed}");
         assert!(at("timeout-3s", "login.success_rate_in_faults") < 0.5, "seed {seed}: no cascade");
         assert_eq!(at("timeout-3s", "recovered"), 1.0, "seed {seed}");
@@ -51,7 +51,7 @@ fn the_partition_cascades_without_a_breaker_and_not_with_one() {
         assert!(at("breaker-accept-later", "pay.degraded") > 100.0, "seed {seed}");
         assert_eq!(at("breaker-accept-later", "pay.failed.breaker_open"), 0.0, "seed {seed}");
 
-        // The seed's breaker stops the cascade but never closes again.
+        // The article's breaker stops the cascade but never closes again.
         assert!(at("seed-breaker", "login.success_rate_in_faults") > 0.7, "seed {seed}");
         assert_eq!(at("seed-breaker", "recovered"), 0.0, "seed {seed}");
     }

@@ -1,6 +1,6 @@
 //! Circuit breakers for calls from one service to another: a breaker with the semantics users
 //! know from resilience4j (sliding window, failure and slow-call rates, half-open trials), and
-//! the seed article's broken one, which opens for good, behind one enum the caller uses.
+//! the article's broken one, which opens for good, behind one enum the caller uses.
 
 use std::collections::VecDeque;
 
@@ -334,10 +334,10 @@ impl CircuitBreaker {
     }
 }
 
-/// How many failures the seed article's breaker tolerates: it opens when `retryCount > 3`.
+/// How many failures the article's breaker tolerates: it opens when `retryCount > 3`.
 const SEED_FAILURES_TOLERATED: u32 = 3;
 
-/// The seed article's breaker, faithfully: it counts failures forever (no window), opens after
+/// The article's breaker, faithfully: it counts failures forever (no window), opens after
 /// more than three, never closes again (no half-open probe, no reset), and knows nothing of
 /// time.
 #[derive(Clone, Debug, Default)]
