@@ -3,7 +3,14 @@
 
 use proptest::prelude::*;
 
-const BUNDLED: &str = include_str!("../../../scenarios/chat-partition.ron");
+/// Scenarios that reach every parser: the engine's faults, a model's own faults and phases,
+/// each model's configuration and policies.
+const BUNDLED: [&str; 4] = [
+    include_str!("../../../scenarios/chat-swarm.ron"),
+    include_str!("../../../scenarios/storm-load-drop.ron"),
+    include_str!("../../../scenarios/double-transfer-replicated.ron"),
+    include_str!("../../../scenarios/kv-read-repair.ron"),
+];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
@@ -15,9 +22,10 @@ proptest! {
 
     #[test]
     fn edited_scenarios_never_panic(
+        which in 0..BUNDLED.len(),
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..8, "\\PC{0,6}"), 1..4)
     ) {
-        let mut source: Vec<char> = BUNDLED.chars().collect();
+        let mut source: Vec<char> = BUNDLED[which].chars().collect();
         for (at, delete, insert) in edits {
             let start = at.index(source.len());
             let end = (start + delete).min(source.len());
