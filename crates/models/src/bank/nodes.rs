@@ -724,16 +724,28 @@ impl Node for BankNode {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: BankTimer) {
-        if let BankNode::Replica(replica) = self {
-            match timer {
+        match self {
+            BankNode::Client(client) => client.fired(ctx, timer),
+            BankNode::Replica(replica) => match timer {
                 BankTimer::ResendUpdates => replica.resend(ctx),
                 BankTimer::QuorumTimeout { txn } => replica.quorum_timeout(ctx, txn),
                 BankTimer::QuorumRetry { transfer } => replica.quorum_retry(ctx, transfer),
-                _ => {}
+                BankTimer::Start { .. }
+                | BankTimer::Timeout { .. }
+                | BankTimer::Again { .. }
+                | BankTimer::Think { .. }
+                | BankTimer::Resend { .. } => unreachable!("a client's timer on a replica"),
+            },
+            BankNode::Bank(_) | BankNode::Locks(_) => {
+                unreachable!("the bank and the lock service set no timers")
             }
-            return;
         }
-        let BankNode::Client(client) = self else { return };
+    }
+}
+
+impl Client {
+    /// One of its jobs' timers fired: a job has at most one, and it is spent now.
+    fn fired(&mut self, ctx: &mut Ctx<'_, BankNode>, timer: BankTimer) {
         let transfer = match timer {
             BankTimer::Start { transfer }
             | BankTimer::Again { transfer }
@@ -741,29 +753,26 @@ impl Node for BankNode {
             BankTimer::Timeout { op } | BankTimer::Resend { op } => op.transfer,
             BankTimer::ResendUpdates
             | BankTimer::QuorumTimeout { .. }
-            | BankTimer::QuorumRetry { .. } => u32::MAX,
+            | BankTimer::QuorumRetry { .. } => unreachable!("a replica's timer on a client"),
         };
-        if let Some(job) = client.jobs.get_mut(&transfer) {
-            job.timer = None; // spent
-        }
+        // Finishing a job cancels its timer, so a timer that fires has its job.
+        let job = self.jobs.get_mut(&transfer).expect("a timer of a finished transfer fired");
+        job.timer = None;
         match timer {
             BankTimer::Start { transfer } => {
                 ctx.observe(BankObs::Submitted { transfer });
-                client.begin(ctx, transfer);
+                self.begin(ctx, transfer);
             }
-            BankTimer::Again { transfer } => client.begin(ctx, transfer),
-            BankTimer::Think { transfer } => client.write_after_thinking(ctx, transfer),
-            BankTimer::Timeout { op } => client.timed_out(ctx, op),
-            BankTimer::Resend { op } => client.resend(ctx, op),
-            // Replicas' timers: never set on a client.
+            BankTimer::Again { transfer } => self.begin(ctx, transfer),
+            BankTimer::Think { transfer } => self.write_after_thinking(ctx, transfer),
+            BankTimer::Timeout { op } => self.timed_out(ctx, op),
+            BankTimer::Resend { op } => self.resend(ctx, op),
             BankTimer::ResendUpdates
             | BankTimer::QuorumTimeout { .. }
-            | BankTimer::QuorumRetry { .. } => {}
+            | BankTimer::QuorumRetry { .. } => unreachable!("ruled out above"),
         }
     }
-}
 
-impl Client {
     /// Picks every transfer up where the journal says (see [`Client`]).
     fn restart(&mut self, ctx: &mut Ctx<'_, BankNode>) {
         let now = ctx.now();
@@ -799,7 +808,7 @@ impl Client {
         phase: Phase,
         msg: impl FnOnce(Op) -> BankMsg,
     ) {
-        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        let job = self.jobs.get_mut(&transfer).expect("a request of a transfer in progress");
         job.step += 1;
         job.phase = phase;
         let op = Op { transfer, step: job.step };
@@ -811,20 +820,19 @@ impl Client {
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, ending: Ending) {
-        if let Some(job) = self.jobs.remove(&transfer) {
-            if let Some(timer) = job.timer {
-                ctx.cancel_timer(timer);
-            }
-            if let Some(token) = job.token {
-                ctx.send(self.locks, BankMsg::Release { acct: job.spec.from as u8, token });
-            }
-            ctx.observe(BankObs::Finished { transfer, ending });
+        let job = self.jobs.remove(&transfer).expect("a transfer finishes once");
+        if let Some(timer) = job.timer {
+            ctx.cancel_timer(timer);
         }
+        if let Some(token) = job.token {
+            ctx.send(self.locks, BankMsg::Release { acct: job.spec.from as u8, token });
+        }
+        ctx.observe(BankObs::Finished { transfer, ending });
     }
 
     /// The first request of a transfer (and of each retry after a back-off).
     fn begin(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
-        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        let job = self.jobs.get_mut(&transfer).expect("a transfer begins while in progress");
         job.attempts += 1;
         job.read = None;
         job.read_to = None;
@@ -869,7 +877,29 @@ impl Client {
             | BankMsg::Granted { op, .. }
             | BankMsg::Denied { op }
             | BankMsg::Unavailable { op } => *op,
-            _ => return,
+            BankMsg::Read { .. }
+            | BankMsg::Debit { .. }
+            | BankMsg::Credit { .. }
+            | BankMsg::DebitIfCovered { .. }
+            | BankMsg::Write { .. }
+            | BankMsg::Cas { .. }
+            | BankMsg::Transfer { .. }
+            | BankMsg::Acquire { .. }
+            | BankMsg::Release { .. }
+            | BankMsg::Update { .. }
+            | BankMsg::UpdateAck { .. }
+            | BankMsg::Forward { .. }
+            | BankMsg::Forwarded { .. }
+            | BankMsg::QLock { .. }
+            | BankMsg::QLockOk { .. }
+            | BankMsg::QLockBusy { .. }
+            | BankMsg::QUnlock { .. }
+            | BankMsg::QRead { .. }
+            | BankMsg::QReadOk { .. }
+            | BankMsg::QWrite { .. }
+            | BankMsg::QWriteOk { .. } => {
+                unreachable!("a client is only ever answered, never asked: {msg:?}")
+            }
         };
         // Only the answer to the request in flight counts; a late one is ignored.
         let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
@@ -927,8 +957,16 @@ impl Client {
                         let think = BankTimer::Think { transfer };
                         job.wait_for(ctx, Wait::Think, self.think_time, think);
                     }
-                    Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {}
+                    Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {
+                        unreachable!("{:?} never reads", self.strategy)
+                    }
                 }
+            }
+            // Fenced: a newer lease holder has read or written since this client's lease
+            // was granted; its lease is gone, so the transfer cannot complete.
+            (Phase::ReadSource, BankMsg::Done { ok: false, .. }) => {
+                assert!(job.token.is_some(), "only a fenced read is refused");
+                self.finish(ctx, transfer, Ending::Unavailable);
             }
             (Phase::ReadDestination, BankMsg::ReadOk { cents: balance, version, .. }) => {
                 job.read_to = Some((balance, version));
@@ -967,22 +1005,28 @@ impl Client {
                 self.request(ctx, transfer, Phase::Credit, credit);
             }
             (Phase::Cas, BankMsg::Done { ok: false, .. }) => self.back_off(ctx, transfer),
-            (Phase::Credit | Phase::WriteDestination, BankMsg::Done { .. }) => {
+            // A credit and an unfenced write are never refused.
+            (Phase::Credit | Phase::WriteDestination, BankMsg::Done { ok: true, .. }) => {
                 self.finish(ctx, transfer, Ending::Committed);
             }
-            (_, BankMsg::Unavailable { .. }) => self.finish(ctx, transfer, Ending::Unavailable),
             (Phase::Transfer, BankMsg::Done { ok, .. }) => {
                 let ending = if ok { Ending::Committed } else { Ending::Rejected };
                 self.finish(ctx, transfer, ending);
             }
-            _ => {}
+            // A replica could not decide the transfer: no quorum, no primary.
+            (Phase::Transfer, BankMsg::Unavailable { .. }) => {
+                self.finish(ctx, transfer, Ending::Unavailable);
+            }
+            (phase, msg) => unreachable!("{msg:?} cannot answer a request of phase {phase:?}"),
         }
     }
 
     fn write_after_thinking(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
-        let Strategy::LockLease { fencing, .. } = self.strategy else { return };
-        let Some(job) = self.jobs.get(&transfer) else { return };
-        let Some((balance, version)) = job.read else { return };
+        let Strategy::LockLease { fencing, .. } = self.strategy else {
+            unreachable!("only a lease holder thinks between reading and writing")
+        };
+        let job = self.jobs.get_mut(&transfer).expect("a transfer thinks while in progress");
+        let (balance, version) = job.read.expect("it thinks about what it read");
         let (from, _, cents) = job.accounts();
         let token = job.token.filter(|_| fencing);
         self.request(ctx, transfer, Phase::WriteSource, |op| BankMsg::Write {
@@ -999,9 +1043,9 @@ impl Client {
         let (max_attempts, backoff) = match &self.strategy {
             Strategy::CompareAndSet { max_attempts, backoff }
             | Strategy::LockLease { max_attempts, backoff, .. } => (*max_attempts, backoff.clone()),
-            _ => (1, Backoff::Immediate),
+            strategy => unreachable!("{strategy:?} is never refused a lease or a version"),
         };
-        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        let job = self.jobs.get_mut(&transfer).expect("a transfer backs off while in progress");
         if job.attempts >= max_attempts {
             return self.finish(ctx, transfer, Ending::Unavailable);
         }
@@ -1016,11 +1060,10 @@ impl Client {
 
     /// No answer in time: resend the same request if the policy retries, else give up.
     fn timed_out(&mut self, ctx: &mut Ctx<'_, BankNode>, op: Op) {
-        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
-            return;
-        };
-        let retry = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts);
-        let (Some(retry), Some(_)) = (retry, &job.pending) else {
+        // An answer cancels the timeout, so the request it times out is still unanswered.
+        let job = self.jobs.get_mut(&op.transfer).expect("a timeout of a transfer in progress");
+        assert!(job.step == op.step && job.pending.is_some(), "{op:?} was answered");
+        let Some(retry) = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts) else {
             return self.finish(ctx, op.transfer, Ending::Unavailable);
         };
         if job.attempts == 1 {
@@ -1036,10 +1079,10 @@ impl Client {
     /// Sends the unanswered request again, unchanged: the same op, so an answer to either
     /// copy completes it, and the same idempotency key, if the policy uses one.
     fn resend(&mut self, ctx: &mut Ctx<'_, BankNode>, op: Op) {
-        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
-            return;
-        };
-        let Some(msg) = job.pending.clone() else { return };
+        // An answer cancels the resend too, so the request is still unanswered.
+        let job = self.jobs.get_mut(&op.transfer).expect("a resend of a transfer in progress");
+        assert_eq!(job.step, op.step, "{op:?} was answered");
+        let msg = job.pending.clone().expect("an unanswered request to resend");
         let to = if job.phase == Phase::Acquire { self.locks } else { self.bank };
         ctx.send(to, msg);
         job.wait_for(ctx, Wait::Answer, self.request_timeout, BankTimer::Timeout { op });
@@ -1128,7 +1171,26 @@ impl Bank {
                 }
                 BankMsg::Done { op, ok }
             }
-            _ => return,
+            // Leases are the lock service's, answers the clients', the rest the replicas'.
+            BankMsg::Acquire { .. }
+            | BankMsg::Release { .. }
+            | BankMsg::ReadOk { .. }
+            | BankMsg::Done { .. }
+            | BankMsg::Granted { .. }
+            | BankMsg::Denied { .. }
+            | BankMsg::Unavailable { .. }
+            | BankMsg::Update { .. }
+            | BankMsg::UpdateAck { .. }
+            | BankMsg::Forward { .. }
+            | BankMsg::Forwarded { .. }
+            | BankMsg::QLock { .. }
+            | BankMsg::QLockOk { .. }
+            | BankMsg::QLockBusy { .. }
+            | BankMsg::QUnlock { .. }
+            | BankMsg::QRead { .. }
+            | BankMsg::QReadOk { .. }
+            | BankMsg::QWrite { .. }
+            | BankMsg::QWriteOk { .. } => unreachable!("the bank serves accounts only: {msg:?}"),
         };
         ctx.send(from, reply);
     }
@@ -1167,7 +1229,7 @@ impl Locks {
             // Only the current holder can release: a stale release must not free the
             // lease someone else now holds.
             BankMsg::Release { acct, token } => self.release(acct, token),
-            _ => {}
+            other => unreachable!("the lock service only grants and takes back leases: {other:?}"),
         }
     }
 }

@@ -275,7 +275,21 @@ impl Replica {
                 self.outbox.remove(&(from, txn.transfer));
                 self.write_answer(ctx, txn);
             }
-            _ => {}
+            // Clients of replicated accounts send whole transfers only, and replicas answer
+            // them; single-account requests and leases belong to the unreplicated bank.
+            BankMsg::Read { .. }
+            | BankMsg::Debit { .. }
+            | BankMsg::Credit { .. }
+            | BankMsg::DebitIfCovered { .. }
+            | BankMsg::Write { .. }
+            | BankMsg::Cas { .. }
+            | BankMsg::ReadOk { .. }
+            | BankMsg::Done { .. }
+            | BankMsg::Acquire { .. }
+            | BankMsg::Granted { .. }
+            | BankMsg::Denied { .. }
+            | BankMsg::Release { .. }
+            | BankMsg::Unavailable { .. } => unreachable!("a replica never receives {msg:?}"),
         }
     }
 
@@ -349,7 +363,9 @@ impl Replica {
 
     /// Asks every replica for the source account's lock.
     fn lock_round(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
-        let Some(c) = self.coordinating.get_mut(&transfer) else { return };
+        // Rounds start when a coordination begins or its retry timer fires; only a crash
+        // ends it in between, and the crash kills the timer too.
+        let c = self.coordinating.get_mut(&transfer).expect("a round of a live coordination");
         c.attempt += 1;
         c.active = true;
         c.granted.clear();
@@ -404,7 +420,7 @@ impl Replica {
     }
 
     fn give_up_round(&mut self, ctx: &mut Ctx<'_, BankNode>, txn: Op) {
-        let Some(c) = self.coordinating.get_mut(&txn.transfer) else { return };
+        let c = self.coordinating.get_mut(&txn.transfer).expect("the caller checked `current`");
         for &replica in &c.granted {
             ctx.send(replica, BankMsg::QUnlock { txn });
         }
@@ -422,6 +438,8 @@ impl Replica {
         ctx.set_timer(delay, BankTimer::QuorumRetry { transfer: txn.transfer });
     }
 
+    /// Every round's timeout fires (rounds do not cancel it): only a round still gathering
+    /// locks or reads gives up; one that was given up, retried or is writing ignores it.
     pub(super) fn quorum_timeout(&mut self, ctx: &mut Ctx<'_, BankNode>, txn: Op) {
         let stuck =
             self.current(txn) && self.coordinating.get(&txn.transfer).is_some_and(|c| !c.writing);
