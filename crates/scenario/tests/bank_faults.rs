@@ -125,3 +125,27 @@ fn faults_name_the_same_nodes_in_contention_reruns() {
         }
     }
 }
+
+#[test]
+fn a_lease_covers_the_credit_too() {
+    // alice moves X to Y while carol moves Y to X. A lease on the source alone let carol's
+    // credit land on X between alice's read and her absolute write of X: a lost update,
+    // even with fencing and without a single fault.
+    let s = scenario(
+        r#"Scenario(name: "t", duration: "10s",
+            network: (latency: Uniform(min: "1ms", max: "10ms")),
+            model: Bank(
+                accounts: [("X", 20000), ("Y", 5000)],
+                transfers: [
+                    (client: "alice", from: "X", to: "Y", amount: 10000, at: "1s"),
+                    (client: "carol", from: "Y", to: "X", amount: 5000, at: "1s"),
+                ],
+                start_jitter: "30ms", think_time: "50ms", request_timeout: "2s", lease: "1s",
+            ),
+            invariants: ["no-negative-balance", "conservation", "no-lost-update"],
+            variants: [(name: "fencing", policy: Bank(strategy: LockLease(fencing: true, max_attempts: 20,
+                backoff: Exponential(base: "5ms", multiplier: 2.0, cap: "200ms", jitter: Full))))],
+        )"#,
+    );
+    assert_eq!(violations(&s, 0..200), Vec::new());
+}

@@ -59,10 +59,13 @@ pub enum BankMsg {
         acct: u8,
         cents: i64,
     },
+    /// `token`: a lease holder's credit carries its fencing token, so a holder whose lease
+    /// ran out cannot add to an account a newer holder has read to overwrite.
     Credit {
         op: Op,
         acct: u8,
         cents: i64,
+        token: Option<u64>,
     },
     /// Debit only if the balance covers it.
     DebitIfCovered {
@@ -103,9 +106,12 @@ pub enum BankMsg {
         op: Op,
         ok: bool,
     },
+    /// A lease on both accounts of a transfer: every write to an account, credits included,
+    /// comes from a holder of its lease, so an absolute write cannot erase a credit.
     Acquire {
         op: Op,
-        acct: u8,
+        from: u8,
+        to: u8,
     },
     Granted {
         op: Op,
@@ -115,7 +121,8 @@ pub enum BankMsg {
         op: Op,
     },
     Release {
-        acct: u8,
+        from: u8,
+        to: u8,
         token: u64,
     },
     /// Replication: a transfer's deltas, applied once per replica, and their acknowledgement.
@@ -232,9 +239,10 @@ impl TraceEncode for BankMsg {
                 out.word(1);
                 (op, acct, cents).encode(out);
             }
-            BankMsg::Credit { op, acct, cents } => {
+            BankMsg::Credit { op, acct, cents, token } => {
                 out.word(2);
                 (op, acct, cents).encode(out);
+                token.encode(out);
             }
             BankMsg::DebitIfCovered { op, acct, cents } => {
                 out.word(3);
@@ -263,9 +271,9 @@ impl TraceEncode for BankMsg {
                 out.word(8);
                 (op, ok).encode(out);
             }
-            BankMsg::Acquire { op, acct } => {
+            BankMsg::Acquire { op, from, to } => {
                 out.word(9);
-                (op, acct).encode(out);
+                (op, from, to).encode(out);
             }
             BankMsg::Granted { op, token } => {
                 out.word(10);
@@ -275,9 +283,9 @@ impl TraceEncode for BankMsg {
                 out.word(11);
                 op.encode(out);
             }
-            BankMsg::Release { acct, token } => {
+            BankMsg::Release { from, to, token } => {
                 out.word(12);
-                (acct, token).encode(out);
+                (from, to, token).encode(out);
             }
             BankMsg::Update { id, from, to, cents } => {
                 out.word(13);
@@ -392,8 +400,11 @@ impl fmt::Debug for BankMsg {
             BankMsg::Debit { op, acct, cents } => {
                 write!(f, "{op:?} debit #{acct} {}", money(*cents))
             }
-            BankMsg::Credit { op, acct, cents } => {
+            BankMsg::Credit { op, acct, cents, token: None } => {
                 write!(f, "{op:?} credit #{acct} {}", money(*cents))
+            }
+            BankMsg::Credit { op, acct, cents, token: Some(token) } => {
+                write!(f, "{op:?} credit #{acct} {} (token {token})", money(*cents))
             }
             BankMsg::DebitIfCovered { op, acct, cents } => {
                 write!(f, "{op:?} debit #{acct} {} if covered", money(*cents))
@@ -417,10 +428,12 @@ impl fmt::Debug for BankMsg {
             }
             BankMsg::Done { op, ok: true } => write!(f, "{op:?}: ok"),
             BankMsg::Done { op, ok: false } => write!(f, "{op:?}: refused"),
-            BankMsg::Acquire { op, acct } => write!(f, "{op:?} lock #{acct}"),
+            BankMsg::Acquire { op, from, to } => write!(f, "{op:?} lock #{from} #{to}"),
             BankMsg::Granted { op, token } => write!(f, "{op:?}: lease, token {token}"),
             BankMsg::Denied { op } => write!(f, "{op:?}: lock busy"),
-            BankMsg::Release { acct, token } => write!(f, "unlock #{acct} (token {token})"),
+            BankMsg::Release { from, to, token } => {
+                write!(f, "unlock #{from} #{to} (token {token})")
+            }
             BankMsg::Update { id, from, to, cents } => {
                 write!(f, "T{} replicate {} #{from}→#{to}", id + 1, money(*cents))
             }
@@ -825,7 +838,8 @@ impl Client {
             ctx.cancel_timer(timer);
         }
         if let Some(token) = job.token {
-            ctx.send(self.locks, BankMsg::Release { acct: job.spec.from as u8, token });
+            let (from, to, _) = job.accounts();
+            ctx.send(self.locks, BankMsg::Release { from, to, token });
         }
         ctx.observe(BankObs::Finished { transfer, ending });
     }
@@ -851,10 +865,7 @@ impl Client {
                 BankMsg::DebitIfCovered { op, acct: from, cents }
             }),
             Strategy::LockLease { .. } => {
-                self.request(ctx, transfer, Phase::Acquire, |op| BankMsg::Acquire {
-                    op,
-                    acct: from,
-                });
+                self.request(ctx, transfer, Phase::Acquire, |op| BankMsg::Acquire { op, from, to });
             }
             Strategy::SingleWriter | Strategy::Replicated(_) => {
                 let keyed = self.retry.as_ref().is_some_and(|r| r.idempotency_key);
@@ -915,11 +926,12 @@ impl Client {
         let transfer = op.transfer;
         let (from, to, cents) = job.accounts();
         let phase = job.phase;
-        let credit = |op| BankMsg::Credit { op, acct: to, cents };
+        let fenced = matches!(self.strategy, Strategy::LockLease { fencing: true, .. });
+        let credit_token = job.token.filter(|_| fenced);
+        let credit = |op| BankMsg::Credit { op, acct: to, cents, token: credit_token };
         match (phase, msg) {
             (Phase::Acquire, BankMsg::Granted { token, .. }) => {
                 job.token = Some(token);
-                let fenced = matches!(self.strategy, Strategy::LockLease { fencing: true, .. });
                 let token = fenced.then_some(token);
                 self.request(ctx, transfer, Phase::ReadSource, |op| BankMsg::Read {
                     op,
@@ -1005,9 +1017,16 @@ impl Client {
                 self.request(ctx, transfer, Phase::Credit, credit);
             }
             (Phase::Cas, BankMsg::Done { ok: false, .. }) => self.back_off(ctx, transfer),
-            // A credit and an unfenced write are never refused.
+            // An unfenced credit or write is never refused.
             (Phase::Credit | Phase::WriteDestination, BankMsg::Done { ok: true, .. }) => {
                 self.finish(ctx, transfer, Ending::Committed);
+            }
+            // Fenced: the lease ran out after the debit, and a newer holder has read the
+            // destination since. The debit stands, the credit cannot: the money is gone, as
+            // whenever a two-step transfer is abandoned halfway.
+            (Phase::Credit, BankMsg::Done { ok: false, .. }) => {
+                assert!(credit_token.is_some(), "only a fenced credit is refused");
+                self.finish(ctx, transfer, Ending::Unavailable);
             }
             (Phase::Transfer, BankMsg::Done { ok, .. }) => {
                 let ending = if ok { Ending::Committed } else { Ending::Rejected };
@@ -1103,12 +1122,8 @@ impl Bank {
         }
         let reply = match msg {
             BankMsg::Read { op, acct, token } => {
-                if let Some(token) = token {
-                    let fence = &mut self.fence[acct as usize];
-                    if token < *fence {
-                        return ctx.send(from, BankMsg::Done { op, ok: false });
-                    }
-                    *fence = token;
+                if !self.fenced(acct, token) {
+                    return ctx.send(from, BankMsg::Done { op, ok: false });
                 }
                 let (cents, version) = self.accounts[acct as usize];
                 ctx.observe(BankObs::Read { transfer: op.transfer, acct, cents });
@@ -1118,7 +1133,10 @@ impl Bank {
                 self.change(ctx, op.transfer, acct, -cents);
                 BankMsg::Done { op, ok: true }
             }
-            BankMsg::Credit { op, acct, cents } => {
+            BankMsg::Credit { op, acct, cents, token } => {
+                if !self.fenced(acct, token) {
+                    return ctx.send(from, BankMsg::Done { op, ok: false });
+                }
                 self.change(ctx, op.transfer, acct, cents);
                 BankMsg::Done { op, ok: true }
             }
@@ -1130,14 +1148,10 @@ impl Bank {
                 BankMsg::Done { op, ok }
             }
             BankMsg::Write { op, acct, cents, base_version, token } => {
-                let i = acct as usize;
-                if let Some(token) = token {
-                    if token < self.fence[i] {
-                        return ctx.send(from, BankMsg::Done { op, ok: false });
-                    }
-                    self.fence[i] = token;
+                if !self.fenced(acct, token) {
+                    return ctx.send(from, BankMsg::Done { op, ok: false });
                 }
-                let (old, version) = self.accounts[i];
+                let (old, version) = self.accounts[acct as usize];
                 if base_version != version {
                     ctx.observe(BankObs::LostUpdate {
                         transfer: op.transfer,
@@ -1195,6 +1209,18 @@ impl Bank {
         ctx.send(from, reply);
     }
 
+    /// Whether a request with `token` may touch `acct`: not if a newer lease holder has read
+    /// or written it already. An accepted token raises the fence to itself.
+    fn fenced(&mut self, acct: u8, token: Option<u64>) -> bool {
+        let Some(token) = token else { return true };
+        let fence = &mut self.fence[acct as usize];
+        if token < *fence {
+            return false;
+        }
+        *fence = token;
+        true
+    }
+
     fn change(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, acct: u8, delta: i64) {
         let account = &mut self.accounts[acct as usize];
         account.0 += delta;
@@ -1213,14 +1239,18 @@ impl Locks {
 
     fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
         match msg {
-            BankMsg::Acquire { op, acct } => {
+            BankMsg::Acquire { op, from: source, to } => {
                 let now = ctx.now();
-                // A lease that has run out is free, whether or not its holder knows it.
-                let free = self.held.get(&acct).is_none_or(|&(_, until)| until <= now);
+                // A lease that has run out is free, whether or not its holder knows it. Both
+                // accounts or neither: a holder of one waiting for the other would deadlock.
+                let free = [source, to]
+                    .iter()
+                    .all(|acct| self.held.get(acct).is_none_or(|&(_, until)| until <= now));
                 if free {
                     let token = self.next_token;
                     self.next_token += 1;
-                    self.held.insert(acct, (token, now + self.lease));
+                    self.held.insert(source, (token, now + self.lease));
+                    self.held.insert(to, (token, now + self.lease));
                     ctx.send(from, BankMsg::Granted { op, token });
                 } else {
                     ctx.send(from, BankMsg::Denied { op });
@@ -1228,7 +1258,10 @@ impl Locks {
             }
             // Only the current holder can release: a stale release must not free the
             // lease someone else now holds.
-            BankMsg::Release { acct, token } => self.release(acct, token),
+            BankMsg::Release { from, to, token } => {
+                self.release(from, token);
+                self.release(to, token);
+            }
             other => unreachable!("the lock service only grants and takes back leases: {other:?}"),
         }
     }
