@@ -125,9 +125,11 @@ pub enum BankMsg {
         to: u8,
         token: u64,
     },
-    /// Replication: a transfer's deltas, applied once per replica, and their acknowledgement.
+    /// Replication: a transfer's deltas, applied once per replica in the order their origin
+    /// made them (`seq`), and their acknowledgement.
     Update {
         id: u32,
+        seq: u32,
         from: u8,
         to: u8,
         cents: i64,
@@ -287,10 +289,10 @@ impl TraceEncode for BankMsg {
                 out.word(12);
                 (from, to, token).encode(out);
             }
-            BankMsg::Update { id, from, to, cents } => {
+            BankMsg::Update { id, seq, from, to, cents } => {
                 out.word(13);
-                (id, from, to).encode(out);
-                cents.encode(out);
+                (id, seq, from).encode(out);
+                (to, cents).encode(out);
             }
             BankMsg::UpdateAck { id } => {
                 out.word(14);
@@ -434,7 +436,7 @@ impl fmt::Debug for BankMsg {
             BankMsg::Release { from, to, token } => {
                 write!(f, "unlock #{from} #{to} (token {token})")
             }
-            BankMsg::Update { id, from, to, cents } => {
+            BankMsg::Update { id, from, to, cents, .. } => {
                 write!(f, "T{} replicate {} #{from}→#{to}", id + 1, money(*cents))
             }
             BankMsg::UpdateAck { id } => write!(f, "T{} replicated", id + 1),

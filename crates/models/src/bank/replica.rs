@@ -63,7 +63,7 @@ struct Pending {
 }
 
 /// One replica. Durable, as a database's disk would hold them: balances and versions, the
-/// updates applied, the outbox of updates and writes its peers have not acknowledged (written
+/// updates applied and how far into each origin's sequence, the outbox of updates and writes its peers have not acknowledged (written
 /// with the change they carry, so nothing applied here is left unsent), and the quorum locks
 /// it has granted (forgetting one would let two coordinators lock the same account).
 /// Volatile: who is waiting for an answer (a primary's pending commits, a coordinator's
@@ -77,6 +77,14 @@ pub struct Replica {
     accounts: Vec<(i64, u64)>,
     /// Updates already applied, by transfer id.
     applied: BTreeSet<u32>,
+    /// How many updates this replica has originated: the next one's sequence number.
+    originated: u32,
+    /// Per origin, the sequence number of the next of its updates to apply.
+    next_update: BTreeMap<NodeId, u32>,
+    /// Updates that overtook an earlier one from the same origin, by (origin, sequence
+    /// number): they wait, unacknowledged, for the gap to fill. Volatile: the origin resends
+    /// whatever is not acknowledged.
+    early: BTreeMap<(NodeId, u32), (u32, u8, u8, i64)>,
     /// Updates not yet acknowledged, per peer: resent until they are.
     outbox: BTreeMap<(NodeId, u32), BankMsg>,
     /// Whether the resend timer is pending; it dies with a crash.
@@ -100,6 +108,9 @@ impl Replica {
             mode,
             accounts: accounts.iter().map(|(_, c)| (*c, 0)).collect(),
             applied: BTreeSet::new(),
+            originated: 0,
+            next_update: BTreeMap::new(),
+            early: BTreeMap::new(),
             outbox: BTreeMap::new(),
             resend_armed: false,
             pending: BTreeMap::new(),
@@ -111,6 +122,7 @@ impl Replica {
     /// Drops what lived in memory (see [`Replica`]).
     pub(super) fn crash(&mut self) {
         self.resend_armed = false;
+        self.early.clear();
         self.pending.clear();
         self.coordinating.clear();
     }
@@ -153,6 +165,48 @@ impl Replica {
         self.set(ctx, transfer, to, t + cents, tv + 1);
     }
 
+    /// Applies a transfer this replica decided, and replicates it as its next update.
+    fn originate(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        transfer: u32,
+        from: u8,
+        to: u8,
+        cents: i64,
+    ) {
+        if self.applied.contains(&transfer) {
+            return; // a copy of a transfer decided already: it is replicating
+        }
+        self.apply(ctx, transfer, from, to, cents);
+        let seq = self.originated;
+        self.originated += 1;
+        self.replicate(ctx, transfer, BankMsg::Update { id: transfer, seq, from, to, cents });
+    }
+
+    /// Applies `origin`'s updates in the order it made them, so this replica only ever holds
+    /// balances the origin held too: an update that overtook an earlier one (a resend after a
+    /// partition, jitter) waits for it. Each is acknowledged once applied.
+    fn receive_update(
+        &mut self,
+        ctx: &mut Ctx<'_, BankNode>,
+        origin: NodeId,
+        seq: u32,
+        update: (u32, u8, u8, i64),
+    ) {
+        let mut next = self.next_update.get(&origin).copied().unwrap_or(0);
+        if seq < next {
+            // A copy of one applied already: its acknowledgement was lost, send it again.
+            return ctx.send(origin, BankMsg::UpdateAck { id: update.0 });
+        }
+        self.early.insert((origin, seq), update);
+        while let Some((id, from, to, cents)) = self.early.remove(&(origin, next)) {
+            self.apply(ctx, id, from, to, cents);
+            ctx.send(origin, BankMsg::UpdateAck { id });
+            next += 1;
+        }
+        self.next_update.insert(origin, next);
+    }
+
     /// Sends `msg` to every other replica, and keeps resending it until each acknowledges.
     fn replicate(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, msg: BankMsg) {
         for (i, &peer) in self.replicas.iter().enumerate() {
@@ -193,9 +247,7 @@ impl Replica {
                         ok,
                     });
                     if ok {
-                        self.apply(ctx, op.transfer, source, to, cents);
-                        let update = BankMsg::Update { id: op.transfer, from: source, to, cents };
-                        self.replicate(ctx, op.transfer, update);
+                        self.originate(ctx, op.transfer, source, to, cents);
                     }
                     ctx.send(from, BankMsg::Done { op, ok });
                 }
@@ -215,9 +267,8 @@ impl Replica {
             BankMsg::Forwarded { op, client, ok } => {
                 ctx.send(NodeId(client), BankMsg::Done { op, ok })
             }
-            BankMsg::Update { id, from: source, to, cents } => {
-                self.apply(ctx, id, source, to, cents);
-                ctx.send(from, BankMsg::UpdateAck { id });
+            BankMsg::Update { id, seq, from: source, to, cents } => {
+                self.receive_update(ctx, from, seq, (id, source, to, cents));
             }
             BankMsg::UpdateAck { id } => {
                 self.outbox.remove(&(from, id));
@@ -320,16 +371,19 @@ impl Replica {
         to: u8,
         cents: i64,
     ) {
+        if self.applied.contains(&op.transfer) {
+            // A copy of a transfer committed or committing here: its answer is on the way,
+            // or was lost with a crash and the client has timed out.
+            return;
+        }
         let pending = Pending { op, reply_to, client, acks: 1 };
         let ok = self.accounts[from as usize].0 >= cents;
         ctx.observe(BankObs::Approved { transfer: op.transfer, store: self.index as u8, ok });
         if !ok {
             return self.answer(ctx, &pending, false);
         }
-        self.apply(ctx, op.transfer, from, to, cents);
         self.pending.insert(op.transfer, pending);
-        let update = BankMsg::Update { id: op.transfer, from, to, cents };
-        self.replicate(ctx, op.transfer, update);
+        self.originate(ctx, op.transfer, from, to, cents);
     }
 
     fn coordinate(
