@@ -189,3 +189,39 @@ fn a_backup_applies_the_primarys_updates_in_the_primarys_order() {
     );
     assert_eq!(violations(&s, 30..31), Vec::new());
 }
+
+#[test]
+fn a_quorum_write_no_majority_staged_is_never_applied() {
+    // r3 locks X and Z at a majority, then a partition cuts it off while its write is on the
+    // way: r3 wrote its own copy, r1 and r2 never heard. Their locks ran out, alice's
+    // transfer committed over X at the same version, and r3's resent write later credited Z
+    // on the others: $100 out of nothing. Writes are staged first now, and applied only
+    // once a majority staged them.
+    let s = replicated(
+        r#"Crash(node: "alice", at: "5338ms", restart: "6641ms"),
+           Crash(node: "r3", at: "3420ms", restart: "4397ms"),
+           Partition(between: (["bob", "r1", "r2"], ["alice", "carol", "r3"]), from: "1089ms", until: "2797ms"),
+           Partition(between: (["alice", "bob", "carol", "r1"], ["r2", "r3"]), from: "4745ms", until: "6611ms"),
+           Pause(node: "r2", from: "1483ms", until: "1922ms"),
+           Pause(node: "r3", from: "2326ms", until: "3429ms")"#,
+        "Quorum",
+    );
+    assert_eq!(violations(&s, 471..472), Vec::new());
+}
+
+#[test]
+fn a_quorum_coordinator_that_crashes_still_writes_its_own_copy() {
+    // r2 coordinates carol's transfer and crashes before the write it sent itself arrives.
+    // That write was not in its outbox, so after the restart it went to r1 and r3 only,
+    // and r2 disagreed with them for ever.
+    let s = replicated(
+        r#"Crash(node: "r2", at: "4246ms", restart: "5131ms"),
+           Crash(node: "r2", at: "5331ms", restart: "5769ms"),
+           Partition(between: (["alice", "r1", "r2"], ["bob", "carol", "r3"]), from: "1343ms", until: "2347ms"),
+           Partition(between: (["alice", "bob", "carol", "r3"], ["r1", "r2"]), from: "2111ms", until: "3298ms"),
+           Pause(node: "carol", from: "2915ms", until: "3905ms"),
+           Pause(node: "r3", from: "2091ms", until: "2985ms")"#,
+        "Quorum",
+    );
+    assert_eq!(violations(&s, 2132..2133), Vec::new());
+}

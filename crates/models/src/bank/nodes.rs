@@ -175,12 +175,31 @@ pub enum BankMsg {
         from: (i64, u64),
         to: (i64, u64),
     },
+    /// Stage this write (each account's new balance and version) while holding my lock.
     QWrite {
         txn: Op,
         from: (u8, i64, u64),
         to: (u8, i64, u64),
     },
     QWriteOk {
+        txn: Op,
+    },
+    /// The lock ran out or went to another transfer: not staged.
+    QWriteRefused {
+        txn: Op,
+    },
+    /// A majority staged it: apply it (newer versions win) and free the locks.
+    QCommit {
+        txn: Op,
+        from: (u8, i64, u64),
+        to: (u8, i64, u64),
+    },
+    /// No majority staged it: forget it and free the locks.
+    QAbort {
+        txn: Op,
+    },
+    /// A commit or an abort has been applied here.
+    QSettled {
         txn: Op,
     },
     /// The transfer could not be decided (no quorum): not a refusal for lack of funds.
@@ -343,6 +362,22 @@ impl TraceEncode for BankMsg {
                 out.word(25);
                 op.encode(out);
             }
+            BankMsg::QWriteRefused { txn } => {
+                out.word(26);
+                txn.encode(out);
+            }
+            BankMsg::QCommit { txn, from, to } => {
+                out.word(27);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QAbort { txn } => {
+                out.word(28);
+                txn.encode(out);
+            }
+            BankMsg::QSettled { txn } => {
+                out.word(29);
+                txn.encode(out);
+            }
         }
     }
 }
@@ -453,9 +488,15 @@ impl fmt::Debug for BankMsg {
                 write!(f, "{txn:?}: {} (v{})", money(from.0), from.1)
             }
             BankMsg::QWrite { txn, from, .. } => {
-                write!(f, "{txn:?} #{} := {} (v{})", from.0, money(from.1), from.2)
+                write!(f, "{txn:?} stage #{} := {} (v{})", from.0, money(from.1), from.2)
             }
-            BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: written"),
+            BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: staged"),
+            BankMsg::QWriteRefused { txn } => write!(f, "{txn:?}: lock lost"),
+            BankMsg::QCommit { txn, from, .. } => {
+                write!(f, "{txn:?} commit #{} := {} (v{})", from.0, money(from.1), from.2)
+            }
+            BankMsg::QAbort { txn } => write!(f, "{txn:?} abort"),
+            BankMsg::QSettled { txn } => write!(f, "{txn:?}: settled"),
             BankMsg::Unavailable { op } => write!(f, "{op:?}: unavailable"),
         }
     }
@@ -910,7 +951,11 @@ impl Client {
             | BankMsg::QRead { .. }
             | BankMsg::QReadOk { .. }
             | BankMsg::QWrite { .. }
-            | BankMsg::QWriteOk { .. } => {
+            | BankMsg::QWriteOk { .. }
+            | BankMsg::QWriteRefused { .. }
+            | BankMsg::QCommit { .. }
+            | BankMsg::QAbort { .. }
+            | BankMsg::QSettled { .. } => {
                 unreachable!("a client is only ever answered, never asked: {msg:?}")
             }
         };
@@ -1206,7 +1251,11 @@ impl Bank {
             | BankMsg::QRead { .. }
             | BankMsg::QReadOk { .. }
             | BankMsg::QWrite { .. }
-            | BankMsg::QWriteOk { .. } => unreachable!("the bank serves accounts only: {msg:?}"),
+            | BankMsg::QWriteOk { .. }
+            | BankMsg::QWriteRefused { .. }
+            | BankMsg::QCommit { .. }
+            | BankMsg::QAbort { .. }
+            | BankMsg::QSettled { .. } => unreachable!("the bank serves accounts only: {msg:?}"),
         };
         ctx.send(from, reply);
     }
