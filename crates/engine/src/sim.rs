@@ -539,7 +539,10 @@ impl<N: Node> Simulation<N> {
                         match fault.kind {
                             FaultKind::LatencySpike { extra: more, .. } => extra = extra + more,
                             FaultKind::Loss { probability, .. } => keep *= 1.0 - probability,
-                            _ => {}
+                            // Cuts are counted apart; node faults touch no link.
+                            FaultKind::Partition { .. }
+                            | FaultKind::Crash { .. }
+                            | FaultKind::Pause { .. } => {}
                         }
                     }
                     self.core.network.set_link_faults(link.0, link.1, extra, 1.0 - keep);

@@ -1313,7 +1313,37 @@ impl Locks {
                 self.release(from, token);
                 self.release(to, token);
             }
-            other => unreachable!("the lock service only grants and takes back leases: {other:?}"),
+            // Account requests are the bank's, answers the clients', the rest the replicas'.
+            BankMsg::Read { .. }
+            | BankMsg::Debit { .. }
+            | BankMsg::Credit { .. }
+            | BankMsg::DebitIfCovered { .. }
+            | BankMsg::Write { .. }
+            | BankMsg::Cas { .. }
+            | BankMsg::Transfer { .. }
+            | BankMsg::ReadOk { .. }
+            | BankMsg::Done { .. }
+            | BankMsg::Granted { .. }
+            | BankMsg::Denied { .. }
+            | BankMsg::Unavailable { .. }
+            | BankMsg::Update { .. }
+            | BankMsg::UpdateAck { .. }
+            | BankMsg::Forward { .. }
+            | BankMsg::Forwarded { .. }
+            | BankMsg::QLock { .. }
+            | BankMsg::QLockOk { .. }
+            | BankMsg::QLockBusy { .. }
+            | BankMsg::QUnlock { .. }
+            | BankMsg::QRead { .. }
+            | BankMsg::QReadOk { .. }
+            | BankMsg::QWrite { .. }
+            | BankMsg::QWriteOk { .. }
+            | BankMsg::QWriteRefused { .. }
+            | BankMsg::QCommit { .. }
+            | BankMsg::QAbort { .. }
+            | BankMsg::QSettled { .. } => {
+                unreachable!("the lock service only grants and takes back leases: {msg:?}")
+            }
         }
     }
 }
