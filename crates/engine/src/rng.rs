@@ -74,14 +74,17 @@ impl Stream {
 }
 
 /// The 32-bit words each key owns in a keyed stream: one ChaCha block, eight `u64` draws.
+/// Whole blocks, so jumping to a key costs nothing until the draw reads a number (a constant
+/// service time reads none), and one refill of ChaCha's four-block buffer serves four keys.
 const KEY_WORDS: u128 = 16;
 
 /// The key of the `attempt`-th draw about `subject` (a request, a transfer), for
 /// [`Prng::keyed`]: attempt 2 of request 17 gets the same numbers in every variant that
-/// makes it.
+/// makes it. Attempt-major, so the first attempts of requests numbered in arrival order
+/// have neighbouring keys and share buffer refills.
 pub fn attempt_key(subject: u64, attempt: u32) -> u64 {
     assert!(subject < 1 << 32, "subject {subject} does not fit in a draw key's 32 bits");
-    (subject << 32) | u64::from(attempt)
+    (u64::from(attempt) << 32) | subject
 }
 
 /// A deterministic random number generator for one purpose of one run.
@@ -104,13 +107,23 @@ impl Prng {
 
     /// Runs `draw` on the numbers that belong to `key` alone: the stream jumps to the key's own
     /// block, so what `key` draws does not depend on what other keys drew, or in which order.
-    /// A draw may take at most eight words; more would read the next key's numbers.
+    /// A draw may take at most eight `u64`s; more would read the next key's numbers.
     pub fn keyed<R>(&mut self, key: u64, draw: impl FnOnce(&mut Prng) -> R) -> R {
         let start = u128::from(key) * KEY_WORDS;
-        self.inner.set_word_pos(start);
+        // A jump empties ChaCha's buffer, and the next read refills it: draws for keys in
+        // increasing order (requests numbered as they arrive) mostly need no jump.
+        if self.inner.get_word_pos() != start {
+            self.inner.set_word_pos(start);
+        }
         let result = draw(self);
         let used = self.inner.get_word_pos() - start;
         assert!(used <= KEY_WORDS, "a keyed draw took {used} 32-bit words; its key owns 16");
+        if used > 0 {
+            // Leave the stream at the next key's start, in the buffer this draw filled.
+            for _ in used..KEY_WORDS {
+                self.inner.next_u32();
+            }
+        }
         result
     }
 
@@ -227,7 +240,7 @@ mod tests {
     #[test]
     fn attempt_keys_are_distinct_per_subject_and_attempt() {
         assert_ne!(attempt_key(1, 0), attempt_key(0, 1));
-        assert_eq!(attempt_key(3, 2), (3 << 32) | 2);
+        assert_eq!(attempt_key(3, 2), (2 << 32) | 3);
     }
 
     #[test]

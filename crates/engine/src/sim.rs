@@ -539,7 +539,11 @@ impl<N: Node> Simulation<N> {
                         match fault.kind {
                             FaultKind::LatencySpike { extra: more, .. } => extra = extra + more,
                             FaultKind::Loss { probability, .. } => keep *= 1.0 - probability,
-                            _ => {}
+                            // Cuts are counted apart; node and model faults touch no link.
+                            FaultKind::Partition { .. }
+                            | FaultKind::Crash { .. }
+                            | FaultKind::Pause { .. }
+                            | FaultKind::Model { .. } => {}
                         }
                     }
                     self.core.network.set_link_faults(link.0, link.1, extra, 1.0 - keep);

@@ -85,16 +85,19 @@ impl Node for RrNode {
                     *timer = Some(RrNode::request(ctx, *current));
                 }
             }
-            _ => {}
+            (RrNode::Server, RrMsg::Response(_)) | (RrNode::Client { .. }, RrMsg::Request(_)) => {
+                unreachable!("only the client sends requests, and only the server answers them")
+            }
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, Timeout(id): Timeout) {
-        if let RrNode::Client { current, timer, .. } = self {
-            if id == *current {
-                *timer = Some(RrNode::request(ctx, id));
-            }
-        }
+        let RrNode::Client { current, timer, .. } = self else {
+            unreachable!("the server sets no timers")
+        };
+        // An answer cancels its request's timeout, so the one that fires is the current one.
+        assert_eq!(id, *current, "the timeout of an answered request fired");
+        *timer = Some(RrNode::request(ctx, id));
     }
 
     /// The client's progress (`current`) is durable; its pending timeout died with it. The

@@ -125,3 +125,103 @@ fn faults_name_the_same_nodes_in_contention_reruns() {
         }
     }
 }
+
+#[test]
+fn a_lease_covers_the_credit_too() {
+    // alice moves X to Y while carol moves Y to X. A lease on the source alone let carol's
+    // credit land on X between alice's read and her absolute write of X: a lost update,
+    // even with fencing and without a single fault.
+    let s = scenario(
+        r#"Scenario(name: "t", duration: "10s",
+            network: (latency: Uniform(min: "1ms", max: "10ms")),
+            model: Bank(
+                accounts: [("X", 20000), ("Y", 5000)],
+                transfers: [
+                    (client: "alice", from: "X", to: "Y", amount: 10000, at: "1s"),
+                    (client: "carol", from: "Y", to: "X", amount: 5000, at: "1s"),
+                ],
+                start_jitter: "30ms", think_time: "50ms", request_timeout: "2s", lease: "1s",
+            ),
+            invariants: ["no-negative-balance", "conservation", "no-lost-update"],
+            variants: [(name: "fencing", policy: Bank(strategy: LockLease(fencing: true, max_attempts: 20,
+                backoff: Exponential(base: "5ms", multiplier: 2.0, cap: "200ms", jitter: Full))))],
+        )"#,
+    );
+    assert_eq!(violations(&s, 0..200), Vec::new());
+}
+
+/// Three replicas, a client on each, three streams of transfers in a circle of accounts,
+/// and `faults` (schedules the seeded sweeps in `bank_sweeps.rs` once drew).
+fn replicated(faults: &str, strategy: &str) -> Scenario {
+    scenario(&format!(
+        r#"Scenario(name: "t", duration: "20s",
+            network: (latency: Uniform(min: "1ms", max: "10ms")),
+            faults: [{faults}],
+            model: Bank(
+                accounts: [("X", 20000), ("Y", 5000), ("Z", 0)],
+                transfers: [
+                    (client: "alice", from: "X", to: "Y", amount: 10000, at: "1s", repeat: 4, every: "1s"),
+                    (client: "bob", from: "X", to: "Z", amount: 10000, at: "1s", repeat: 4, every: "1s"),
+                    (client: "carol", from: "Y", to: "X", amount: 5000, at: "1200ms", repeat: 4, every: "1s"),
+                ],
+                start_jitter: "20ms", request_timeout: "1s",
+                replication: (replicas: ["r1", "r2", "r3"], attach: [("alice", "r1"), ("bob", "r3"), ("carol", "r2")]),
+            ),
+            invariants: ["no-negative-balance", "conservation", "exactly-once", "replica-convergence"],
+            variants: [(name: "v", policy: Bank(strategy: {strategy}))],
+        )"#
+    ))
+}
+
+#[test]
+fn a_backup_applies_the_primarys_updates_in_the_primarys_order() {
+    // r1 is down and then cut off while r2, the primary, commits several transfers; the
+    // resends reach r1 in any order. Applied as they came, a credit arriving after the
+    // debits it paid for took r1's copy of X below zero, a balance the primary never had.
+    let s = replicated(
+        r#"Crash(node: "r1", at: "1952ms", restart: "3555ms"),
+           Crash(node: "alice", at: "4772ms", restart: "5135ms"),
+           Partition(between: (["alice", "r2"], ["bob", "carol", "r1", "r3"]), from: "2637ms", until: "3969ms"),
+           Partition(between: (["carol", "r1"], ["alice", "bob", "r2", "r3"]), from: "3876ms", until: "5467ms"),
+           Pause(node: "r2", from: "4586ms", until: "5092ms"),
+           Pause(node: "carol", from: "2613ms", until: "3977ms")"#,
+        r#"SyncPrimary(primary: "r2")"#,
+    );
+    assert_eq!(violations(&s, 30..31), Vec::new());
+}
+
+#[test]
+fn a_quorum_write_no_majority_staged_is_never_applied() {
+    // r3 locks X and Z at a majority, then a partition cuts it off while its write is on the
+    // way: r3 wrote its own copy, r1 and r2 never heard. Their locks ran out, alice's
+    // transfer committed over X at the same version, and r3's resent write later credited Z
+    // on the others: $100 out of nothing. Writes are staged first now, and applied only
+    // once a majority staged them.
+    let s = replicated(
+        r#"Crash(node: "alice", at: "5338ms", restart: "6641ms"),
+           Crash(node: "r3", at: "3420ms", restart: "4397ms"),
+           Partition(between: (["bob", "r1", "r2"], ["alice", "carol", "r3"]), from: "1089ms", until: "2797ms"),
+           Partition(between: (["alice", "bob", "carol", "r1"], ["r2", "r3"]), from: "4745ms", until: "6611ms"),
+           Pause(node: "r2", from: "1483ms", until: "1922ms"),
+           Pause(node: "r3", from: "2326ms", until: "3429ms")"#,
+        "Quorum",
+    );
+    assert_eq!(violations(&s, 471..472), Vec::new());
+}
+
+#[test]
+fn a_quorum_coordinator_that_crashes_still_writes_its_own_copy() {
+    // r2 coordinates carol's transfer and crashes before the write it sent itself arrives.
+    // That write was not in its outbox, so after the restart it went to r1 and r3 only,
+    // and r2 disagreed with them for ever.
+    let s = replicated(
+        r#"Crash(node: "r2", at: "4246ms", restart: "5131ms"),
+           Crash(node: "r2", at: "5331ms", restart: "5769ms"),
+           Partition(between: (["alice", "r1", "r2"], ["bob", "carol", "r3"]), from: "1343ms", until: "2347ms"),
+           Partition(between: (["alice", "bob", "carol", "r3"], ["r1", "r2"]), from: "2111ms", until: "3298ms"),
+           Pause(node: "carol", from: "2915ms", until: "3905ms"),
+           Pause(node: "r3", from: "2091ms", until: "2985ms")"#,
+        "Quorum",
+    );
+    assert_eq!(violations(&s, 2132..2133), Vec::new());
+}

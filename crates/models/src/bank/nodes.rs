@@ -59,10 +59,13 @@ pub enum BankMsg {
         acct: u8,
         cents: i64,
     },
+    /// `token`: a lease holder's credit carries its fencing token, so a holder whose lease
+    /// ran out cannot add to an account a newer holder has read to overwrite.
     Credit {
         op: Op,
         acct: u8,
         cents: i64,
+        token: Option<u64>,
     },
     /// Debit only if the balance covers it.
     DebitIfCovered {
@@ -103,9 +106,12 @@ pub enum BankMsg {
         op: Op,
         ok: bool,
     },
+    /// A lease on both accounts of a transfer: every write to an account, credits included,
+    /// comes from a holder of its lease, so an absolute write cannot erase a credit.
     Acquire {
         op: Op,
-        acct: u8,
+        from: u8,
+        to: u8,
     },
     Granted {
         op: Op,
@@ -115,12 +121,15 @@ pub enum BankMsg {
         op: Op,
     },
     Release {
-        acct: u8,
+        from: u8,
+        to: u8,
         token: u64,
     },
-    /// Replication: a transfer's deltas, applied once per replica, and their acknowledgement.
+    /// Replication: a transfer's deltas, applied once per replica in the order their origin
+    /// made them (`seq`), and their acknowledgement.
     Update {
         id: u32,
+        seq: u32,
         from: u8,
         to: u8,
         cents: i64,
@@ -166,12 +175,31 @@ pub enum BankMsg {
         from: (i64, u64),
         to: (i64, u64),
     },
+    /// Stage this write (each account's new balance and version) while holding my lock.
     QWrite {
         txn: Op,
         from: (u8, i64, u64),
         to: (u8, i64, u64),
     },
     QWriteOk {
+        txn: Op,
+    },
+    /// The lock ran out or went to another transfer: not staged.
+    QWriteRefused {
+        txn: Op,
+    },
+    /// A majority staged it: apply it (newer versions win) and free the locks.
+    QCommit {
+        txn: Op,
+        from: (u8, i64, u64),
+        to: (u8, i64, u64),
+    },
+    /// No majority staged it: forget it and free the locks.
+    QAbort {
+        txn: Op,
+    },
+    /// A commit or an abort has been applied here.
+    QSettled {
         txn: Op,
     },
     /// The transfer could not be decided (no quorum): not a refusal for lack of funds.
@@ -232,9 +260,10 @@ impl TraceEncode for BankMsg {
                 out.word(1);
                 (op, acct, cents).encode(out);
             }
-            BankMsg::Credit { op, acct, cents } => {
+            BankMsg::Credit { op, acct, cents, token } => {
                 out.word(2);
                 (op, acct, cents).encode(out);
+                token.encode(out);
             }
             BankMsg::DebitIfCovered { op, acct, cents } => {
                 out.word(3);
@@ -263,9 +292,9 @@ impl TraceEncode for BankMsg {
                 out.word(8);
                 (op, ok).encode(out);
             }
-            BankMsg::Acquire { op, acct } => {
+            BankMsg::Acquire { op, from, to } => {
                 out.word(9);
-                (op, acct).encode(out);
+                (op, from, to).encode(out);
             }
             BankMsg::Granted { op, token } => {
                 out.word(10);
@@ -275,14 +304,14 @@ impl TraceEncode for BankMsg {
                 out.word(11);
                 op.encode(out);
             }
-            BankMsg::Release { acct, token } => {
+            BankMsg::Release { from, to, token } => {
                 out.word(12);
-                (acct, token).encode(out);
+                (from, to, token).encode(out);
             }
-            BankMsg::Update { id, from, to, cents } => {
+            BankMsg::Update { id, seq, from, to, cents } => {
                 out.word(13);
-                (id, from, to).encode(out);
-                cents.encode(out);
+                (id, seq, from).encode(out);
+                (to, cents).encode(out);
             }
             BankMsg::UpdateAck { id } => {
                 out.word(14);
@@ -332,6 +361,22 @@ impl TraceEncode for BankMsg {
             BankMsg::Unavailable { op } => {
                 out.word(25);
                 op.encode(out);
+            }
+            BankMsg::QWriteRefused { txn } => {
+                out.word(26);
+                txn.encode(out);
+            }
+            BankMsg::QCommit { txn, from, to } => {
+                out.word(27);
+                (txn, from, to).encode(out);
+            }
+            BankMsg::QAbort { txn } => {
+                out.word(28);
+                txn.encode(out);
+            }
+            BankMsg::QSettled { txn } => {
+                out.word(29);
+                txn.encode(out);
             }
         }
     }
@@ -392,8 +437,11 @@ impl fmt::Debug for BankMsg {
             BankMsg::Debit { op, acct, cents } => {
                 write!(f, "{op:?} debit #{acct} {}", money(*cents))
             }
-            BankMsg::Credit { op, acct, cents } => {
+            BankMsg::Credit { op, acct, cents, token: None } => {
                 write!(f, "{op:?} credit #{acct} {}", money(*cents))
+            }
+            BankMsg::Credit { op, acct, cents, token: Some(token) } => {
+                write!(f, "{op:?} credit #{acct} {} (token {token})", money(*cents))
             }
             BankMsg::DebitIfCovered { op, acct, cents } => {
                 write!(f, "{op:?} debit #{acct} {} if covered", money(*cents))
@@ -417,11 +465,13 @@ impl fmt::Debug for BankMsg {
             }
             BankMsg::Done { op, ok: true } => write!(f, "{op:?}: ok"),
             BankMsg::Done { op, ok: false } => write!(f, "{op:?}: refused"),
-            BankMsg::Acquire { op, acct } => write!(f, "{op:?} lock #{acct}"),
+            BankMsg::Acquire { op, from, to } => write!(f, "{op:?} lock #{from} #{to}"),
             BankMsg::Granted { op, token } => write!(f, "{op:?}: lease, token {token}"),
             BankMsg::Denied { op } => write!(f, "{op:?}: lock busy"),
-            BankMsg::Release { acct, token } => write!(f, "unlock #{acct} (token {token})"),
-            BankMsg::Update { id, from, to, cents } => {
+            BankMsg::Release { from, to, token } => {
+                write!(f, "unlock #{from} #{to} (token {token})")
+            }
+            BankMsg::Update { id, from, to, cents, .. } => {
                 write!(f, "T{} replicate {} #{from}→#{to}", id + 1, money(*cents))
             }
             BankMsg::UpdateAck { id } => write!(f, "T{} replicated", id + 1),
@@ -438,9 +488,15 @@ impl fmt::Debug for BankMsg {
                 write!(f, "{txn:?}: {} (v{})", money(from.0), from.1)
             }
             BankMsg::QWrite { txn, from, .. } => {
-                write!(f, "{txn:?} #{} := {} (v{})", from.0, money(from.1), from.2)
+                write!(f, "{txn:?} stage #{} := {} (v{})", from.0, money(from.1), from.2)
             }
-            BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: written"),
+            BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: staged"),
+            BankMsg::QWriteRefused { txn } => write!(f, "{txn:?}: lock lost"),
+            BankMsg::QCommit { txn, from, .. } => {
+                write!(f, "{txn:?} commit #{} := {} (v{})", from.0, money(from.1), from.2)
+            }
+            BankMsg::QAbort { txn } => write!(f, "{txn:?} abort"),
+            BankMsg::QSettled { txn } => write!(f, "{txn:?}: settled"),
             BankMsg::Unavailable { op } => write!(f, "{op:?}: unavailable"),
         }
     }
@@ -724,16 +780,28 @@ impl Node for BankNode {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: BankTimer) {
-        if let BankNode::Replica(replica) = self {
-            match timer {
+        match self {
+            BankNode::Client(client) => client.fired(ctx, timer),
+            BankNode::Replica(replica) => match timer {
                 BankTimer::ResendUpdates => replica.resend(ctx),
                 BankTimer::QuorumTimeout { txn } => replica.quorum_timeout(ctx, txn),
                 BankTimer::QuorumRetry { transfer } => replica.quorum_retry(ctx, transfer),
-                _ => {}
+                BankTimer::Start { .. }
+                | BankTimer::Timeout { .. }
+                | BankTimer::Again { .. }
+                | BankTimer::Think { .. }
+                | BankTimer::Resend { .. } => unreachable!("a client's timer on a replica"),
+            },
+            BankNode::Bank(_) | BankNode::Locks(_) => {
+                unreachable!("the bank and the lock service set no timers")
             }
-            return;
         }
-        let BankNode::Client(client) = self else { return };
+    }
+}
+
+impl Client {
+    /// One of its jobs' timers fired: a job has at most one, and it is spent now.
+    fn fired(&mut self, ctx: &mut Ctx<'_, BankNode>, timer: BankTimer) {
         let transfer = match timer {
             BankTimer::Start { transfer }
             | BankTimer::Again { transfer }
@@ -741,29 +809,26 @@ impl Node for BankNode {
             BankTimer::Timeout { op } | BankTimer::Resend { op } => op.transfer,
             BankTimer::ResendUpdates
             | BankTimer::QuorumTimeout { .. }
-            | BankTimer::QuorumRetry { .. } => u32::MAX,
+            | BankTimer::QuorumRetry { .. } => unreachable!("a replica's timer on a client"),
         };
-        if let Some(job) = client.jobs.get_mut(&transfer) {
-            job.timer = None; // spent
-        }
+        // Finishing a job cancels its timer, so a timer that fires has its job.
+        let job = self.jobs.get_mut(&transfer).expect("a timer of a finished transfer fired");
+        job.timer = None;
         match timer {
             BankTimer::Start { transfer } => {
                 ctx.observe(BankObs::Submitted { transfer });
-                client.begin(ctx, transfer);
+                self.begin(ctx, transfer);
             }
-            BankTimer::Again { transfer } => client.begin(ctx, transfer),
-            BankTimer::Think { transfer } => client.write_after_thinking(ctx, transfer),
-            BankTimer::Timeout { op } => client.timed_out(ctx, op),
-            BankTimer::Resend { op } => client.resend(ctx, op),
-            // Replicas' timers: never set on a client.
+            BankTimer::Again { transfer } => self.begin(ctx, transfer),
+            BankTimer::Think { transfer } => self.write_after_thinking(ctx, transfer),
+            BankTimer::Timeout { op } => self.timed_out(ctx, op),
+            BankTimer::Resend { op } => self.resend(ctx, op),
             BankTimer::ResendUpdates
             | BankTimer::QuorumTimeout { .. }
-            | BankTimer::QuorumRetry { .. } => {}
+            | BankTimer::QuorumRetry { .. } => unreachable!("ruled out above"),
         }
     }
-}
 
-impl Client {
     /// Picks every transfer up where the journal says (see [`Client`]).
     fn restart(&mut self, ctx: &mut Ctx<'_, BankNode>) {
         let now = ctx.now();
@@ -799,7 +864,7 @@ impl Client {
         phase: Phase,
         msg: impl FnOnce(Op) -> BankMsg,
     ) {
-        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        let job = self.jobs.get_mut(&transfer).expect("a request of a transfer in progress");
         job.step += 1;
         job.phase = phase;
         let op = Op { transfer, step: job.step };
@@ -811,20 +876,20 @@ impl Client {
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, ending: Ending) {
-        if let Some(job) = self.jobs.remove(&transfer) {
-            if let Some(timer) = job.timer {
-                ctx.cancel_timer(timer);
-            }
-            if let Some(token) = job.token {
-                ctx.send(self.locks, BankMsg::Release { acct: job.spec.from as u8, token });
-            }
-            ctx.observe(BankObs::Finished { transfer, ending });
+        let job = self.jobs.remove(&transfer).expect("a transfer finishes once");
+        if let Some(timer) = job.timer {
+            ctx.cancel_timer(timer);
         }
+        if let Some(token) = job.token {
+            let (from, to, _) = job.accounts();
+            ctx.send(self.locks, BankMsg::Release { from, to, token });
+        }
+        ctx.observe(BankObs::Finished { transfer, ending });
     }
 
     /// The first request of a transfer (and of each retry after a back-off).
     fn begin(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
-        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        let job = self.jobs.get_mut(&transfer).expect("a transfer begins while in progress");
         job.attempts += 1;
         job.read = None;
         job.read_to = None;
@@ -843,10 +908,7 @@ impl Client {
                 BankMsg::DebitIfCovered { op, acct: from, cents }
             }),
             Strategy::LockLease { .. } => {
-                self.request(ctx, transfer, Phase::Acquire, |op| BankMsg::Acquire {
-                    op,
-                    acct: from,
-                });
+                self.request(ctx, transfer, Phase::Acquire, |op| BankMsg::Acquire { op, from, to });
             }
             Strategy::SingleWriter | Strategy::Replicated(_) => {
                 let keyed = self.retry.as_ref().is_some_and(|r| r.idempotency_key);
@@ -869,7 +931,33 @@ impl Client {
             | BankMsg::Granted { op, .. }
             | BankMsg::Denied { op }
             | BankMsg::Unavailable { op } => *op,
-            _ => return,
+            BankMsg::Read { .. }
+            | BankMsg::Debit { .. }
+            | BankMsg::Credit { .. }
+            | BankMsg::DebitIfCovered { .. }
+            | BankMsg::Write { .. }
+            | BankMsg::Cas { .. }
+            | BankMsg::Transfer { .. }
+            | BankMsg::Acquire { .. }
+            | BankMsg::Release { .. }
+            | BankMsg::Update { .. }
+            | BankMsg::UpdateAck { .. }
+            | BankMsg::Forward { .. }
+            | BankMsg::Forwarded { .. }
+            | BankMsg::QLock { .. }
+            | BankMsg::QLockOk { .. }
+            | BankMsg::QLockBusy { .. }
+            | BankMsg::QUnlock { .. }
+            | BankMsg::QRead { .. }
+            | BankMsg::QReadOk { .. }
+            | BankMsg::QWrite { .. }
+            | BankMsg::QWriteOk { .. }
+            | BankMsg::QWriteRefused { .. }
+            | BankMsg::QCommit { .. }
+            | BankMsg::QAbort { .. }
+            | BankMsg::QSettled { .. } => {
+                unreachable!("a client is only ever answered, never asked: {msg:?}")
+            }
         };
         // Only the answer to the request in flight counts; a late one is ignored.
         let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
@@ -885,11 +973,12 @@ impl Client {
         let transfer = op.transfer;
         let (from, to, cents) = job.accounts();
         let phase = job.phase;
-        let credit = |op| BankMsg::Credit { op, acct: to, cents };
+        let fenced = matches!(self.strategy, Strategy::LockLease { fencing: true, .. });
+        let credit_token = job.token.filter(|_| fenced);
+        let credit = |op| BankMsg::Credit { op, acct: to, cents, token: credit_token };
         match (phase, msg) {
             (Phase::Acquire, BankMsg::Granted { token, .. }) => {
                 job.token = Some(token);
-                let fenced = matches!(self.strategy, Strategy::LockLease { fencing: true, .. });
                 let token = fenced.then_some(token);
                 self.request(ctx, transfer, Phase::ReadSource, |op| BankMsg::Read {
                     op,
@@ -927,8 +1016,16 @@ impl Client {
                         let think = BankTimer::Think { transfer };
                         job.wait_for(ctx, Wait::Think, self.think_time, think);
                     }
-                    Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {}
+                    Strategy::Atomic | Strategy::SingleWriter | Strategy::Replicated(_) => {
+                        unreachable!("{:?} never reads", self.strategy)
+                    }
                 }
+            }
+            // Fenced: a newer lease holder has read or written since this client's lease
+            // was granted; its lease is gone, so the transfer cannot complete.
+            (Phase::ReadSource, BankMsg::Done { ok: false, .. }) => {
+                assert!(job.token.is_some(), "only a fenced read is refused");
+                self.finish(ctx, transfer, Ending::Unavailable);
             }
             (Phase::ReadDestination, BankMsg::ReadOk { cents: balance, version, .. }) => {
                 job.read_to = Some((balance, version));
@@ -967,22 +1064,35 @@ impl Client {
                 self.request(ctx, transfer, Phase::Credit, credit);
             }
             (Phase::Cas, BankMsg::Done { ok: false, .. }) => self.back_off(ctx, transfer),
-            (Phase::Credit | Phase::WriteDestination, BankMsg::Done { .. }) => {
+            // An unfenced credit or write is never refused.
+            (Phase::Credit | Phase::WriteDestination, BankMsg::Done { ok: true, .. }) => {
                 self.finish(ctx, transfer, Ending::Committed);
             }
-            (_, BankMsg::Unavailable { .. }) => self.finish(ctx, transfer, Ending::Unavailable),
+            // Fenced: the lease ran out after the debit, and a newer holder has read the
+            // destination since. The debit stands, the credit cannot: the money is gone, as
+            // whenever a two-step transfer is abandoned halfway.
+            (Phase::Credit, BankMsg::Done { ok: false, .. }) => {
+                assert!(credit_token.is_some(), "only a fenced credit is refused");
+                self.finish(ctx, transfer, Ending::Unavailable);
+            }
             (Phase::Transfer, BankMsg::Done { ok, .. }) => {
                 let ending = if ok { Ending::Committed } else { Ending::Rejected };
                 self.finish(ctx, transfer, ending);
             }
-            _ => {}
+            // A replica could not decide the transfer: no quorum, no primary.
+            (Phase::Transfer, BankMsg::Unavailable { .. }) => {
+                self.finish(ctx, transfer, Ending::Unavailable);
+            }
+            (phase, msg) => unreachable!("{msg:?} cannot answer a request of phase {phase:?}"),
         }
     }
 
     fn write_after_thinking(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
-        let Strategy::LockLease { fencing, .. } = self.strategy else { return };
-        let Some(job) = self.jobs.get(&transfer) else { return };
-        let Some((balance, version)) = job.read else { return };
+        let Strategy::LockLease { fencing, .. } = self.strategy else {
+            unreachable!("only a lease holder thinks between reading and writing")
+        };
+        let job = self.jobs.get_mut(&transfer).expect("a transfer thinks while in progress");
+        let (balance, version) = job.read.expect("it thinks about what it read");
         let (from, _, cents) = job.accounts();
         let token = job.token.filter(|_| fencing);
         self.request(ctx, transfer, Phase::WriteSource, |op| BankMsg::Write {
@@ -999,9 +1109,9 @@ impl Client {
         let (max_attempts, backoff) = match &self.strategy {
             Strategy::CompareAndSet { max_attempts, backoff }
             | Strategy::LockLease { max_attempts, backoff, .. } => (*max_attempts, backoff.clone()),
-            _ => (1, Backoff::Immediate),
+            strategy => unreachable!("{strategy:?} is never refused a lease or a version"),
         };
-        let Some(job) = self.jobs.get_mut(&transfer) else { return };
+        let job = self.jobs.get_mut(&transfer).expect("a transfer backs off while in progress");
         if job.attempts >= max_attempts {
             return self.finish(ctx, transfer, Ending::Unavailable);
         }
@@ -1016,11 +1126,10 @@ impl Client {
 
     /// No answer in time: resend the same request if the policy retries, else give up.
     fn timed_out(&mut self, ctx: &mut Ctx<'_, BankNode>, op: Op) {
-        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
-            return;
-        };
-        let retry = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts);
-        let (Some(retry), Some(_)) = (retry, &job.pending) else {
+        // An answer cancels the timeout, so the request it times out is still unanswered.
+        let job = self.jobs.get_mut(&op.transfer).expect("a timeout of a transfer in progress");
+        assert!(job.step == op.step && job.pending.is_some(), "{op:?} was answered");
+        let Some(retry) = self.retry.as_ref().filter(|r| job.attempts < r.max_attempts) else {
             return self.finish(ctx, op.transfer, Ending::Unavailable);
         };
         if job.attempts == 1 {
@@ -1036,10 +1145,10 @@ impl Client {
     /// Sends the unanswered request again, unchanged: the same op, so an answer to either
     /// copy completes it, and the same idempotency key, if the policy uses one.
     fn resend(&mut self, ctx: &mut Ctx<'_, BankNode>, op: Op) {
-        let Some(job) = self.jobs.get_mut(&op.transfer).filter(|j| j.step == op.step) else {
-            return;
-        };
-        let Some(msg) = job.pending.clone() else { return };
+        // An answer cancels the resend too, so the request is still unanswered.
+        let job = self.jobs.get_mut(&op.transfer).expect("a resend of a transfer in progress");
+        assert_eq!(job.step, op.step, "{op:?} was answered");
+        let msg = job.pending.clone().expect("an unanswered request to resend");
         let to = if job.phase == Phase::Acquire { self.locks } else { self.bank };
         ctx.send(to, msg);
         job.wait_for(ctx, Wait::Answer, self.request_timeout, BankTimer::Timeout { op });
@@ -1060,12 +1169,8 @@ impl Bank {
         }
         let reply = match msg {
             BankMsg::Read { op, acct, token } => {
-                if let Some(token) = token {
-                    let fence = &mut self.fence[acct as usize];
-                    if token < *fence {
-                        return ctx.send(from, BankMsg::Done { op, ok: false });
-                    }
-                    *fence = token;
+                if !self.fenced(acct, token) {
+                    return ctx.send(from, BankMsg::Done { op, ok: false });
                 }
                 let (cents, version) = self.accounts[acct as usize];
                 ctx.observe(BankObs::Read { transfer: op.transfer, acct, cents });
@@ -1075,7 +1180,10 @@ impl Bank {
                 self.change(ctx, op.transfer, acct, -cents);
                 BankMsg::Done { op, ok: true }
             }
-            BankMsg::Credit { op, acct, cents } => {
+            BankMsg::Credit { op, acct, cents, token } => {
+                if !self.fenced(acct, token) {
+                    return ctx.send(from, BankMsg::Done { op, ok: false });
+                }
                 self.change(ctx, op.transfer, acct, cents);
                 BankMsg::Done { op, ok: true }
             }
@@ -1087,14 +1195,10 @@ impl Bank {
                 BankMsg::Done { op, ok }
             }
             BankMsg::Write { op, acct, cents, base_version, token } => {
-                let i = acct as usize;
-                if let Some(token) = token {
-                    if token < self.fence[i] {
-                        return ctx.send(from, BankMsg::Done { op, ok: false });
-                    }
-                    self.fence[i] = token;
+                if !self.fenced(acct, token) {
+                    return ctx.send(from, BankMsg::Done { op, ok: false });
                 }
-                let (old, version) = self.accounts[i];
+                let (old, version) = self.accounts[acct as usize];
                 if base_version != version {
                     ctx.observe(BankObs::LostUpdate {
                         transfer: op.transfer,
@@ -1128,9 +1232,44 @@ impl Bank {
                 }
                 BankMsg::Done { op, ok }
             }
-            _ => return,
+            // Leases are the lock service's, answers the clients', the rest the replicas'.
+            BankMsg::Acquire { .. }
+            | BankMsg::Release { .. }
+            | BankMsg::ReadOk { .. }
+            | BankMsg::Done { .. }
+            | BankMsg::Granted { .. }
+            | BankMsg::Denied { .. }
+            | BankMsg::Unavailable { .. }
+            | BankMsg::Update { .. }
+            | BankMsg::UpdateAck { .. }
+            | BankMsg::Forward { .. }
+            | BankMsg::Forwarded { .. }
+            | BankMsg::QLock { .. }
+            | BankMsg::QLockOk { .. }
+            | BankMsg::QLockBusy { .. }
+            | BankMsg::QUnlock { .. }
+            | BankMsg::QRead { .. }
+            | BankMsg::QReadOk { .. }
+            | BankMsg::QWrite { .. }
+            | BankMsg::QWriteOk { .. }
+            | BankMsg::QWriteRefused { .. }
+            | BankMsg::QCommit { .. }
+            | BankMsg::QAbort { .. }
+            | BankMsg::QSettled { .. } => unreachable!("the bank serves accounts only: {msg:?}"),
         };
         ctx.send(from, reply);
+    }
+
+    /// Whether a request with `token` may touch `acct`: not if a newer lease holder has read
+    /// or written it already. An accepted token raises the fence to itself.
+    fn fenced(&mut self, acct: u8, token: Option<u64>) -> bool {
+        let Some(token) = token else { return true };
+        let fence = &mut self.fence[acct as usize];
+        if token < *fence {
+            return false;
+        }
+        *fence = token;
+        true
     }
 
     fn change(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, acct: u8, delta: i64) {
@@ -1151,14 +1290,18 @@ impl Locks {
 
     fn serve(&mut self, ctx: &mut Ctx<'_, BankNode>, from: NodeId, msg: BankMsg) {
         match msg {
-            BankMsg::Acquire { op, acct } => {
+            BankMsg::Acquire { op, from: source, to } => {
                 let now = ctx.now();
-                // A lease that has run out is free, whether or not its holder knows it.
-                let free = self.held.get(&acct).is_none_or(|&(_, until)| until <= now);
+                // A lease that has run out is free, whether or not its holder knows it. Both
+                // accounts or neither: a holder of one waiting for the other would deadlock.
+                let free = [source, to]
+                    .iter()
+                    .all(|acct| self.held.get(acct).is_none_or(|&(_, until)| until <= now));
                 if free {
                     let token = self.next_token;
                     self.next_token += 1;
-                    self.held.insert(acct, (token, now + self.lease));
+                    self.held.insert(source, (token, now + self.lease));
+                    self.held.insert(to, (token, now + self.lease));
                     ctx.send(from, BankMsg::Granted { op, token });
                 } else {
                     ctx.send(from, BankMsg::Denied { op });
@@ -1166,8 +1309,41 @@ impl Locks {
             }
             // Only the current holder can release: a stale release must not free the
             // lease someone else now holds.
-            BankMsg::Release { acct, token } => self.release(acct, token),
-            _ => {}
+            BankMsg::Release { from, to, token } => {
+                self.release(from, token);
+                self.release(to, token);
+            }
+            // Account requests are the bank's, answers the clients', the rest the replicas'.
+            BankMsg::Read { .. }
+            | BankMsg::Debit { .. }
+            | BankMsg::Credit { .. }
+            | BankMsg::DebitIfCovered { .. }
+            | BankMsg::Write { .. }
+            | BankMsg::Cas { .. }
+            | BankMsg::Transfer { .. }
+            | BankMsg::ReadOk { .. }
+            | BankMsg::Done { .. }
+            | BankMsg::Granted { .. }
+            | BankMsg::Denied { .. }
+            | BankMsg::Unavailable { .. }
+            | BankMsg::Update { .. }
+            | BankMsg::UpdateAck { .. }
+            | BankMsg::Forward { .. }
+            | BankMsg::Forwarded { .. }
+            | BankMsg::QLock { .. }
+            | BankMsg::QLockOk { .. }
+            | BankMsg::QLockBusy { .. }
+            | BankMsg::QUnlock { .. }
+            | BankMsg::QRead { .. }
+            | BankMsg::QReadOk { .. }
+            | BankMsg::QWrite { .. }
+            | BankMsg::QWriteOk { .. }
+            | BankMsg::QWriteRefused { .. }
+            | BankMsg::QCommit { .. }
+            | BankMsg::QAbort { .. }
+            | BankMsg::QSettled { .. } => {
+                unreachable!("the lock service only grants and takes back leases: {msg:?}")
+            }
         }
     }
 }

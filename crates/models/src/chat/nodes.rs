@@ -104,7 +104,7 @@ impl Node for ChatNode {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: ChatTimer) {
-        let ChatNode::User(user) = self else { return };
+        let ChatNode::User(user) = self else { unreachable!("a relay sets no timers") };
         match timer {
             ChatTimer::Type => {
                 user.type_message(ctx);
@@ -162,7 +162,10 @@ impl User {
     }
 
     fn retransmit(&mut self, ctx: &mut Ctx<'_, ChatNode>, seq: u32) {
-        let Delivery::AckRetransmit { rto_max, backoff, .. } = self.delivery else { return };
+        let Delivery::AckRetransmit { rto_max, backoff, .. } = self.delivery else {
+            unreachable!("only acknowledged delivery sets retransmission timers")
+        };
+        // Acknowledgements do not cancel timers: an acknowledged message's timer still fires.
         let Some(rto) = self.unacked.get_mut(&seq) else { return };
         *rto = rto.mul_f64(backoff).min(rto_max);
         let next = *rto;
@@ -174,6 +177,11 @@ impl User {
     fn receive(&mut self, ctx: &mut Ctx<'_, ChatNode>, msg: ChatMsg) {
         match msg {
             ChatMsg::Ack { next_seq, .. } => {
+                // Both users share the variant's delivery, so only acknowledging peers ack.
+                assert!(
+                    matches!(self.delivery, Delivery::AckRetransmit { .. }),
+                    "a fire-and-forget user was acknowledged"
+                );
                 self.unacked.retain(|&seq, _| seq >= next_seq);
             }
             ChatMsg::Text { author, seq } => match self.delivery {

@@ -318,7 +318,14 @@ impl Node for PayNode {
             (PayNode::Payments(p), PayMsg::Call { id, attempt, deadline }) => {
                 p.arrive(ctx, id, attempt, deadline);
             }
-            _ => {}
+            (PayNode::Auth(_) | PayNode::Payments(_), msg @ PayMsg::Response { .. })
+            | (
+                PayNode::Clients(_) | PayNode::Payments(_),
+                msg @ (PayMsg::Request { .. } | PayMsg::Reply { .. }),
+            )
+            | (PayNode::Clients(_) | PayNode::Auth(_), msg @ PayMsg::Call { .. }) => unreachable!(
+                "clients only hear responses, auth requests and replies, payments calls: {msg:?}"
+            ),
         }
     }
 
@@ -387,7 +394,20 @@ impl Node for PayNode {
             (PayNode::Payments(p), PayTimer::Served { worker, id, attempt, .. }) => {
                 p.served(ctx, worker, id, attempt)
             }
-            _ => {}
+            // Each process sets only its own timers.
+            (
+                PayNode::Auth(_) | PayNode::Payments(_),
+                timer @ (PayTimer::Arrive | PayTimer::Deadline { .. }),
+            )
+            | (
+                PayNode::Clients(_) | PayNode::Payments(_),
+                timer @ (PayTimer::LocalDone { .. }
+                | PayTimer::CallTimeout { .. }
+                | PayTimer::Retry { .. }),
+            )
+            | (PayNode::Clients(_) | PayNode::Auth(_), timer @ PayTimer::Served { .. }) => {
+                unreachable!("each process sets only its own timers: {timer:?}")
+            }
         }
     }
 }
@@ -398,9 +418,10 @@ impl Clients {
         for (&id, (deadline, timer)) in &mut self.waiting {
             *timer = ctx.set_timer(deadline.since(now), PayTimer::Deadline { id });
         }
-        while self.arrivals.get(self.next).is_some_and(|&(at, _)| at < now) {
-            self.next += 1;
-        }
+        // Arrivals are numbered as they are sent, so the missed ones leave the schedule
+        // rather than a gap in the numbers.
+        let missed = self.arrivals[self.next..].iter().take_while(|&&(at, _)| at < now).count();
+        self.arrivals.drain(self.next..self.next + missed);
         self.schedule_next(ctx);
     }
 
@@ -423,9 +444,9 @@ impl Clients {
     }
 
     fn give_up(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
-        if self.waiting.remove(&id).is_some() {
-            ctx.observe(PayObs::Answered { id, answer: Answer::Failed(Cause::Timeout) });
-        }
+        let waiting = self.waiting.remove(&id);
+        assert!(waiting.is_some(), "an answer cancels its request's deadline, yet {id}'s fired");
+        ctx.observe(PayObs::Answered { id, answer: Answer::Failed(Cause::Timeout) });
     }
 
     fn answered(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
@@ -480,7 +501,9 @@ impl Auth {
     }
 
     fn local_done(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
-        let Some(job) = self.jobs.get(&id).filter(|job| job.attempt == 0) else { return };
+        // A request finishes only after its local work is done, so its job is still here.
+        let job = self.jobs.get(&id).expect("a job whose local work just ended");
+        assert_eq!(job.attempt, 0, "request {id} called payments before its local work ended");
         match job.kind {
             Kind::Login => self.finish(ctx, id, Answer::Ok),
             Kind::Pay => {
@@ -506,7 +529,7 @@ impl Auth {
             self.finish(ctx, id, answer);
             return;
         }
-        let Some(job) = self.jobs.get_mut(&id) else { return };
+        let job = self.jobs.get_mut(&id).expect("a call for a request A is working on");
         job.attempt += 1;
         job.in_flight = true;
         job.attempt_started = now;
@@ -551,10 +574,9 @@ impl Auth {
     }
 
     fn timed_out(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, attempt: u32) {
-        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.in_flight && j.attempt == attempt)
-        else {
-            return;
-        };
+        // A reply cancels its attempt's timeout, so the one that fires is awaited still.
+        let job = self.jobs.get_mut(&id).expect("a timeout for a request A is working on");
+        assert!(job.in_flight && job.attempt == attempt, "attempt {attempt} of {id} was settled");
         job.timeout = None;
         job.in_flight = false; // a reply to this attempt is now too late
         let took = ctx.now().since(job.attempt_started);
@@ -580,7 +602,7 @@ impl Auth {
     }
 
     fn retry_or_fail(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, cause: Cause) {
-        let Some(job) = self.jobs.get_mut(&id) else { return };
+        let job = self.jobs.get_mut(&id).expect("a failed attempt of a request A is working on");
         let Some(retry) = &self.policy.retry else {
             self.finish(ctx, id, Answer::Failed(cause));
             return;
@@ -602,9 +624,8 @@ impl Auth {
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
-        if self.jobs.remove(&id).is_none() {
-            return;
-        }
+        let job = self.jobs.remove(&id);
+        assert!(job.is_some(), "request {id} finished twice");
         ctx.send(CLIENTS, PayMsg::Response { id, answer });
         self.busy -= 1;
         // A freed worker takes the oldest waiting request; with deadline propagation it

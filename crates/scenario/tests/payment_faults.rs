@@ -1,0 +1,78 @@
+//! The payment services under crashes, through scenario text: each process comes back empty
+//! (or, for the clients, still waiting for what they sent), every request still ends in an
+//! answer or a timeout, and service recovers once the crashes are over.
+
+use faultline_engine::TraceEvent;
+use faultline_scenario::{Scenario, parse};
+
+fn scenario() -> Scenario {
+    let source = r#"Scenario(name: "t", duration: "30s",
+        network: (latency: LogNormal(median: "2ms", sigma: 0.3)),
+        faults: [
+            Crash(node: "auth", at: "5s", restart: "6s"),
+            Crash(node: "payments", at: "10s", restart: "11s"),
+            Crash(node: "clients", at: "15s", restart: "16s"),
+            RandomCrashes(nodes: ["auth", "payments", "clients"], count: 2, downtime: ("100ms", "1s"), within: ("2s", "20s")),
+        ],
+        model: Payment(
+            clients: (rate_per_s: 100.0, pay_fraction: 0.5, until: "24s", deadline: "3s"),
+            auth: (workers: 32, queue: 32, login_time: Constant("5ms"), pay_time: Constant("2ms")),
+            payments: (workers: 8, queue: 32, service_time: LogNormal(median: "20ms", sigma: 0.5)),
+        ),
+        variants: [
+            (name: "timeout", policy: Payment(timeout: "300ms")),
+            (name: "retries-budget", policy: Payment(timeout: "300ms", retry: (max_attempts: 3,
+                backoff: Exponential(base: "20ms", multiplier: 2.0, cap: "200ms", jitter: Full),
+                budget: (ratio: 0.2, max_tokens: 20)))),
+            (name: "breaker", policy: Payment(timeout: "300ms", breaker: Resilient(failure_rate: 0.5,
+                window: Count(20), minimum_calls: 10, wait_in_open: "1s", half_open_calls: 3))),
+        ],
+    )"#;
+    parse(source, "t.ron").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The number after `id: ` in a message or timer's `Debug` text.
+fn id_of(text: &str) -> u64 {
+    let start = text.find("id: ").unwrap_or_else(|| panic!("no id in {text}")) + 4;
+    text[start..].split([',', ' ', '}']).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn every_request_ends_and_service_recovers_after_crashes() {
+    let s = scenario();
+    let names = s.node_names();
+    let clients = names.iter().position(|n| n == "clients").unwrap() as u32;
+    for seed in 0..10 {
+        for variant in &s.variants {
+            let outcome = s.run(seed, variant, true).unwrap();
+            let name = &variant.name;
+            // A client that crashed keeps waiting for what it sent and re-arms its deadlines:
+            // every request reaches the user as an answer or as its deadline, none hangs.
+            let mut open = std::collections::BTreeSet::new();
+            for record in outcome.trace.as_deref().unwrap() {
+                match &record.event {
+                    TraceEvent::Send { from, msg, .. }
+                        if from.0 == clients && msg.starts_with("Request") =>
+                    {
+                        open.insert(id_of(msg));
+                    }
+                    TraceEvent::Deliver { to, msg, .. } if to.0 == clients => {
+                        open.remove(&id_of(msg));
+                    }
+                    TraceEvent::Timer { node, timer }
+                        if node.0 == clients && timer.starts_with("Deadline") =>
+                    {
+                        open.remove(&id_of(timer));
+                    }
+                    _ => {}
+                }
+            }
+            assert!(open.is_empty(), "seed {seed} {name}: requests {open:?} never ended");
+            let m = &outcome.metrics;
+            assert!(m["pay.requests"] > 500.0, "seed {seed} {name}: {}", m["pay.requests"]);
+            // Restarted services start empty and serve again.
+            assert_eq!(m["recovered"], 1.0, "seed {seed} {name}: never recovered");
+            assert!(m["pay.success_rate"] > 0.7, "seed {seed} {name}");
+        }
+    }
+}
