@@ -55,6 +55,14 @@ impl TraceHasher {
         z ^ (z >> 31)
     }
 
+    /// The hash of a sequence of words from a zero state: what a value whose encoding is
+    /// exactly these words hashes to, so a test can pin an encoding word by word.
+    pub fn of_words(words: &[u64]) -> u64 {
+        let mut h = TraceHasher::new(0);
+        words.iter().for_each(|&w| h.word(w));
+        h.finish()
+    }
+
     /// The hash of one value's encoding, from a zero state.
     pub fn of<T: TraceEncode + ?Sized>(value: &T) -> u64 {
         let mut h = TraceHasher::new(0);
@@ -241,33 +249,28 @@ mod tests {
     const PINNED_1_2_3: u64 = 0xf289_4fb6_a1d4_9a3c;
 
     /// The hash of raw words, to state an encoding as the words it must produce.
-    fn words(words: &[u64]) -> u64 {
-        let mut h = TraceHasher::new(0);
-        words.iter().for_each(|&w| h.word(w));
-        h.finish()
-    }
 
     #[test]
     fn encodings_are_the_documented_words() {
         // If one of these fails, every pinned trace hash moves: change the format only on
         // purpose, in a commit that says so, and update the module documentation.
-        assert_eq!(TraceHasher::of(&()), words(&[]));
-        assert_eq!(TraceHasher::of(&true), words(&[1]));
-        assert_eq!(TraceHasher::of(&7u8), words(&[7]));
-        assert_eq!(TraceHasher::of(&u64::MAX), words(&[u64::MAX]));
-        assert_eq!(TraceHasher::of(&-2i64), words(&[0xFFFF_FFFF_FFFF_FFFE]));
-        assert_eq!(TraceHasher::of(&-1i8), words(&[u64::MAX]));
-        assert_eq!(TraceHasher::of(&None::<u32>), words(&[0]));
-        assert_eq!(TraceHasher::of(&Some(NodeId(3))), words(&[1, 3]));
+        assert_eq!(TraceHasher::of(&()), TraceHasher::of_words(&[]));
+        assert_eq!(TraceHasher::of(&true), TraceHasher::of_words(&[1]));
+        assert_eq!(TraceHasher::of(&7u8), TraceHasher::of_words(&[7]));
+        assert_eq!(TraceHasher::of(&u64::MAX), TraceHasher::of_words(&[u64::MAX]));
+        assert_eq!(TraceHasher::of(&-2i64), TraceHasher::of_words(&[0xFFFF_FFFF_FFFF_FFFE]));
+        assert_eq!(TraceHasher::of(&-1i8), TraceHasher::of_words(&[u64::MAX]));
+        assert_eq!(TraceHasher::of(&None::<u32>), TraceHasher::of_words(&[0]));
+        assert_eq!(TraceHasher::of(&Some(NodeId(3))), TraceHasher::of_words(&[1, 3]));
         let at = (SimTime::from_millis(2), SimDuration::from_micros(5), 9u32);
-        assert_eq!(TraceHasher::of(&at), words(&[2_000_000, 5_000, 9]));
+        assert_eq!(TraceHasher::of(&at), TraceHasher::of_words(&[2_000_000, 5_000, 9]));
     }
 
     #[test]
     fn the_mixing_function_is_pinned() {
-        assert_eq!(words(&[]), 0);
-        assert_eq!(words(&[1, 2, 3]), PINNED_1_2_3);
-        assert_ne!(words(&[1, 2]), words(&[2, 1]), "order matters");
+        assert_eq!(TraceHasher::of_words(&[]), 0);
+        assert_eq!(TraceHasher::of_words(&[1, 2, 3]), PINNED_1_2_3);
+        assert_ne!(TraceHasher::of_words(&[1, 2]), TraceHasher::of_words(&[2, 1]), "order matters");
     }
 
     #[test]

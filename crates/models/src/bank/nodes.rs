@@ -18,7 +18,7 @@ use crate::resilience::{Backoff, BackoffState};
 /// How a client moves money.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Strategy {
-    /// The seed's race: read the balance, and if it covers the amount, debit and credit
+    /// The article's race: read the balance, and if it covers the amount, debit and credit
     /// in separate operations.
     CheckThenDebit,
     /// Read both balances, write both back as absolute values: a lost update.
@@ -1352,21 +1352,16 @@ impl Locks {
 mod tests {
     use super::*;
 
-    fn words(words: &[u64]) -> u64 {
-        let mut h = TraceHasher::new(0);
-        words.iter().for_each(|&w| h.word(w));
-        h.finish()
-    }
 
     #[test]
     fn trace_encodings_are_pinned() {
         let op = Op { transfer: 1, step: 2 };
         let write = BankMsg::Write { op, acct: 0, cents: -5, base_version: 3, token: Some(9) };
-        assert_eq!(TraceHasher::of(&write), words(&[4, 1, 2, 0, u64::MAX - 4, 3, 1, 9]));
+        assert_eq!(TraceHasher::of(&write), TraceHasher::of_words(&[4, 1, 2, 0, u64::MAX - 4, 3, 1, 9]));
         let quorum = BankMsg::QWrite { txn: op, from: (0, 100, 4), to: (2, 0, 1) };
-        assert_eq!(TraceHasher::of(&quorum), words(&[23, 1, 2, 0, 100, 4, 2, 0, 1]));
-        assert_eq!(TraceHasher::of(&BankMsg::Unavailable { op }), words(&[25, 1, 2]));
-        assert_eq!(TraceHasher::of(&BankTimer::ResendUpdates), words(&[5]));
-        assert_eq!(TraceHasher::of(&BankTimer::QuorumRetry { transfer: 1 }), words(&[7, 1]));
+        assert_eq!(TraceHasher::of(&quorum), TraceHasher::of_words(&[23, 1, 2, 0, 100, 4, 2, 0, 1]));
+        assert_eq!(TraceHasher::of(&BankMsg::Unavailable { op }), TraceHasher::of_words(&[25, 1, 2]));
+        assert_eq!(TraceHasher::of(&BankTimer::ResendUpdates), TraceHasher::of_words(&[5]));
+        assert_eq!(TraceHasher::of(&BankTimer::QuorumRetry { transfer: 1 }), TraceHasher::of_words(&[7, 1]));
     }
 }

@@ -207,19 +207,14 @@ impl User {
 mod tests {
     use super::*;
 
-    fn words(words: &[u64]) -> u64 {
-        let mut h = TraceHasher::new(0);
-        words.iter().for_each(|&w| h.word(w));
-        h.finish()
-    }
 
     #[test]
     fn trace_encodings_are_pinned() {
         let text = ChatMsg::Text { author: NodeId(3), seq: 7 };
-        assert_eq!(TraceHasher::of(&text), words(&[0, 3, 7]));
+        assert_eq!(TraceHasher::of(&text), TraceHasher::of_words(&[0, 3, 7]));
         let ack = ChatMsg::Ack { author: NodeId(0), next_seq: 2 };
-        assert_eq!(TraceHasher::of(&ack), words(&[1, 0, 2]));
-        assert_eq!(TraceHasher::of(&ChatTimer::Type), words(&[0]));
-        assert_eq!(TraceHasher::of(&ChatTimer::Retransmit { seq: 4 }), words(&[1, 4]));
+        assert_eq!(TraceHasher::of(&ack), TraceHasher::of_words(&[1, 0, 2]));
+        assert_eq!(TraceHasher::of(&ChatTimer::Type), TraceHasher::of_words(&[0]));
+        assert_eq!(TraceHasher::of(&ChatTimer::Retransmit { seq: 4 }), TraceHasher::of_words(&[1, 4]));
     }
 }

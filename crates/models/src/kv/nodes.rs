@@ -144,11 +144,14 @@ pub struct Client {
     timeout: SimDuration,
     /// Volatile: lost in a crash, and the operations with it.
     pending: BTreeMap<u32, Pending>,
+    /// Operations a crash cut short, by kind (true: a write). Not the process's state but the
+    /// callers' view: they got no answer, which the client reports as failures on restart.
+    unanswered: Vec<bool>,
 }
 
 impl Client {
     pub(super) fn new(ops: Vec<Op>, replicas: Vec<NodeId>, policy: KvPolicy, timeout: SimDuration) -> Client {
-        Client { ops, next: 0, replicas, policy, timeout, pending: BTreeMap::new() }
+        Client { ops, next: 0, replicas, policy, timeout, pending: BTreeMap::new(), unanswered: Vec::new() }
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_, KvNode>) {
@@ -271,7 +274,10 @@ impl Node for KvNode {
     /// in memory and are gone (their callers saw no answer).
     fn on_crash(&mut self) {
         match self {
-            KvNode::Client(client) => client.pending.clear(),
+            KvNode::Client(client) => {
+                let cut_short = std::mem::take(&mut client.pending).into_values();
+                client.unanswered.extend(cut_short.filter(|p| !p.answered).map(|p| p.write));
+            }
             KvNode::Replica(_) => {}
         }
     }
@@ -280,10 +286,27 @@ impl Node for KvNode {
     /// next; a replica has nothing to wait for.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
         let KvNode::Client(client) = self else { return };
+        for write in client.unanswered.drain(..) {
+            ctx.observe(KvObs::Failed { write });
+        }
         let now = ctx.now();
         while client.ops.get(client.next).is_some_and(|op| op.at < now) {
             client.next += 1;
         }
         client.schedule_next(ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_encodings_are_pinned() {
+        let put = KvMsg::ToReplica(Request::Put { op: 7, key: 3, version: 12 });
+        assert_eq!(TraceHasher::of(&put), TraceHasher::of_words(&[0, 7, 3, 12]));
+        let value = KvMsg::ToClient(Reply::Value { op: 7, version: 12 });
+        assert_eq!(TraceHasher::of(&value), TraceHasher::of_words(&[3, 7, 12, 0]));
+        assert_eq!(TraceHasher::of(&KvTimer::GiveUp { op: 7 }), TraceHasher::of_words(&[1, 7]));
     }
 }

@@ -693,22 +693,17 @@ impl Payments {
 mod tests {
     use super::*;
 
-    fn words(words: &[u64]) -> u64 {
-        let mut h = TraceHasher::new(0);
-        words.iter().for_each(|&w| h.word(w));
-        h.finish()
-    }
 
     #[test]
     fn trace_encodings_are_pinned() {
         let request = PayMsg::Request { id: 4, kind: Kind::Pay, deadline: SimTime::from_millis(3) };
-        assert_eq!(TraceHasher::of(&request), words(&[0, 4, 1, 3_000_000]));
+        assert_eq!(TraceHasher::of(&request), TraceHasher::of_words(&[0, 4, 1, 3_000_000]));
         let response = PayMsg::Response { id: 4, answer: Answer::Failed(Cause::BreakerOpen) };
-        assert_eq!(TraceHasher::of(&response), words(&[1, 4, 2, 2]));
+        assert_eq!(TraceHasher::of(&response), TraceHasher::of_words(&[1, 4, 2, 2]));
         let call = PayMsg::Call { id: 4, attempt: 2, deadline: None };
-        assert_eq!(TraceHasher::of(&call), words(&[2, 4, 2, 0]));
-        assert_eq!(TraceHasher::of(&PayTimer::Arrive), words(&[0]));
+        assert_eq!(TraceHasher::of(&call), TraceHasher::of_words(&[2, 4, 2, 0]));
+        assert_eq!(TraceHasher::of(&PayTimer::Arrive), TraceHasher::of_words(&[0]));
         let timeout = PayTimer::CallTimeout { id: 4, attempt: 2 };
-        assert_eq!(TraceHasher::of(&timeout), words(&[3, 4, 2]));
+        assert_eq!(TraceHasher::of(&timeout), TraceHasher::of_words(&[3, 4, 2]));
     }
 }
