@@ -52,11 +52,6 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure { code: 2, message: message.into() }
     }
-
-    /// Stop now with nothing more to say: the reader of standard output went away.
-    pub fn quiet() -> Failure {
-        Failure { code: 0, message: String::new() }
-    }
 }
 
 fn main() -> ExitCode {
@@ -70,9 +65,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            if !failure.message.is_empty() {
-                output::stderr_line(&failure.message);
-            }
+            output::stderr_line(&failure.message);
             ExitCode::from(failure.code)
         }
     }

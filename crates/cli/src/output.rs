@@ -9,17 +9,18 @@ use std::path::{Path, PathBuf};
 use crate::Failure;
 
 /// Writes `text` to standard output and flushes it. A reader that went away (`faultline run
-/// ... | head -1`) ends the command quietly with exit code 0, as `head` asked; any other
-/// write error (a full disk behind a redirect) is a failure with a clear message.
+/// ... | head -1`) wanted no more: the text is dropped quietly and the command goes on to
+/// its own exit code (1 for a violation under `--deny-violations`, 2 for a bad file), which
+/// a script may still read. Any other write error (a full disk behind a redirect) is a
+/// failure with a clear message.
 pub fn stdout(text: &str) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            Failure::quiet()
-        } else {
-            Failure::usage(format!("error: cannot write to standard output: {e}"))
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(Failure::usage(format!("error: cannot write to standard output: {e}")))
         }
-    })
+        _ => Ok(()),
+    }
 }
 
 /// A file every report folder has: a folder without it is not ours to replace.

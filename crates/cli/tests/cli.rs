@@ -313,14 +313,20 @@ fn retry_storm_outcomes_and_grid() {
 }
 
 #[test]
-fn a_reader_that_goes_away_ends_the_command_quietly() {
+fn a_reader_that_goes_away_is_no_error_and_hides_no_exit_code() {
     // `faultline ... | head -1`: the reader closes the pipe. Closing it right after the
-    // spawn, before the sweep has anything to print, makes every write hit the closed pipe.
+    // spawn, before the command has anything to print, makes every write hit the closed
+    // pipe. Nothing panics, and the exit code is still the command's own.
     use std::process::{Command, Stdio};
-    for args in [
-        &["sweep", "scenarios/double-transfer.ron", "--seeds", "0..200", "--json"][..],
-        &["check", "scenarios/double-transfer.ron"],
-    ] {
+    let out = scratch("closed-pipe");
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], i32); 4] = [
+        (&["sweep", "scenarios/double-transfer.ron", "--seeds", "0..200", "--json"], 0),
+        (&["check", "scenarios/double-transfer.ron"], 0),
+        (&["run", "scenarios/double-transfer.ron", "--deny-violations", "--out", o], 1),
+        (&["check", "scenarios/double-transfer.ron", "scenarios/no-such-file.ron"], 2),
+    ];
+    for (args, code) in cases {
         let mut child = Command::new(env!("CARGO_BIN_EXE_faultline"))
             .args(args)
             .current_dir(repo())
@@ -331,6 +337,6 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
         drop(child.stdout.take());
         let output = child.wait_with_output().unwrap();
         assert!(!stderr(&output).contains("panicked"), "{args:?}: {}", stderr(&output));
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
     }
 }
