@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use faultline_engine::{NodeId, SimDuration, SimTime, TraceEvent, TraceRecord, first_divergence};
+use faultline_engine::{TraceRecord, first_divergence};
 use faultline_outcome::Outcome;
-use faultline_report::{Report, Spacetime, Sweep};
+use faultline_report::{FirstFailure, Report, Sweep};
 use faultline_scenario::{Scenario, Variant, closest};
 use indicatif::ProgressBar;
 
@@ -127,42 +127,8 @@ fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The first violation of the first variant that has one, with a full trace of its run: the
-/// report draws the moments before it as a spacetime diagram.
-pub(crate) struct FirstFailure {
-    outcome: Outcome,
-    violation: faultline_outcome::Violation,
-    title: String,
-    highlight: Vec<u64>,
-}
-
-/// How far back from a violation the diagram looks: enough for the few round trips of an
-/// interleaving, few enough messages to read.
-const SPACETIME_LOOKBACK: SimDuration = SimDuration::from_millis(100);
-
-impl FirstFailure {
-    fn window(&self) -> (SimTime, SimTime) {
-        let trace = self.outcome.trace.as_deref().unwrap_or(&[]);
-        let first_send = trace.iter().find(|r| matches!(r.event, TraceEvent::Send { .. }));
-        let earliest = SimTime::ZERO + self.violation.at.since(SimTime::ZERO + SPACETIME_LOOKBACK);
-        let from = first_send.map_or(earliest, |r| r.at.max(earliest));
-        (from, self.violation.at + SimDuration::from_millis(5))
-    }
-
-    fn diagram<'a>(&'a self, names: &'a [String]) -> Spacetime<'a> {
-        let (from, until) = self.window();
-        Spacetime {
-            title: &self.title,
-            caption: &self.violation.detail,
-            trace: self.outcome.trace.as_deref().unwrap_or(&[]),
-            names,
-            from,
-            until,
-            highlight: &self.highlight,
-        }
-    }
-}
-
+/// The first violation of the first variant that has one, with a full trace of its run
+/// (rerun with one if it was not kept): the report draws the moments before it.
 fn first_failure(
     scenario: &Scenario,
     seed: u64,
@@ -178,33 +144,7 @@ fn first_failure(
         Some(_) => outcome.clone(),
         None => run_one(scenario, seed, variant, true)?,
     };
-    let Some(violation) = traced.violations.iter().min_by_key(|v| v.at).cloned() else {
-        return Ok(None);
-    };
-    // Highlight the messages to and from the node where the invariant broke.
-    let names = scenario.node_names();
-    let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
-    let highlight = traced
-        .trace
-        .as_deref()
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|r| match r.event {
-            TraceEvent::Deliver { from, to, msg_id, .. }
-                if Some(from) == node || Some(to) == node =>
-            {
-                Some(msg_id)
-            }
-            _ => None,
-        })
-        .collect();
-    let title = format!(
-        "{}, seed {seed}: how `{}` broke at {:.3} s",
-        variant.name,
-        violation.invariant,
-        violation.at.as_secs_f64()
-    );
-    Ok(Some(FirstFailure { outcome: traced, violation, title, highlight }))
+    Ok(FirstFailure::of(&traced, seed, &scenario.node_names()))
 }
 
 /// Describes the first difference between two traces of the same run.

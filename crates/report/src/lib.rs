@@ -12,6 +12,7 @@
 
 mod chart;
 mod error;
+mod failure;
 mod html;
 mod json;
 mod markdown;
@@ -28,6 +29,7 @@ pub use chart::{
     chart_png, chart_svg, variant_color,
 };
 pub use error::RenderError;
+pub use failure::FirstFailure;
 pub use html::index_html;
 pub use json::{run_json, summary_json};
 pub use markdown::summary_md;
