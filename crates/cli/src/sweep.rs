@@ -72,7 +72,7 @@ fn parse_seeds(text: &str) -> Result<Range<u64>, String> {
     Ok(start..end)
 }
 
-/// What a sweep keeps of one run: its metrics and which invariants it broke. Not how often
+/// Threads for `--jobs` when it is not given: one per core the process may use.
 pub(crate) fn default_jobs() -> usize {
     thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }

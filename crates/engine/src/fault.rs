@@ -230,7 +230,10 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
                 for _ in 0..*count {
                     let from = start(&mut rng);
                     let node = pick(&mut rng, nodes);
+                    // Rounding may step just outside a range whose ends are not whole
+                    // hundredths: bring it back, or the printed schedule would not parse.
                     let value = ((lo + (hi - lo) * rng.unit()) * 100.0).round() / 100.0;
+                    let value = value.max(*lo).min(*hi);
                     let until = from + millis_between(&mut rng, duration.0, duration.1);
                     let fault = ModelFault { kind, param, value };
                     faults.push(Fault {

@@ -248,8 +248,6 @@ mod tests {
 
     const PINNED_1_2_3: u64 = 0xf289_4fb6_a1d4_9a3c;
 
-    /// The hash of raw words, to state an encoding as the words it must produce.
-
     #[test]
     fn encodings_are_the_documented_words() {
         // If one of these fails, every pinned trace hash moves: change the format only on

@@ -99,7 +99,8 @@ pub struct FaultSpec {
     pub about: &'static str,
     /// The parameter's valid values, inclusive.
     pub range: (f64, f64),
-    /// The nodes it may hit, by name; the node's [`Node::on_fault`] handles it.
+    /// The nodes it may hit, by name (no other node can take it); the node's
+    /// [`Node::on_fault`] handles it.
     ///
     /// [`Node::on_fault`]: faultline_engine::Node::on_fault
     pub nodes: &'static [&'static str],

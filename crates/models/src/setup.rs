@@ -24,6 +24,8 @@ impl RunSetup {
         self.sim
             .faults
             .iter()
+            // A fault that starts when the run is over has no window to shade.
+            .filter(|f| f.from.as_secs_f64() < end_s)
             .map(|f| FaultWindow {
                 from_s: f.from.as_secs_f64(),
                 until_s: f.until.map_or(end_s, |t| t.as_secs_f64()).min(end_s),

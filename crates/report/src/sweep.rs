@@ -40,6 +40,7 @@ pub struct Sweep<'a> {
     pub tallies: &'a [VariantTally],
 }
 
+/// What a sweep keeps of one run: its metrics and which invariants it broke. Not how often
 /// or when, and never its trace or chart series, so that a block of runs stays small.
 #[derive(Debug)]
 pub struct RunSummary {
@@ -142,6 +143,7 @@ impl VariantTally {
     }
 }
 
+/// The object `sweep --json` prints: `{"scenario", "seeds": [A, B], "variants": [{"name",
 /// "runs", "runs_violating", "violating_seeds", "metrics": {name: {"mean", "min",
 /// "max"}}}]}`.
 pub fn sweep_json(sweep: &Sweep<'_>) -> Value {

@@ -34,7 +34,11 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
 pub fn parse_with(source: &str, file: &str, models: &Models) -> Result<Scenario, ScenarioErrors> {
     let raw: raw::RawScenario =
         from_ron(source, file, (1, 1)).map_err(|e| ScenarioErrors(vec![e]))?;
-    validate::validate(raw, file, source, models).map_err(ScenarioErrors)
+    validate::validate(raw, file, source, models).map_err(|mut errors| {
+        // In the order a reader meets them in the file.
+        errors.sort_by_key(|e| (e.line, e.col));
+        ScenarioErrors(errors)
+    })
 }
 
 /// Deserializes `text`, which starts at `start` (line, column) of `file`, so that an error

@@ -49,7 +49,7 @@ fn parameter(c: &mut Check, path: &[Step], spec: &FaultSpec, value: f64) {
 /// Checks that a model fault names only nodes that take it.
 fn fault_nodes(c: &mut Check, path: &[Step], spec: &FaultSpec, names: &[String]) {
     for (i, name) in names.iter().enumerate() {
-        if !spec.nodes.is_empty() && !spec.nodes.contains(&name.as_str()) {
+        if !spec.nodes.contains(&name.as_str()) {
             let message = format!("a {} cannot hit `{name}`", spec.kind);
             let help = format!("it hits {}", spec.nodes.join(" or "));
             c.error(&[path, &[Step::Index(i)]].concat(), message, Some(help));
@@ -70,12 +70,18 @@ fn model_fault(
     use Step::Field;
     let known = ["node", spec.param, "from", "until"];
     let (mut node, mut value, mut from, mut until) = (None, None, None, None);
+    let mut seen = Vec::new();
     for (name, scalar) in raw.fields {
         let Some(&field) = known.iter().find(|k| **k == name) else {
             let message = format!("a {} has no field `{name}`", spec.kind);
             c.error(path, message, Some(suggestion(&name, &known)));
             continue;
         };
+        if seen.contains(&field) {
+            c.error(path, format!("this {} gives `{field}` twice", spec.kind), None);
+            continue;
+        }
+        seen.push(field);
         let at = [path, &[Field(field)]].concat();
         match (field, scalar) {
             ("node", RawScalar::Text(name)) => {
@@ -236,7 +242,11 @@ pub(crate) fn validate(
             until: until.map(at),
         };
         let Some(found) = body(source, &path) else { continue };
-        let name = found.name.as_deref().unwrap_or("");
+        let Some(name) = found.name.as_deref() else {
+            let message = "a fault is written `Kind(...)`, e.g. `Partition(...)`".to_string();
+            c.error(&path, message, None);
+            continue;
+        };
         if let Some(spec) = model_faults.iter().find(|spec| spec.kind == name) {
             match crate::from_ron::<RawModelFault>(&found.text, file, found.pos) {
                 Ok(raw) => fixed_faults.extend(model_fault(&mut c, &path, spec, raw, nodes, end)),
@@ -312,10 +322,10 @@ pub(crate) fn validate(
             | RawFault::RandomLatencySpikes { nodes: names, count, duration, within, .. }
             | RawFault::RandomModelFaults { nodes: names, count, duration, within, .. } => {
                 let members = c.group(&p("nodes"), names, nodes);
-                if *count > MAX_RANDOM_COUNT {
+                if *count == 0 || *count > MAX_RANDOM_COUNT {
                     c.error(
                         &p("count"),
-                        format!("count must be at most {MAX_RANDOM_COUNT}, not {count}"),
+                        format!("count must be 1 to {MAX_RANDOM_COUNT}, not {count}"),
                         None,
                     );
                 }
@@ -325,7 +335,18 @@ pub(crate) fn validate(
                     "duration"
                 };
                 c.range(&p(duration_field), "the duration", *duration);
+                if duration.0.0 < SimDuration::from_millis(1) {
+                    // Faults are drawn in whole milliseconds; a zero-length one would print as
+                    // a schedule that does not parse (`until` equal to `from`).
+                    let message = format!("a {duration_field} must be at least 1ms");
+                    c.error(&p(duration_field), message, None);
+                }
                 c.range(&p("within"), "the `within`", *within);
+                if within.1.0 >= end {
+                    let message =
+                        format!("faults may start until {}, but the run ends at {end}", within.1.0);
+                    c.error(&p("within"), message, Some("end `within` before the run ends".into()));
+                }
                 if within.0.0 >= end {
                     c.error(
                         &p("within"),
@@ -474,4 +495,21 @@ pub(crate) fn validate(
         max_events,
         report_sweep: raw.report_sweep,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_fault_names_are_exactly_the_raw_fault_variants() {
+        for name in ENGINE_FAULTS {
+            let error = crate::from_ron::<RawFault>(&format!("{name}()"), "f.ron", (1, 1)).err();
+            let message = error.map(|e| e.message).unwrap_or_default();
+            assert!(!message.contains("unexpected variant"), "{name}: {message}");
+        }
+        let unknown = crate::from_ron::<RawFault>("Nonsense()", "f.ron", (1, 1)).unwrap_err();
+        let listed = unknown.message.matches('`').count() / 2;
+        assert_eq!(listed, ENGINE_FAULTS.len() + 2, "{}", unknown.message); // + found + enum
+    }
 }

@@ -32,3 +32,10 @@ fn operations_in_flight_at_a_client_crash_are_failures() {
     // A replica's store is durable: the crash of the client loses no acknowledged write.
     assert_eq!(crashed["reads.stale"], 0.0);
 }
+
+#[test]
+fn a_client_that_never_comes_back_serves_nothing_more() {
+    let down = metrics(r#"Crash(node: "client", at: "2s")"#);
+    // Operations run until 8 s; from 2 s on none is served.
+    assert!(down["availability"] < 0.3, "{down:?}");
+}

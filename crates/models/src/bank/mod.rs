@@ -10,8 +10,7 @@ mod replica;
 mod scenario;
 
 use faultline_engine::{
-    LimitExceeded, NodeId, Prng, SimConfig, SimDuration, SimTime, Simulation, Stream,
-    rename_faults,
+    LimitExceeded, NodeId, Prng, SimConfig, SimDuration, SimTime, Simulation, Stream, rename_faults,
 };
 use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series};
 
@@ -301,4 +300,3 @@ fn start_times(config: &BankConfig, seed: u64) -> Vec<SimTime> {
         .map(|t| t.at + rng.duration_between(SimDuration::ZERO, config.start_jitter))
         .collect()
 }
-

@@ -1352,16 +1352,27 @@ impl Locks {
 mod tests {
     use super::*;
 
-
     #[test]
     fn trace_encodings_are_pinned() {
         let op = Op { transfer: 1, step: 2 };
         let write = BankMsg::Write { op, acct: 0, cents: -5, base_version: 3, token: Some(9) };
-        assert_eq!(TraceHasher::of(&write), TraceHasher::of_words(&[4, 1, 2, 0, u64::MAX - 4, 3, 1, 9]));
+        assert_eq!(
+            TraceHasher::of(&write),
+            TraceHasher::of_words(&[4, 1, 2, 0, u64::MAX - 4, 3, 1, 9])
+        );
         let quorum = BankMsg::QWrite { txn: op, from: (0, 100, 4), to: (2, 0, 1) };
-        assert_eq!(TraceHasher::of(&quorum), TraceHasher::of_words(&[23, 1, 2, 0, 100, 4, 2, 0, 1]));
-        assert_eq!(TraceHasher::of(&BankMsg::Unavailable { op }), TraceHasher::of_words(&[25, 1, 2]));
+        assert_eq!(
+            TraceHasher::of(&quorum),
+            TraceHasher::of_words(&[23, 1, 2, 0, 100, 4, 2, 0, 1])
+        );
+        assert_eq!(
+            TraceHasher::of(&BankMsg::Unavailable { op }),
+            TraceHasher::of_words(&[25, 1, 2])
+        );
         assert_eq!(TraceHasher::of(&BankTimer::ResendUpdates), TraceHasher::of_words(&[5]));
-        assert_eq!(TraceHasher::of(&BankTimer::QuorumRetry { transfer: 1 }), TraceHasher::of_words(&[7, 1]));
+        assert_eq!(
+            TraceHasher::of(&BankTimer::QuorumRetry { transfer: 1 }),
+            TraceHasher::of_words(&[7, 1])
+        );
     }
 }

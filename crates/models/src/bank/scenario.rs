@@ -72,7 +72,7 @@ fn one() -> u32 {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename = "BankPolicy")]
+#[serde(deny_unknown_fields, rename = "Bank")]
 pub struct RawBankPolicy {
     pub strategy: RawStrategy,
     #[serde(default)]
@@ -276,7 +276,8 @@ pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConf
 }
 
 pub(super) fn policy(raw: &RawBankPolicy, config: &BankConfig, c: &mut Check) -> BankPolicy {
-    let field = |names: &[&'static str]| names.iter().map(|name| Field(name)).collect::<Vec<Step>>();
+    let field =
+        |names: &[&'static str]| names.iter().map(|name| Field(name)).collect::<Vec<Step>>();
     let attempts = |c: &mut Check, at: &[Step], n: u32| {
         if n == 0 || n > MAX_ATTEMPTS {
             c.error(at, format!("max_attempts must be 1 to {MAX_ATTEMPTS}, not {n}"), None);

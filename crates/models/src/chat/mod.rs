@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{LimitExceeded, NodeId, Prng, SimDuration, SimTime, Simulation, Stream};
-use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Series, Violation};
+use faultline_outcome::{
+    ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Series, Violation,
+};
 
 use crate::check::Check;
 use crate::model::Model;
@@ -29,10 +31,8 @@ const SERVER_A: NodeId = NodeId(1);
 const SERVER_B: NodeId = NodeId(2);
 const BOB: NodeId = NodeId(3);
 
-pub const NO_LOSS: Invariant = Invariant {
-    id: "no-loss",
-    promise: "every message a user sends reaches the other user",
-};
+pub const NO_LOSS: Invariant =
+    Invariant { id: "no-loss", promise: "every message a user sends reaches the other user" };
 pub const NO_DUPLICATE: Invariant =
     Invariant { id: "no-duplicate", promise: "no message is shown twice" };
 pub const IN_ORDER: Invariant = Invariant {

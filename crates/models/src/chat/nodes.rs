@@ -207,7 +207,6 @@ impl User {
 mod tests {
     use super::*;
 
-
     #[test]
     fn trace_encodings_are_pinned() {
         let text = ChatMsg::Text { author: NodeId(3), seq: 7 };
@@ -215,6 +214,9 @@ mod tests {
         let ack = ChatMsg::Ack { author: NodeId(0), next_seq: 2 };
         assert_eq!(TraceHasher::of(&ack), TraceHasher::of_words(&[1, 0, 2]));
         assert_eq!(TraceHasher::of(&ChatTimer::Type), TraceHasher::of_words(&[0]));
-        assert_eq!(TraceHasher::of(&ChatTimer::Retransmit { seq: 4 }), TraceHasher::of_words(&[1, 4]));
+        assert_eq!(
+            TraceHasher::of(&ChatTimer::Retransmit { seq: 4 }),
+            TraceHasher::of_words(&[1, 4])
+        );
     }
 }

@@ -20,7 +20,7 @@ pub struct RawChat {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename = "ChatPolicy")]
+#[serde(deny_unknown_fields, rename = "Chat")]
 pub struct RawChatPolicy {
     pub delivery: RawDelivery,
 }
@@ -75,7 +75,8 @@ pub(super) fn policy(raw: &RawChatPolicy, c: &mut Check) -> Delivery {
                 c.error(&at, "`rto` must be longer than zero".into(), None);
             }
             if rto_max.0 < rto.0 {
-                let message = format!("`rto_max` ({}) is shorter than `rto` ({})", rto_max.0, rto.0);
+                let message =
+                    format!("`rto_max` ({}) is shorter than `rto` ({})", rto_max.0, rto.0);
                 c.error(&at, message, None);
             }
             if !(backoff.is_finite() && backoff >= 1.0) {

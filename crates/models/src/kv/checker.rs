@@ -106,9 +106,8 @@ impl<'a> Checker<'a> {
         let version = |replica: Option<&BTreeMap<u32, u64>>| {
             replica.and_then(|store| store.get(&key)).copied().unwrap_or(0)
         };
-        let held: Vec<u64> = (0..self.replica_count)
-            .map(|r| version(self.replicas.get(&(r + 1))))
-            .collect();
+        let held: Vec<u64> =
+            (0..self.replica_count).map(|r| version(self.replicas.get(&(r + 1)))).collect();
         held.iter().any(|&v| v != held[0])
     }
 

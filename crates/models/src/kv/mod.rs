@@ -111,9 +111,13 @@ impl Model for Kv {
     ) -> Result<Outcome, LimitExceeded> {
         let names = Kv::node_names(config);
         let replicas: Vec<NodeId> = (1..=config.replicas).map(NodeId).collect();
-        let client = nodes::Client::new(workload(config, setup.sim.seed), replicas, policy.clone(), config.timeout);
+        let ops = workload(config, setup.sim.seed);
+        let scheduled = ops.len() as u64;
+        let client = nodes::Client::new(ops, replicas, policy.clone(), config.timeout);
         let mut nodes = vec![(names[0].clone(), KvNode::Client(client))];
-        nodes.extend(names[1..].iter().map(|name| (name.clone(), KvNode::Replica(nodes::Replica::new()))));
+        nodes.extend(
+            names[1..].iter().map(|name| (name.clone(), KvNode::Replica(nodes::Replica::new()))),
+        );
         let mut sim = Simulation::new(setup.sim.clone(), nodes);
         let mut checker = checker::Checker::new(setup, &names, config.replicas as usize);
         let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
@@ -122,7 +126,8 @@ impl Model for Kv {
         let (writes, failed_reads, failed_writes) =
             (checker.writes_acked, checker.failed_reads, checker.failed_writes);
         let (violations, series, diverged) = checker.finish(stats.end);
-        let ops = reads + writes + failed_reads + failed_writes;
+        // Every scheduled operation counts: one the client never started (it was down) or
+        // never finished (it crashed for good) was not served either.
         let mut metrics = std::collections::BTreeMap::new();
         metrics.insert("reads.ok".to_owned(), reads as f64);
         metrics.insert(READS_STALE.name().to_owned(), stale as f64);
@@ -130,13 +135,18 @@ impl Model for Kv {
         metrics.insert("writes.acked".to_owned(), writes as f64);
         metrics.insert("writes.failed".to_owned(), failed_writes as f64);
         metrics.insert(KEYS_DIVERGED_AT_END.name().to_owned(), diverged as f64);
-        if ops > 0 {
-            metrics.insert(AVAILABILITY.name().to_owned(), (reads + writes) as f64 / ops as f64);
+        if scheduled > 0 {
+            let served = (reads + writes) as f64 / scheduled as f64;
+            metrics.insert(AVAILABILITY.name().to_owned(), served);
         }
         let verdict = match (stale, diverged) {
             (0, 0) => format!("{reads} reads, none stale; the replicas agree at the end."),
-            (0, _) => format!("{reads} reads, none stale, but the replicas still disagree on {diverged} keys."),
-            (_, 0) => format!("{stale} of {reads} reads were stale; the replicas agree at the end."),
+            (0, _) => format!(
+                "{reads} reads, none stale, but the replicas still disagree on {diverged} keys."
+            ),
+            (_, 0) => {
+                format!("{stale} of {reads} reads were stale; the replicas agree at the end.")
+            }
             (_, _) => format!(
                 "{stale} of {reads} reads were stale, and the replicas still disagree on {diverged} keys."
             ),

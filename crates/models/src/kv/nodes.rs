@@ -150,8 +150,21 @@ pub struct Client {
 }
 
 impl Client {
-    pub(super) fn new(ops: Vec<Op>, replicas: Vec<NodeId>, policy: KvPolicy, timeout: SimDuration) -> Client {
-        Client { ops, next: 0, replicas, policy, timeout, pending: BTreeMap::new(), unanswered: Vec::new() }
+    pub(super) fn new(
+        ops: Vec<Op>,
+        replicas: Vec<NodeId>,
+        policy: KvPolicy,
+        timeout: SimDuration,
+    ) -> Client {
+        Client {
+            ops,
+            next: 0,
+            replicas,
+            policy,
+            timeout,
+            pending: BTreeMap::new(),
+            unanswered: Vec::new(),
+        }
     }
 
     fn schedule_next(&mut self, ctx: &mut Ctx<'_, KvNode>) {
@@ -243,9 +256,13 @@ impl Node for KvNode {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: KvMsg) {
         match (self, msg) {
-            (KvNode::Replica(replica), KvMsg::ToReplica(request)) => replica.handle(ctx, from, request),
+            (KvNode::Replica(replica), KvMsg::ToReplica(request)) => {
+                replica.handle(ctx, from, request)
+            }
             (KvNode::Client(client), KvMsg::ToClient(reply)) => client.handle(ctx, from, reply),
-            (_, msg) => unreachable!("only the client sends requests and only replicas reply: {msg:?}"),
+            (_, msg) => {
+                unreachable!("only the client sends requests and only replicas reply: {msg:?}")
+            }
         }
     }
 

@@ -28,7 +28,7 @@ pub struct RawKv {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename = "KvPolicy")]
+#[serde(deny_unknown_fields, rename = "Kv")]
 pub struct RawKvPolicy {
     pub write_quorum: u32,
     pub read_quorum: u32,
@@ -52,8 +52,17 @@ pub(super) fn config(raw: &RawKv, end: SimDuration, c: &mut Check) -> KvConfig {
             let message = format!("{field} must be 0 or more, at most {MAX_OPS} operations in all");
             c.error(&[Field(field)], message, None);
         }
-        if until.0 > end {
-            c.error(&[Field(field)], format!("operations run until {} but the run ends at {end}", until.0), None);
+        if until.0 + raw.timeout.0 > end {
+            let message = format!(
+                "operations until {} plus the {} timeout end after the run ({end}): the last \
+                 ones would be neither served nor failed",
+                until.0, raw.timeout.0
+            );
+            c.error(
+                &[Field(field)],
+                message,
+                Some("stop operations one timeout before the end".into()),
+            );
         }
     }
     if raw.timeout.0 == SimDuration::ZERO {
@@ -71,11 +80,19 @@ pub(super) fn config(raw: &RawKv, end: SimDuration, c: &mut Check) -> KvConfig {
 }
 
 pub(super) fn policy(raw: &RawKvPolicy, config: &KvConfig, c: &mut Check) -> KvPolicy {
+    // With a wrong replica count the quorums have nothing to be checked against; that one
+    // error is enough.
+    let replicas_ok = (1..=MAX_REPLICAS).contains(&config.replicas);
     for (field, quorum) in [("write_quorum", raw.write_quorum), ("read_quorum", raw.read_quorum)] {
-        if quorum == 0 || quorum > config.replicas {
-            let message = format!("{field} must be 1 to {} (the replicas), not {quorum}", config.replicas);
+        if replicas_ok && !(1..=config.replicas).contains(&quorum) {
+            let message =
+                format!("{field} must be 1 to {} (the replicas), not {quorum}", config.replicas);
             c.error(&[Field(field)], message, None);
         }
     }
-    KvPolicy { write_quorum: raw.write_quorum, read_quorum: raw.read_quorum, read_repair: raw.read_repair }
+    KvPolicy {
+        write_quorum: raw.write_quorum,
+        read_quorum: raw.read_quorum,
+        read_repair: raw.read_repair,
+    }
 }

@@ -11,19 +11,19 @@ mod scenario;
 use std::collections::BTreeMap;
 
 use faultline_engine::{
-    Fault, FaultKind, Latency, LimitExceeded, Prng, RandomFaults, SimDuration, SimTime, Simulation,
-    Stream,
+    Fault, FaultGen, FaultKind, Latency, LimitExceeded, Prng, RandomFaults, SimDuration, SimTime,
+    Simulation, Stream,
 };
 use faultline_outcome::{
     CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Invariant, Metric,
     Outcome,
 };
 
+use crate::check::{Check, Step};
+use crate::model::{FaultSpec, Model};
 use crate::resilience::{
     Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget, SeedBreaker,
 };
-use crate::check::{Check, Step};
-use crate::model::{FaultSpec, Model};
 use crate::setup::RunSetup;
 use crate::workload::{Phase, RateSchedule};
 pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
@@ -212,10 +212,13 @@ impl Model for Payment {
     fn check_schedule(
         config: &PaymentConfig,
         fixed: &[Fault],
-        _random: &[RandomFaults],
+        random: &[RandomFaults],
         check: &mut Check,
     ) {
-        if config.grid.is_some() && first_slowdown(fixed).is_none() {
+        let drawn = random
+            .iter()
+            .any(|r| matches!(r.generator, FaultGen::Model { kind, .. } if kind == SLOWDOWN.kind));
+        if config.grid.is_some() && first_slowdown(fixed).is_none() && !drawn {
             let message = "a grid varies the first slowdown, and there is none".to_string();
             let help = "add `Slowdown(node: \"payments\", factor: ..., from: ..., until: ...)` to `faults`";
             let at = [Step::Field("model"), Step::Field("grid")];
@@ -360,7 +363,9 @@ fn fault_windows(setup: &RunSetup) -> Vec<FaultWindow> {
 
 /// The index of the first slowdown in a schedule: the one the storm grid varies.
 fn first_slowdown(faults: &[Fault]) -> Option<usize> {
-    faults.iter().position(|f| matches!(&f.kind, FaultKind::Model { fault, .. } if fault.kind == SLOWDOWN.kind))
+    faults.iter().position(
+        |f| matches!(&f.kind, FaultKind::Model { fault, .. } if fault.kind == SLOWDOWN.kind),
+    )
 }
 
 /// Reruns every variant over the storm grid; `None` when the scenario has no grid.

@@ -693,7 +693,6 @@ impl Payments {
 mod tests {
     use super::*;
 
-
     #[test]
     fn trace_encodings_are_pinned() {
         let request = PayMsg::Request { id: 4, kind: Kind::Pay, deadline: SimTime::from_millis(3) };

@@ -4,9 +4,7 @@
 use faultline_engine::{SimDuration, SimTime};
 use serde::Deserialize;
 
-use super::{
-    BreakerSpec, BudgetSpec, CallPolicy, Fallback, PaymentConfig, RetryPolicy, StormGrid,
-};
+use super::{BreakerSpec, BudgetSpec, CallPolicy, Fallback, PaymentConfig, RetryPolicy, StormGrid};
 use crate::check::{
     Check,
     Step::{self, Field, Index},
@@ -73,7 +71,7 @@ pub struct RawGrid {
 
 /// A's policy for calling B. Everything is optional: `Payment()` waits for ever, once.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename = "CallPolicy")]
+#[serde(deny_unknown_fields, rename = "Payment")]
 pub struct RawCallPolicy {
     #[serde(default)]
     pub timeout: Option<Dur>,
@@ -281,7 +279,8 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
 }
 
 pub(super) fn policy(raw: &RawCallPolicy, c: &mut Check) -> CallPolicy {
-    let field = |names: &[&'static str]| names.iter().map(|name| Field(name)).collect::<Vec<Step>>();
+    let field =
+        |names: &[&'static str]| names.iter().map(|name| Field(name)).collect::<Vec<Step>>();
     if raw.timeout.is_some_and(|t| t.0 == SimDuration::ZERO) {
         c.error(&field(&["timeout"]), "a timeout must be longer than zero".into(), None);
     }
