@@ -7,6 +7,7 @@
 //! through [`Model`].
 
 pub mod bank;
+pub mod broker;
 pub mod chat;
 mod check;
 pub mod kv;
