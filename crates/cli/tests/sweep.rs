@@ -239,3 +239,41 @@ fn the_example_model_tells_its_story_over_a_sweep() {
     assert_eq!(mean("one", "availability"), 1.0);
     assert!(mean("quorum", "availability") < 0.8);
 }
+
+#[test]
+fn the_orders_scenarios_tell_the_articles_story_over_a_sweep() {
+    let sweep = |scenario: &str, seeds: &str| -> serde_json::Value {
+        let output = faultline(&["sweep", scenario, "--seeds", seeds, "--json"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    let violating = |json: &serde_json::Value, variant: &str, invariant: &str| {
+        let variants = json["variants"].as_array().unwrap();
+        let v = variants.iter().find(|v| v["name"] == variant).unwrap();
+        v["runs_violating"][invariant].as_u64().unwrap()
+    };
+    let pubsub = sweep("scenarios/order-pubsub.ron", "0..20");
+    // The article's version loses events and tells charged customers "failed".
+    assert_eq!(violating(&pubsub, "article-pubsub", "no-lost-event"), 20);
+    assert_eq!(violating(&pubsub, "article-pubsub", "truthful-answer"), 20);
+    // A durable log loses nothing, but a redelivery after a crash charges twice.
+    assert_eq!(violating(&pubsub, "durable-log", "no-lost-event"), 0);
+    assert!(violating(&pubsub, "durable-log", "exactly-once-charge") > 0);
+    // An idempotent worker never charges twice.
+    assert_eq!(violating(&pubsub, "idempotent-consumer", "exactly-once-charge"), 0);
+    // The outbox, the log, the idempotent worker and a confirmed answer violate nothing.
+    for invariant in ["no-lost-event", "exactly-once-charge", "truthful-answer", "convergence"] {
+        assert_eq!(violating(&pubsub, "outbox-confirmed", invariant), 0, "{invariant}");
+    }
+
+    let inventory = sweep("scenarios/order-inventory.ron", "0..100");
+    assert!(violating(&inventory, "charge-then-decrement", "no-oversell") > 30);
+    assert_eq!(violating(&inventory, "reserve-then-charge", "no-oversell"), 0);
+    let p99 = |variant: &str| {
+        let variants = inventory["variants"].as_array().unwrap();
+        let v = variants.iter().find(|v| v["name"] == variant).unwrap();
+        v["metrics"]["order.latency_p99_ms"]["mean"].as_f64().unwrap()
+    };
+    // The saga's price: the customer waits for the reservation.
+    assert!(p99("reserve-then-charge") > p99("charge-then-decrement"));
+}

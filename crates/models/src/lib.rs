@@ -12,6 +12,7 @@ pub mod chat;
 mod check;
 pub mod kv;
 mod model;
+pub mod orders;
 pub mod payment;
 pub mod raw;
 pub mod resilience;
@@ -30,4 +31,5 @@ pub fn register(registry: &mut impl Registry) {
     registry.add::<payment::Payment>();
     registry.add::<bank::Bank>();
     registry.add::<kv::Kv>();
+    registry.add::<orders::Orders>();
 }

@@ -25,7 +25,7 @@ fn a_registry_decides_which_models_a_scenario_may_name() {
 #[test]
 fn the_builtin_registry_has_every_model_and_a_misspelt_one_gets_a_suggestion() {
     let names = Models::builtin().names();
-    assert_eq!(names, ["Chat", "Payment", "Bank", "Kv"]);
+    assert_eq!(names, ["Chat", "Payment", "Bank", "Kv", "Orders"]);
     let source = bundled("double-transfer").replacen("model: Bank(", "model: Bnak(", 1);
     let errors = parse(&source, "bank.ron").unwrap_err().0;
     assert_eq!(errors[0].help.as_deref(), Some("did you mean `Bank`?"), "{}", errors[0]);

@@ -1,0 +1,283 @@
+//! The orders checker: from the history alone (orders placed, answers given, events received,
+//! cards charged, stock moved) it finds lost events, double charges, untruthful answers,
+//! overselling and views that never converge, each explained with the order it concerns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use faultline_engine::{NodeId, SimTime};
+use faultline_outcome::{FaultWindow, Series, Violation};
+
+use super::nodes::{OrdersObs, Told};
+use super::{
+    ANSWERS, BACKLOG, CONVERGENCE, EXACTLY_ONCE_CHARGE, NO_LOST_EVENT, NO_OVERSELL, TRUTHFUL_ANSWER,
+};
+use crate::setup::RunSetup;
+use crate::stats::{per_second, percentile};
+
+#[derive(Default)]
+pub(super) struct Checker {
+    placed: BTreeMap<u32, SimTime>,
+    told: BTreeMap<u32, (Told, SimTime)>,
+    published: BTreeMap<u32, SimTime>,
+    received: BTreeSet<u32>,
+    redelivered: u64,
+    charged: BTreeMap<u32, (u32, SimTime)>,
+    declined: BTreeSet<u32>,
+    settled: BTreeMap<u32, SimTime>,
+    stock_min: Option<i64>,
+    oversold: u64,
+    first_oversell: Option<(SimTime, u32, i64)>,
+    backlog: Vec<(f64, f64)>,
+    backlog_max: u64,
+}
+
+/// What the model reports of a run: metrics, violations, chart series, a verdict.
+pub(super) struct Summary {
+    pub metrics: BTreeMap<String, f64>,
+    pub violations: Vec<Violation>,
+    pub series: Vec<Series>,
+    pub verdict: String,
+}
+
+fn said(told: Told) -> &'static str {
+    match told {
+        Told::Completed => "completed",
+        Told::Failed => "failed",
+        Told::Pending => "pending",
+        Told::OutOfStock => "out of stock",
+    }
+}
+
+impl Checker {
+    pub(super) fn observe(&mut self, at: SimTime, _node: NodeId, obs: OrdersObs) {
+        match obs {
+            OrdersObs::Placed { order } => {
+                self.placed.insert(order, at);
+            }
+            OrdersObs::Told { order, told } => {
+                self.told.entry(order).or_insert((told, at));
+            }
+            OrdersObs::Published { order } => {
+                self.published.entry(order).or_insert(at);
+            }
+            OrdersObs::Received { order, deliveries } => {
+                self.received.insert(order);
+                self.redelivered += u64::from(deliveries > 1);
+            }
+            OrdersObs::Charged { order } => {
+                self.charged.entry(order).and_modify(|(n, _)| *n += 1).or_insert((1, at));
+            }
+            OrdersObs::Declined { order } => {
+                self.declined.insert(order);
+            }
+            OrdersObs::Settled { order } => {
+                self.settled.insert(order, at);
+            }
+            OrdersObs::Stock { product, level } => {
+                self.stock_min = Some(self.stock_min.map_or(level, |min| min.min(level)));
+                if level < 0 {
+                    self.oversold += 1;
+                    self.first_oversell.get_or_insert((at, product, level));
+                }
+            }
+            OrdersObs::Backlog { entries } => {
+                self.backlog_max = self.backlog_max.max(entries);
+                self.backlog.push((at.as_secs_f64(), entries as f64));
+            }
+        }
+    }
+
+    pub(super) fn finish(
+        self,
+        setup: &RunSetup,
+        windows: &[FaultWindow],
+        end: SimTime,
+        variant: &str,
+    ) -> Summary {
+        let checks = |invariant| setup.checks(invariant);
+        let mut violations = Vec::new();
+        let charged = |order: &u32| self.charged.contains_key(order);
+
+        // Events the worker never received.
+        let lost: Vec<u32> =
+            self.published.keys().copied().filter(|o| !self.received.contains(o)).collect();
+        if let (Some(&order), true) = (lost.first(), checks(NO_LOST_EVENT)) {
+            let told = self.told.get(&order).map_or("nothing", |(t, _)| said(*t));
+            let detail = format!(
+                "order {order}'s payment event was published at {:.1} s but the payment worker never \
+                 received it; the customer was told \"{told}\" and was {}charged",
+                self.published[&order].as_secs_f64(),
+                if charged(&order) { "" } else { "never " }
+            );
+            violations.push(Violation::new(NO_LOST_EVENT, end, "worker", detail));
+        }
+        // Charged twice.
+        let twice: Vec<(u32, u32)> =
+            self.charged.iter().filter(|(_, (n, _))| *n > 1).map(|(&o, &(n, _))| (o, n)).collect();
+        if let (Some(&(order, times)), true) = (twice.first(), checks(EXACTLY_ONCE_CHARGE)) {
+            let detail = format!(
+                "order {order} was charged {times} times: its payment event was handed out again \
+                 after a charge that was never acknowledged"
+            );
+            violations.push(Violation::new(EXACTLY_ONCE_CHARGE, end, "worker", detail));
+        }
+        // Answers that the end of the run contradicts.
+        let mut false_failures = 0u64;
+        let mut false_completions = 0u64;
+        let mut first_untruth = None;
+        for (&order, &(told, at)) in &self.told {
+            let untrue = match told {
+                Told::Failed => charged(&order),
+                Told::Completed => !charged(&order),
+                Told::Pending | Told::OutOfStock => false,
+            };
+            if untrue {
+                if told == Told::Failed {
+                    false_failures += 1;
+                } else {
+                    false_completions += 1;
+                }
+                first_untruth.get_or_insert((order, told, at));
+            }
+        }
+        if let (Some((order, told, at)), true) = (first_untruth, checks(TRUTHFUL_ANSWER)) {
+            let detail = match self.charged.get(&order) {
+                Some(&(_, charged_at)) => format!(
+                    "order {order}'s customer was told \"{}\" at {:.1} s, but the card was charged \
+                     at {:.1} s",
+                    said(told),
+                    at.as_secs_f64(),
+                    charged_at.as_secs_f64()
+                ),
+                None => format!(
+                    "order {order}'s customer was told \"{}\" at {:.1} s, but the card was never \
+                     charged",
+                    said(told),
+                    at.as_secs_f64()
+                ),
+            };
+            violations.push(Violation::new(TRUTHFUL_ANSWER, at, "shop", detail));
+        }
+        if let (Some((at, product, level)), true) = (self.first_oversell, checks(NO_OVERSELL)) {
+            let detail = format!(
+                "product {product} sold an item it did not have: its stock reached {level} at {:.1} s",
+                at.as_secs_f64()
+            );
+            violations.push(Violation::new(NO_OVERSELL, at, "inventory", detail));
+        }
+        // The payment happened but the inventory never heard of it.
+        let unsettled: Vec<u32> =
+            self.charged.keys().copied().filter(|o| !self.settled.contains_key(o)).collect();
+        if let (Some(&order), true) = (unsettled.first(), checks(CONVERGENCE)) {
+            let detail = format!(
+                "when the run ended, order {order} was charged but the inventory had not heard of \
+                 it ({} such orders)",
+                unsettled.len()
+            );
+            violations.push(Violation::new(CONVERGENCE, end, "inventory", detail));
+        }
+        violations.sort_by_key(|v| v.at);
+
+        let mut metrics = BTreeMap::new();
+        let mut put = |name: &str, value: f64| {
+            metrics.insert(name.to_owned(), value);
+        };
+        let count = |told: Told| self.told.values().filter(|(t, _)| *t == told).count() as f64;
+        put("orders.placed", self.placed.len() as f64);
+        put("orders.charged", self.charged.len() as f64);
+        put("orders.told_completed", count(Told::Completed));
+        put("orders.told_failed", count(Told::Failed));
+        put("orders.told_pending", count(Told::Pending));
+        put("orders.told_out_of_stock", count(Told::OutOfStock));
+        put(super::FALSE_FAILURES.name(), false_failures as f64);
+        put("orders.false_completions", false_completions as f64);
+        let processed = |o: &u32| charged(o) || self.declined.contains(o);
+        let never = self.published.keys().filter(|o| !processed(o)).count();
+        put("orders.never_processed", never as f64);
+        put("events.published", self.published.len() as f64);
+        put(super::EVENTS_LOST.name(), lost.len() as f64);
+        put("events.redelivered", self.redelivered as f64);
+        put(super::CHARGED_TWICE.name(), twice.len() as f64);
+        put(super::OVERSOLD.name(), self.oversold as f64);
+        if let Some(min) = self.stock_min {
+            put("stock.min", min as f64);
+        }
+        if !self.backlog.is_empty() {
+            put("consumer.lag_max", self.backlog_max as f64);
+        }
+        let mut latencies_ns: Vec<u64> = self
+            .told
+            .iter()
+            .filter_map(|(o, &(_, at))| Some(at.since(*self.placed.get(o)?).as_nanos()))
+            .collect();
+        latencies_ns.sort_unstable();
+        if !latencies_ns.is_empty() {
+            put("order.latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
+            put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
+        }
+        // When every charge had reached the inventory, counted from the end of the last fault.
+        let last_fault_s = windows.iter().map(|w| w.until_s).fold(0.0, f64::max);
+        if unsettled.is_empty() {
+            let last_settle_s = self.settled.values().map(|t| t.as_secs_f64()).fold(0.0, f64::max);
+            put("convergence_s", (last_settle_s - last_fault_s).max(0.0));
+        }
+        let answered = self.told.len() as f64;
+        let truthful = answered - (false_failures + false_completions) as f64;
+        if answered > 0.0 {
+            put(super::TRUTHFUL_SHARE.name(), truthful / answered);
+        }
+
+        let seconds = end.as_secs_f64().ceil() as usize;
+        let told_s = |kind: Told| {
+            per_second(
+                self.told.values().filter(|(t, _)| *t == kind).map(|(_, at)| at.as_secs_f64()),
+                seconds,
+            )
+        };
+        let false_s = per_second(
+            self.told
+                .iter()
+                .filter(|(o, (t, _))| *t == Told::Failed && charged(o))
+                .map(|(_, (_, at))| at.as_secs_f64()),
+            seconds,
+        );
+        let answers = ANSWERS.for_variant(variant);
+        let mut series = vec![
+            Series::labelled(&answers, "completed", told_s(Told::Completed)),
+            Series::labelled(&answers, "failed, and true", {
+                let all = told_s(Told::Failed);
+                all.iter().zip(&false_s).map(|(&(x, n), &(_, f))| (x, n - f)).collect()
+            }),
+            Series::labelled(&answers, "failed, but charged", false_s),
+            Series::labelled(&answers, "pending", told_s(Told::Pending)),
+        ];
+        if !self.backlog.is_empty() {
+            series.push(Series::new(BACKLOG, self.backlog));
+        }
+        let placed = self.placed.len();
+        let mut wrongs = Vec::new();
+        if !lost.is_empty() {
+            wrongs.push(format!("{} of {placed} payment events were lost", lost.len()));
+        }
+        if false_failures > 0 {
+            wrongs.push(format!(
+                "{false_failures} customers were told \"failed\" for a payment that went through"
+            ));
+        }
+        if !twice.is_empty() {
+            wrongs.push(format!("{} orders were charged twice", twice.len()));
+        }
+        if self.oversold > 0 {
+            wrongs.push(format!("{} items were sold that were not in stock", self.oversold));
+        }
+        let verdict = match wrongs.as_slice() {
+            [] => format!(
+                "all {placed} orders were processed once, and every answer was true{}.",
+                if count(Told::Pending) > 0.0 { " (some said \"pending\")" } else { "" }
+            ),
+            [only] => format!("{only}."),
+            [first @ .., last] => format!("{}, and {last}.", first.join(", ")),
+        };
+        Summary { metrics, violations, series, verdict }
+    }
+}

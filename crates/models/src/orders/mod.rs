@@ -1,0 +1,263 @@
+//! Eventual consistency, the article's third example: a shop publishes a payment request,
+//! a worker charges the card and records the result, the shop tells the customer, the
+//! inventory takes the item. The article's code publishes on Redis Pub/Sub (at most once),
+//! sleeps a second and reads the result: lost events, customers told "failed" for payments
+//! that went through, and items sold twice over.
+//!
+//! The variants turn five independent knobs: the channel (pub/sub or a durable log with
+//! consumer groups), the producer (a dual write or a transactional outbox), the consumer
+//! (plain or idempotent), the answer (sleep-then-read, polling, or waiting for a
+//! confirmation) and the inventory (charge-then-decrement, or reserve-then-charge with
+//! compensation).
+
+mod checker;
+mod nodes;
+mod scenario;
+
+use faultline_engine::{Latency, LimitExceeded, Prng, SimDuration, SimTime, Simulation, Stream};
+use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome};
+use serde::Deserialize;
+
+use crate::check::Check;
+use crate::model::{FaultSpec, Model};
+use crate::setup::RunSetup;
+use crate::workload::RateSchedule;
+pub use nodes::{Event, OrdersMsg, OrdersNode, OrdersObs, OrdersTimer, Told, Topic};
+pub use scenario::{RawAnswer, RawOrders, RawOrdersPolicy};
+
+pub const NO_LOST_EVENT: Invariant = Invariant {
+    id: "no-lost-event",
+    promise: "every payment event the shop publishes reaches the payment worker",
+};
+pub const EXACTLY_ONCE_CHARGE: Invariant =
+    Invariant { id: "exactly-once-charge", promise: "no order is charged more than once" };
+pub const TRUTHFUL_ANSWER: Invariant = Invariant {
+    id: "truthful-answer",
+    promise: "a customer told \"completed\" was charged, and one told \"failed\" was not",
+};
+pub const NO_OVERSELL: Invariant =
+    Invariant { id: "no-oversell", promise: "no product sells more items than it had" };
+pub const CONVERGENCE: Invariant = Invariant {
+    id: "convergence",
+    promise: "when the run ends, the inventory has heard of every payment that went through",
+};
+
+pub const FALSE_FAILURES: Metric = Metric("orders.false_failures");
+pub const EVENTS_LOST: Metric = Metric("events.lost");
+pub const CHARGED_TWICE: Metric = Metric("orders.charged_twice");
+pub const OVERSOLD: Metric = Metric("orders.oversold");
+pub const LATENCY_P99_MS: Metric = Metric("order.latency_p99_ms");
+/// Answers the end of the run does not contradict, as a share: the trade-off chart's y.
+pub const TRUTHFUL_SHARE: Metric = Metric("answers.truthful_share");
+
+/// What the customer was told, second by second, stacked (one chart per variant).
+pub const ANSWERS: ChartId = ChartId("answers");
+/// Payment events published and not yet acknowledged by the worker (durable log only).
+pub const BACKLOG: ChartId = ChartId("backlog");
+
+/// The payment worker takes `factor` times as long to record each payment.
+pub const SLOWDOWN: FaultSpec = FaultSpec {
+    kind: "Slowdown",
+    param: "factor",
+    about: "the payment worker takes `factor` times as long to record each payment",
+    range: (1.0, 1_000.0),
+    nodes: &["worker"],
+};
+
+/// The nodes, in id order.
+pub const NODE_NAMES: [&str; 5] = ["customers", "shop", "broker", "worker", "inventory"];
+
+/// The workload and the services, shared by every variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrdersConfig {
+    pub rate_per_s: f64,
+    pub until: SimDuration,
+    pub products: u32,
+    pub stock: u32,
+    pub processing: Latency,
+    pub reserve_time: Latency,
+    pub decline: f64,
+    pub visibility_timeout: SimDuration,
+}
+
+/// How events travel from the shop to the worker and back.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Channel {
+    /// Redis Pub/Sub: to the subscribers connected now; at most once.
+    #[default]
+    PubSub,
+    /// A durable log with consumer groups and acknowledgements: at least once.
+    Log,
+}
+
+/// How the shop hands its event to the broker.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Producer {
+    /// Write the order, then publish once: a publish lost on the way is lost for good.
+    #[default]
+    DualWrite,
+    /// Write the order and the event in one transaction; a relay publishes until confirmed.
+    Outbox,
+}
+
+/// What the worker does with an event it has seen before.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Consumer {
+    /// Charges again.
+    #[default]
+    Plain,
+    /// Dedupes by order id: records the earlier result, charges nothing.
+    Idempotent,
+}
+
+/// How the shop finds out what to tell the customer.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// The article: sleep, then read the result; anything but "completed" is "failed".
+    SleepThenRead { sleep: SimDuration },
+    /// Read every `every` until a result is there; "pending" at the deadline.
+    Poll { every: SimDuration, deadline: SimDuration },
+    /// Wait for the worker's result event; "pending" at the deadline.
+    Confirmation { deadline: SimDuration },
+}
+
+/// When the item leaves the stock.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub enum Inventory {
+    /// When the payment's result arrives: whatever is left, even nothing.
+    #[default]
+    ChargeThenDecrement,
+    /// Reserved before the charge (the customer waits for it); released if the card is
+    /// declined: a saga with compensation.
+    ReserveThenCharge,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrdersPolicy {
+    pub channel: Channel,
+    pub producer: Producer,
+    pub consumer: Consumer,
+    pub answer: Answer,
+    pub inventory: Inventory,
+}
+
+/// Orders, payments and inventory over a broker: the article's eventual-consistency example.
+pub struct Orders;
+
+impl Model for Orders {
+    const NAME: &'static str = "Orders";
+    const ABOUT: &'static str = "a shop publishes payment requests through a broker to a worker; \
+                                 pub/sub or a durable log, dual write or outbox, sleep-then-read \
+                                 or confirmation, charge-then-decrement or reserve-then-charge";
+    const INVARIANTS: &'static [Invariant] =
+        &[NO_LOST_EVENT, EXACTLY_ONCE_CHARGE, TRUTHFUL_ANSWER, NO_OVERSELL, CONVERGENCE];
+    const HEADLINE_METRICS: &'static [Metric] =
+        &[EVENTS_LOST, FALSE_FAILURES, CHARGED_TWICE, OVERSOLD, LATENCY_P99_MS];
+    const TRADEOFF_METRIC: Option<Metric> = Some(TRUTHFUL_SHARE);
+    const FAULTS: &'static [FaultSpec] = &[SLOWDOWN];
+
+    type RawConfig = RawOrders;
+    type RawPolicy = RawOrdersPolicy;
+    type Config = OrdersConfig;
+    type Policy = OrdersPolicy;
+
+    fn config(raw: &RawOrders, duration: SimDuration, check: &mut Check) -> OrdersConfig {
+        scenario::config(raw, duration, check)
+    }
+
+    fn policy(raw: &RawOrdersPolicy, _config: &OrdersConfig, check: &mut Check) -> OrdersPolicy {
+        scenario::policy(raw, check)
+    }
+
+    fn node_names(_config: &OrdersConfig) -> Vec<String> {
+        NODE_NAMES.iter().map(|n| n.to_string()).collect()
+    }
+
+    fn charts(_config: &OrdersConfig, variants: &[(&str, &OrdersPolicy)]) -> Vec<ChartSpec> {
+        let mut charts = Vec::new();
+        if variants.iter().any(|(_, p)| p.channel == Channel::Log) {
+            charts.push(ChartSpec::line(
+                BACKLOG,
+                "Payment events waiting for the worker: a durable log keeps them through the faults",
+                "events not yet acknowledged",
+            ));
+        }
+        for (variant, _) in variants {
+            charts.push(ChartSpec {
+                id: ANSWERS.for_variant(variant),
+                ..ChartSpec::line(
+                    ANSWERS,
+                    format!("{variant}: what customers were told, per second (pink: \"failed\" for a payment that went through)"),
+                    "answers / s",
+                )
+                .kind(ChartKind::StackedArea)
+            });
+        }
+        charts
+    }
+
+    fn run(
+        config: &OrdersConfig,
+        policy: &OrdersPolicy,
+        setup: &RunSetup,
+        variant: &str,
+    ) -> Result<Outcome, LimitExceeded> {
+        let customers = nodes::Customers { orders: workload(config, setup.sim.seed), next: 0 };
+        let nodes = vec![
+            (NODE_NAMES[0].to_owned(), OrdersNode::Customers(customers)),
+            (NODE_NAMES[1].to_owned(), OrdersNode::Shop(nodes::Shop::new(policy.clone()))),
+            (
+                NODE_NAMES[2].to_owned(),
+                OrdersNode::Broker(nodes::Broker::new(policy.channel, config.visibility_timeout)),
+            ),
+            (
+                NODE_NAMES[3].to_owned(),
+                OrdersNode::Worker(nodes::Worker::new(
+                    policy.channel,
+                    policy.consumer,
+                    config.processing.clone(),
+                    config.decline,
+                )),
+            ),
+            (
+                NODE_NAMES[4].to_owned(),
+                OrdersNode::Inventory(nodes::InventoryService::new(
+                    policy.channel,
+                    config.products,
+                    config.stock,
+                    config.reserve_time.clone(),
+                )),
+            ),
+        ];
+        let mut sim = Simulation::new(setup.sim.clone(), nodes);
+        let mut checker = checker::Checker::default();
+        let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
+        let trace = sim.take_trace();
+        let windows = setup.fault_windows(sim.names());
+        let summary = checker.finish(setup, &windows, stats.end, variant);
+        Ok(Outcome {
+            variant: variant.to_owned(),
+            trace_hash: stats.trace_hash,
+            events: stats.events,
+            sim_time: stats.end,
+            metrics: summary.metrics,
+            violations: summary.violations,
+            series: summary.series,
+            verdict: summary.verdict,
+            trace,
+        })
+    }
+}
+
+/// When each order is placed and for which product, from the workload stream.
+fn workload(config: &OrdersConfig, seed: u64) -> Vec<(SimTime, u32)> {
+    let mut rng = Prng::new(seed, Stream::Workload);
+    let (rates, end) = (RateSchedule::constant(config.rate_per_s), SimTime::ZERO + config.until);
+    let mut orders = Vec::new();
+    let mut at = SimTime::ZERO;
+    while let Some(next) = rates.next_arrival(&mut rng, at, end) {
+        at = next;
+        orders.push((at, rng.below(u64::from(config.products.max(1))) as u32));
+    }
+    orders
+}
