@@ -4,12 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{NodeId, SimTime};
+use faultline_engine::{NodeId, SimDuration, SimTime};
 use faultline_outcome::{FaultWindow, Series, Violation};
 
 use super::nodes::{OrdersObs, Told};
 use super::{
-    ANSWERS, BACKLOG, CONVERGENCE, EXACTLY_ONCE_CHARGE, NO_LOST_EVENT, NO_OVERSELL, TRUTHFUL_ANSWER,
+    ANSWERS, BACKLOG, CONVERGENCE, EXACTLY_ONCE_CHARGE, INCONSISTENT, NO_LOST_EVENT, NO_OVERSELL,
+    TRUTHFUL_ANSWER,
 };
 use crate::setup::RunSetup;
 use crate::stats::{per_second, percentile};
@@ -21,7 +22,8 @@ pub(super) struct Checker {
     published: BTreeMap<u32, SimTime>,
     received: BTreeSet<u32>,
     redelivered: u64,
-    charged: BTreeMap<u32, (u32, SimTime)>,
+    /// When each order was charged, every time it was.
+    charged: BTreeMap<u32, Vec<SimTime>>,
     declined: BTreeSet<u32>,
     settled: BTreeMap<u32, SimTime>,
     stock_min: Option<i64>,
@@ -65,7 +67,7 @@ impl Checker {
                 self.redelivered += u64::from(deliveries > 1);
             }
             OrdersObs::Charged { order } => {
-                self.charged.entry(order).and_modify(|(n, _)| *n += 1).or_insert((1, at));
+                self.charged.entry(order).or_default().push(at);
             }
             OrdersObs::Declined { order } => {
                 self.declined.insert(order);
@@ -109,17 +111,26 @@ impl Checker {
                 self.published[&order].as_secs_f64(),
                 if charged(&order) { "" } else { "never " }
             );
-            violations.push(Violation::new(NO_LOST_EVENT, end, "worker", detail));
+            // At the publish: the diagram of the violation shows the event going nowhere.
+            let at = self.published[&order] + SimDuration::from_millis(10);
+            violations.push(Violation::new(NO_LOST_EVENT, at, "worker", detail));
         }
         // Charged twice.
-        let twice: Vec<(u32, u32)> =
-            self.charged.iter().filter(|(_, (n, _))| *n > 1).map(|(&o, &(n, _))| (o, n)).collect();
+        let twice: Vec<(u32, &[SimTime])> = self
+            .charged
+            .iter()
+            .filter(|(_, times)| times.len() > 1)
+            .map(|(&o, times)| (o, times.as_slice()))
+            .collect();
         if let (Some(&(order, times)), true) = (twice.first(), checks(EXACTLY_ONCE_CHARGE)) {
             let detail = format!(
-                "order {order} was charged {times} times: its payment event was handed out again \
-                 after a charge that was never acknowledged"
+                "order {order} was charged {} times, first at {:.1} s and again at {:.1} s: its \
+                 payment event was handed out again after a charge that was never acknowledged",
+                times.len(),
+                times[0].as_secs_f64(),
+                times[1].as_secs_f64()
             );
-            violations.push(Violation::new(EXACTLY_ONCE_CHARGE, end, "worker", detail));
+            violations.push(Violation::new(EXACTLY_ONCE_CHARGE, times[1], "worker", detail));
         }
         // Answers that the end of the run contradicts.
         let mut false_failures = 0u64;
@@ -141,8 +152,8 @@ impl Checker {
             }
         }
         if let (Some((order, told, at)), true) = (first_untruth, checks(TRUTHFUL_ANSWER)) {
-            let detail = match self.charged.get(&order) {
-                Some(&(_, charged_at)) => format!(
+            let detail = match self.charged.get(&order).map(|times| times[0]) {
+                Some(charged_at) => format!(
                     "order {order}'s customer was told \"{}\" at {:.1} s, but the card was charged \
                      at {:.1} s",
                     said(told),
@@ -215,11 +226,36 @@ impl Checker {
             put("order.latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
             put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
         }
-        // When every charge had reached the inventory, counted from the end of the last fault.
+        // Orders whose views disagree (charged, but the inventory has not heard; or the
+        // customer was told something the payment contradicts), at the end of each second.
+        let seconds = end.as_secs_f64().ceil() as usize;
+        let mut disagreeing = vec![0u32; seconds + 1];
+        let mut mark = |from: SimTime, until: Option<SimTime>| {
+            let first = from.as_secs_f64().ceil() as usize;
+            let last =
+                until.map_or(seconds, |t| (t.as_secs_f64().ceil() as usize).saturating_sub(1));
+            for count in disagreeing.iter_mut().take(last.min(seconds) + 1).skip(first) {
+                *count += 1;
+            }
+        };
+        for (order, times) in &self.charged {
+            mark(times[0], self.settled.get(order).copied());
+        }
+        for (order, &(told, at)) in &self.told {
+            match (told, self.charged.get(order).map(|times| times[0])) {
+                (Told::Completed, None) => mark(at, None),
+                (Told::Failed, Some(charged_at)) => mark(at.max(charged_at), None),
+                _ => {}
+            }
+        }
+        let inconsistent: Vec<(f64, f64)> =
+            disagreeing.iter().enumerate().map(|(s, &n)| (s as f64, f64::from(n))).collect();
+        // When the views agree for good, counted from the end of the last fault; absent if
+        // they never do.
         let last_fault_s = windows.iter().map(|w| w.until_s).fold(0.0, f64::max);
-        if unsettled.is_empty() {
-            let last_settle_s = self.settled.values().map(|t| t.as_secs_f64()).fold(0.0, f64::max);
-            put("convergence_s", (last_settle_s - last_fault_s).max(0.0));
+        let settled_from = disagreeing.iter().rposition(|&n| n > 0).map_or(0, |s| s + 1);
+        if disagreeing.last() == Some(&0) {
+            put("convergence_s", (settled_from as f64 - last_fault_s).max(0.0));
         }
         let answered = self.told.len() as f64;
         let truthful = answered - (false_failures + false_completions) as f64;
@@ -227,7 +263,6 @@ impl Checker {
             put(super::TRUTHFUL_SHARE.name(), truthful / answered);
         }
 
-        let seconds = end.as_secs_f64().ceil() as usize;
         let told_s = |kind: Told| {
             per_second(
                 self.told.values().filter(|(t, _)| *t == kind).map(|(_, at)| at.as_secs_f64()),
@@ -254,6 +289,7 @@ impl Checker {
         if !self.backlog.is_empty() {
             series.push(Series::new(BACKLOG, self.backlog));
         }
+        series.push(Series::new(INCONSISTENT, inconsistent));
         let placed = self.placed.len();
         let mut wrongs = Vec::new();
         if !lost.is_empty() {

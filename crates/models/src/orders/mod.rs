@@ -52,6 +52,8 @@ pub const TRUTHFUL_SHARE: Metric = Metric("answers.truthful_share");
 
 /// What the customer was told, second by second, stacked (one chart per variant).
 pub const ANSWERS: ChartId = ChartId("answers");
+/// Orders whose views disagree (the payment, the inventory, what the customer was told).
+pub const INCONSISTENT: ChartId = ChartId("inconsistent");
 /// Payment events published and not yet acknowledged by the worker (durable log only).
 pub const BACKLOG: ChartId = ChartId("backlog");
 
@@ -174,7 +176,11 @@ impl Model for Orders {
     }
 
     fn charts(_config: &OrdersConfig, variants: &[(&str, &OrdersPolicy)]) -> Vec<ChartSpec> {
-        let mut charts = Vec::new();
+        let mut charts = vec![ChartSpec::line(
+            INCONSISTENT,
+            "Orders whose views disagree: charged but not in the inventory, or told the opposite of what happened",
+            "orders",
+        )];
         if variants.iter().any(|(_, p)| p.channel == Channel::Log) {
             charts.push(ChartSpec::line(
                 BACKLOG,
