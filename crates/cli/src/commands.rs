@@ -223,7 +223,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             seeds: 0..seeds,
             invariants: &scenario.invariants,
             headline_metrics: &headline,
-            tradeoff_metric: scenario.tradeoff_metric().map(|m| m.name()),
+            tradeoff: scenario.tradeoff(),
             tallies: &tallies,
         };
         faultline_report::add_sweep(&sweep, &mut charts, &mut outcomes, &mut grids);

@@ -183,7 +183,7 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
         seeds,
         invariants: &scenario.invariants,
         headline_metrics: &headline,
-        tradeoff_metric: scenario.tradeoff_metric().map(|m| m.name()),
+        tradeoff: scenario.tradeoff(),
         tallies: &tallies,
     };
     if args.json {

@@ -9,7 +9,7 @@
 use std::fmt::Debug;
 
 use faultline_engine::{Fault, LimitExceeded, ModelFault, RandomFaults, SimDuration};
-use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome};
+use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome, Tradeoff};
 use serde::de::DeserializeOwned;
 
 use crate::check::Check;
@@ -29,8 +29,8 @@ pub trait Model: 'static {
     /// The few metrics that tell a run's story, in the order tables show them.
     const HEADLINE_METRICS: &'static [Metric];
     /// What the trade-off chart of a sweep plots against the share of runs with an anomaly
-    /// (availability, say); `None` draws no trade-off chart.
-    const TRADEOFF_METRIC: Option<Metric> = None;
+    /// (availability, say), and which way is better; `None` draws no trade-off chart.
+    const TRADEOFF: Option<Tradeoff> = None;
     /// Faults this model defines besides the engine's: scenarios schedule them, random
     /// generators draw them, traces and charts show them, like a partition.
     const FAULTS: &'static [FaultSpec] = &[];

@@ -29,6 +29,26 @@ impl Metric {
     }
 }
 
+/// What a sweep's trade-off chart plots against the share of runs with an anomaly: a metric,
+/// and which way is better (availability up, latency down).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Tradeoff {
+    pub metric: Metric,
+    pub higher_is_better: bool,
+}
+
+impl Tradeoff {
+    /// More is better: availability, a share of true answers.
+    pub const fn higher(metric: Metric) -> Tradeoff {
+        Tradeoff { metric, higher_is_better: true }
+    }
+
+    /// Less is better: latency, cost.
+    pub const fn lower(metric: Metric) -> Tradeoff {
+        Tradeoff { metric, higher_is_better: false }
+    }
+}
+
 /// A chart a model draws, e.g. `balance`. Its series carry the same id.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ChartId(pub &'static str);

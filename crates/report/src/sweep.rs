@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use faultline_outcome::{CellOutcome, ChartKind, ChartSpec, Grid, GridVariant, Outcome, Series};
+use faultline_outcome::{
+    CellOutcome, ChartKind, ChartSpec, Grid, GridVariant, Outcome, Series, Tradeoff,
+};
 use serde_json::{Map, Value, json};
 
 use crate::table::number;
@@ -36,7 +38,7 @@ pub struct Sweep<'a> {
     /// The model's headline metrics, in order.
     pub headline_metrics: &'a [&'a str],
     /// What the trade-off chart plots against anomalies, if anything.
-    pub tradeoff_metric: Option<&'a str>,
+    pub tradeoff: Option<Tradeoff>,
     pub tallies: &'a [VariantTally],
 }
 
@@ -396,7 +398,8 @@ pub fn add_sweep(
 /// an anomaly) and each variant's point on it, in variant order; `None` when the model has
 /// no trade-off metric or no run measured it.
 fn tradeoff(sweep: &Sweep<'_>) -> Option<(ChartSpec, Vec<Option<Point>>)> {
-    let metric = sweep.tradeoff_metric?;
+    let tradeoff = sweep.tradeoff?;
+    let metric = tradeoff.metric.name();
     let points: Vec<Option<Point>> = sweep
         .tallies
         .iter()
@@ -412,8 +415,9 @@ fn tradeoff(sweep: &Sweep<'_>) -> Option<(ChartSpec, Vec<Option<Point>>)> {
     let spec = ChartSpec {
         id: TRADEOFF.to_owned(),
         title: format!(
-            "{} against anomalies over {seeds} seeds: the best place is top left",
-            capitalised(metric)
+            "{} against anomalies over {seeds} seeds: the best place is {} left",
+            capitalised(metric),
+            if tradeoff.higher_is_better { "top" } else { "bottom" }
         ),
         y_label: format!("{metric} (mean)"),
         kind: ChartKind::Points,
@@ -485,7 +489,7 @@ mod tests {
             seeds: 4..5,
             invariants: &invariants,
             headline_metrics: &[],
-            tradeoff_metric: None,
+            tradeoff: None,
             tallies: &[tally],
         };
         let json = sweep_json(&sweep);

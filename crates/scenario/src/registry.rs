@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use faultline_engine::{Fault, LimitExceeded, RandomFaults, SimDuration};
 use faultline_models::{Check, FaultSpec, Model, Registry, RunSetup, Step};
-use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome};
+use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome, Tradeoff};
 
 use crate::error::ScenarioError;
 use crate::locate::Body;
@@ -131,7 +131,7 @@ pub trait LoadedModel: Send + Sync {
     fn node_names(&self) -> Vec<String>;
     fn invariants(&self) -> &'static [Invariant];
     fn headline_metrics(&self) -> &'static [Metric];
-    fn tradeoff_metric(&self) -> Option<Metric>;
+    fn tradeoff(&self) -> Option<Tradeoff>;
     fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec>;
     fn run(&self, variant: &Variant, setup: &RunSetup) -> Result<Outcome, LimitExceeded>;
     fn grids(&self, variants: &[&Variant], setup: &RunSetup) -> Result<Vec<Grid>, LimitExceeded>;
@@ -176,8 +176,8 @@ impl<M: Model> LoadedModel for Loaded<M> {
         M::HEADLINE_METRICS
     }
 
-    fn tradeoff_metric(&self) -> Option<Metric> {
-        M::TRADEOFF_METRIC
+    fn tradeoff(&self) -> Option<Tradeoff> {
+        M::TRADEOFF
     }
 
     fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec> {

@@ -6,7 +6,7 @@ use faultline_engine::{
     Fault, FaultKind, LimitExceeded, NetworkConfig, RandomFaults, SimConfig, SimDuration, realise,
 };
 use faultline_models::RunSetup;
-use faultline_outcome::{ChartSpec, FaultWindow, Grid, Metric, Outcome};
+use faultline_outcome::{ChartSpec, FaultWindow, Grid, Metric, Outcome, Tradeoff};
 
 use crate::registry::LoadedModel;
 
@@ -83,8 +83,8 @@ impl Scenario {
     }
 
     /// What a sweep's trade-off chart plots against anomalies, if the model has one.
-    pub fn tradeoff_metric(&self) -> Option<Metric> {
-        self.model.tradeoff_metric()
+    pub fn tradeoff(&self) -> Option<Tradeoff> {
+        self.model.tradeoff()
     }
 
     /// The charts a report of these variants shows.

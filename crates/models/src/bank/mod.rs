@@ -12,7 +12,7 @@ mod scenario;
 use faultline_engine::{
     LimitExceeded, NodeId, Prng, SimConfig, SimDuration, SimTime, Simulation, Stream, rename_faults,
 };
-use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series};
+use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series, Tradeoff};
 
 use crate::check::Check;
 use crate::model::Model;
@@ -62,7 +62,7 @@ impl Model for Bank {
         &[NO_NEGATIVE_BALANCE, CONSERVATION, EXACTLY_ONCE, NO_LOST_UPDATE, REPLICA_CONVERGENCE];
     const HEADLINE_METRICS: &'static [Metric] =
         &[BALANCE_MIN, MONEY_CREATED, AVAILABILITY, LATENCY_P99_MS];
-    const TRADEOFF_METRIC: Option<Metric> = Some(AVAILABILITY);
+    const TRADEOFF: Option<Tradeoff> = Some(Tradeoff::higher(AVAILABILITY));
 
     type RawConfig = RawBank;
     type RawPolicy = RawBankPolicy;

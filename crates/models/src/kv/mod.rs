@@ -12,7 +12,7 @@ mod nodes;
 mod scenario;
 
 use faultline_engine::{LimitExceeded, NodeId, Prng, SimDuration, SimTime, Simulation, Stream};
-use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome};
+use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Tradeoff};
 
 use crate::check::Check;
 use crate::model::Model;
@@ -68,7 +68,7 @@ impl Model for Kv {
         "a client reads and writes keys on N replicas with quorums; stale reads and read repair";
     const INVARIANTS: &'static [Invariant] = &[NO_STALE_READ, CONVERGENCE];
     const HEADLINE_METRICS: &'static [Metric] = &[READS_STALE, KEYS_DIVERGED_AT_END, AVAILABILITY];
-    const TRADEOFF_METRIC: Option<Metric> = Some(AVAILABILITY);
+    const TRADEOFF: Option<Tradeoff> = Some(Tradeoff::higher(AVAILABILITY));
 
     type RawConfig = RawKv;
     type RawPolicy = RawKvPolicy;

@@ -15,7 +15,7 @@ mod nodes;
 mod scenario;
 
 use faultline_engine::{Latency, LimitExceeded, Prng, SimDuration, SimTime, Simulation, Stream};
-use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome};
+use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Tradeoff};
 use serde::Deserialize;
 
 use crate::check::Check;
@@ -155,7 +155,7 @@ impl Model for Orders {
         &[NO_LOST_EVENT, EXACTLY_ONCE_CHARGE, TRUTHFUL_ANSWER, NO_OVERSELL, CONVERGENCE];
     const HEADLINE_METRICS: &'static [Metric] =
         &[EVENTS_LOST, FALSE_FAILURES, CHARGED_TWICE, OVERSOLD, LATENCY_P99_MS];
-    const TRADEOFF_METRIC: Option<Metric> = Some(TRUTHFUL_SHARE);
+    const TRADEOFF: Option<Tradeoff> = Some(Tradeoff::lower(LATENCY_P99_MS));
     const FAULTS: &'static [FaultSpec] = &[SLOWDOWN];
 
     type RawConfig = RawOrders;
