@@ -1,5 +1,5 @@
 //! A durable log with consumer groups: Redis Streams' `XADD`, `XREADGROUP >`, `XACK` and
-//! `XAUTOCLAIM`, or one Kafka partition with a group's committed offsets.
+//! `XAUTOCLAIM` (an SQS-like visibility timeout for unacknowledged entries).
 
 use std::collections::BTreeMap;
 

@@ -200,6 +200,8 @@ impl Checker {
         put("orders.told_failed", count(Told::Failed));
         put("orders.told_pending", count(Told::Pending));
         put("orders.told_out_of_stock", count(Told::OutOfStock));
+        let unanswered = self.placed.keys().filter(|o| !self.told.contains_key(o)).count();
+        put(super::UNANSWERED.name(), unanswered as f64);
         put(super::FALSE_FAILURES.name(), false_failures as f64);
         put("orders.false_completions", false_completions as f64);
         let processed = |o: &u32| charged(o) || self.declined.contains(o);
@@ -214,6 +216,8 @@ impl Checker {
             put("stock.min", min as f64);
         }
         if !self.backlog.is_empty() {
+            // Entries the worker has not acknowledged, handed out or not (Redis's lag plus
+            // its pending entries): what the worker still owes.
             put("consumer.lag_max", self.backlog_max as f64);
         }
         let mut latencies_ns: Vec<u64> = self
@@ -293,11 +297,17 @@ impl Checker {
         let placed = self.placed.len();
         let mut wrongs = Vec::new();
         if !lost.is_empty() {
-            wrongs.push(format!("{} of {placed} payment events were lost", lost.len()));
+            let published = self.published.len();
+            wrongs.push(format!("{} of {published} payment events were lost", lost.len()));
         }
         if false_failures > 0 {
             wrongs.push(format!(
                 "{false_failures} customers were told \"failed\" for a payment that went through"
+            ));
+        }
+        if false_completions > 0 {
+            wrongs.push(format!(
+                "{false_completions} were told \"completed\" for a payment that never happened"
             ));
         }
         if !twice.is_empty() {
@@ -305,6 +315,12 @@ impl Checker {
         }
         if self.oversold > 0 {
             wrongs.push(format!("{} items were sold that were not in stock", self.oversold));
+        }
+        if !unsettled.is_empty() {
+            wrongs.push(format!("{} charged orders never reached the inventory", unsettled.len()));
+        }
+        if unanswered > 0 {
+            wrongs.push(format!("{unanswered} customers never got an answer"));
         }
         let verdict = match wrongs.as_slice() {
             [] => format!(

@@ -46,8 +46,11 @@ pub const FALSE_FAILURES: Metric = Metric("orders.false_failures");
 pub const EVENTS_LOST: Metric = Metric("events.lost");
 pub const CHARGED_TWICE: Metric = Metric("orders.charged_twice");
 pub const OVERSOLD: Metric = Metric("orders.oversold");
+/// Over answered orders; see [`UNANSWERED`] for the others.
 pub const LATENCY_P99_MS: Metric = Metric("order.latency_p99_ms");
-/// Answers the end of the run does not contradict, as a share: the trade-off chart's y.
+/// Orders placed whose customer never got an answer (a lost request, a crashed shop).
+pub const UNANSWERED: Metric = Metric("orders.unanswered");
+/// Answers the end of the run does not contradict, as a share of the answers given.
 pub const TRUTHFUL_SHARE: Metric = Metric("answers.truthful_share");
 
 /// What the customer was told, second by second, stacked (one chart per variant).
@@ -108,7 +111,8 @@ pub enum Consumer {
     /// Charges again.
     #[default]
     Plain,
-    /// Dedupes by order id: records the earlier result, charges nothing.
+    /// Charges with the order id as an idempotency key the payment provider honours: a
+    /// request seen before records the earlier result and charges nothing.
     Idempotent,
 }
 

@@ -271,7 +271,7 @@ pub struct Worker {
     slowdowns: Vec<f64>,
     /// Log entries to acknowledge once the broker confirms their result is published
     /// (volatile: after a crash they are handed out again).
-    unconfirmed: BTreeMap<u32, u64>,
+    unconfirmed: BTreeMap<u32, Vec<u64>>,
 }
 
 pub struct InventoryService {
@@ -466,6 +466,10 @@ impl Worker {
             unreachable!("the worker consumes only payment requests")
         };
         ctx.observe(OrdersObs::Received { order, deliveries });
+        // The idempotent worker charges with the order id as an idempotency key, which the
+        // provider honours (as Stripe's `Idempotency-Key` does): a second charge of the same
+        // order returns the first. A dedupe table of the worker's own, written when it
+        // records, would miss the charge a crash cut off before the record.
         let seen = self.charges.contains_key(&order);
         if self.consumer == Consumer::Idempotent && seen {
             // Charged before (a redelivery, or a resend of the outbox): record, do not charge.
@@ -509,12 +513,13 @@ impl Worker {
         // Acknowledged only once the result is safely published: acknowledging first could
         // lose the result with nothing left to hand the request out again.
         if let Some(offset) = offset {
-            self.unconfirmed.insert(order, offset);
+            self.unconfirmed.entry(order).or_default().push(offset);
         }
     }
 
     fn confirmed(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32) {
-        if let Some(offset) = self.unconfirmed.remove(&order) {
+        // Every entry of this order: an outbox resend may have appended it twice.
+        for offset in self.unconfirmed.remove(&order).unwrap_or_default() {
             ctx.send(BROKER, OrdersMsg::Ack { topic: Topic::Initiate, offset });
         }
     }
