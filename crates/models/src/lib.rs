@@ -18,6 +18,7 @@ pub mod raw;
 pub mod resilience;
 pub mod rr;
 mod setup;
+pub mod slowdown;
 mod stats;
 pub mod workload;
 

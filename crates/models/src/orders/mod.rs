@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::check::Check;
 use crate::model::{FaultSpec, Model};
 use crate::setup::RunSetup;
+use crate::slowdown::slowdown;
 use crate::workload::RateSchedule;
 pub use nodes::{Event, OrdersMsg, OrdersNode, OrdersObs, OrdersTimer, Told, Topic};
 pub use scenario::{RawAnswer, RawOrders, RawOrdersPolicy};
@@ -61,13 +62,8 @@ pub const INCONSISTENT: ChartId = ChartId("inconsistent");
 pub const BACKLOG: ChartId = ChartId("backlog");
 
 /// The payment worker takes `factor` times as long to record each payment.
-pub const SLOWDOWN: FaultSpec = FaultSpec {
-    kind: "Slowdown",
-    param: "factor",
-    about: "the payment worker takes `factor` times as long to record each payment",
-    range: (1.0, 1_000.0),
-    nodes: &["worker"],
-};
+pub const SLOWDOWN: FaultSpec =
+    slowdown(&["worker"], "the payment worker takes `factor` times as long to record each payment");
 
 /// The nodes, in id order.
 pub const NODE_NAMES: [&str; 5] = ["customers", "shop", "broker", "worker", "inventory"];

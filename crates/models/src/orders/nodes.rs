@@ -8,8 +8,9 @@ use faultline_engine::{
     TraceHasher, attempt_key,
 };
 
-use super::{Answer, Channel, Consumer, Inventory, OrdersPolicy, Producer, SLOWDOWN};
+use super::{Answer, Channel, Consumer, Inventory, OrdersPolicy, Producer};
 use crate::broker::{Log, PubSub};
+use crate::slowdown::Slowdowns;
 
 pub(super) const CUSTOMERS: NodeId = NodeId(0);
 pub(super) const SHOP: NodeId = NodeId(1);
@@ -267,8 +268,8 @@ pub struct Worker {
     decline: f64,
     /// The payment provider's ledger: charges per order (durable, and not ours to undo).
     charges: BTreeMap<u32, u32>,
-    /// Factors of the slowdowns in force.
-    slowdowns: Vec<f64>,
+    /// The slowdowns in force.
+    slowdowns: Slowdowns,
     /// Log entries to acknowledge once the broker confirms their result is published
     /// (volatile: after a crash they are handed out again).
     unconfirmed: BTreeMap<u32, Vec<u64>>,
@@ -450,7 +451,7 @@ impl Worker {
             processing,
             decline,
             charges: BTreeMap::new(),
-            slowdowns: Vec::new(),
+            slowdowns: Slowdowns::default(),
             unconfirmed: BTreeMap::new(),
         }
     }
@@ -490,7 +491,7 @@ impl Worker {
         let time = &self.processing;
         let key = attempt_key(u64::from(order), deliveries);
         let took = ctx.draw(Purpose::ServiceTime, key, |rng| time.sample(rng));
-        let factor: f64 = self.slowdowns.iter().product();
+        let factor = self.slowdowns.factor();
         ctx.set_timer(
             took.mul_f64(factor),
             OrdersTimer::Recorded { event, charged: !declined, offset },
@@ -743,13 +744,7 @@ impl Node for OrdersNode {
         let OrdersNode::Worker(worker) = self else {
             unreachable!("validation aims {} only at the worker", fault.kind)
         };
-        assert_eq!(fault.kind, SLOWDOWN.kind, "the worker defines no other fault");
-        if active {
-            worker.slowdowns.push(fault.value);
-        } else {
-            let index = worker.slowdowns.iter().position(|&f| f == fault.value);
-            worker.slowdowns.swap_remove(index.expect("a slowdown ends only after it began"));
-        }
+        worker.slowdowns.apply(fault, active);
     }
 
     /// What survives a crash: the shop's database and outbox, the broker's logs and store

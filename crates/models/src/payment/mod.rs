@@ -25,6 +25,7 @@ use crate::resilience::{
     Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget, SeedBreaker,
 };
 use crate::setup::RunSetup;
+use crate::slowdown::slowdown;
 use crate::workload::{Phase, RateSchedule};
 pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
 pub use scenario::{RawCallPolicy, RawPayment};
@@ -49,13 +50,8 @@ pub const ATTEMPTS: ChartId = ChartId("attempts");
 
 /// B works `factor` times slower while it lasts: a drop in capacity (a bad deploy, a noisy
 /// neighbour, a garbage-collection storm). Overlapping slowdowns multiply.
-pub const SLOWDOWN: FaultSpec = FaultSpec {
-    kind: "Slowdown",
-    param: "factor",
-    about: "payments takes `factor` times as long for every call while it lasts",
-    range: (1.0, 1_000.0),
-    nodes: &["payments"],
-};
+pub const SLOWDOWN: FaultSpec =
+    slowdown(&["payments"], "payments takes `factor` times as long for every call while it lasts");
 
 /// Service A calls service B; the variants are A's policies for calling B.
 pub struct Payment;

@@ -8,8 +8,9 @@ use faultline_engine::{
     TraceHasher, attempt_key,
 };
 
-use super::{CallPolicy, Fallback, Kind, SLOWDOWN};
+use super::{CallPolicy, Fallback, Kind};
 use crate::resilience::{Backoff, BackoffState, Breaker, BreakerState, RetryBudget};
+use crate::slowdown::Slowdowns;
 
 pub(super) const CLIENTS: NodeId = NodeId(0);
 pub(super) const AUTH: NodeId = NodeId(1);
@@ -245,8 +246,8 @@ pub struct Auth {
 pub struct Payments {
     pub(super) queue_capacity: u32,
     pub(super) service_time: Latency,
-    /// The factors of the slowdowns in force (faults: the environment, kept across a crash).
-    pub(super) slowdowns: Vec<f64>,
+    /// The slowdowns in force (faults: the environment, kept across a crash).
+    pub(super) slowdowns: Slowdowns,
     pub(super) propagate_deadlines: bool,
     /// Per worker, whether it is serving a call (the call itself rides on its timer).
     busy: Vec<bool>,
@@ -289,7 +290,7 @@ impl Payments {
         Payments {
             queue_capacity,
             service_time,
-            slowdowns: Vec::new(),
+            slowdowns: Slowdowns::default(),
             propagate_deadlines,
             busy: vec![false; workers as usize],
             queue: VecDeque::new(),
@@ -333,14 +334,7 @@ impl Node for PayNode {
         let PayNode::Payments(payments) = self else {
             unreachable!("validation aims {} only at payments", fault.kind)
         };
-        assert_eq!(fault.kind, SLOWDOWN.kind, "payments defines no other fault");
-        if active {
-            payments.slowdowns.push(fault.value);
-        } else {
-            // Overlapping slowdowns end in any order: retire one of this factor.
-            let index = payments.slowdowns.iter().position(|&f| f == fault.value);
-            payments.slowdowns.swap_remove(index.expect("a slowdown ends only after it began"));
-        }
+        payments.slowdowns.apply(fault, active);
     }
 
     /// The services keep nothing across a crash: in-flight work, queues, the breaker and the
@@ -660,7 +654,7 @@ impl Payments {
     }
 
     fn serve(&mut self, ctx: &mut Ctx<'_, PayNode>, worker: usize, id: u64, attempt: u32) {
-        let factor: f64 = self.slowdowns.iter().product();
+        let factor = self.slowdowns.factor();
         // Keyed by call: the same attempt takes as long in every variant that makes it.
         let time = &self.service_time;
         let sampled =
