@@ -97,6 +97,10 @@ const X_LABEL_AREA_PX: u32 = 48;
 const Y_LABEL_AREA_PX: u32 = 76;
 const LINE_WIDTH_PX: u32 = 2;
 const DOT_RADIUS_PX: u32 = 3;
+/// Dots this close (in pixels, each way) are one spot and get one label naming them all.
+const DOT_SAME_PX: i32 = 4;
+const DOT_LABEL_SIZE_PX: u32 = 13;
+const DOT_LABEL_GAP_PX: i32 = 8;
 /// A variant's later labels: dashes on a line chart, rings on a dot chart.
 const DASH_PX: i32 = 8;
 const DASH_GAP_PX: i32 = 5;
@@ -253,7 +257,16 @@ fn draw_curves<DB: DrawingBackend>(
         .collect();
 
     let (plot_area, legend_area) = split_off_legend(root, &rows)?;
-    let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
+    // One dot per variant (a trade-off): each is named beside it, and none may be half
+    // hidden by an axis, so the plot leaves a margin on every side.
+    let one_dot_each = dots && curves.iter().all(|c| c.runs.iter().flatten().count() <= 1);
+    let (x_range, y_range) = if one_dot_each {
+        (pad(0.0..x_max_s), pad(y_min..y_max))
+    } else {
+        (0.0..x_max_s, y_min..y_max)
+    };
+    let (y_min, y_max) = (y_range.start, y_range.end);
+    let mut chart = frame(&plot_area, &spec.title, x_range, y_range, Y_LABEL_AREA_PX)?;
     let x_desc = spec.x_label.as_deref().unwrap_or(TIME_AXIS);
     draw_mesh(&mut chart, x_desc, &spec.y_label, &|value: &f64| number(*value), true)?;
     // Fault windows are instants of one run: they mean nothing on a parameter axis.
@@ -280,8 +293,106 @@ fn draw_curves<DB: DrawingBackend>(
             }
         }
     }
+    if one_dot_each {
+        label_dots(&mut chart, &curves)?;
+    }
     label_reference_lines(&mut chart, spec, x_max_s)?;
     draw_legend(&legend_area, &rows)
+}
+
+/// `range` widened by a twentieth of its span at each end.
+fn pad(range: Range<f64>) -> Range<f64> {
+    let margin = (range.end - range.start) / 20.0;
+    range.start - margin..range.end + margin
+}
+
+/// Names each dot beside it, so that a reader needs no legend, and dots that land on one
+/// another (two variants with the same result) are named together instead of one hiding
+/// the other.
+fn label_dots<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut TimeChart<DB, Y>,
+    curves: &[data::Curve<'_>],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    // (where it is drawn, in pixels; where it is, in data; who is there)
+    let mut spots: Vec<((i32, i32), (f64, f64), Vec<String>)> = Vec::new();
+    for curve in curves {
+        let name = with_label(curve.variant, curve.label);
+        for &point in curve.runs.iter().flatten() {
+            let px = chart.backend_coord(&point);
+            let near = |(x, y): (i32, i32)| {
+                (x - px.0).abs() <= DOT_SAME_PX && (y - px.1).abs() <= DOT_SAME_PX
+            };
+            match spots.iter_mut().find(|(at, _, _)| near(*at)) {
+                Some((_, _, names)) => names.push(name.clone()),
+                None => spots.push((px, point, vec![name.clone()])),
+            }
+        }
+    }
+    let (x_px, y_px) = chart.plotting_area().get_pixel_range();
+    let dots_px: Vec<(i32, i32)> = spots.iter().map(|(px, _, _)| *px).collect();
+    let mut taken: Vec<Box2> = Vec::new();
+    for (px, point, names) in spots {
+        let text = names.join(" = ");
+        let width_px = (text.chars().count() as f64 * f64::from(DOT_LABEL_SIZE_PX) * 0.6) as i32;
+        let height_px = DOT_LABEL_SIZE_PX as i32 + 2;
+        // Beside the dot, right or left, level with it or a line above or below: the first
+        // place inside the plot that covers no other label or dot.
+        let fits = |(hpos, dx, dy): (HPos, i32, i32)| {
+            let left = if matches!(hpos, HPos::Left) { px.0 + dx } else { px.0 + dx - width_px };
+            let top = px.1 + dy - height_px / 2;
+            let b = Box2 { left, top, right: left + width_px, bottom: top + height_px };
+            let inside = b.left >= x_px.start
+                && b.right <= x_px.end
+                && b.top >= y_px.start
+                && b.bottom <= y_px.end;
+            let clear = !taken.iter().any(|t| t.overlaps(&b))
+                && !dots_px.iter().any(|&d| b.contains(d, DOT_RADIUS_PX as i32 + 1));
+            (inside && clear).then_some(b)
+        };
+        let line = height_px;
+        let places = [
+            (HPos::Left, DOT_LABEL_GAP_PX, 0),
+            (HPos::Right, -DOT_LABEL_GAP_PX, 0),
+            (HPos::Left, DOT_LABEL_GAP_PX, -line),
+            (HPos::Right, -DOT_LABEL_GAP_PX, -line),
+            (HPos::Left, DOT_LABEL_GAP_PX, line),
+            (HPos::Right, -DOT_LABEL_GAP_PX, line),
+        ];
+        let (hpos, dx, dy) =
+            places.iter().copied().find(|&place| fits(place).is_some()).unwrap_or(places[0]);
+        if let Some(b) = fits((hpos, dx, dy)) {
+            taken.push(b);
+        }
+        let style = TextStyle::from((FONT_FAMILY, DOT_LABEL_SIZE_PX).into_font())
+            .pos(Pos::new(hpos, VPos::Center));
+        chart
+            .draw_series(iter::once(EmptyElement::at(point) + Text::new(text, (dx, dy), style)))?;
+    }
+    Ok(())
+}
+
+/// A label's box on a dot chart, in pixels.
+struct Box2 {
+    left: i32,
+    top: i32,
+    right: i32,
+    bottom: i32,
+}
+
+impl Box2 {
+    fn overlaps(&self, other: &Box2) -> bool {
+        self.left < other.right
+            && other.left < self.right
+            && self.top < other.bottom
+            && other.top < self.bottom
+    }
+
+    fn contains(&self, (x, y): (i32, i32), margin: i32) -> bool {
+        x + margin > self.left
+            && x - margin < self.right
+            && y + margin > self.top
+            && y - margin < self.bottom
+    }
 }
 
 /// Each variant's labelled series as filled layers on top of each other, bottom first, in
@@ -318,7 +429,7 @@ fn draw_stacks<DB: DrawingBackend>(
     }
 
     let (plot_area, legend_area) = split_off_legend(root, &rows)?;
-    let mut chart = frame(&plot_area, &spec.title, x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
+    let mut chart = frame(&plot_area, &spec.title, 0.0..x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
     draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &|value: &f64| number(*value), true)?;
     shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
     for (stack_rank, stack) in stacks.iter().enumerate() {
@@ -413,7 +524,7 @@ fn draw_strip<DB: DrawingBackend>(
     let y_max = count as f64 - 0.5;
     let y_spec =
         BandAxis { linear: (y_min..y_max).into(), centres: (0..bands.len()).map(band_y).collect() };
-    let mut chart = frame(&plot_area, &spec.title, x_max_s, y_spec, y_label_area_px)?;
+    let mut chart = frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px)?;
     let name_at = |y: &f64| {
         let from_top = (count - 1).checked_sub(y.round() as usize);
         from_top.and_then(|k| names.get(k)).cloned().unwrap_or_default()
@@ -468,7 +579,7 @@ type TimeChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>
 fn frame<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
     area: &'a DrawingArea<DB, Shift>,
     title: &str,
-    x_max_s: f64,
+    x_range: Range<f64>,
     y_spec: Y,
     y_label_area_px: u32,
 ) -> Result<TimeChart<'a, DB, Y::CoordDescType>, DrawingAreaErrorKind<DB::ErrorType>> {
@@ -478,7 +589,7 @@ fn frame<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
         .margin(MARGIN_PX)
         .x_label_area_size(X_LABEL_AREA_PX)
         .y_label_area_size(y_label_area_px)
-        .build_cartesian_2d(0.0..x_max_s, y_spec)
+        .build_cartesian_2d(x_range, y_spec)
 }
 
 /// The x axis of every chart over virtual time.

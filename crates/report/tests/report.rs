@@ -1076,3 +1076,36 @@ fn the_report_folder_tells_the_first_failing_run_after_the_verdicts() {
     let err = render_folder(&report).unwrap_err();
     assert!(err.to_string().contains("spacetime"), "{err}");
 }
+
+/// A trade-off chart: one dot per variant, two of them on the same spot.
+fn tradeoff_parts() -> (ChartSpec, Vec<Outcome>) {
+    let spec = ChartSpec {
+        id: "tradeoff".to_owned(),
+        title: "Latency against anomalies".to_owned(),
+        y_label: "latency (ms)".to_owned(),
+        kind: ChartKind::Points,
+        states: Vec::new(),
+        reference_lines: Vec::new(),
+        x_label: Some("runs with an anomaly (%)".to_owned()),
+    };
+    let dot = |variant: &str, at: (f64, f64)| {
+        outcome(variant, 1, &[], Vec::new(), vec![series("tradeoff", &[at])], "")
+    };
+    let outcomes = vec![
+        dot("eventual", (74.0, 228.0)),
+        dot("compensated", (74.0, 228.0)),
+        dot("saga", (0.0, 266.0)),
+    ];
+    (spec, outcomes)
+}
+
+#[test]
+fn a_trade_off_names_each_dot_and_dots_on_one_spot_together() {
+    let (spec, outcomes) = tradeoff_parts();
+    let fixture = Fixture::new();
+    let report =
+        Report { charts: std::slice::from_ref(&spec), outcomes: &outcomes, ..fixture.report() };
+    let svg = chart_svg(&report, &spec).unwrap();
+    assert!(svg.contains(&svg_text("eventual = compensated")), "coinciding dots named together");
+    assert!(svg.contains(&svg_text("saga")), "a lone dot is named");
+}
