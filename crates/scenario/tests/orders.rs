@@ -1,5 +1,8 @@
-//! The orders model's part of a scenario gets the same errors as everything else: the file,
-//! `line:col` at the culprit, and the closest valid name.
+//! The orders model: its part of a scenario gets the same errors as everything else (the
+//! file, `line:col` at the culprit, the closest valid name), and its checker tells a lost
+//! event from a late one, and a refund from a payment.
+
+use std::collections::BTreeMap;
 
 use faultline_scenario::parse;
 
@@ -48,4 +51,64 @@ fn a_poll_deadline_shorter_than_its_period_is_refused() {
         "answer: Poll(every: \"2s\", deadline: \"1s\")",
     ));
     assert!(e.message.contains("shorter than `every`"), "{e}");
+}
+
+/// A small shop under `faults`, one variant with `policy`: its metrics and violated invariants.
+fn run(faults: &str, policy: &str) -> (BTreeMap<String, f64>, Vec<String>) {
+    let text = format!(
+        r#"Scenario(
+    name: "orders-test",
+    seed: 3,
+    duration: "20s",
+    network: (latency: Uniform(min: "1ms", max: "5ms")),
+    faults: [{faults}],
+    model: Orders(rate_per_s: 20.0, until: "15s", products: 2, stock: 1000,
+                  processing: LogNormal(median: "100ms", sigma: 0.3), visibility_timeout: "2s"),
+    invariants: ["no-lost-event", "exactly-once-charge", "truthful-answer", "convergence"],
+    variants: [(name: "v", policy: Orders({policy}))],
+)"#
+    );
+    let scenario = parse(&text, "orders-test.ron").unwrap();
+    let outcome = scenario.run(3, &scenario.variants[0], false).unwrap();
+    let violated = outcome.violations.iter().map(|v| v.invariant.clone()).collect();
+    (outcome.metrics, violated)
+}
+
+const CONFIRMED_LOG: &str =
+    "channel: Log, consumer: Idempotent, answer: Confirmation(deadline: \"3s\")";
+
+#[test]
+fn an_event_the_log_holds_is_late_when_the_worker_never_returns_not_lost() {
+    let (m, violated) = run(r#"Crash(node: "worker", at: "10s")"#, CONFIRMED_LOG);
+    // Some 100 orders come after the crash; the log keeps every one of their events.
+    assert_eq!(m["events.lost"], 0.0, "{m:?}");
+    assert!(m["events.undelivered"] > 50.0, "{m:?}");
+    assert!(!violated.contains(&"no-lost-event".to_owned()), "{violated:?}");
+    // But the shop still waits for those payments: the views never agree.
+    assert!(violated.contains(&"convergence".to_owned()), "{violated:?}");
+    assert!(!m.contains_key("convergence_s"), "{m:?}");
+}
+
+#[test]
+fn a_publish_to_a_broker_that_is_down_is_lost_unless_an_outbox_holds_it() {
+    let restart = r#"Crash(node: "broker", at: "5s", restart: "6s")"#;
+    let (dual, violated) = run(restart, CONFIRMED_LOG);
+    // A second of orders at 20 a second, published once to a broker that was down.
+    assert!(dual["events.lost"] >= 10.0, "{dual:?}");
+    assert!(violated.contains(&"no-lost-event".to_owned()), "{violated:?}");
+    // Their customers heard "pending": true, if unhelpful.
+    assert!(!violated.contains(&"truthful-answer".to_owned()), "{violated:?}");
+    let (outbox, violated) = run(restart, &format!("{CONFIRMED_LOG}, producer: Outbox"));
+    assert_eq!(outbox["events.lost"], 0.0, "{outbox:?}");
+    assert_eq!(outbox["orders.never_processed"], 0.0, "{outbox:?}");
+    assert!(violated.is_empty(), "{violated:?}");
+}
+
+#[test]
+fn the_article_reads_again_after_a_lost_reply_and_answers_everyone() {
+    // The shop's reads cross a lossy link; each is asked again until answered.
+    let lossy = r#"Loss(between: (["shop"], ["broker"]), probability: 0.2, from: "0s")"#;
+    let (m, _) = run(lossy, r#"channel: PubSub, answer: SleepThenRead("1s")"#);
+    assert_eq!(m["orders.unanswered"], 0.0, "{m:?}");
+    assert!(m["events.lost"] > 0.0, "a publish lost on the way is lost for good: {m:?}");
 }

@@ -15,22 +15,41 @@ use super::{
 use crate::setup::RunSetup;
 use crate::stats::{per_second, percentile};
 
+/// The backlog chart's resolution: fine enough to show a redelivery wave, coarse enough that
+/// a 60 s run is a few hundred points however many entries move.
+const BACKLOG_BUCKET: SimDuration = SimDuration::from_millis(100);
+
 #[derive(Default)]
 pub(super) struct Checker {
     placed: BTreeMap<u32, SimTime>,
     told: BTreeMap<u32, (Told, SimTime)>,
     published: BTreeMap<u32, SimTime>,
+    outboxed: BTreeSet<u32>,
+    appended: BTreeSet<u32>,
     received: BTreeSet<u32>,
     redelivered: u64,
     /// When each order was charged, every time it was.
     charged: BTreeMap<u32, Vec<SimTime>>,
     declined: BTreeSet<u32>,
+    refunded: BTreeMap<u32, SimTime>,
     settled: BTreeMap<u32, SimTime>,
     stock_min: Option<i64>,
     oversold: u64,
     first_oversell: Option<(SimTime, u32, i64)>,
-    backlog: Vec<(f64, f64)>,
+    /// The most entries waiting in each [`BACKLOG_BUCKET`], and the latest count.
+    backlog: Vec<u64>,
+    backlog_now: u64,
     backlog_max: u64,
+}
+
+/// An order whose views disagree (the shop's, the payment provider's, the inventory's, and
+/// what its customer was told) from `from` until `until`, or to the end of the run.
+struct Disagreement {
+    order: u32,
+    from: SimTime,
+    until: Option<SimTime>,
+    /// What disagrees, completing "order N …".
+    why: &'static str,
 }
 
 /// What the model reports of a run: metrics, violations, chart series, a verdict.
@@ -62,6 +81,15 @@ impl Checker {
             OrdersObs::Published { order } => {
                 self.published.entry(order).or_insert(at);
             }
+            OrdersObs::Outboxed { order } => {
+                self.outboxed.insert(order);
+            }
+            OrdersObs::Appended { order } => {
+                self.appended.insert(order);
+            }
+            OrdersObs::Refunded { order } => {
+                self.refunded.entry(order).or_insert(at);
+            }
             OrdersObs::Received { order, deliveries } => {
                 self.received.insert(order);
                 self.redelivered += u64::from(deliveries > 1);
@@ -83,26 +111,87 @@ impl Checker {
                 }
             }
             OrdersObs::Backlog { entries } => {
+                self.backlog_until(at);
+                let bucket =
+                    self.backlog.last_mut().expect("backlog_until adds the current bucket");
+                *bucket = (*bucket).max(entries);
+                self.backlog_now = entries;
                 self.backlog_max = self.backlog_max.max(entries);
-                self.backlog.push((at.as_secs_f64(), entries as f64));
             }
         }
     }
 
+    /// Extends the backlog's buckets to the one holding `at`, each new one starting at the
+    /// latest count (nothing changed in it yet).
+    fn backlog_until(&mut self, at: SimTime) {
+        let bucket = (at.as_nanos() / BACKLOG_BUCKET.as_nanos()) as usize;
+        if self.backlog.len() <= bucket {
+            self.backlog.resize(bucket + 1, self.backlog_now);
+        }
+    }
+
+    /// Charged, and not refunded by the end: the customer paid.
+    fn paid(&self, order: u32) -> bool {
+        self.charged.contains_key(&order) && !self.refunded.contains_key(&order)
+    }
+
+    /// Every order whose views disagreed at some time, and over what. An order in flight
+    /// (published, not yet processed) disagrees only if it never is.
+    fn disagreements(&self) -> Vec<Disagreement> {
+        let mut out = Vec::new();
+        for (&order, times) in &self.charged {
+            let until = self.settled.get(&order).copied();
+            out.push(Disagreement {
+                order,
+                from: times[0],
+                until,
+                why: "was charged but the inventory never heard of it",
+            });
+        }
+        let processed = |o: &u32| self.charged.contains_key(o) || self.declined.contains(o);
+        for (&order, &at) in self.published.iter().filter(|(o, _)| !processed(o)) {
+            let why = "is still waiting for a payment the worker never made";
+            out.push(Disagreement { order, from: at, until: None, why });
+        }
+        for (&order, &(told, at)) in &self.told {
+            let (from, why) = match told {
+                Told::Completed if !self.paid(order) => match self.refunded.get(&order) {
+                    Some(&refunded) => {
+                        (at.max(refunded), "was refunded after its customer was told \"completed\"")
+                    }
+                    None => (at, "was told \"completed\" and never charged"),
+                },
+                Told::Failed if self.paid(order) => {
+                    (at.max(self.charged[&order][0]), "was told \"failed\" and charged")
+                }
+                _ => continue,
+            };
+            out.push(Disagreement { order, from, until: None, why });
+        }
+        out
+    }
+
     pub(super) fn finish(
-        self,
+        mut self,
         setup: &RunSetup,
         windows: &[FaultWindow],
         end: SimTime,
         variant: &str,
     ) -> Summary {
+        if !self.backlog.is_empty() {
+            self.backlog_until(end); // the chart runs to the end of the run
+        }
         let checks = |invariant| setup.checks(invariant);
         let mut violations = Vec::new();
         let charged = |order: &u32| self.charged.contains_key(order);
 
-        // Events the worker never received.
+        // Events the worker never received, and that nothing still holds: not the log, not
+        // the shop's outbox. Those are only late (`events.undelivered`).
+        let unreceived = |o: &&u32| !self.received.contains(o);
+        let held = |o: &u32| self.appended.contains(o) || self.outboxed.contains(o);
         let lost: Vec<u32> =
-            self.published.keys().copied().filter(|o| !self.received.contains(o)).collect();
+            self.published.keys().filter(unreceived).copied().filter(|o| !held(o)).collect();
+        let undelivered = self.published.keys().filter(unreceived).filter(|o| held(o)).count();
         if let (Some(&order), true) = (lost.first(), checks(NO_LOST_EVENT)) {
             let told = self.told.get(&order).map_or("nothing", |(t, _)| said(*t));
             let detail = format!(
@@ -138,8 +227,8 @@ impl Checker {
         let mut first_untruth = None;
         for (&order, &(told, at)) in &self.told {
             let untrue = match told {
-                Told::Failed => charged(&order),
-                Told::Completed => !charged(&order),
+                Told::Failed => self.paid(order),
+                Told::Completed => !self.paid(order),
                 Told::Pending | Told::OutOfStock => false,
             };
             if untrue {
@@ -152,20 +241,22 @@ impl Checker {
             }
         }
         if let (Some((order, told, at)), true) = (first_untruth, checks(TRUTHFUL_ANSWER)) {
-            let detail = match self.charged.get(&order).map(|times| times[0]) {
-                Some(charged_at) => format!(
-                    "order {order}'s customer was told \"{}\" at {:.1} s, but the card was charged \
-                     at {:.1} s",
-                    said(told),
-                    at.as_secs_f64(),
-                    charged_at.as_secs_f64()
+            let told_at = format!(
+                "order {order}'s customer was told \"{}\" at {:.1} s",
+                said(told),
+                at.as_secs_f64()
+            );
+            let charged_at = self.charged.get(&order).map(|times| times[0].as_secs_f64());
+            let detail = match (charged_at, self.refunded.get(&order)) {
+                (Some(charged_s), Some(refunded)) => format!(
+                    "{told_at}, but the payment taken at {charged_s:.1} s was refunded at {:.1} s: \
+                     the item was gone",
+                    refunded.as_secs_f64()
                 ),
-                None => format!(
-                    "order {order}'s customer was told \"{}\" at {:.1} s, but the card was never \
-                     charged",
-                    said(told),
-                    at.as_secs_f64()
-                ),
+                (Some(charged_s), None) => {
+                    format!("{told_at}, but the card was charged at {charged_s:.1} s")
+                }
+                (None, _) => format!("{told_at}, but the card was never charged"),
             };
             violations.push(Violation::new(TRUTHFUL_ANSWER, at, "shop", detail));
         }
@@ -176,14 +267,18 @@ impl Checker {
             );
             violations.push(Violation::new(NO_OVERSELL, at, "inventory", detail));
         }
-        // The payment happened but the inventory never heard of it.
-        let unsettled: Vec<u32> =
-            self.charged.keys().copied().filter(|o| !self.settled.contains_key(o)).collect();
-        if let (Some(&order), true) = (unsettled.first(), checks(CONVERGENCE)) {
+        // Views that still disagree when the run ends.
+        let disagreements = self.disagreements();
+        let unsettled: Vec<&Disagreement> =
+            disagreements.iter().filter(|d| d.until.is_none()).collect();
+        if let (Some(first), true) = (unsettled.iter().min_by_key(|d| d.order), checks(CONVERGENCE))
+        {
+            let orders: BTreeSet<u32> = unsettled.iter().map(|d| d.order).collect();
             let detail = format!(
-                "when the run ended, order {order} was charged but the inventory had not heard of \
-                 it ({} such orders)",
-                unsettled.len()
+                "when the run ended, the views of {} orders still disagreed: order {} {}",
+                orders.len(),
+                first.order,
+                first.why
             );
             violations.push(Violation::new(CONVERGENCE, end, "inventory", detail));
         }
@@ -209,9 +304,11 @@ impl Checker {
         put("orders.never_processed", never as f64);
         put("events.published", self.published.len() as f64);
         put(super::EVENTS_LOST.name(), lost.len() as f64);
+        put("events.undelivered", undelivered as f64);
         put("events.redelivered", self.redelivered as f64);
         put(super::CHARGED_TWICE.name(), twice.len() as f64);
         put(super::OVERSOLD.name(), self.oversold as f64);
+        put(super::REFUNDED.name(), self.refunded.len() as f64);
         if let Some(min) = self.stock_min {
             put("stock.min", min as f64);
         }
@@ -230,36 +327,33 @@ impl Checker {
             put("order.latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
             put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
         }
-        // Orders whose views disagree (charged, but the inventory has not heard; or the
-        // customer was told something the payment contradicts), at the end of each second.
+        // Orders whose views disagree, at the end of each second.
         let seconds = end.as_secs_f64().ceil() as usize;
         let mut disagreeing = vec![0u32; seconds + 1];
-        let mut mark = |from: SimTime, until: Option<SimTime>| {
-            let first = from.as_secs_f64().ceil() as usize;
+        for d in &disagreements {
+            let first = d.from.as_secs_f64().ceil() as usize;
             let last =
-                until.map_or(seconds, |t| (t.as_secs_f64().ceil() as usize).saturating_sub(1));
+                d.until.map_or(seconds, |t| (t.as_secs_f64().ceil() as usize).saturating_sub(1));
             for count in disagreeing.iter_mut().take(last.min(seconds) + 1).skip(first) {
                 *count += 1;
-            }
-        };
-        for (order, times) in &self.charged {
-            mark(times[0], self.settled.get(order).copied());
-        }
-        for (order, &(told, at)) in &self.told {
-            match (told, self.charged.get(order).map(|times| times[0])) {
-                (Told::Completed, None) => mark(at, None),
-                (Told::Failed, Some(charged_at)) => mark(at.max(charged_at), None),
-                _ => {}
             }
         }
         let inconsistent: Vec<(f64, f64)> =
             disagreeing.iter().enumerate().map(|(s, &n)| (s as f64, f64::from(n))).collect();
-        // When the views agree for good, counted from the end of the last fault; absent if
-        // they never do.
+        // How long after the last fault the disagreements it left behind took to clear;
+        // absent if some never did. Orders still on their way when it ended count, orders
+        // placed after it do not: with customers still ordering, some payment is always
+        // between the worker and the inventory, and that is the system working.
         let last_fault_s = windows.iter().map(|w| w.until_s).fold(0.0, f64::max);
-        let settled_from = disagreeing.iter().rposition(|&n| n > 0).map_or(0, |s| s + 1);
-        if disagreeing.last() == Some(&0) {
-            put("convergence_s", (settled_from as f64 - last_fault_s).max(0.0));
+        if unsettled.is_empty() {
+            let cleared_s = disagreements
+                .iter()
+                .filter(|d| d.from.as_secs_f64() <= last_fault_s)
+                .filter_map(|d| d.until)
+                .map(|until| until.as_secs_f64() - last_fault_s)
+                .fold(0.0, f64::max);
+            // To the millisecond: seconds since a fault are a difference of two times.
+            put("convergence_s", (cleared_s * 1e3).round() / 1e3);
         }
         let answered = self.told.len() as f64;
         let truthful = answered - (false_failures + false_completions) as f64;
@@ -276,7 +370,7 @@ impl Checker {
         let false_s = per_second(
             self.told
                 .iter()
-                .filter(|(o, (t, _))| *t == Told::Failed && charged(o))
+                .filter(|&(&o, (t, _))| *t == Told::Failed && self.paid(o))
                 .map(|(_, (_, at))| at.as_secs_f64()),
             seconds,
         );
@@ -291,7 +385,10 @@ impl Checker {
             Series::labelled(&answers, "pending", told_s(Told::Pending)),
         ];
         if !self.backlog.is_empty() {
-            series.push(Series::new(BACKLOG, self.backlog));
+            let bucket_s = BACKLOG_BUCKET.as_secs_f64();
+            let points =
+                self.backlog.iter().enumerate().map(|(i, &n)| (i as f64 * bucket_s, n as f64));
+            series.push(Series::new(BACKLOG, points.collect()));
         }
         series.push(Series::new(INCONSISTENT, inconsistent));
         let placed = self.placed.len();
@@ -305,9 +402,17 @@ impl Checker {
                 "{false_failures} customers were told \"failed\" for a payment that went through"
             ));
         }
-        if false_completions > 0 {
+        let told_completed = |o: &u32| self.told.get(o).is_some_and(|(t, _)| *t == Told::Completed);
+        let refunded_after = self.refunded.keys().filter(|o| told_completed(o)).count() as u64;
+        if refunded_after > 0 {
             wrongs.push(format!(
-                "{false_completions} were told \"completed\" for a payment that never happened"
+                "{refunded_after} customers were told \"completed\" and then refunded: the item was gone"
+            ));
+        }
+        if false_completions > refunded_after {
+            wrongs.push(format!(
+                "{} were told \"completed\" for a payment that never happened",
+                false_completions - refunded_after
             ));
         }
         if !twice.is_empty() {
@@ -316,13 +421,24 @@ impl Checker {
         if self.oversold > 0 {
             wrongs.push(format!("{} items were sold that were not in stock", self.oversold));
         }
-        if !unsettled.is_empty() {
-            wrongs.push(format!("{} charged orders never reached the inventory", unsettled.len()));
+        let unheard = self.charged.keys().filter(|o| !self.settled.contains_key(o)).count();
+        if unheard > 0 {
+            wrongs.push(format!("{unheard} charged orders never reached the inventory"));
+        }
+        if undelivered > 0 {
+            wrongs.push(format!(
+                "{undelivered} payment events were still waiting for the worker when the run ended"
+            ));
         }
         if unanswered > 0 {
             wrongs.push(format!("{unanswered} customers never got an answer"));
         }
+        let refunds = self.refunded.len();
         let verdict = match wrongs.as_slice() {
+            [] if refunds > 0 => format!(
+                "all {placed} orders were processed once, and every answer was true, but {refunds} \
+                 payments were refunded because the item was gone."
+            ),
             [] => format!(
                 "all {placed} orders were processed once, and every answer was true{}.",
                 if count(Told::Pending) > 0.0 { " (some said \"pending\")" } else { "" }

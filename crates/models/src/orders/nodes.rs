@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{
-    Ctx, Latency, ModelFault, Node, NodeId, Purpose, SimDuration, SimTime, TraceEncode,
+    Ctx, Latency, ModelFault, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode,
     TraceHasher, attempt_key,
 };
 
@@ -27,6 +27,11 @@ const RESUBSCRIBE: SimDuration = SimDuration::from_secs(1);
 const RELAY: SimDuration = SimDuration::from_millis(200);
 /// Entries a log consumer takes per poll.
 const BATCH: usize = 64;
+/// How long the shop waits for the broker's answer to a read, or the inventory's to a
+/// reservation, before asking again. Both requests are idempotent; asking again is what a
+/// client library does after a timeout or a dropped connection. The dual write's publish is
+/// not asked again: that is what makes it a dual write.
+const RETRY: SimDuration = SimDuration::from_millis(500);
 
 /// Where events travel: payment requests to the worker, results back.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,19 +70,63 @@ pub enum Told {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum OrdersMsg {
-    Place { order: u32, product: u32 },
-    Tell { order: u32, told: Told },
-    Reserve { order: u32, product: u32 },
-    Reserved { order: u32, ok: bool },
-    Publish { topic: Topic, event: Event },
-    Published { order: u32 },
-    Subscribe { topic: Topic },
-    Poll { topic: Topic },
-    Deliver { topic: Topic, event: Event, offset: Option<u64>, deliveries: u32 },
-    Ack { topic: Topic, offset: u64 },
-    Set { order: u32, charged: bool },
-    Get { order: u32 },
-    Value { order: u32, charged: Option<bool> },
+    Place {
+        order: u32,
+        product: u32,
+    },
+    Tell {
+        order: u32,
+        told: Told,
+    },
+    Reserve {
+        order: u32,
+        product: u32,
+    },
+    Reserved {
+        order: u32,
+        ok: bool,
+    },
+    Publish {
+        topic: Topic,
+        event: Event,
+    },
+    Published {
+        order: u32,
+    },
+    Subscribe {
+        topic: Topic,
+    },
+    Poll {
+        topic: Topic,
+    },
+    Deliver {
+        topic: Topic,
+        event: Event,
+        offset: Option<u64>,
+        deliveries: u32,
+    },
+    Ack {
+        topic: Topic,
+        offset: u64,
+    },
+    Set {
+        order: u32,
+        charged: bool,
+    },
+    Get {
+        order: u32,
+    },
+    Value {
+        order: u32,
+        charged: Option<bool>,
+    },
+    /// The inventory asks the payment provider to give an order's money back.
+    Refund {
+        order: u32,
+    },
+    Refunded {
+        order: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -85,6 +134,10 @@ pub enum OrdersTimer {
     NextOrder,
     /// The shop's answer clock for an order (a sleep, a poll, a deadline).
     Answer {
+        order: u32,
+    },
+    /// The shop's read or reservation for an order had no reply: ask again.
+    Retry {
         order: u32,
     },
     Relay,
@@ -159,6 +212,8 @@ impl TraceEncode for OrdersMsg {
             OrdersMsg::Set { order, charged } => (10u8, *order, *charged).encode(out),
             OrdersMsg::Get { order } => (11u8, *order).encode(out),
             OrdersMsg::Value { order, charged } => (12u8, *order, *charged).encode(out),
+            OrdersMsg::Refund { order } => (13u8, *order).encode(out),
+            OrdersMsg::Refunded { order } => (14u8, *order).encode(out),
         }
     }
 }
@@ -177,6 +232,7 @@ impl TraceEncode for OrdersTimer {
                 (*charged, *offset).encode(out);
             }
             OrdersTimer::Reserve { order, product } => (6u8, *order, *product).encode(out),
+            OrdersTimer::Retry { order } => (7u8, *order).encode(out),
         }
     }
 }
@@ -195,6 +251,15 @@ pub enum OrdersObs {
     Published {
         order: u32,
     },
+    /// The shop wrote the order's payment event to its outbox, to be relayed until the
+    /// broker confirms it: not lost, even if the run ends first.
+    Outboxed {
+        order: u32,
+    },
+    /// The broker's log holds the order's payment event: not lost, even if unread.
+    Appended {
+        order: u32,
+    },
     /// The worker received the order's payment event; `deliveries` above 1 is a redelivery.
     Received {
         order: u32,
@@ -206,6 +271,10 @@ pub enum OrdersObs {
     Declined {
         order: u32,
     },
+    /// The payment provider gave the order's money back (the item was gone).
+    Refunded {
+        order: u32,
+    },
     /// A product's stock changed (below zero: sold items that did not exist).
     Stock {
         product: u32,
@@ -215,7 +284,7 @@ pub enum OrdersObs {
     Settled {
         order: u32,
     },
-    /// Entries of the payment topic not yet acknowledged by the worker.
+    /// Entries of the payment topic not yet acknowledged by the worker, whenever it changes.
     Backlog {
         entries: u64,
     },
@@ -235,12 +304,15 @@ pub struct Customers {
     pub(super) next: usize,
 }
 
-/// An order as the shop's database holds it (durable).
+/// An order as the shop's database holds it (durable, but for the request in flight).
 struct ShopOrder {
     product: u32,
     /// When its payment event went out; `None` while it waits for a reservation.
     published_at: Option<SimTime>,
     answered: bool,
+    /// The retry of the read or reservation in flight, if one is: its reply is awaited, and
+    /// any other reply for the order is a duplicate.
+    awaiting: Option<TimerId>,
 }
 
 pub struct Shop {
@@ -270,6 +342,8 @@ pub struct Worker {
     charges: BTreeMap<u32, u32>,
     /// The slowdowns in force.
     slowdowns: Slowdowns,
+    /// Orders whose money the provider gave back (durable, like its charges).
+    refunded: BTreeSet<u32>,
     /// Log entries to acknowledge once the broker confirms their result is published
     /// (volatile: after a crash they are handed out again).
     unconfirmed: BTreeMap<u32, Vec<u64>>,
@@ -277,12 +351,15 @@ pub struct Worker {
 
 pub struct InventoryService {
     channel: Channel,
+    policy: Inventory,
     reserve_time: Latency,
     /// Items per product (durable).
     stock: Vec<i64>,
     /// Orders whose item is set aside, and orders already settled (durable).
     reserved: BTreeSet<u32>,
     settled: BTreeSet<u32>,
+    /// Refunds asked for and not yet confirmed (durable): asked again until they are.
+    refunds_owed: BTreeSet<u32>,
 }
 
 impl Shop {
@@ -300,6 +377,7 @@ impl Shop {
             // Written in the same transaction as the order; the relay sends it until the
             // broker confirms.
             self.outbox.insert(order, event);
+            ctx.observe(OrdersObs::Outboxed { order });
         }
         ctx.send(BROKER, OrdersMsg::Publish { topic: Topic::Initiate, event });
         ctx.observe(OrdersObs::Published { order });
@@ -319,6 +397,28 @@ impl Shop {
         }
     }
 
+    /// Sends the order's read (`Get`) or reservation (`Reserve`), and arms its retry.
+    fn request(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32) {
+        let Some(record) = self.orders.get_mut(&order) else { return };
+        let (to, msg) = match record.published_at {
+            Some(_) => (BROKER, OrdersMsg::Get { order }),
+            None => (INVENTORY, OrdersMsg::Reserve { order, product: record.product }),
+        };
+        ctx.send(to, msg);
+        record.awaiting = Some(ctx.set_timer(RETRY, OrdersTimer::Retry { order }));
+    }
+
+    /// The reply to the order's request in flight arrived: true if it was awaited (and is
+    /// no longer), false for a duplicate or a reply to a request already answered.
+    fn replied(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32) -> bool {
+        let Some(record) = self.orders.get_mut(&order).filter(|o| !o.answered) else {
+            return false;
+        };
+        let Some(retry) = record.awaiting.take() else { return false };
+        ctx.cancel_timer(retry);
+        true
+    }
+
     fn answer_clock(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32) {
         let answered = self.orders.get(&order).is_none_or(|o| o.answered);
         if answered {
@@ -326,14 +426,22 @@ impl Shop {
         }
         match self.policy.answer {
             // The article: sleep, then read whatever is there.
-            Answer::SleepThenRead { .. } | Answer::Poll { .. } => {
-                ctx.send(BROKER, OrdersMsg::Get { order });
-            }
+            Answer::SleepThenRead { .. } | Answer::Poll { .. } => self.request(ctx, order),
             Answer::Confirmation { .. } => self.tell(ctx, order, Told::Pending),
         }
     }
 
+    fn retry(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32) {
+        let waiting = self.orders.get(&order).is_some_and(|o| !o.answered && o.awaiting.is_some());
+        if waiting {
+            self.request(ctx, order);
+        }
+    }
+
     fn value(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32, charged: Option<bool>) {
+        if !self.replied(ctx, order) {
+            return;
+        }
         let told = match (self.policy.answer, charged) {
             (_, Some(true)) => Told::Completed,
             (_, Some(false)) => Told::Failed,
@@ -380,6 +488,13 @@ impl Broker {
         }
     }
 
+    /// What the worker still owes: entries never handed out (Redis's lag) plus those handed
+    /// out and not acknowledged (its pending entries).
+    fn observe_backlog(&self, ctx: &mut Ctx<'_, OrdersNode>) {
+        let entries = self.initiate.lag(WORKER) + self.initiate.pending(WORKER);
+        ctx.observe(OrdersObs::Backlog { entries });
+    }
+
     fn handle(&mut self, ctx: &mut Ctx<'_, OrdersNode>, from: NodeId, msg: OrdersMsg) {
         match msg {
             OrdersMsg::Publish { topic, event } => {
@@ -394,6 +509,10 @@ impl Broker {
                     }
                     Channel::Log => {
                         self.log(topic).append(event);
+                        if topic == Topic::Initiate {
+                            ctx.observe(OrdersObs::Appended { order: event.order() });
+                            self.observe_backlog(ctx);
+                        }
                     }
                 }
                 ctx.send(from, OrdersMsg::Published { order: event.order() });
@@ -418,13 +537,12 @@ impl Broker {
                         },
                     );
                 }
-                if topic == Topic::Initiate {
-                    let entries = self.initiate.lag(WORKER) + self.initiate.pending(WORKER);
-                    ctx.observe(OrdersObs::Backlog { entries });
-                }
             }
             OrdersMsg::Ack { topic, offset } => {
-                self.log(topic).ack(from, offset);
+                let acked = self.log(topic).ack(from, offset);
+                if acked && topic == Topic::Initiate {
+                    self.observe_backlog(ctx);
+                }
             }
             OrdersMsg::Set { order, charged } => {
                 self.kv.insert(order, charged);
@@ -452,8 +570,17 @@ impl Worker {
             decline,
             charges: BTreeMap::new(),
             slowdowns: Slowdowns::default(),
+            refunded: BTreeSet::new(),
             unconfirmed: BTreeMap::new(),
         }
+    }
+
+    /// Gives an order's money back, once however often asked, and confirms.
+    fn refund(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32) {
+        if self.charges.contains_key(&order) && self.refunded.insert(order) {
+            ctx.observe(OrdersObs::Refunded { order });
+        }
+        ctx.send(INVENTORY, OrdersMsg::Refunded { order });
     }
 
     fn receive(
@@ -529,16 +656,26 @@ impl Worker {
 impl InventoryService {
     pub(super) fn new(
         channel: Channel,
+        policy: Inventory,
         products: u32,
         stock: u32,
         reserve_time: Latency,
     ) -> InventoryService {
         InventoryService {
             channel,
+            policy,
             reserve_time,
             stock: vec![i64::from(stock); products as usize],
             reserved: BTreeSet::new(),
             settled: BTreeSet::new(),
+            refunds_owed: BTreeSet::new(),
+        }
+    }
+
+    /// Asks the payment provider again for every refund it has not confirmed.
+    fn ask_refunds(&self, ctx: &mut Ctx<'_, OrdersNode>) {
+        for &order in &self.refunds_owed {
+            ctx.send(WORKER, OrdersMsg::Refund { order });
         }
     }
 
@@ -558,6 +695,15 @@ impl InventoryService {
         }
         ctx.observe(OrdersObs::Settled { order });
         match (reserved, charged) {
+            // Charge-then-refund: the item goes when the payment does, if there is one left;
+            // if not, the customer's money goes back (compensation after the fact).
+            (false, true)
+                if self.policy == Inventory::ChargeThenRefund
+                    && self.stock[product as usize] <= 0 =>
+            {
+                self.refunds_owed.insert(order);
+                ctx.send(WORKER, OrdersMsg::Refund { order });
+            }
             // Charge-then-decrement: the item goes when the payment does, in stock or not.
             (false, true) => self.take(ctx, product, 1),
             (false, false) | (true, true) => {}
@@ -631,21 +777,18 @@ impl Node for OrdersNode {
                 ctx.observe(OrdersObs::Told { order, told });
             }
             (OrdersNode::Shop(shop), OrdersMsg::Place { order, product }) => {
-                let record = ShopOrder { product, published_at: None, answered: false };
+                let record =
+                    ShopOrder { product, published_at: None, answered: false, awaiting: None };
                 shop.orders.insert(order, record);
                 match shop.policy.inventory {
-                    Inventory::ReserveThenCharge => {
-                        ctx.send(INVENTORY, OrdersMsg::Reserve { order, product })
+                    Inventory::ReserveThenCharge => shop.request(ctx, order),
+                    Inventory::ChargeThenDecrement | Inventory::ChargeThenRefund => {
+                        shop.publish(ctx, order, false)
                     }
-                    Inventory::ChargeThenDecrement => shop.publish(ctx, order, false),
                 }
             }
             (OrdersNode::Shop(shop), OrdersMsg::Reserved { order, ok }) => {
-                let waiting = shop
-                    .orders
-                    .get(&order)
-                    .is_some_and(|o| o.published_at.is_none() && !o.answered);
-                if !waiting {
+                if !shop.replied(ctx, order) {
                     return; // a duplicate answer: the order went on already
                 }
                 if ok {
@@ -675,6 +818,10 @@ impl Node for OrdersNode {
             }
             (OrdersNode::Worker(worker), OrdersMsg::Published { order }) => {
                 worker.confirmed(ctx, order)
+            }
+            (OrdersNode::Worker(worker), OrdersMsg::Refund { order }) => worker.refund(ctx, order),
+            (OrdersNode::Inventory(inventory), OrdersMsg::Refunded { order }) => {
+                inventory.refunds_owed.remove(&order);
             }
             (OrdersNode::Inventory(inventory), OrdersMsg::Reserve { order, product }) => {
                 let time = &inventory.reserve_time;
@@ -708,6 +855,7 @@ impl Node for OrdersNode {
             (OrdersNode::Shop(shop), OrdersTimer::Answer { order }) => {
                 shop.answer_clock(ctx, order)
             }
+            (OrdersNode::Shop(shop), OrdersTimer::Retry { order }) => shop.retry(ctx, order),
             (OrdersNode::Shop(shop), OrdersTimer::Relay) => {
                 for &event in shop.outbox.values() {
                     ctx.send(BROKER, OrdersMsg::Publish { topic: Topic::Initiate, event });
@@ -735,6 +883,9 @@ impl Node for OrdersNode {
                     unreachable!("only consumers poll or subscribe")
                 };
                 listen(ctx, channel, topic);
+                if let OrdersNode::Inventory(inventory) = node {
+                    inventory.ask_refunds(ctx);
+                }
             }
             (_, timer) => unreachable!("{timer:?} belongs to another node"),
         }
