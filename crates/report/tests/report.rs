@@ -71,12 +71,14 @@ impl Fixture {
                         at: SimTime::from_millis(10_000),
                         node: "bob".to_owned(),
                         detail: "message 5 from alice never arrived".to_owned(),
+                        subject: None,
                     },
                     Violation {
                         invariant: "every-message-delivered".to_owned(),
                         at: SimTime::from_millis(10_000),
                         node: "bob".to_owned(),
                         detail: "message 6 from alice never arrived".to_owned(),
+                        subject: None,
                     },
                 ],
                 vec![
