@@ -379,6 +379,7 @@ mod tests {
             at: SimTime::from_millis(at_ms),
             hash,
             event: TraceEvent::Timer { node: NodeId(node), timer: "Tick".into() },
+            subject: None,
         }
     }
 

@@ -59,6 +59,22 @@ pub trait Node: Sized {
     /// if it crashed before the run began, it never started): set again whatever it waits
     /// for — retransmissions, deadlines, leases, the next piece of work.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>);
+
+    /// The story a message belongs to (an order, a transfer, a request id), when the model
+    /// names one: what a diagram of one failure follows, like a trace id in distributed
+    /// tracing. Read only for full traces, and never hashed, so naming stories changes no
+    /// run and no pinned hash.
+    fn subject(msg: &Self::Msg) -> Option<u64> {
+        let _ = msg;
+        None
+    }
+
+    /// The story a timer belongs to (a request's timeout, an order's retry), like
+    /// [`Node::subject`] for messages.
+    fn timer_subject(timer: &Self::Timer) -> Option<u64> {
+        let _ = timer;
+        None
+    }
 }
 
 /// A node's window on the world for the duration of one event.

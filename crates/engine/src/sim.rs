@@ -165,6 +165,10 @@ pub(crate) struct Core<M, T, O> {
     epochs: Vec<u32>,
     hash: TraceHasher,
     trace: Option<Vec<TraceRecord>>,
+    /// The node type's [`Node::subject`] and [`Node::timer_subject`]: the core is generic
+    /// over messages and timers, not nodes, and reads them only for full traces.
+    subject: fn(&M) -> Option<u64>,
+    timer_subject: fn(&T) -> Option<u64>,
     stats: NetStats,
 }
 
@@ -184,7 +188,7 @@ impl<M, T, O> Core<M, T, O> {
     }
 }
 
-impl<M: Clone + TraceEncode + fmt::Debug, T, O> Core<M, T, O> {
+impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
     fn push(&mut self, at: SimTime, kind: EventKind<M, T>) {
         let seq = self.reserve_seq();
         self.queue.push(at, seq, kind);
@@ -197,11 +201,31 @@ impl<M: Clone + TraceEncode + fmt::Debug, T, O> Core<M, T, O> {
     }
 
     // Always inlined: with tracing off this is one branch, and a call costs more than it.
+    // The subject is worked out behind the same branch, so tracing off costs nothing more.
     #[inline(always)]
-    fn record(&mut self, event: impl FnOnce() -> TraceEvent) {
+    fn record(
+        &mut self,
+        subject: impl FnOnce() -> Option<u64>,
+        event: impl FnOnce() -> TraceEvent,
+    ) {
         if let Some(trace) = &mut self.trace {
-            trace.push(TraceRecord { at: self.now, hash: self.hash.finish(), event: event() });
+            let (at, hash) = (self.now, self.hash.finish());
+            trace.push(TraceRecord { at, hash, event: event(), subject: subject() });
         }
+    }
+
+    /// Records an event about `msg`, handing `event` the message's `Debug` text.
+    #[inline(always)]
+    fn record_message(&mut self, msg: &M, event: impl FnOnce(String) -> TraceEvent) {
+        let subject = self.subject;
+        self.record(|| subject(msg), || event(format!("{msg:?}")));
+    }
+
+    /// Records a timer that fired, handing `event` the timer's `Debug` text.
+    #[inline(always)]
+    fn record_timer(&mut self, timer: &T, event: impl FnOnce(String) -> TraceEvent) {
+        let subject = self.timer_subject;
+        self.record(|| subject(timer), || event(format!("{timer:?}")));
     }
 
     #[inline]
@@ -209,28 +233,22 @@ impl<M: Clone + TraceEncode + fmt::Debug, T, O> Core<M, T, O> {
         self.stats.sent += 1;
         // A message's id is the seq of its delivery event, reserved even if it is lost.
         let msg_id = self.reserve_seq();
-        self.record(|| TraceEvent::Send { from, to, msg_id, msg: format!("{msg:?}") });
+        self.record_message(&msg, |msg| TraceEvent::Send { from, to, msg_id, msg });
         match self.network.decide(from, to) {
             Fate::Dropped(reason) => {
                 self.stats.count_drop(reason);
-                self.record(|| TraceEvent::Drop {
-                    from,
-                    to,
-                    msg_id,
-                    msg: format!("{msg:?}"),
-                    reason,
-                });
+                self.record_message(&msg, |msg| TraceEvent::Drop { from, to, msg_id, msg, reason });
             }
             Fate::Delivered { latency, duplicate_latency } => {
                 if let Some(copy_latency) = duplicate_latency {
                     self.stats.duplicated += 1;
                     let copy_id = self.reserve_seq();
                     let copy = msg.clone();
-                    self.record(|| TraceEvent::Send {
+                    self.record_message(&copy, |msg| TraceEvent::Send {
                         from,
                         to,
                         msg_id: copy_id,
-                        msg: format!("{copy:?}"),
+                        msg,
                     });
                     let kind = EventKind::Deliver { from, to, msg_id: copy_id, msg: copy };
                     self.queue.push(self.now + copy_latency, copy_id, kind);
@@ -294,6 +312,8 @@ impl<N: Node> Simulation<N> {
             epochs: vec![0; count],
             hash: TraceHasher::new(0),
             trace: config.trace.then(Vec::new),
+            subject: N::subject,
+            timer_subject: N::timer_subject,
             stats: NetStats::default(),
         };
         for i in 0..count {
@@ -392,7 +412,7 @@ impl<N: Node> Simulation<N> {
         match event {
             EventKind::Start(node) => {
                 self.hash_event(1, u64::from(node.0), 0);
-                self.core.record(|| TraceEvent::Start { node });
+                self.core.record(|| None, || TraceEvent::Start { node });
                 if self.down[node.index()] == 0 {
                     self.with_node(node, |n, ctx| n.on_start(ctx));
                 }
@@ -410,8 +430,8 @@ impl<N: Node> Simulation<N> {
                     // with a fresh seq so waiting messages are read in the order they arrived.
                     self.hash_message(2, from, to, msg_id, &msg);
                     let epoch = self.core.epochs[to.index()];
-                    let text = || format!("{msg:?}");
-                    self.core.record(|| TraceEvent::Buffer { from, to, msg_id, msg: text() });
+                    let buffered = |msg| TraceEvent::Buffer { from, to, msg_id, msg };
+                    self.core.record_message(&msg, buffered);
                     let kind = EventKind::Read { from, to, msg_id, epoch, msg };
                     self.core.push(self.paused_until[to.index()], kind);
                 } else {
@@ -445,7 +465,7 @@ impl<N: Node> Simulation<N> {
                 self.core.timers.cancel(id);
                 self.hash_event(4, u64::from(node.0), 0);
                 timer.encode(&mut self.core.hash);
-                self.core.record(|| TraceEvent::Timer { node, timer: format!("{timer:?}") });
+                self.core.record_timer(&timer, |timer| TraceEvent::Timer { node, timer });
                 self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
             }
             EventKind::FaultBegin(index) => {
@@ -483,13 +503,13 @@ impl<N: Node> Simulation<N> {
         match dropped {
             Some(reason) => {
                 self.core.stats.count_drop(reason);
-                let msg = || format!("{msg:?}");
-                self.core.record(|| TraceEvent::Drop { from, to, msg_id, msg: msg(), reason });
+                let dropped = |msg| TraceEvent::Drop { from, to, msg_id, msg, reason };
+                self.core.record_message(&msg, dropped);
             }
             None => {
                 self.core.stats.delivered += 1;
-                let text = || format!("{msg:?}");
-                self.core.record(|| TraceEvent::Deliver { from, to, msg_id, msg: text() });
+                let delivered = |msg| TraceEvent::Deliver { from, to, msg_id, msg };
+                self.core.record_message(&msg, delivered);
                 self.with_node(to, |n, ctx| n.on_message(ctx, from, msg));
             }
         }
@@ -503,14 +523,15 @@ impl<N: Node> Simulation<N> {
     fn apply_fault(&mut self, index: usize, begin: bool) {
         self.active_faults[index] = begin;
         let (faults, names) = (&self.faults, &self.names);
-        self.core.record(|| {
+        let event = || {
             let description = faults[index].describe(names);
             if begin {
                 TraceEvent::FaultBegin { index, description }
             } else {
                 TraceEvent::FaultEnd { index, description }
             }
-        });
+        };
+        self.core.record(|| None, event);
         // Indexing rather than iterating keeps `self` free for the network and nodes, and
         // applying a fault allocates nothing.
         let link_count = self.fault_links[index].len();

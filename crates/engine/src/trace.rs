@@ -15,6 +15,10 @@
 //!    the schedule and `b` is 1 when it begins, 0 when it ends;
 //! 3. for messages and timers, the payload's [`TraceEncode`] words.
 //!
+//! Nothing else enters it: a full record's `subject` (the story it belongs to) and the
+//! `Debug` text of its payload are for readers, so a model may name its stories without
+//! moving a pinned hash.
+//!
 //! [`TraceEncode`] writes a value as words: unsigned integers and `bool` as one
 //! zero-extended word; signed integers as one sign-extended (two's complement) word;
 //! [`NodeId`] as its index; [`SimTime`] and [`SimDuration`] as nanoseconds; `()` as nothing;
@@ -173,6 +177,13 @@ pub struct TraceRecord {
     /// The running trace hash after this record (unchanged by sends, which are not events).
     pub hash: u64,
     pub event: TraceEvent,
+    /// The story the message or timer belongs to, as [`Node::subject`] and
+    /// [`Node::timer_subject`] name it (`None` for starts and faults, and for models that
+    /// name no stories). Not part of the trace hash: a diagram follows it, a run ignores it.
+    ///
+    /// [`Node::subject`]: crate::Node::subject
+    /// [`Node::timer_subject`]: crate::Node::timer_subject
+    pub subject: Option<u64>,
 }
 
 /// What happened. Messages are rendered with `Debug`, only when a full trace is on.
@@ -277,6 +288,7 @@ mod tests {
             at: SimTime::ZERO,
             hash,
             event: TraceEvent::Start { node: NodeId(0) },
+            subject: None,
         };
         assert_eq!(first_divergence(&[rec(1), rec(2)], &[rec(1), rec(2)]), None);
         assert_eq!(first_divergence(&[rec(1), rec(2)], &[rec(1), rec(3)]), Some(1));

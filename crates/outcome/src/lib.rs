@@ -72,11 +72,23 @@ pub struct Violation {
     pub at: SimTime,
     pub node: String,
     pub detail: String,
+    /// The story the violation is about, as the model's
+    /// [`Node::subject`](faultline_engine::Node::subject) names it: the report's diagram
+    /// follows it.
+    pub subject: Option<u64>,
 }
 
 impl Violation {
     pub fn new(invariant: Invariant, at: SimTime, node: &str, detail: String) -> Violation {
-        Violation { invariant: invariant.id.to_owned(), at, node: node.to_owned(), detail }
+        let (invariant, node) = (invariant.id.to_owned(), node.to_owned());
+        Violation { invariant, at, node, detail, subject: None }
+    }
+
+    /// The same violation, about the story `subject` (an order, a transfer): the one the
+    /// failure's diagram follows instead of everything around it.
+    pub fn about(mut self, subject: u64) -> Violation {
+        self.subject = Some(subject);
+        self
     }
 }
 

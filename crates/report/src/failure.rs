@@ -1,5 +1,11 @@
 //! Which failing run a report draws, and how much of it: the first violation of a run kept
-//! with its full trace, the moments before it, and the messages of the node where it broke.
+//! with its full trace, and the messages of the node where it broke.
+//!
+//! When the violation names its story (`Violation::subject`, which the model's
+//! `Node::subject` gives its messages and timers, like a trace id in distributed tracing),
+//! the diagram follows that story from its first message to its last, and leaves out the
+//! rest of a busy run; faults stay, since they are what the story ran into. Otherwise it
+//! draws every message of the moments before the violation.
 
 use faultline_engine::{NodeId, SimDuration, SimTime, TraceEvent, TraceRecord};
 use faultline_outcome::{Outcome, Violation};
@@ -13,13 +19,21 @@ const LOOKBACK: SimDuration = SimDuration::from_millis(100);
 /// How far past the violation the diagram goes: the message that completes it.
 const AFTER: SimDuration = SimDuration::from_millis(5);
 
+/// Around a story, this share of its span on either side, and at least `STORY_MARGIN_MIN`:
+/// room to see it begin and end, whether it lasted milliseconds or seconds of retries.
+const STORY_MARGIN_FRACTION: f64 = 0.05;
+const STORY_MARGIN_MIN: SimDuration = SimDuration::from_millis(1);
+
 /// The first violation of one run, ready to be drawn as a spacetime diagram.
 #[derive(Clone, Debug)]
 pub struct FirstFailure {
+    /// The records drawn from: the whole trace, or the violation's story and the faults.
     trace: Vec<TraceRecord>,
     violation: Violation,
     title: String,
     highlight: Vec<u64>,
+    from: SimTime,
+    until: SimTime,
 }
 
 impl FirstFailure {
@@ -27,7 +41,17 @@ impl FirstFailure {
     /// when it broke nothing. `names` are the run's nodes by id.
     pub fn of(outcome: &Outcome, seed: u64, names: &[String]) -> Option<FirstFailure> {
         let violation = outcome.violations.iter().min_by_key(|v| v.at)?.clone();
-        let trace = outcome.trace.clone().unwrap_or_default();
+        let mut trace = outcome.trace.clone().unwrap_or_default();
+        // A story the trace never tells (no record carries it) would be an empty diagram:
+        // the moments before the violation say more.
+        let story = violation.subject.and_then(|s| story_window(&trace, s, violation.at));
+        let (from, until) = match story {
+            Some(window) => {
+                trace.retain(|r| r.subject == violation.subject || is_fault(&r.event));
+                window
+            }
+            None => lookback_window(&trace, violation.at),
+        };
         // Highlight the messages to and from the node where the invariant broke.
         let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
         let highlight = trace
@@ -47,23 +71,157 @@ impl FirstFailure {
             violation.invariant,
             violation.at.as_secs_f64()
         );
-        Some(FirstFailure { trace, violation, title, highlight })
+        Some(FirstFailure { trace, violation, title, highlight, from, until })
     }
 
-    /// The diagram: from the first message (at most 100 ms before the violation) to
-    /// just after it.
+    /// The diagram: the violation's story, or the moments before the violation.
     pub fn diagram<'a>(&'a self, names: &'a [String]) -> Spacetime<'a> {
-        let first_send = self.trace.iter().find(|r| matches!(r.event, TraceEvent::Send { .. }));
-        let earliest = SimTime::ZERO + self.violation.at.since(SimTime::ZERO + LOOKBACK);
-        let from = first_send.map_or(earliest, |r| r.at.max(earliest));
         Spacetime {
             title: &self.title,
             caption: &self.violation.detail,
             trace: &self.trace,
             names,
-            from,
-            until: self.violation.at + AFTER,
+            from: self.from,
+            until: self.until,
             highlight: &self.highlight,
         }
+    }
+}
+
+/// From the first message (at most [`LOOKBACK`] before the violation) to just after it.
+fn lookback_window(trace: &[TraceRecord], at: SimTime) -> (SimTime, SimTime) {
+    let first_send = trace.iter().find(|r| matches!(r.event, TraceEvent::Send { .. }));
+    let earliest = SimTime::ZERO + at.since(SimTime::ZERO + LOOKBACK);
+    let from = first_send.map_or(earliest, |r| r.at.max(earliest));
+    (from, at + AFTER)
+}
+
+/// From the first record of the story `subject` to the later of its last record and the
+/// violation at `at`, with a margin either side; `None` when no record carries it.
+fn story_window(trace: &[TraceRecord], subject: u64, at: SimTime) -> Option<(SimTime, SimTime)> {
+    let mut told = trace.iter().filter(|r| r.subject == Some(subject)).map(|r| r.at);
+    let first = told.next()?;
+    let (begin, end) = (first.min(at), told.next_back().unwrap_or(first).max(at));
+    let margin = end.since(begin).mul_f64(STORY_MARGIN_FRACTION).max(STORY_MARGIN_MIN);
+    Some((SimTime::ZERO + begin.since(SimTime::ZERO + margin), end + margin))
+}
+
+fn is_fault(event: &TraceEvent) -> bool {
+    matches!(event, TraceEvent::FaultBegin { .. } | TraceEvent::FaultEnd { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::from_millis(ms)
+    }
+
+    /// A shop (node 0) and a payment service (node 1) handle orders 1 and 2 at the same
+    /// time for a customer (node 3), while node 2 polls the shop about nothing in
+    /// particular; a fault begins in the middle. Order 1 is charged twice, which the checker
+    /// sees at 25 ms, just before the shop answers the customer.
+    fn interleaved() -> Vec<TraceRecord> {
+        let (shop, pay, poller, customer) = (NodeId(0), NodeId(1), NodeId(2), NodeId(3));
+        let record = |ms, event, subject| TraceRecord { at: at(ms), hash: 0, event, subject };
+        let mut trace: Vec<TraceRecord> =
+            (0..4).map(|node| record(0, TraceEvent::Start { node: NodeId(node) }, None)).collect();
+        let mut message = |sent_ms, arrived_ms, from, to, msg_id, subject: Option<u64>| {
+            let msg = format!("M{msg_id}");
+            let send = TraceEvent::Send { from, to, msg_id, msg: msg.clone() };
+            trace.push(record(sent_ms, send, subject));
+            trace.push(record(arrived_ms, TraceEvent::Deliver { from, to, msg_id, msg }, subject));
+        };
+        message(2, 4, poller, shop, 1, None);
+        message(8, 9, customer, shop, 9, Some(1));
+        message(10, 12, shop, pay, 10, Some(1));
+        message(11, 13, shop, pay, 20, Some(2));
+        message(12, 15, pay, shop, 11, Some(1));
+        message(13, 14, pay, shop, 21, Some(2));
+        message(20, 22, shop, pay, 12, Some(1));
+        message(22, 23, pay, shop, 13, Some(1));
+        message(24, 26, shop, customer, 14, Some(1));
+        message(40, 41, shop, pay, 22, Some(2));
+        let description = "partition {poller} | {shop}".to_owned();
+        trace.push(record(16, TraceEvent::FaultBegin { index: 0, description }, None));
+        let retry = TraceEvent::Timer { node: shop, timer: "Retry(1)".to_owned() };
+        trace.push(record(18, retry, Some(1)));
+        // A trace is in time order; the stable sort keeps each send before its delivery.
+        trace.sort_by_key(|record| record.at);
+        trace
+    }
+
+    fn failure(subject: Option<u64>) -> (FirstFailure, Vec<String>) {
+        let names = ["shop", "payments", "poller", "customer"].map(String::from).to_vec();
+        let violation = Violation {
+            invariant: "charged-once".to_owned(),
+            at: at(25),
+            node: "payments".to_owned(),
+            detail: "order 1 was charged twice".to_owned(),
+            subject,
+        };
+        let outcome = Outcome {
+            variant: "at-least-once".to_owned(),
+            trace_hash: 0,
+            events: 0,
+            sim_time: at(50),
+            metrics: BTreeMap::new(),
+            violations: vec![violation],
+            series: Vec::new(),
+            verdict: String::new(),
+            trace: Some(interleaved()),
+        };
+        (FirstFailure::of(&outcome, 1, &names).unwrap(), names)
+    }
+
+    #[test]
+    fn a_violation_about_a_story_draws_that_story_and_the_faults() {
+        let (failure, names) = failure(Some(1));
+        let diagram = failure.diagram(&names);
+        let events = |keep: fn(&TraceEvent) -> bool| {
+            diagram.trace.iter().filter(|r| keep(&r.event)).collect::<Vec<_>>()
+        };
+        let sent: Vec<u64> = diagram
+            .trace
+            .iter()
+            .filter_map(|r| match r.event {
+                TraceEvent::Send { msg_id, .. } => Some(msg_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent, [9, 10, 11, 12, 13, 14], "order 2 and the poller are left out");
+        assert_eq!(events(|e| matches!(e, TraceEvent::Timer { .. })).len(), 1);
+        assert_eq!(events(is_fault).len(), 1, "the fault the story ran into is gone");
+        assert!(events(|e| matches!(e, TraceEvent::Start { .. })).is_empty());
+        // From the customer's order at 8 ms to its answer at 26 ms, past the violation at
+        // 25 ms: 5% of 18 ms is less than the 1 ms margin either side.
+        assert_eq!((diagram.from, diagram.until), (at(7), at(27)));
+        // The payment service's messages stand out; the customer's are drawn plainly.
+        assert_eq!(diagram.highlight, [10, 11, 12, 13]);
+    }
+
+    #[test]
+    fn a_violation_without_a_story_or_with_an_untold_one_draws_the_moments_before_it() {
+        for subject in [None, Some(7)] {
+            let (failure, names) = failure(subject);
+            let diagram = failure.diagram(&names);
+            assert_eq!(diagram.trace, interleaved());
+            assert_eq!((diagram.from, diagram.until), (at(2), at(25) + AFTER));
+            assert_eq!(diagram.highlight, [10, 20, 21, 11, 12, 13, 22]);
+        }
+    }
+
+    #[test]
+    fn a_long_story_gets_a_margin_in_proportion() {
+        let record = |ms, subject| {
+            let event = TraceEvent::Timer { node: NodeId(0), timer: "Retry".to_owned() };
+            TraceRecord { at: at(ms), hash: 0, event, subject }
+        };
+        let trace = [record(1_000, Some(3)), record(1_500, Some(4)), record(3_000, Some(3))];
+        assert_eq!(story_window(&trace, 3, at(2_000)), Some((at(900), at(3_100))));
+        assert_eq!(story_window(&trace, 5, at(2_000)), None);
     }
 }

@@ -10,7 +10,9 @@ use crate::json::{float, object};
 use crate::table::hash_hex;
 
 /// One JSON object per record and line: time, running hash, the event's kind, and its
-/// fields with node ids replaced by `names` (`node<i>` for an id without a name).
+/// fields with node ids replaced by `names` (`node<i>` for an id without a name), and the
+/// record's `subject` when the model names one (so traces of models that name no stories
+/// read as they always did).
 pub fn trace_jsonl(trace: &[TraceRecord], names: &[String]) -> String {
     let mut jsonl = String::new();
     for record in trace {
@@ -67,6 +69,7 @@ pub fn trace_jsonl(trace: &[TraceRecord], names: &[String]) -> String {
                 ("description", description.as_str().into()),
             ]),
         }
+        entries.extend(record.subject.map(|subject| ("subject", subject.into())));
         jsonl.push_str(&object(entries).to_string());
         jsonl.push('\n');
     }
@@ -84,9 +87,10 @@ const DUPLICATE_FLOW_ID_STRIDE: u64 = 1 << 48;
 const DUPLICATE_FLOWS_MAX: u64 = 31;
 
 /// Chrome trace event JSON for ui.perfetto.dev: a process per node (`pid` = index + 1), a
-/// short slice per event on its node, an arrow per delivered message from its send to its
-/// delivery, a slice `drop <reason>: <msg>` on the sender per lost message, and global
-/// instants where faults begin and end. Times are microseconds.
+/// short slice per event on its node (with the record's `subject` among its args when the
+/// model names one), an arrow per delivered message from its send to its delivery, a slice
+/// `drop <reason>: <msg>` on the sender per lost message, and global instants where faults
+/// begin and end. Times are microseconds.
 pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
     let mut deliveries: BTreeMap<u64, u64> = BTreeMap::new();
     for record in trace {
@@ -100,10 +104,10 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
     let mut delivered: BTreeMap<u64, u64> = BTreeMap::new();
     for record in trace {
         let at = record.at;
-        match &record.event {
-            TraceEvent::Start { node } => slices.push(Slice::new(*node, at, "start", "start")),
+        let mut slice = match &record.event {
+            TraceEvent::Start { node } => Slice::new(*node, at, "start", "start"),
             TraceEvent::Timer { node, timer } => {
-                slices.push(Slice::new(*node, at, "timer", &format!("timer {timer}")));
+                Slice::new(*node, at, "timer", &format!("timer {timer}"))
             }
             TraceEvent::Send { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*from, at, "msg", msg);
@@ -111,7 +115,7 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
                     vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
                 let arrows = deliveries.get(msg_id).copied().unwrap_or(0).min(DUPLICATE_FLOWS_MAX);
                 slice.flows_out = (0..arrows).map(|k| flow_id(*msg_id, k)).collect();
-                slices.push(slice);
+                slice
             }
             TraceEvent::Deliver { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*to, at, "msg", msg);
@@ -122,28 +126,32 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
                     slice.flow_in = Some(flow_id(*msg_id, *seen));
                 }
                 *seen += 1;
-                slices.push(slice);
+                slice
             }
             TraceEvent::Buffer { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*to, at, "wait", &format!("waits: {msg}"));
                 slice.args =
                     vec![("msg_id", (*msg_id).into()), ("from", node_name(names, *from).into())];
-                slices.push(slice);
+                slice
             }
             TraceEvent::Drop { from, to, msg_id, msg, reason } => {
                 let name = format!("drop {}: {msg}", reason.as_str());
                 let mut slice = Slice::new(*from, at, "drop", &name);
                 slice.args =
                     vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
-                slices.push(slice);
+                slice
             }
             TraceEvent::FaultBegin { description, .. } => {
                 instants.push(global_instant(at, &format!("fault begins: {description}")));
+                continue;
             }
             TraceEvent::FaultEnd { description, .. } => {
                 instants.push(global_instant(at, &format!("fault ends: {description}")));
+                continue;
             }
-        }
+        };
+        slice.args.extend(record.subject.map(|subject| ("subject", subject.into())));
+        slices.push(slice);
     }
     set_durations(&mut slices);
 
@@ -321,6 +329,27 @@ mod tests {
         set_durations(&mut slices);
         let durations: Vec<u64> = slices.iter().map(|slice| slice.duration_ns).collect();
         assert_eq!(durations, vec![300, 300, SLICE_DURATION_NS_MAX, SLICE_DURATION_NS_MAX]);
+    }
+
+    #[test]
+    fn a_subject_is_written_only_when_the_model_names_one() {
+        let trace = |subject| {
+            let (a, b) = (NodeId(0), NodeId(1));
+            let at = SimTime::from_millis(1);
+            let send = TraceEvent::Send { from: a, to: b, msg_id: 3, msg: "Pay".into() };
+            let timer = TraceEvent::Timer { node: a, timer: "Retry".into() };
+            [send, timer].map(|event| TraceRecord { at, hash: 0, event, subject })
+        };
+        let names = ["a".to_owned(), "b".to_owned()];
+        let named = trace(Some(7));
+        let jsonl = trace_jsonl(&named, &names);
+        assert_eq!(jsonl.matches("\"subject\":7").count(), 2, "{jsonl}");
+        let perfetto = perfetto_json(&named, &names);
+        assert_eq!(perfetto.matches("\"subject\":7").count(), 2, "{perfetto}");
+
+        let plain = trace(None);
+        assert!(!trace_jsonl(&plain, &names).contains("subject"));
+        assert!(!perfetto_json(&plain, &names).contains("subject"));
     }
 
     #[test]

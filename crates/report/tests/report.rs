@@ -71,12 +71,14 @@ impl Fixture {
                         at: SimTime::from_millis(10_000),
                         node: "bob".to_owned(),
                         detail: "message 5 from alice never arrived".to_owned(),
+                        subject: None,
                     },
                     Violation {
                         invariant: "every-message-delivered".to_owned(),
                         at: SimTime::from_millis(10_000),
                         node: "bob".to_owned(),
                         detail: "message 6 from alice never arrived".to_owned(),
+                        subject: None,
                     },
                 ],
                 vec![
@@ -157,7 +159,12 @@ fn series(chart: &str, points: &[(f64, f64)]) -> Series {
 /// the second is lost to the partition; bob's timer fires.
 fn trace() -> (Vec<TraceRecord>, Vec<String>) {
     let (alice, bob) = (NodeId(0), NodeId(1));
-    let record = |at_ms, hash, event| TraceRecord { at: SimTime::from_millis(at_ms), hash, event };
+    let record = |at_ms, hash, event| TraceRecord {
+        at: SimTime::from_millis(at_ms),
+        hash,
+        event,
+        subject: None,
+    };
     let hello = || "Chat { text: \"hi\" }".to_owned();
     let records = vec![
         record(0, 1, TraceEvent::Start { node: alice }),
@@ -841,13 +848,18 @@ impl Transfers {
             let msg = msg.to_owned();
             let at = SimTime::from_millis(sent_ms);
             let send = TraceEvent::Send { from, to, msg_id, msg: msg.clone() };
-            trace.push(TraceRecord { at, hash: 0, event: send });
+            trace.push(TraceRecord { at, hash: 0, event: send, subject: None });
             let event = if lost {
                 TraceEvent::Drop { from, to, msg_id, msg, reason: DropReason::Partition }
             } else {
                 TraceEvent::Deliver { from, to, msg_id, msg }
             };
-            trace.push(TraceRecord { at: SimTime::from_millis(arrived_ms), hash: 0, event });
+            trace.push(TraceRecord {
+                at: SimTime::from_millis(arrived_ms),
+                hash: 0,
+                event,
+                subject: None,
+            });
         };
         message(0, t1, bank, 1, "Hello { before: true }", 1, false);
         message(2, t1, bank, 10, "Read { account: \"X\", txn: 1 }", 5, false);
@@ -883,16 +895,19 @@ impl Transfers {
                 at: at(11),
                 hash: 0,
                 event: TraceEvent::Timer { node: t1, timer: "Timeout { txn: 1 }".to_owned() },
+                subject: None,
             },
             TraceRecord {
                 at: at(14),
                 hash: 0,
                 event: TraceEvent::FaultBegin { index: 0, description: fault.clone() },
+                subject: None,
             },
             TraceRecord {
                 at: at(19),
                 hash: 0,
                 event: TraceEvent::FaultEnd { index: 0, description: fault },
+                subject: None,
             },
         ]);
         // A trace is in time order; the stable sort keeps each send before its delivery.
@@ -983,21 +998,25 @@ fn a_spacetime_diagram_survives_empty_odd_and_crowded_windows() {
             at,
             hash: 0,
             event: TraceEvent::Send { from: known, to: unknown, msg_id: 1, msg: msg.clone() },
+            subject: None,
         },
         TraceRecord {
             at,
             hash: 0,
             event: TraceEvent::Deliver { from: known, to: unknown, msg_id: 1, msg: msg.clone() },
+            subject: None,
         },
         TraceRecord {
             at,
             hash: 0,
             event: TraceEvent::Send { from: unknown, to: unknown, msg_id: 2, msg: msg.clone() },
+            subject: None,
         },
         TraceRecord {
             at,
             hash: 0,
             event: TraceEvent::Buffer { from: unknown, to: unknown, msg_id: 2, msg },
+            subject: None,
         },
     ];
     let caption = "a sentence that goes on and on ".repeat(20);
@@ -1019,11 +1038,13 @@ fn a_spacetime_diagram_survives_empty_odd_and_crowded_windows() {
                     at: sent,
                     hash: 0,
                     event: TraceEvent::Send { from, to, msg_id: id, msg: msg.clone() },
+                    subject: None,
                 },
                 TraceRecord {
                     at: delivered,
                     hash: 0,
                     event: TraceEvent::Deliver { from, to, msg_id: id, msg },
+                    subject: None,
                 },
             ]
         })

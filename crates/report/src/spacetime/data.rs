@@ -271,7 +271,7 @@ mod tests {
     }
 
     fn record(ms: u64, event: TraceEvent) -> TraceRecord {
-        TraceRecord { at: at(ms), hash: 0, event }
+        TraceRecord { at: at(ms), hash: 0, event, subject: None }
     }
 
     fn send(ms: u64, from: u32, to: u32, msg_id: u64) -> TraceRecord {
