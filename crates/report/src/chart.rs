@@ -313,8 +313,13 @@ fn label_dots<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut TimeChart<DB, Y>,
     curves: &[data::Curve<'_>],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    // (where it is drawn, in pixels; where it is, in data; who is there)
-    let mut spots: Vec<((i32, i32), (f64, f64), Vec<String>)> = Vec::new();
+    /// Where dots are drawn (in pixels), where that is in data, and whose they are.
+    struct Spot {
+        px: (i32, i32),
+        point: (f64, f64),
+        names: Vec<String>,
+    }
+    let mut spots: Vec<Spot> = Vec::new();
     for curve in curves {
         let name = with_label(curve.variant, curve.label);
         for &point in curve.runs.iter().flatten() {
@@ -322,16 +327,16 @@ fn label_dots<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
             let near = |(x, y): (i32, i32)| {
                 (x - px.0).abs() <= DOT_SAME_PX && (y - px.1).abs() <= DOT_SAME_PX
             };
-            match spots.iter_mut().find(|(at, _, _)| near(*at)) {
-                Some((_, _, names)) => names.push(name.clone()),
-                None => spots.push((px, point, vec![name.clone()])),
+            match spots.iter_mut().find(|spot| near(spot.px)) {
+                Some(spot) => spot.names.push(name.clone()),
+                None => spots.push(Spot { px, point, names: vec![name.clone()] }),
             }
         }
     }
     let (x_px, y_px) = chart.plotting_area().get_pixel_range();
-    let dots_px: Vec<(i32, i32)> = spots.iter().map(|(px, _, _)| *px).collect();
+    let dots_px: Vec<(i32, i32)> = spots.iter().map(|spot| spot.px).collect();
     let mut taken: Vec<Box2> = Vec::new();
-    for (px, point, names) in spots {
+    for Spot { px, point, names } in spots {
         let text = names.join(" = ");
         let width_px = (text.chars().count() as f64 * f64::from(DOT_LABEL_SIZE_PX) * 0.6) as i32;
         let height_px = DOT_LABEL_SIZE_PX as i32 + 2;
