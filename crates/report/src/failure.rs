@@ -52,12 +52,14 @@ impl FirstFailure {
             }
             None => lookback_window(&trace, violation.at),
         };
-        // Highlight the messages to and from the node where the invariant broke.
+        // Highlight the messages to and from the node where the invariant broke, those that
+        // never reached it included: often they are the point.
         let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
         let highlight = trace
             .iter()
             .filter_map(|r| match r.event {
                 TraceEvent::Deliver { from, to, msg_id, .. }
+                | TraceEvent::Drop { from, to, msg_id, .. }
                     if Some(from) == node || Some(to) == node =>
                 {
                     Some(msg_id)

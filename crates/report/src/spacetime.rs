@@ -593,18 +593,8 @@ fn draw_faults<DB: DrawingBackend>(
             FAULT_SHADE.mix(FAULT_SHADE_OPACITY).filled(),
         ))?;
         // Below the line where the fault begins and above where it ends: inside the shading.
-        let edges = [(fault.begin_at, "begins", 1.0), (fault.end_at, "ends", -1.0)];
-        for (at, what, inwards) in edges {
-            let Some(at) = at else { continue };
-            let y = layout.y(at);
-            if !layout.in_window(y) {
-                continue;
-            }
-            let line = [px((left, y)), px((right, y))];
-            let stroke = FAULT_LABEL.stroke_width(1);
-            root.draw(&DashedPathElement::new(line, FAULT_DASH_PX, FAULT_GAP_PX, stroke))?;
+        let mut label = |text: String, y: f64, inwards: f64| -> DrawResult<(), DB> {
             // At the right edge, away from the time axis, else at the left.
-            let text = format!("{} {what}", fault.description);
             let style = text_style(FAULT_LABEL_SIZE_PX, FAULT_LABEL);
             let half_width = f64::from(root.estimate_text_size(&text, &style)?.0) / 2.0;
             let x_right = right - half_width - 2.0 * LABEL_PAD_PX;
@@ -612,6 +602,30 @@ fn draw_faults<DB: DrawingBackend>(
             let offset = f64::from(FAULT_LABEL_SIZE_PX) / 2.0 + LABEL_PAD_PX + 1.0;
             let inside = y + inwards * offset;
             labels.push((text, [(x_right, inside), (x_left, inside)]));
+            Ok(())
+        };
+        let edges = [(fault.begin_at, "begins", 1.0), (fault.end_at, "ends", -1.0)];
+        let mut began_in_window = false;
+        for (at, what, inwards) in edges {
+            let Some(at) = at else { continue };
+            let y = layout.y(at);
+            if !layout.in_window(y) {
+                continue;
+            }
+            began_in_window |= what == "begins";
+            let line = [px((left, y)), px((right, y))];
+            let stroke = FAULT_LABEL.stroke_width(1);
+            root.draw(&DashedPathElement::new(line, FAULT_DASH_PX, FAULT_GAP_PX, stroke))?;
+            label(format!("{} {what}", fault.description), y, inwards)?;
+        }
+        // A fault on when the window opens is named at its top: a shade without a name
+        // explains nothing.
+        if !began_in_window && top <= layout.y_from_px {
+            let since = match fault.begin_at {
+                Some(at) => format!("since {:.3} s", at.as_secs_f64()),
+                None => "all along".to_owned(),
+            };
+            label(format!("{} ({since})", fault.description), layout.y_from_px, 1.0)?;
         }
     }
     Ok(labels)

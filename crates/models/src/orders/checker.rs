@@ -35,7 +35,8 @@ pub(super) struct Checker {
     settled: BTreeMap<u32, SimTime>,
     stock_min: Option<i64>,
     oversold: u64,
-    first_oversell: Option<(SimTime, u32, i64)>,
+    /// When, which order, which product, and the stock it left.
+    first_oversell: Option<(SimTime, u32, u32, i64)>,
     /// The most entries waiting in each [`BACKLOG_BUCKET`], and the latest count.
     backlog: Vec<u64>,
     backlog_now: u64,
@@ -103,11 +104,11 @@ impl Checker {
             OrdersObs::Settled { order } => {
                 self.settled.insert(order, at);
             }
-            OrdersObs::Stock { product, level } => {
+            OrdersObs::Stock { order, product, level } => {
                 self.stock_min = Some(self.stock_min.map_or(level, |min| min.min(level)));
                 if level < 0 {
                     self.oversold += 1;
-                    self.first_oversell.get_or_insert((at, product, level));
+                    self.first_oversell.get_or_insert((at, order, product, level));
                 }
             }
             OrdersObs::Backlog { entries } => {
@@ -202,7 +203,8 @@ impl Checker {
             );
             // At the publish: the diagram of the violation shows the event going nowhere.
             let at = self.published[&order] + SimDuration::from_millis(10);
-            violations.push(Violation::new(NO_LOST_EVENT, at, "worker", detail));
+            violations
+                .push(Violation::new(NO_LOST_EVENT, at, "worker", detail).about(order.into()));
         }
         // Charged twice.
         let twice: Vec<(u32, &[SimTime])> = self
@@ -219,7 +221,8 @@ impl Checker {
                 times[0].as_secs_f64(),
                 times[1].as_secs_f64()
             );
-            violations.push(Violation::new(EXACTLY_ONCE_CHARGE, times[1], "worker", detail));
+            let violation = Violation::new(EXACTLY_ONCE_CHARGE, times[1], "worker", detail);
+            violations.push(violation.about(order.into()));
         }
         // Answers that the end of the run contradicts.
         let mut false_failures = 0u64;
@@ -258,14 +261,19 @@ impl Checker {
                 }
                 (None, _) => format!("{told_at}, but the card was never charged"),
             };
-            violations.push(Violation::new(TRUTHFUL_ANSWER, at, "shop", detail));
+            violations
+                .push(Violation::new(TRUTHFUL_ANSWER, at, "shop", detail).about(order.into()));
         }
-        if let (Some((at, product, level)), true) = (self.first_oversell, checks(NO_OVERSELL)) {
+        if let (Some((at, order, product, level)), true) =
+            (self.first_oversell, checks(NO_OVERSELL))
+        {
             let detail = format!(
-                "product {product} sold an item it did not have: its stock reached {level} at {:.1} s",
+                "order {order} was charged for product {product} when none was left: its stock \
+                 reached {level} at {:.1} s",
                 at.as_secs_f64()
             );
-            violations.push(Violation::new(NO_OVERSELL, at, "inventory", detail));
+            let violation = Violation::new(NO_OVERSELL, at, "inventory", detail);
+            violations.push(violation.about(u64::from(order)));
         }
         // Views that still disagree when the run ends.
         let disagreements = self.disagreements();
@@ -280,7 +288,8 @@ impl Checker {
                 first.order,
                 first.why
             );
-            violations.push(Violation::new(CONVERGENCE, end, "inventory", detail));
+            let violation = Violation::new(CONVERGENCE, end, "inventory", detail);
+            violations.push(violation.about(first.order.into()));
         }
         violations.sort_by_key(|v| v.at);
 

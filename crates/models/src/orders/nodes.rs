@@ -275,8 +275,9 @@ pub enum OrdersObs {
     Refunded {
         order: u32,
     },
-    /// A product's stock changed (below zero: sold items that did not exist).
+    /// A product's stock changed for an order (below zero: sold items that did not exist).
     Stock {
+        order: u32,
         product: u32,
         level: i64,
     },
@@ -310,6 +311,9 @@ struct ShopOrder {
     /// When its payment event went out; `None` while it waits for a reservation.
     published_at: Option<SimTime>,
     answered: bool,
+    /// The answer clock (a sleep, a poll, a deadline), cancelled once the customer has an
+    /// answer: a deadline that can no longer matter is not an event.
+    clock: Option<TimerId>,
     /// The retry of the read or reservation in flight, if one is: its reply is awaited, and
     /// any other reply for the order is a duplicate.
     awaiting: Option<TimerId>,
@@ -386,13 +390,16 @@ impl Shop {
             Answer::Poll { every, .. } => every,
             Answer::Confirmation { deadline } => deadline,
         };
-        ctx.set_timer(first, OrdersTimer::Answer { order });
+        record.clock = Some(ctx.set_timer(first, OrdersTimer::Answer { order }));
     }
 
     fn tell(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32, told: Told) {
         let Some(record) = self.orders.get_mut(&order) else { return };
         if !record.answered {
             record.answered = true;
+            if let Some(clock) = record.clock.take() {
+                ctx.cancel_timer(clock);
+            }
             ctx.send(CUSTOMERS, OrdersMsg::Tell { order, told });
         }
     }
@@ -451,7 +458,10 @@ impl Shop {
                 let since = self.orders.get(&order).and_then(|o| o.published_at);
                 let waited = since.map_or(SimDuration::ZERO, |at| ctx.now().since(at));
                 if waited + every <= deadline {
-                    ctx.set_timer(every, OrdersTimer::Answer { order });
+                    let clock = ctx.set_timer(every, OrdersTimer::Answer { order });
+                    if let Some(record) = self.orders.get_mut(&order) {
+                        record.clock = Some(clock);
+                    }
                     return;
                 }
                 Told::Pending
@@ -679,10 +689,10 @@ impl InventoryService {
         }
     }
 
-    fn take(&mut self, ctx: &mut Ctx<'_, OrdersNode>, product: u32, items: i64) {
+    fn take(&mut self, ctx: &mut Ctx<'_, OrdersNode>, order: u32, product: u32, items: i64) {
         let level = &mut self.stock[product as usize];
         *level -= items;
-        ctx.observe(OrdersObs::Stock { product, level: *level });
+        ctx.observe(OrdersObs::Stock { order, product, level: *level });
     }
 
     fn settle(&mut self, ctx: &mut Ctx<'_, OrdersNode>, event: Event) {
@@ -705,12 +715,12 @@ impl InventoryService {
                 ctx.send(WORKER, OrdersMsg::Refund { order });
             }
             // Charge-then-decrement: the item goes when the payment does, in stock or not.
-            (false, true) => self.take(ctx, product, 1),
+            (false, true) => self.take(ctx, order, product, 1),
             (false, false) | (true, true) => {}
             // The saga's compensation: the payment failed, so the reservation is released.
             (true, false) => {
                 self.reserved.remove(&order);
-                self.take(ctx, product, -1);
+                self.take(ctx, order, product, -1);
             }
         }
     }
@@ -777,8 +787,13 @@ impl Node for OrdersNode {
                 ctx.observe(OrdersObs::Told { order, told });
             }
             (OrdersNode::Shop(shop), OrdersMsg::Place { order, product }) => {
-                let record =
-                    ShopOrder { product, published_at: None, answered: false, awaiting: None };
+                let record = ShopOrder {
+                    product,
+                    published_at: None,
+                    answered: false,
+                    clock: None,
+                    awaiting: None,
+                };
                 shop.orders.insert(order, record);
                 match shop.policy.inventory {
                     Inventory::ReserveThenCharge => shop.request(ctx, order),
@@ -871,7 +886,7 @@ impl Node for OrdersNode {
                     true
                 } else if inventory.stock[product as usize] > 0 {
                     inventory.reserved.insert(order);
-                    inventory.take(ctx, product, 1);
+                    inventory.take(ctx, order, product, 1);
                     true
                 } else {
                     false
@@ -888,6 +903,40 @@ impl Node for OrdersNode {
                 }
             }
             (_, timer) => unreachable!("{timer:?} belongs to another node"),
+        }
+    }
+
+    /// Each order is a story: its placing, its events, reads, reservation and answer.
+    fn subject(msg: &OrdersMsg) -> Option<u64> {
+        let order = match *msg {
+            OrdersMsg::Place { order, .. }
+            | OrdersMsg::Tell { order, .. }
+            | OrdersMsg::Reserve { order, .. }
+            | OrdersMsg::Reserved { order, .. }
+            | OrdersMsg::Published { order }
+            | OrdersMsg::Set { order, .. }
+            | OrdersMsg::Get { order }
+            | OrdersMsg::Value { order, .. }
+            | OrdersMsg::Refund { order }
+            | OrdersMsg::Refunded { order } => order,
+            OrdersMsg::Publish { event, .. } | OrdersMsg::Deliver { event, .. } => event.order(),
+            OrdersMsg::Subscribe { .. } | OrdersMsg::Poll { .. } | OrdersMsg::Ack { .. } => {
+                return None;
+            }
+        };
+        Some(u64::from(order))
+    }
+
+    fn timer_subject(timer: &OrdersTimer) -> Option<u64> {
+        match *timer {
+            OrdersTimer::Answer { order }
+            | OrdersTimer::Retry { order }
+            | OrdersTimer::Reserve { order, .. } => Some(u64::from(order)),
+            OrdersTimer::Recorded { event, .. } => Some(u64::from(event.order())),
+            OrdersTimer::NextOrder
+            | OrdersTimer::Relay
+            | OrdersTimer::Poll
+            | OrdersTimer::Resubscribe => None,
         }
     }
 
