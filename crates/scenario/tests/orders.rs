@@ -112,3 +112,18 @@ fn the_article_reads_again_after_a_lost_reply_and_answers_everyone() {
     assert_eq!(m["orders.unanswered"], 0.0, "{m:?}");
     assert!(m["events.lost"] > 0.0, "a publish lost on the way is lost for good: {m:?}");
 }
+
+#[test]
+fn polling_to_a_deadline_says_pending_where_sleep_then_read_says_failed() {
+    // Recording takes 20 times as long for four seconds: well past a one-second answer.
+    let slow = r#"Slowdown(node: "worker", factor: 20.0, from: "2s", until: "6s")"#;
+    let log = "channel: Log, consumer: Idempotent";
+    let (sleep, violated) = run(slow, &format!(r#"{log}, answer: SleepThenRead("1s")"#));
+    assert!(sleep["orders.false_failures"] > 10.0, "{sleep:?}");
+    assert!(violated.contains(&"truthful-answer".to_owned()), "{violated:?}");
+    let poll = format!(r#"{log}, answer: Poll(every: "250ms", deadline: "1s")"#);
+    let (poll, violated) = run(slow, &poll);
+    assert_eq!(poll["orders.false_failures"], 0.0, "{poll:?}");
+    assert!(poll["orders.told_pending"] > 10.0, "{poll:?}");
+    assert!(!violated.contains(&"truthful-answer".to_owned()), "{violated:?}");
+}
