@@ -270,7 +270,7 @@ fn payment_partition_outcomes_hold_over_seeds() {
         assert!(metric("circuit-breaker", "login.success_rate_in_faults") > 0.95, "seed {seed}");
         assert_eq!(metric("circuit-breaker", "recovered"), 1.0, "seed {seed}");
         assert!(metric("circuit-breaker", "recovery_s") <= 5.0, "seed {seed}");
-        assert_eq!(metric("seed-breaker", "recovered"), 0.0, "seed {seed}");
+        assert_eq!(metric("article-breaker", "recovered"), 0.0, "seed {seed}");
         assert_eq!(metric("no-timeout", "recovered"), 0.0, "seed {seed}");
     }
 }

@@ -230,3 +230,38 @@ pub struct FaultWindow {
     pub until_s: f64,
     pub label: String,
 }
+
+impl FaultWindow {
+    /// Seconds during which at least one of `windows` was on: overlapping faults count
+    /// once, so "31 s of faults" means 31 s of the run.
+    pub fn union_s(windows: &[FaultWindow]) -> f64 {
+        let mut spans: Vec<(f64, f64)> = windows
+            .iter()
+            .filter(|w| w.until_s > w.from_s)
+            .map(|w| (w.from_s, w.until_s))
+            .collect();
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (mut total_s, mut covered_until_s) = (0.0, f64::NEG_INFINITY);
+        for (from_s, until_s) in spans {
+            let start_s = from_s.max(covered_until_s);
+            if until_s > start_s {
+                total_s += until_s - start_s;
+                covered_until_s = until_s;
+            }
+        }
+        total_s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_fault_windows_count_once() {
+        let w = |from_s, until_s| FaultWindow { from_s, until_s, label: String::new() };
+        assert_eq!(FaultWindow::union_s(&[]), 0.0);
+        assert_eq!(FaultWindow::union_s(&[w(10.0, 20.0), w(15.0, 25.0), w(30.0, 31.0)]), 16.0);
+        assert_eq!(FaultWindow::union_s(&[w(5.0, 9.0), w(0.0, 10.0)]), 10.0);
+    }
+}

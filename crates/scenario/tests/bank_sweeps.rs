@@ -50,7 +50,7 @@ fn sweep(source: &str) -> (Scenario, BTreeMap<String, Seen>) {
                     seeds.push(seed);
                 }
             }
-            let created = outcome.metrics["money.created"];
+            let created = outcome.metrics["money.created_cents"];
             if created > entry.created_max.0 {
                 entry.created_max = (created, seed);
             }

@@ -52,8 +52,8 @@ fn the_partition_cascades_without_a_breaker_and_not_with_one() {
         assert_eq!(at("breaker-accept-later", "pay.failed.breaker_open"), 0.0, "seed {seed}");
 
         // The article's breaker stops the cascade but never closes again.
-        assert!(at("seed-breaker", "login.success_rate_in_faults") > 0.7, "seed {seed}");
-        assert_eq!(at("seed-breaker", "recovered"), 0.0, "seed {seed}");
+        assert!(at("article-breaker", "login.success_rate_in_faults") > 0.7, "seed {seed}");
+        assert_eq!(at("article-breaker", "recovered"), 0.0, "seed {seed}");
     }
 }
 

@@ -61,6 +61,11 @@ pub(super) struct Checker<'a> {
     /// Reported once per run, whenever it is first seen.
     conservation_broken: bool,
     violations: Vec<Violation>,
+    /// Overdraft violations whose sentence is written at the end, when the account's lowest
+    /// balance is known: (index in `violations`, store, account).
+    overdraft_stories: Vec<(usize, usize, u8)>,
+    /// The lowest balance each (store, account) reached.
+    lowest_cents: BTreeMap<(usize, u8), i64>,
 }
 
 pub(super) struct Summary {
@@ -97,6 +102,8 @@ impl<'a> Checker<'a> {
             write_attempts: 0,
             conservation_broken: false,
             violations: Vec::new(),
+            overdraft_stories: Vec::new(),
+            lowest_cents: BTreeMap::new(),
         }
     }
 
@@ -144,6 +151,8 @@ impl<'a> Checker<'a> {
                 self.balances_cents[s][i] = cents;
                 self.applied.insert((store, transfer));
                 self.min_cents = self.min_cents.min(cents);
+                let lowest = self.lowest_cents.entry((s, acct)).or_insert(cents);
+                *lowest = (*lowest).min(cents);
                 self.last_change = at;
                 if i == 0 {
                     // A balance holds until it changes: draw a step, not a slope.
@@ -167,12 +176,12 @@ impl<'a> Checker<'a> {
                 }
                 if cents < 0 && !self.overdrawn.contains(&(store, acct)) {
                     self.overdrawn.push((store, acct));
-                    let detail = if self.stores.len() > 1 {
-                        self.replicated_overdraft_story(s, acct, cents)
-                    } else {
-                        self.overdraft_story(acct, cents)
-                    };
-                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, detail);
+                    // Written at the end: later debits may take it lower still.
+                    let before = self.violations.len();
+                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, String::new());
+                    if self.violations.len() > before {
+                        self.overdraft_stories.push((before, s, acct));
+                    }
                 }
             }
             BankObs::LostUpdate { transfer, acct, base_version, version } => {
@@ -241,7 +250,8 @@ impl<'a> Checker<'a> {
         )
     }
 
-    /// "T1 and T2 both read $100.00 at X, both passed the check, both debited: X = -$100.00".
+    /// "T1 and T2 both read $100.00 at X, both passed the check and debited it: X fell to
+    /// -$100.00", or "T1, T2 and T3 all read …, all three passed …".
     fn overdraft_story(&self, acct: u8, cents: i64) -> String {
         let name = &self.accounts[acct as usize];
         let readers: Vec<(u32, i64)> = self
@@ -269,8 +279,14 @@ impl<'a> Checker<'a> {
         match readers.as_slice() {
             [(_, first), rest @ ..] if !rest.is_empty() && rest.iter().all(|(_, c)| c == first) => {
                 let names: Vec<String> = readers.iter().map(|&(t, _)| transfer_name(t)).collect();
+                let (all, each) = match names.len() {
+                    2 => ("both".to_owned(), "both".to_owned()),
+                    3 => ("all".to_owned(), "all three".to_owned()),
+                    n => ("all".to_owned(), format!("all {n}")),
+                };
                 format!(
-                    "{} both read {} at {name}, both passed the check, both debited: {name} = {}",
+                    "{} {all} read {} at {name}, {each} passed the check and debited it: {name} \
+                     fell to {}",
                     listing(&names),
                     dollars(*first),
                     dollars(cents)
@@ -283,6 +299,14 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn finish(mut self, end: SimTime, variant: &str, _names: &[String]) -> Summary {
+        for &(index, store, acct) in &self.overdraft_stories {
+            let lowest = self.lowest_cents[&(store, acct)];
+            self.violations[index].detail = if self.stores.len() > 1 {
+                self.replicated_overdraft_story(store, acct, lowest)
+            } else {
+                self.overdraft_story(acct, lowest)
+            };
+        }
         let initial: i64 = self.initial_cents.iter().sum();
         // The store whose total strays furthest from the opening total.
         let (worst, total) = self
@@ -323,9 +347,6 @@ impl<'a> Checker<'a> {
             .map(|(&(_, t), _)| t)
             .collect::<BTreeSet<u32>>()
             .len();
-        let availability =
-            if submitted == 0 { 1.0 } else { (committed + rejected) as f64 / submitted as f64 };
-        let p99_ms = percentile(&latencies_ns, 99.0) as f64 / 1e6;
 
         let mut metrics = BTreeMap::new();
         let mut put = |name: &str, value: f64| {
@@ -335,9 +356,15 @@ impl<'a> Checker<'a> {
         put("transfers.committed", committed as f64);
         put("transfers.rejected", rejected as f64);
         put("transfers.unavailable", unavailable as f64);
-        put(super::AVAILABILITY.name(), availability);
-        put("latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
-        put(super::LATENCY_P99_MS.name(), p99_ms);
+        // Nothing submitted, nothing finished: no availability and no latency to speak of.
+        if submitted > 0 {
+            let available = (committed + rejected) as f64 / submitted as f64;
+            put(super::AVAILABILITY.name(), available);
+        }
+        if !latencies_ns.is_empty() {
+            put("latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
+            put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
+        }
         put(super::BALANCE_MIN.name(), self.min_cents as f64);
         put(super::MONEY_CREATED.name(), created as f64);
         put("transfers.applied_twice", applied_twice as f64);
@@ -346,11 +373,9 @@ impl<'a> Checker<'a> {
         put(super::CALLS_TOTAL.name(), self.write_attempts as f64);
         let first_start = self.submitted.values().min().copied();
         let last_end = self.finished.values().map(|&(at, _)| at).max();
-        let completion_s = match (first_start, last_end) {
-            (Some(start), Some(end)) => end.since(start).as_secs_f64(),
-            _ => 0.0,
-        };
-        put(super::COMPLETION_S.name(), completion_s);
+        if let (Some(start), Some(end)) = (first_start, last_end) {
+            put(super::COMPLETION_S.name(), end.since(start).as_secs_f64());
+        }
 
         self.violations.sort_by_key(|v| v.at);
         let replicated = self.stores.len() > 1;
@@ -391,9 +416,14 @@ impl<'a> Checker<'a> {
         } else if let Some(first) = self.violations.first() {
             format!("broke {}: {}", first.invariant, first.detail)
         } else {
+            let p99 = if latencies_ns.is_empty() {
+                String::new()
+            } else {
+                format!("; p99 {:.0} ms", percentile(&latencies_ns, 99.0) as f64 / 1e6)
+            };
             format!(
                 "kept every balance whole: {committed} committed, {rejected} refused for \
-                 insufficient funds, {unavailable} unavailable; p99 {p99_ms:.0} ms"
+                 insufficient funds, {unavailable} unavailable{p99}"
             )
         };
         let _ = variant;

@@ -39,8 +39,8 @@ pub const REPLICA_CONVERGENCE: Invariant = Invariant {
     promise: "once the faults heal, every replica holds the same balances",
 };
 
-pub const BALANCE_MIN: Metric = Metric("balance.min");
-pub const MONEY_CREATED: Metric = Metric("money.created");
+pub const BALANCE_MIN: Metric = Metric("balance.min_cents");
+pub const MONEY_CREATED: Metric = Metric("money.created_cents");
 pub const AVAILABILITY: Metric = Metric("availability");
 pub const LATENCY_P99_MS: Metric = Metric("latency_p99_ms");
 pub const CALLS_TOTAL: Metric = Metric("calls.total");

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{LimitExceeded, NodeId, Prng, SimDuration, SimTime, Simulation, Stream};
 use faultline_outcome::{
-    ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Series, Violation,
+    ChartId, ChartKind, ChartSpec, FaultWindow, Invariant, Metric, Outcome, Series, Violation,
 };
 
 use crate::check::Check;
@@ -297,15 +297,18 @@ fn summarise(
     put("messages.retransmitted", checker.retransmitted as f64);
     put("messages.sent_in_faults", sent_in_faults as f64);
     put("messages.lost_in_faults", lost_in_faults as f64);
-    put("delivery_latency_p50_ms", ms(percentile(&latencies_ns, 50.0)));
-    put(DELIVERY_LATENCY_P99_MS.name(), p99_ms);
-    put("delivery_latency_max_ms", max_ms);
+    // No message delivered, no latency: absent, not 0 ms.
+    if !latencies_ns.is_empty() {
+        put("delivery_latency_p50_ms", ms(percentile(&latencies_ns, 50.0)));
+        put(DELIVERY_LATENCY_P99_MS.name(), p99_ms);
+        put("delivery_latency_max_ms", max_ms);
+    }
     put("net.sent", stats.net.sent as f64);
     put("net.delivered", stats.net.delivered as f64);
     let net = stats.net;
     put("net.dropped", (net.dropped_loss + net.dropped_partition + net.dropped_node_down) as f64);
 
-    let fault_s: f64 = windows.iter().map(|w| w.until_s - w.from_s).sum();
+    let fault_s = FaultWindow::union_s(&windows);
     let verdict = if lost > 0 {
         format!(
             "lost {lost} of {sent} messages, {lost_in_faults} of the {sent_in_faults} sent \

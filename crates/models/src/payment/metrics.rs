@@ -194,6 +194,11 @@ impl Watcher {
         for kind in [Kind::Login, Kind::Pay] {
             let k = kinds.get(&kind).unwrap_or(&empty);
             let name = kind.name();
+            // A kind nobody sent has no rates, no latencies, not even a count worth a
+            // column: its metrics are absent, not "0 requests, 100% success".
+            if k.requests == 0 {
+                continue;
+            }
             put(format!("{name}.requests"), k.requests as f64);
             put(format!("{name}.ok"), k.ok as f64);
             if kind == Kind::Pay {
@@ -204,12 +209,14 @@ impl Watcher {
                 put(format!("{name}.failed.{}", cause.name()), failed as f64);
             }
             put(format!("{name}.success_rate"), rate(k.ok, k.requests));
-            put(format!("{name}.success_rate_in_faults"), rate(k.ok_in_faults, k.in_faults));
-            let quantile_ms = |q: f64| {
-                k.latency_us.as_ref().map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1_000.0)
-            };
-            put(format!("{name}.latency_p50_ms"), quantile_ms(0.50));
-            put(format!("{name}.latency_p99_ms"), quantile_ms(0.99));
+            if k.in_faults > 0 {
+                put(format!("{name}.success_rate_in_faults"), rate(k.ok_in_faults, k.in_faults));
+            }
+            if let Some(latency_us) = &k.latency_us {
+                let quantile_ms = |q: f64| latency_us.value_at_quantile(q) as f64 / 1_000.0;
+                put(format!("{name}.latency_p50_ms"), quantile_ms(0.50));
+                put(format!("{name}.latency_p99_ms"), quantile_ms(0.99));
+            }
             let success: Vec<(f64, f64)> = k
                 .per_s
                 .iter()
@@ -246,10 +253,11 @@ impl Watcher {
         // Recovery needs payments before the faults (the level to come back to) and after
         // them (the coming back); without either it cannot be measured, and is not claimed.
         let unmeasurable = last_fault_end_s >= arrivals_end_s || pay.before_faults == 0;
-        let (recovered, recovery_s) = if windows.is_empty() {
-            (true, 0.0)
+        // `None`: it never came back (or could not be seen to).
+        let recovery_s = if windows.is_empty() {
+            Some(0.0)
         } else if unmeasurable {
-            (false, (duration.as_secs_f64() - last_fault_end_s).max(0.0))
+            None
         } else {
             let rates: Vec<Option<f64>> =
                 pay.per_s.iter().map(|&(n, ok)| (n > 0).then(|| rate(ok, n))).collect();
@@ -263,13 +271,14 @@ impl Watcher {
                     rates[s].is_some() && (s..=(s + RECOVERY_HOLD_S - 1).min(last)).all(healthy)
                 })
             });
-            match found {
-                Some(s) => (true, (s as f64 - last_fault_end_s).max(0.0)),
-                None => (false, (duration.as_secs_f64() - last_fault_end_s).max(0.0)),
-            }
+            found.map(|s| (s as f64 - last_fault_end_s).max(0.0))
         };
-        put(super::RECOVERED.name().into(), if recovered { 1.0 } else { 0.0 });
-        put(super::RECOVERY_S.name().into(), recovery_s);
+        put(super::RECOVERED.name().into(), if recovery_s.is_some() { 1.0 } else { 0.0 });
+        // Absent when it never came back: the time left in the run is not a recovery time,
+        // and a sweep must not average it with real ones.
+        if let Some(recovery_s) = recovery_s {
+            put(super::RECOVERY_S.name().into(), recovery_s);
+        }
 
         let first_tries: u64 = self.first_tries_per_s.iter().map(|&n| u64::from(n)).sum();
         let retries: u64 = self.retries_per_s.iter().map(|&n| u64::from(n)).sum();
@@ -318,7 +327,6 @@ impl Watcher {
             workers: config.auth_workers,
             short_circuited,
             degraded: pay.degraded,
-            recovered,
             recovery_s,
             amplification,
             faulty: !windows.is_empty(),
@@ -339,8 +347,8 @@ struct Facts {
     workers: u32,
     short_circuited: u64,
     degraded: u64,
-    recovered: bool,
-    recovery_s: f64,
+    /// `None` when payments never came back.
+    recovery_s: Option<f64>,
     amplification: f64,
     faulty: bool,
     /// No payments before the faults, or none after them: recovery could not be seen.
@@ -404,15 +412,14 @@ fn verdict(f: &Facts) -> String {
     };
     if f.recovery_unmeasurable {
         // Say nothing of recovery: the run never saw the faults end.
-    } else if f.recovered && f.recovery_s < 0.5 {
-        text.push_str("; payments were back as soon as the faults ended");
-    } else if f.recovered {
-        text.push_str(&format!(
-            "; payments were back {:.0} s after the faults ended",
-            f.recovery_s
-        ));
     } else {
-        text.push_str("; payments never came back");
+        match f.recovery_s {
+            Some(s) if s < 0.5 => text.push_str("; payments were back as soon as the faults ended"),
+            Some(s) => {
+                text.push_str(&format!("; payments were back {s:.0} s after the faults ended"))
+            }
+            None => text.push_str("; payments never came back"),
+        }
     }
     if f.amplification >= 1.5 {
         text.push_str(&format!(", and each payment cost {:.1} calls to payments", f.amplification));
@@ -446,8 +453,7 @@ mod tests {
             workers: 64,
             short_circuited: 0,
             degraded: 0,
-            recovered: true,
-            recovery_s: 3.0,
+            recovery_s: Some(3.0),
             amplification: 1.0,
             faulty: true,
             recovery_unmeasurable: false,
@@ -466,7 +472,7 @@ mod tests {
 
     #[test]
     fn verdicts_credit_the_breaker_and_say_when_payments_never_came_back() {
-        let f = Facts { login_in: Some(1.0), short_circuited: 900, recovered: false, ..facts() };
+        let f = Facts { login_in: Some(1.0), short_circuited: 900, recovery_s: None, ..facts() };
         let text = verdict(&f);
         assert!(
             text.starts_with("the breaker short-circuited 900 calls, so logins stayed at 100%")

@@ -22,7 +22,7 @@ use faultline_outcome::{
 use crate::check::{Check, Step};
 use crate::model::{FaultSpec, Model};
 use crate::resilience::{
-    Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget, SeedBreaker,
+    ArticleBreaker, Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget,
 };
 use crate::setup::RunSetup;
 use crate::slowdown::slowdown;
@@ -313,7 +313,7 @@ pub enum BreakerSpec {
     /// resilience4j's semantics.
     Resilient(BreakerConfig),
     /// The article's: opens after more than three failures, ever; never closes.
-    Seed,
+    Article,
 }
 
 impl BreakerSpec {
@@ -322,7 +322,7 @@ impl BreakerSpec {
             BreakerSpec::Resilient(config) => {
                 Breaker::Resilient(CircuitBreaker::new(config.clone()))
             }
-            BreakerSpec::Seed => Breaker::Seed(SeedBreaker::default()),
+            BreakerSpec::Article => Breaker::Article(ArticleBreaker::default()),
         }
     }
 }

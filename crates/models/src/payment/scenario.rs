@@ -121,7 +121,7 @@ pub enum RawBreaker {
         #[serde(default = "default_half_open_calls")]
         half_open_calls: u32,
     },
-    Seed,
+    Article,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,7 +301,7 @@ pub(super) fn policy(raw: &RawCallPolicy, c: &mut Check) -> CallPolicy {
         RetryPolicy { max_attempts: r.max_attempts, backoff, budget }
     });
     let breaker = raw.breaker.as_ref().map(|b| match *b {
-        RawBreaker::Seed => BreakerSpec::Seed,
+        RawBreaker::Article => BreakerSpec::Article,
         RawBreaker::Resilient {
             failure_rate,
             slow_call_rate,

@@ -335,21 +335,21 @@ impl CircuitBreaker {
 }
 
 /// How many failures the article's breaker tolerates: it opens when `retryCount > 3`.
-const SEED_FAILURES_TOLERATED: u32 = 3;
+const ARTICLE_FAILURES_TOLERATED: u32 = 3;
 
 /// The article's breaker, faithfully: it counts failures forever (no window), opens after
 /// more than three, never closes again (no half-open probe, no reset), and knows nothing of
 /// time.
 #[derive(Clone, Debug, Default)]
-pub struct SeedBreaker {
+pub struct ArticleBreaker {
     /// The article's `retryCount`, which counts failures, not retries.
     failures: u32,
     open: bool,
 }
 
-impl SeedBreaker {
-    pub fn new() -> SeedBreaker {
-        SeedBreaker::default()
+impl ArticleBreaker {
+    pub fn new() -> ArticleBreaker {
+        ArticleBreaker::default()
     }
 
     /// Refuses everything once open, however long ago that was: `now` is ignored, like the
@@ -365,7 +365,7 @@ impl SeedBreaker {
             return;
         }
         self.failures = self.failures.saturating_add(1);
-        if self.failures > SEED_FAILURES_TOLERATED {
+        if self.failures > ARTICLE_FAILURES_TOLERATED {
             self.open = true;
         }
     }
@@ -380,30 +380,30 @@ impl SeedBreaker {
 #[derive(Clone, Debug)]
 pub enum Breaker {
     Resilient(CircuitBreaker),
-    Seed(SeedBreaker),
+    Article(ArticleBreaker),
 }
 
 impl Breaker {
-    /// See `CircuitBreaker::try_acquire` and `SeedBreaker::try_acquire`.
+    /// See `CircuitBreaker::try_acquire` and `ArticleBreaker::try_acquire`.
     pub fn try_acquire(&mut self, now: SimTime) -> bool {
         match self {
             Breaker::Resilient(breaker) => breaker.try_acquire(now),
-            Breaker::Seed(breaker) => breaker.try_acquire(now),
+            Breaker::Article(breaker) => breaker.try_acquire(now),
         }
     }
 
-    /// See `CircuitBreaker::on_result` and `SeedBreaker::on_result`.
+    /// See `CircuitBreaker::on_result` and `ArticleBreaker::on_result`.
     pub fn on_result(&mut self, now: SimTime, success: bool, duration: SimDuration) {
         match self {
             Breaker::Resilient(breaker) => breaker.on_result(now, success, duration),
-            Breaker::Seed(breaker) => breaker.on_result(now, success, duration),
+            Breaker::Article(breaker) => breaker.on_result(now, success, duration),
         }
     }
 
     pub fn state(&self) -> BreakerState {
         match self {
             Breaker::Resilient(breaker) => breaker.state(),
-            Breaker::Seed(breaker) => breaker.state(),
+            Breaker::Article(breaker) => breaker.state(),
         }
     }
 }
@@ -728,7 +728,7 @@ mod tests {
 
     #[test]
     fn seed_breaker_opens_on_the_fourth_failure() {
-        let mut breaker = SeedBreaker::new();
+        let mut breaker = ArticleBreaker::new();
         for _ in 0..3 {
             assert!(breaker.try_acquire(at_ms(0)));
             breaker.on_result(at_ms(0), false, FAST);
@@ -742,7 +742,7 @@ mod tests {
 
     #[test]
     fn seed_breaker_successes_never_reset_the_count() {
-        let mut breaker = SeedBreaker::new();
+        let mut breaker = ArticleBreaker::new();
         // Four failures spread over a day, thousands of successes between them.
         for hour in 0..4 {
             for _ in 0..1_000 {
@@ -756,7 +756,7 @@ mod tests {
 
     #[test]
     fn seed_breaker_never_closes() {
-        let mut breaker = SeedBreaker::new();
+        let mut breaker = ArticleBreaker::new();
         for _ in 0..4 {
             breaker.on_result(at_ms(0), false, FAST);
         }
@@ -770,7 +770,7 @@ mod tests {
 
     #[test]
     fn seed_breaker_does_not_treat_slow_calls_as_failures() {
-        let mut breaker = SeedBreaker::new();
+        let mut breaker = ArticleBreaker::new();
         for _ in 0..10 {
             breaker.on_result(at_ms(0), true, SimDuration::from_secs(3_600));
         }
@@ -780,9 +780,9 @@ mod tests {
     #[test]
     fn breaker_enum_delegates_to_its_kind() {
         let mut resilient = Breaker::Resilient(count_breaker());
-        let mut seed = Breaker::Seed(SeedBreaker::new());
-        for breaker in [&mut resilient, &mut seed] {
-            // The seed breaker opens on the fourth failure and refuses the fifth call.
+        let mut article = Breaker::Article(ArticleBreaker::new());
+        for breaker in [&mut resilient, &mut article] {
+            // The article's breaker opens on the fourth failure and refuses the fifth call.
             for _ in 0..5 {
                 if breaker.try_acquire(at_ms(0)) {
                     breaker.on_result(at_ms(0), false, FAST);
@@ -793,8 +793,8 @@ mod tests {
         // The difference the scenarios show: one probes again after its wait, one never does.
         assert!(resilient.try_acquire(at_ms(10_000)));
         assert_eq!(resilient.state(), HalfOpen);
-        assert!(!seed.try_acquire(at_ms(10_000)));
-        assert_eq!(seed.state(), Open);
+        assert!(!article.try_acquire(at_ms(10_000)));
+        assert_eq!(article.state(), Open);
     }
 
     #[test]

@@ -9,6 +9,6 @@ mod budget;
 
 pub use backoff::{Backoff, BackoffState, Jitter};
 pub use breaker::{
-    Breaker, BreakerConfig, BreakerState, CircuitBreaker, SeedBreaker, SlidingWindow,
+    ArticleBreaker, Breaker, BreakerConfig, BreakerState, CircuitBreaker, SlidingWindow,
 };
 pub use budget::RetryBudget;
