@@ -169,6 +169,9 @@ pub struct ChartSpec {
     /// What x is, when it is not virtual time: a parameter of the scenario (`clients`)
     /// across reruns. Such a chart has no fault shading and spans its data's x range.
     pub x_label: Option<String>,
+    /// The one variant a per-variant chart shows (see [`ChartSpec::of_variant`]); `None`
+    /// for a chart that compares variants.
+    pub variant: Option<String>,
 }
 
 impl ChartSpec {
@@ -182,12 +185,21 @@ impl ChartSpec {
             states: Vec::new(),
             reference_lines: Vec::new(),
             x_label: None,
+            variant: None,
         }
     }
 
     /// The same chart drawn another way.
     pub fn kind(self, kind: ChartKind) -> ChartSpec {
         ChartSpec { kind, ..self }
+    }
+
+    /// This chart for `variant` alone, under [`ChartId::for_variant`]'s id: small multiples,
+    /// where one chart of every variant's parts would be a tangle. Its labels (replicas,
+    /// layers) get colours of their own, since the variant's colour tells nothing apart.
+    pub fn of_variant(self, variant: &str) -> ChartSpec {
+        let id = format!("{}-{variant}", self.id);
+        ChartSpec { id, variant: Some(variant.to_owned()), ..self }
     }
 }
 

@@ -96,7 +96,16 @@ const MARGIN_PX: u32 = 12;
 const X_LABEL_AREA_PX: u32 = 48;
 const Y_LABEL_AREA_PX: u32 = 76;
 const LINE_WIDTH_PX: u32 = 2;
+/// A line under later lines along the same points is this much wider per line on top, at
+/// most `RIM_STEPS_MAX` times: a rim of its colour shows around them.
+const RIM_STEP_PX: u32 = 2;
+const RIM_STEPS_MAX: usize = 5;
 const DOT_RADIUS_PX: u32 = 3;
+/// A fault's label sits this far inside its shading; labels that would overprint go on up
+/// to `FAULT_LABEL_ROWS_MAX` rows, at least `FAULT_LABEL_GAP_PX` apart.
+const FAULT_LABEL_INSET_PX: i32 = 4;
+const FAULT_LABEL_ROWS_MAX: usize = 4;
+const FAULT_LABEL_GAP_PX: i32 = 8;
 /// Dots this close (in pixels, each way) are one spot and get one label naming them all.
 const DOT_SAME_PX: i32 = 4;
 const DOT_LABEL_SIZE_PX: u32 = 13;
@@ -234,25 +243,42 @@ fn draw_curves<DB: DrawingBackend>(
     spec: &ChartSpec,
     x_max_s: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let curves = data::curves(report.outcomes, &spec.id, x_max_s);
+    let mut curves = data::curves(report.outcomes, &spec.id, x_max_s);
+    // A per-variant chart shows its variant's parts, each in a colour and solid: the
+    // variant's one colour and dashes would tell nothing apart.
+    let own_colours = spec.variant.is_some();
+    if let Some(variant) = &spec.variant {
+        curves.retain(|c| c.variant == variant);
+        for curve in &mut curves {
+            curve.variant_index = curve.label_rank;
+            curve.label_rank = 0;
+        }
+    }
     let values = curves.iter().flat_map(|c| &c.runs).flatten().map(|&(_, y)| y);
     let (y_min, y_max) = y_range(values.chain(reference_ys(spec)));
     let dots = spec.kind == ChartKind::Points;
+    let display_name = |curve: &data::Curve<'_>| match (own_colours, curve.label) {
+        (true, Some(label)) => label.to_owned(),
+        _ => with_label(curve.variant, curve.label),
+    };
+    let same_as = data::same_as_earlier(&curves);
     let rows: Vec<LegendRow> = curves
         .iter()
-        .map(|curve| {
-            let name = with_label(curve.variant, curve.label);
+        .zip(&same_as)
+        .map(|(curve, same_as)| {
+            let name = display_name(curve);
             let sample = match (dots, curve.label_rank) {
                 (true, 0) => Sample::Dot,
                 (true, _) => Sample::Ring,
                 (false, 0) => Sample::Line,
                 (false, _) => Sample::DashedLine,
             };
-            LegendRow {
-                text: if curve.runs.is_empty() { format!("{name} (no data)") } else { name },
-                color: variant_color(curve.variant_index).plotters(),
-                sample,
-            }
+            let text = match (curve.runs.is_empty(), same_as) {
+                (true, _) => format!("{name} (no data)"),
+                (false, Some(earlier)) => format!("{name} (= {})", display_name(&curves[*earlier])),
+                (false, None) => name,
+            };
+            LegendRow { text, color: variant_color(curve.variant_index).plotters(), sample }
         })
         .collect();
 
@@ -266,6 +292,7 @@ fn draw_curves<DB: DrawingBackend>(
         (0.0..x_max_s, y_min..y_max)
     };
     let (y_min, y_max) = (y_range.start, y_range.end);
+    let (x_range_start, x_range_end) = (x_range.start, x_range.end);
     let mut chart = frame(&plot_area, &spec.title, x_range, y_range, Y_LABEL_AREA_PX)?;
     let x_desc = spec.x_label.as_deref().unwrap_or(TIME_AXIS);
     draw_mesh(&mut chart, x_desc, &spec.y_label, &|value: &f64| number(*value), true)?;
@@ -274,17 +301,33 @@ fn draw_curves<DB: DrawingBackend>(
         shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
     }
     draw_reference_lines(&mut chart, spec, x_max_s)?;
-    for curve in &curves {
+    let (x_px, y_px) = chart.plotting_area().get_pixel_range();
+    let scale_px = (
+        f64::from(x_px.end - x_px.start) / (x_range_end - x_range_start),
+        f64::from(y_px.end - y_px.start) / (y_max - y_min),
+    );
+    let covered = data::covered_by_later(&curves, scale_px);
+    for (curve, covered) in curves.iter().zip(&covered) {
         let color = variant_color(curve.variant_index).plotters();
         let solid = curve.label_rank == 0;
-        for run in &curve.runs {
+        for (run, covered) in curve.runs.iter().zip(covered) {
             // A lone point has no line to draw; a dot keeps it visible.
             if dots || run.len() == 1 {
                 let style = if solid { color.filled() } else { color.stroke_width(RING_STROKE_PX) };
                 chart.draw_series(run.iter().map(|&at| Circle::new(at, DOT_RADIUS_PX, style)))?;
             } else if solid {
-                let stroke = color.stroke_width(LINE_WIDTH_PX);
-                chart.draw_series(LineSeries::new(run.iter().copied(), stroke))?;
+                // Stretches hidden under later lines are drawn wider, as a rim around them.
+                let mut start = 0;
+                while start < covered.len() {
+                    let under = covered[start];
+                    let end = (start..covered.len())
+                        .find(|&k| covered[k] != under)
+                        .unwrap_or(covered.len());
+                    let steps = under.min(RIM_STEPS_MAX) as u32;
+                    let stroke = color.stroke_width(LINE_WIDTH_PX + RIM_STEP_PX * steps);
+                    chart.draw_series(LineSeries::new(run[start..=end].iter().copied(), stroke))?;
+                    start = end;
+                }
             } else {
                 let stroke = color.stroke_width(LINE_WIDTH_PX);
                 let dashes =
@@ -635,14 +678,34 @@ fn shade_faults<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     let fault_label_style = TextStyle::from((FONT_FAMILY, FAULT_LABEL_SIZE_PX).into_font())
         .color(&FAULT_LABEL)
         .pos(Pos::new(HPos::Left, VPos::Top));
+    // Labels of faults close together go on rows below one another, so none overprints
+    // another; one that fits on no row is left to the report's list of faults.
+    let mut rows_end_px: Vec<i32> = Vec::new();
     for (fault, (from_s, until_s)) in fault_windows(faults, x_max_s) {
         chart.draw_series(iter::once(Rectangle::new(
             [(from_s, y_min), (until_s, y_max)],
             FAULT_SHADE.mix(FAULT_SHADE_OPACITY).filled(),
         )))?;
+        let start_px = chart.backend_coord(&(from_s, y_max)).0 + FAULT_LABEL_INSET_PX;
+        let width_px =
+            (fault.label.chars().count() as f64 * f64::from(FAULT_LABEL_SIZE_PX) * 0.6) as i32;
+        let row = match rows_end_px.iter().position(|&end| end < start_px) {
+            Some(row) => row,
+            None if rows_end_px.len() < FAULT_LABEL_ROWS_MAX => {
+                rows_end_px.push(i32::MIN);
+                rows_end_px.len() - 1
+            }
+            None => continue,
+        };
+        rows_end_px[row] = start_px + width_px + FAULT_LABEL_GAP_PX;
+        let down_px = FAULT_LABEL_INSET_PX + row as i32 * (FAULT_LABEL_SIZE_PX as i32 + 3);
         chart.draw_series(iter::once(
             EmptyElement::at((from_s, y_max))
-                + Text::new(fault.label.clone(), (4, 4), fault_label_style.clone()),
+                + Text::new(
+                    fault.label.clone(),
+                    (FAULT_LABEL_INSET_PX, down_px),
+                    fault_label_style.clone(),
+                ),
         ))?;
     }
     Ok(())
@@ -911,6 +974,7 @@ mod tests {
             states: Vec::new(),
             reference_lines: Vec::new(),
             x_label: None,
+            variant: None,
         };
         let svg = chart_svg(&report, &spec).unwrap();
         let shade = format!(r#"opacity="{FAULT_SHADE_OPACITY}" fill="{}""#, "#707070");

@@ -141,6 +141,7 @@ mod tests {
             states: Vec::new(),
             reference_lines: Vec::new(),
             x_label: None,
+            variant: None,
         }
     }
 

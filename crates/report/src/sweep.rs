@@ -424,6 +424,7 @@ fn tradeoff(sweep: &Sweep<'_>) -> Option<(ChartSpec, Vec<Option<Point>>)> {
         states: Vec::new(),
         reference_lines: Vec::new(),
         x_label: Some("runs with an anomaly (%)".to_owned()),
+        variant: None,
     };
     Some((spec, points))
 }

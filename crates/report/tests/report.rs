@@ -38,6 +38,7 @@ impl Fixture {
                 states: Vec::new(),
                 reference_lines: Vec::new(),
                 x_label: None,
+                variant: None,
             },
             ChartSpec {
                 id: "latency".to_owned(),
@@ -47,6 +48,7 @@ impl Fixture {
                 states: Vec::new(),
                 reference_lines: Vec::new(),
                 x_label: None,
+                variant: None,
             },
         ];
         let faults = vec![FaultWindow {
@@ -431,6 +433,7 @@ impl Resilience {
             states: states.iter().map(|&state| state.to_owned()).collect(),
             reference_lines: Vec::new(),
             x_label: None,
+            variant: None,
         };
         let charts = vec![
             chart(
@@ -645,8 +648,9 @@ fn labelled_lines_share_the_variant_colour_and_later_labels_are_dashed() {
     let svg = chart_svg(&fixture.report(), fixture.chart("latency")).unwrap();
     for name in ["retry", "breaker", "breaker-stuck"] {
         for label in ["p50", "p99"] {
+            // "breaker · p50", or "breaker · p50 (= retry · p50)" where the lines coincide.
             let entry = format!("{name} · {label}");
-            assert!(svg.contains(&svg_text(&entry)), "no legend entry {entry:?}");
+            assert!(svg.contains(&format!(">\n{entry}")), "no legend entry {entry:?}");
         }
     }
     // A solid line and its legend sample are two paths; dashes make many more.
@@ -768,6 +772,7 @@ fn balance_report_parts() -> (ChartSpec, Vec<Outcome>) {
         states: Vec::new(),
         reference_lines: vec![(0.0, "zero".to_owned())],
         x_label: None,
+        variant: None,
     };
     let points = [(0.0, 10_000.0), (4.0, 10_000.0), (5.0, -10_000.0), (10.0, -10_000.0)];
     let outcomes =
@@ -1108,6 +1113,7 @@ fn tradeoff_parts() -> (ChartSpec, Vec<Outcome>) {
         states: Vec::new(),
         reference_lines: Vec::new(),
         x_label: Some("runs with an anomaly (%)".to_owned()),
+        variant: None,
     };
     let dot = |variant: &str, at: (f64, f64)| {
         outcome(variant, 1, &[], Vec::new(), vec![series("tradeoff", &[at])], "")
@@ -1129,4 +1135,28 @@ fn a_trade_off_names_each_dot_and_dots_on_one_spot_together() {
     let svg = chart_svg(&report, &spec).unwrap();
     assert!(svg.contains(&svg_text("eventual = compensated")), "coinciding dots named together");
     assert!(svg.contains(&svg_text("saga")), "a lone dot is named");
+}
+
+#[test]
+fn two_variants_with_the_same_line_both_stay_visible_and_the_legend_says_so() {
+    let fixture = Fixture::new();
+    let same = [(0.0, 0.0), (2.0, 4.0), (4.0, 6.0), (10.0, 9.0)];
+    let outcomes: Vec<Outcome> = ["first", "second"]
+        .iter()
+        .map(|v| outcome(v, 1, &[], Vec::new(), vec![series("delivered", &same)], ""))
+        .collect();
+    let report = Report { outcomes: &outcomes, ..fixture.report() };
+    let svg = chart_svg(&report, &fixture.charts[0]).unwrap();
+    // The first is drawn wider, as a rim around the second on top of it.
+    let width = |color: String| {
+        let element = svg
+            .split("<polyline")
+            .skip(1)
+            .find(|e| e.contains(&format!("stroke=\"{color}\"")) && e.contains("points"))
+            .unwrap_or_else(|| panic!("no line in {color}"));
+        let start = element.find("stroke-width=\"").unwrap() + "stroke-width=\"".len();
+        element[start..].split('"').next().unwrap().parse::<f64>().unwrap()
+    };
+    assert!(width(variant_color(0).hex()) > width(variant_color(1).hex()), "{svg}");
+    assert!(svg.contains(&svg_text("second (= first)")), "the legend tells them apart");
 }

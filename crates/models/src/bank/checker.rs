@@ -55,6 +55,10 @@ pub(super) struct Checker<'a> {
     last_change: SimTime,
     /// The source account's balance over time in dollars, per store.
     source_points: Vec<Vec<(f64, f64)>>,
+    /// All accounts together at the first store, in dollars, as steps.
+    total_points: Vec<(f64, f64)>,
+    /// Whether the scenario draws balances (a contention run does not).
+    draws_balances: bool,
     overdrawn: Vec<(u8, u8)>,
     lost_updates: u64,
     write_attempts: u64,
@@ -85,6 +89,8 @@ impl<'a> Checker<'a> {
             accounts: config.accounts.iter().map(|(name, _)| name.clone()).collect(),
             balances_cents: vec![initial_cents.clone(); stores.len()],
             source_points: vec![vec![(0.0, source as f64 / 100.0)]; stores.len()],
+            total_points: vec![(0.0, initial_cents.iter().sum::<i64>() as f64 / 100.0)],
+            draws_balances: config.contention.is_empty(),
             stores,
             applied: BTreeSet::new(),
             approved: Vec::new(),
@@ -154,12 +160,18 @@ impl<'a> Checker<'a> {
                 let lowest = self.lowest_cents.entry((s, acct)).or_insert(cents);
                 *lowest = (*lowest).min(cents);
                 self.last_change = at;
-                if i == 0 {
-                    // A balance holds until it changes: draw a step, not a slope.
-                    let points = &mut self.source_points[s];
+                // A balance holds until it changes: draw a step, not a slope.
+                let step = |points: &mut Vec<(f64, f64)>, usd: f64| {
                     let held = points.last().map_or(0.0, |&(_, y)| y);
                     points.push((at.as_secs_f64(), held));
-                    points.push((at.as_secs_f64(), cents as f64 / 100.0));
+                    points.push((at.as_secs_f64(), usd));
+                };
+                if i == 0 {
+                    step(&mut self.source_points[s], cents as f64 / 100.0);
+                }
+                if s == 0 {
+                    let total_cents: i64 = self.balances_cents[0].iter().sum();
+                    step(&mut self.total_points, total_cents as f64 / 100.0);
                 }
                 if debit {
                     let count = self.debits.entry((store, transfer)).or_insert(0);
@@ -379,21 +391,30 @@ impl<'a> Checker<'a> {
 
         self.violations.sort_by_key(|v| v.at);
         let replicated = self.stores.len() > 1;
-        let series = self
+        let to_end = |mut points: Vec<(f64, f64)>| {
+            if let Some(&(_, last)) = points.last() {
+                points.push((end.as_secs_f64(), last));
+            }
+            points
+        };
+        let mut series: Vec<Series> = self
             .source_points
             .into_iter()
             .zip(&self.stores)
-            .map(|(mut points, store)| {
-                if let Some(&(_, last)) = points.last() {
-                    points.push((end.as_secs_f64(), last));
-                }
+            .map(|(points, store)| {
                 if replicated {
-                    Series::labelled(super::BALANCE.name(), store, points)
+                    Series::labelled(&super::BALANCE.for_variant(variant), store, to_end(points))
                 } else {
-                    Series::new(super::BALANCE, points)
+                    Series::new(super::BALANCE, to_end(points))
                 }
             })
             .collect();
+        if !replicated {
+            series.push(Series::new(super::TOTAL, to_end(self.total_points)));
+        }
+        if !self.draws_balances {
+            series.clear();
+        }
 
         let verdict = if self.min_cents < 0 {
             format!(
@@ -426,7 +447,6 @@ impl<'a> Checker<'a> {
                  insufficient funds, {unavailable} unavailable{p99}"
             )
         };
-        let _ = variant;
         Summary { metrics, violations: self.violations, series, verdict }
     }
 }

@@ -47,6 +47,8 @@ pub const CALLS_TOTAL: Metric = Metric("calls.total");
 pub const COMPLETION_S: Metric = Metric("completion_s");
 
 pub const BALANCE: ChartId = ChartId("balance");
+/// Money in all accounts together: created or destroyed money leaves the opening total.
+pub const TOTAL: ChartId = ChartId("total");
 pub const CONTENTION_CALLS: ChartId = ChartId("contention-calls");
 pub const CONTENTION_COMPLETION: ChartId = ChartId("contention-completion");
 
@@ -82,7 +84,7 @@ impl Model for Bank {
     }
 
     /// The charts every bank report shows.
-    fn charts(config: &BankConfig, _variants: &[(&str, &BankPolicy)]) -> Vec<ChartSpec> {
+    fn charts(config: &BankConfig, variants: &[(&str, &BankPolicy)]) -> Vec<ChartSpec> {
         let source = config.accounts.first().map_or("X", |(name, _)| name.as_str());
         let mut charts = Vec::new();
         if !config.contention.is_empty() {
@@ -101,16 +103,41 @@ impl Model for Bank {
                 "completion (s)",
             ));
         }
-        charts.push(ChartSpec {
+        // Contention runs are about retries, and every strategy there keeps balances whole:
+        // a balance chart would be a flat line.
+        if !config.contention.is_empty() {
+            return charts;
+        }
+        let balance = |title: String| ChartSpec {
             reference_lines: vec![(0.0, "zero".into())],
-            ..ChartSpec::line(
-                BALANCE,
-                format!(
-                    "Balance of {source} over time: below the red line is money that does not exist"
-                ),
-                format!("{source} ($)"),
-            )
-        });
+            ..ChartSpec::line(BALANCE, title, format!("{source} ($)"))
+        };
+        if config.replicas.is_empty() {
+            charts.push(balance(format!(
+                "Balance of {source} over time: below the red line is money that does not exist"
+            )));
+            let opening_usd =
+                config.accounts.iter().map(|(_, cents)| *cents).sum::<i64>() as f64 / 100.0;
+            charts.push(ChartSpec {
+                reference_lines: vec![(opening_usd, "the opening total".into())],
+                ..ChartSpec::line(
+                    TOTAL,
+                    "Money in all accounts: away from the red line, money was created or destroyed",
+                    "all accounts ($)",
+                )
+            });
+        } else {
+            // One chart per variant, a line per replica: where replicas disagree is the point,
+            // and nine lines on one chart hide it.
+            for (variant, _) in variants {
+                charts.push(
+                    balance(format!(
+                        "{variant}: {source} on each replica; below the red line is money that does not exist"
+                    ))
+                    .of_variant(variant),
+                );
+            }
+        }
         charts
     }
 

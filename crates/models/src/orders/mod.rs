@@ -198,15 +198,15 @@ impl Model for Orders {
             ));
         }
         for (variant, _) in variants {
-            charts.push(ChartSpec {
-                id: ANSWERS.for_variant(variant),
-                ..ChartSpec::line(
+            charts.push(
+                ChartSpec::line(
                     ANSWERS,
                     format!("{variant}: what customers were told, per second (pink: \"failed\" for a payment that went through)"),
                     "answers / s",
                 )
                 .kind(ChartKind::StackedArea)
-            });
+                .of_variant(variant),
+            );
         }
         charts
     }

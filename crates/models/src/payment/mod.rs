@@ -131,9 +131,8 @@ impl Model for Payment {
             });
         }
         for (variant, _) in variants {
-            charts.push(ChartSpec {
-                id: ATTEMPTS.for_variant(variant),
-                ..ChartSpec::line(
+            charts.push(
+                ChartSpec::line(
                     ATTEMPTS,
                     format!(
                         "{variant}: calls to payments per second: first tries, retries, and calls \
@@ -142,7 +141,8 @@ impl Model for Payment {
                     "attempts / s",
                 )
                 .kind(ChartKind::StackedArea)
-            });
+                .of_variant(variant),
+            );
         }
         charts
     }

@@ -127,6 +127,76 @@ pub(super) fn curves<'a>(outcomes: &'a [Outcome], chart_id: &str, x_max_s: f64) 
     curves
 }
 
+/// How close, in pixels, a later line must pass to hide a segment under it.
+const HIDDEN_WITHIN_PX: f64 = 1.5;
+
+/// The distance in pixels from `p` to the segment `a`–`b`, all in pixels.
+fn distance_px(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let length_sq = dx * dx + dy * dy;
+    let t = if length_sq == 0.0 {
+        0.0
+    } else {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / length_sq).clamp(0.0, 1.0)
+    };
+    let (x, y) = (a.0 + t * dx - p.0, a.1 + t * dy - p.1);
+    (x * x + y * y).sqrt()
+}
+
+/// For every segment of every curve (curve, run, segment): how many curves drawn after it
+/// pass over it (within [`HIDDEN_WITHIN_PX`] of its ends and middle) and would hide it.
+/// The chart draws such a segment wider by that many steps, so each hidden curve shows as
+/// a rim around the ones on top of it: two policies with the same result stay two visible
+/// lines. `scale_px` turns data units into pixels, (x, y).
+pub(super) fn covered_by_later(curves: &[Curve<'_>], scale_px: (f64, f64)) -> Vec<Vec<Vec<usize>>> {
+    let to_px = |(x, y): (f64, f64)| (x * scale_px.0, y * scale_px.1);
+    let px_runs: Vec<Vec<Vec<(f64, f64)>>> = curves
+        .iter()
+        .map(|c| c.runs.iter().map(|run| run.iter().copied().map(to_px).collect()).collect())
+        .collect();
+    let near = |p: (f64, f64), runs: &[Vec<(f64, f64)>]| {
+        runs.iter().any(|run| {
+            run.windows(2).any(|w| distance_px(p, w[0], w[1]) <= HIDDEN_WITHIN_PX)
+                || (run.len() == 1 && distance_px(p, run[0], run[0]) <= HIDDEN_WITHIN_PX)
+        })
+    };
+    px_runs
+        .iter()
+        .enumerate()
+        .map(|(i, runs)| {
+            runs.iter()
+                .map(|run| {
+                    run.windows(2)
+                        .map(|w| {
+                            let middle = ((w[0].0 + w[1].0) / 2.0, (w[0].1 + w[1].1) / 2.0);
+                            px_runs[i + 1..]
+                                .iter()
+                                .filter(|later| {
+                                    [w[0], middle, w[1]].iter().all(|&p| near(p, later))
+                                })
+                                .count()
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// For each curve, the first earlier curve with exactly the same points, if any: the legend
+/// says "same as" rather than let a reader hunt for a line.
+pub(super) fn same_as_earlier(curves: &[Curve<'_>]) -> Vec<Option<usize>> {
+    curves
+        .iter()
+        .enumerate()
+        .map(|(i, curve)| {
+            (!curve.runs.is_empty())
+                .then(|| curves[..i].iter().position(|earlier| earlier.runs == curve.runs))
+                .flatten()
+        })
+        .collect()
+}
+
 /// The stacks of a stacked chart, one per variant that has series on it.
 ///
 /// Layers are summed on the union of their x values; between its own points a layer is
@@ -249,6 +319,42 @@ fn state_index(y: f64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn curve(variant: &str, points: &[(f64, f64)]) -> Curve<'static> {
+        let variant: &'static str = Box::leak(variant.to_owned().into_boxed_str());
+        Curve { variant, variant_index: 0, label: None, label_rank: 0, runs: vec![points.to_vec()] }
+    }
+
+    #[test]
+    fn segments_a_later_curve_runs_along_are_counted_for_the_rims() {
+        let a = curve("a", &[(0.0, 1.0), (1.0, 1.0), (2.0, 0.5)]);
+        let b = curve("b", &[(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]);
+        let c = curve("c", &[(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]);
+        let covered = covered_by_later(&[a, b, c], (100.0, 100.0));
+        // a's first segment lies under b and c, its second under nobody.
+        assert_eq!(covered[0], vec![vec![2, 0]]);
+        assert_eq!(covered[1], vec![vec![1, 1]]);
+        assert_eq!(covered[2], vec![vec![0, 0]]);
+    }
+
+    #[test]
+    fn a_step_a_hair_later_still_hides_the_line_under_it() {
+        // 10 ms apart on a 10 s axis 800 px wide: under a pixel.
+        let a = curve("a", &[(0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (10.0, 0.0)]);
+        let b = curve("b", &[(0.0, 1.0), (1.01, 1.0), (1.01, 0.0), (10.0, 0.0)]);
+        let covered = covered_by_later(&[a, b], (80.0, 400.0));
+        assert_eq!(covered[0], vec![vec![1, 1, 1]]);
+    }
+
+    #[test]
+    fn identical_curves_point_to_the_first_of_them() {
+        let curves = [
+            curve("a", &[(0.0, 1.0), (1.0, 1.0)]),
+            curve("b", &[(0.0, 1.0), (1.0, 0.0)]),
+            curve("c", &[(0.0, 1.0), (1.0, 1.0)]),
+        ];
+        assert_eq!(same_as_earlier(&curves), vec![None, None, Some(0)]);
+    }
     use faultline_engine::SimTime;
     use std::collections::BTreeMap;
 
