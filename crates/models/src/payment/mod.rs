@@ -110,8 +110,8 @@ impl Model for Payment {
             ),
             ChartSpec::line(
                 PAY_LATENCY,
-                "Payment latency by second sent (p50 solid, p99 dashed): timeouts set the tail",
-                "latency (ms)",
+                "Payment latency, p99 by second sent: timeouts set the tail",
+                "p99 latency (ms)",
             ),
             ChartSpec::line(
                 PAYMENTS_QUEUE,
