@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use faultline_engine::{TraceRecord, first_divergence};
 use faultline_outcome::Outcome;
-use faultline_report::{FirstFailure, Report, Sweep};
+use faultline_report::{FirstFailure, Report, Sweep, TraceColumns};
 use faultline_scenario::{Scenario, Variant, closest};
 use indicatif::ProgressBar;
 
@@ -47,6 +47,9 @@ pub struct RunArgs {
     /// Print the fault schedule this seed realises, as scenario text, and run nothing.
     #[arg(long)]
     pub print_schedule: bool,
+    /// Add each run's trace hash and event count to the table: what tells two runs apart.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// The hidden command `--check-determinism` runs in a second process of this binary.
@@ -268,7 +271,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         format!(
             "{}, seed {seed}\n{}report: {}\n",
             scenario.name,
-            faultline_report::terminal_table(&report),
+            faultline_report::terminal_table(
+                &report,
+                if args.verbose { TraceColumns::Shown } else { TraceColumns::Hidden }
+            ),
             out.join("index.html").display()
         )
     };

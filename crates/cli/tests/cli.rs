@@ -69,6 +69,12 @@ fn run_writes_a_complete_report_folder() {
         table.lines().any(|l| l.starts_with("fire-and-forget") && l.contains(" lost 1")),
         "{table}"
     );
+    assert!(!table.contains("trace hash"), "the hash is behind --verbose:\n{table}");
+    let verbose = stdout(&faultline(&["run", CHAT, "--verbose", "--out", out.to_str().unwrap()]));
+    assert!(
+        verbose.lines().any(|l| l.starts_with("variant") && l.contains("trace hash")),
+        "{verbose}"
+    );
     for file in [
         "summary.json",
         "summary.md",
