@@ -29,9 +29,10 @@ enum Command {
     /// Run a range of seeds for every variant on all cores; print how often each invariant
     /// broke.
     ///
-    /// Prints per variant the share of runs that violated each invariant with the first
-    /// violating seeds, the headline metrics' mean, min and max, and one command that
-    /// reproduces a violation. The result does not depend on `--jobs`.
+    /// Prints one line per variant: the share of runs that violated any and each invariant,
+    /// and the headline metrics' means; with `--details`, a block per variant with the first
+    /// violating seeds and each metric's mean, min and max. Then one command that reproduces
+    /// a violation. The result does not depend on `--jobs`.
     Sweep(SweepArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),

@@ -79,3 +79,53 @@ fn every_output_is_what_the_command_prints() {
         }
     }
 }
+
+/// `faultline` arguments without a `--out DIR`: where a shown run writes its report does not
+/// change what it prints, so the docs may send it to `target/`.
+fn without_out(args: &str) -> Vec<&str> {
+    let mut words = args.split_whitespace();
+    let mut kept = Vec::new();
+    while let Some(word) = words.next() {
+        if word == "--out" {
+            words.next();
+        } else {
+            kept.push(word);
+        }
+    }
+    kept
+}
+
+#[test]
+fn every_readme_command_is_followed_by_its_output() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut commands = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i] != "```sh" {
+            i += 1;
+            continue;
+        }
+        let end = i + lines[i..].iter().position(|l| *l == "```").unwrap();
+        let runs: Vec<&str> = lines[i + 1..end]
+            .iter()
+            .filter_map(|l| l.strip_prefix("cargo run --release -- "))
+            .collect();
+        let next = lines[end + 1..].iter().find(|l| !l.trim().is_empty()).copied().unwrap_or("");
+        for args in runs {
+            commands += 1;
+            let shown = next
+                .strip_prefix("<!-- output: faultline ")
+                .and_then(|rest| rest.strip_suffix(" -->"))
+                .map(without_out);
+            assert_eq!(
+                shown,
+                Some(without_out(args)),
+                "README.md: `cargo run --release -- {args}` needs an \
+                 `<!-- output: faultline {args} -->` block right after it"
+            );
+        }
+        i = end + 1;
+    }
+    assert!(commands >= 3, "only {commands} commands found: is the README still parsed?");
+}
