@@ -410,7 +410,7 @@ fn completions_cover_every_subcommand_in_each_shell() {
         for command in ["run", "sweep", "check", "list"] {
             assert!(script.contains(command), "{shell}: no `{command}`");
         }
-        assert!(script.contains("--deny-violations"), "{shell}: no options of `run`");
+        assert!(script.contains("deny-violations"), "{shell}: no options of `run`");
     }
     let unknown = faultline(&["completions", "tcsh"]);
     assert_eq!(unknown.status.code(), Some(2));
