@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use faultline_engine::{TraceRecord, first_divergence};
+use faultline_engine::{FaultKind, TraceRecord, first_divergence};
 use faultline_outcome::Outcome;
-use faultline_report::{FirstFailure, Report, Sweep};
+use faultline_report::{FirstFailure, Report, Sweep, TraceColumns};
 use faultline_scenario::{Scenario, Variant, closest};
 use indicatif::ProgressBar;
 
@@ -31,10 +31,12 @@ pub struct RunArgs {
     /// Print exactly one JSON object to stdout instead of the table.
     #[arg(long, conflicts_with = "print_schedule")]
     pub json: bool,
-    /// Write the full event trace as JSON lines (one file per variant when several run).
+    /// Write the full event trace as JSON lines. When several variants run, each gets its
+    /// own file, named after it: `x.jsonl` becomes `x.<variant>.jsonl` (said on stderr).
     #[arg(long, value_name = "FILE.jsonl")]
     pub trace: Option<PathBuf>,
-    /// Write a Chrome trace that ui.perfetto.dev opens (one file per variant when several).
+    /// Write a Chrome trace that ui.perfetto.dev opens. When several variants run, each
+    /// gets its own file: `x.json` becomes `x.<variant>.json` (said on stderr).
     #[arg(long, value_name = "FILE.json")]
     pub perfetto: Option<PathBuf>,
     /// Run every variant again, in this process and in a second one, and report the first
@@ -47,6 +49,9 @@ pub struct RunArgs {
     /// Print the fault schedule this seed realises, as scenario text, and run nothing.
     #[arg(long)]
     pub print_schedule: bool,
+    /// Add each run's trace hash and event count to the table: what tells two runs apart.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// The hidden command `--check-determinism` runs in a second process of this binary.
@@ -112,6 +117,19 @@ pub(crate) fn run_one(
             scenario.name, variant.name
         ))
     })
+}
+
+/// `n` with a comma between thousands: `13,013`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut text = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
 }
 
 /// Where a per-variant file goes: `path` itself for one variant, `stem.variant.ext` for more.
@@ -248,6 +266,32 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     };
     replace_dir(&out, &files).map_err(|e| io_failure(&out, e))?;
     let several = outcomes.len() > 1;
+    // A file written under another name than the one asked for is said, not left to find.
+    let mut notices = Vec::new();
+    for path in [&args.trace, &args.perfetto].into_iter().flatten() {
+        if several {
+            notices.push(format!(
+                "{} variants ran, so each has its own file: {}",
+                outcomes.len(),
+                per_variant(path, "<variant>", true).display()
+            ));
+        }
+    }
+    if args.check_determinism && nondeterministic.is_empty() {
+        let events: Vec<u64> = outcomes.iter().map(|o| o.events).collect();
+        let (low, high) = (events.iter().min().unwrap_or(&0), events.iter().max().unwrap_or(&0));
+        let events = if low == high {
+            format!("{} events", thousands(*low))
+        } else {
+            format!("{} to {} events", thousands(*low), thousands(*high))
+        };
+        let noun = if outcomes.len() == 1 { "variant" } else { "variants" };
+        notices.push(format!(
+            "determinism: {} {noun} × 2 runs in this process and 1 in a second process, \
+             traces identical ({events})",
+            outcomes.len()
+        ));
+    }
     for outcome in &outcomes {
         let trace = outcome.trace.as_deref().unwrap_or(&[]);
         if let Some(path) = &args.trace {
@@ -268,11 +312,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         format!(
             "{}, seed {seed}\n{}report: {}\n",
             scenario.name,
-            faultline_report::terminal_table(&report),
+            faultline_report::terminal_table(
+                &report,
+                if args.verbose { TraceColumns::Shown } else { TraceColumns::Hidden }
+            ),
             out.join("index.html").display()
         )
     };
     output::stdout(&text)?;
+    for notice in &notices {
+        output::stderr_line(notice);
+    }
     for problem in &nondeterministic {
         output::stderr_line(&format!("error: {problem}"));
     }
@@ -346,17 +396,45 @@ fn first_different_line(ours: &str, theirs: &str) -> Option<String> {
     None
 }
 
+/// The faults a scenario schedules, by kind (the model's own, such as a `Slowdown`,
+/// included), and how many generators draw more from the seed.
+fn faults_summary(scenario: &Scenario) -> String {
+    let fixed: Vec<&str> = scenario
+        .fixed_faults
+        .iter()
+        .map(|fault| match &fault.kind {
+            FaultKind::Partition { one_way: false, .. } => "Partition",
+            FaultKind::Partition { one_way: true, .. } => "OneWayPartition",
+            FaultKind::LatencySpike { .. } => "LatencySpike",
+            FaultKind::Loss { .. } => "Loss",
+            FaultKind::Crash { .. } => "Crash",
+            FaultKind::Pause { .. } => "Pause",
+            FaultKind::Model { fault, .. } => fault.kind,
+        })
+        .collect();
+    let random = scenario.random_faults.len();
+    let mut parts = Vec::new();
+    if !fixed.is_empty() {
+        let noun = if fixed.len() == 1 { "fault" } else { "faults" };
+        parts.push(format!("{} fixed {noun} ({})", fixed.len(), fixed.join(", ")));
+    }
+    if random > 0 {
+        let noun = if random == 1 { "generator" } else { "generators" };
+        parts.push(format!("{random} random fault {noun}"));
+    }
+    if parts.is_empty() { "no faults".to_owned() } else { parts.join(" and ") }
+}
+
 pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let mut failures = Vec::new();
     for path in &args.scenarios {
         match load(path) {
             Ok(scenario) => output::stdout(&format!(
-                "ok: {} ({}, {} variants, {} fixed and {} random faults)\n",
+                "ok: {} ({}, {} variants, {})\n",
                 path.display(),
                 scenario.name,
                 scenario.variants.len(),
-                scenario.fixed_faults.len(),
-                scenario.random_faults.len()
+                faults_summary(&scenario)
             ))?,
             Err(failure) => failures.push(failure.message),
         }
@@ -372,7 +450,15 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
 mod tests {
     use faultline_engine::{NodeId, SimTime, TraceEvent, TraceRecord};
 
-    use super::{describe_divergence, first_different_line};
+    use super::{describe_divergence, first_different_line, thousands};
+
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(13013), "13,013");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
 
     fn timer(at_ms: u64, node: u32, hash: u64) -> TraceRecord {
         TraceRecord {

@@ -2,14 +2,17 @@
 //! turn every failure into one clear paragraph and an exit code (0 done, 1 violations or
 //! nondeterminism when asked, 2 bad usage or a bad scenario).
 
+mod catalogue;
 mod commands;
 mod output;
 mod sweep;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use clap_complete::Shell;
 
+use catalogue::ListArgs;
 use commands::{CheckArgs, RunArgs, TraceArgs};
 use sweep::SweepArgs;
 
@@ -29,15 +32,49 @@ enum Command {
     /// Run a range of seeds for every variant on all cores; print how often each invariant
     /// broke.
     ///
-    /// Prints per variant the share of runs that violated each invariant with the first
-    /// violating seeds, the headline metrics' mean, min and max, and one command that
-    /// reproduces a violation. The result does not depend on `--jobs`.
+    /// Prints one line per variant: the share of runs that violated any and each invariant,
+    /// and the headline metrics' means; with `--details`, a block per variant with the first
+    /// violating seeds and each metric's mean, min and max. Then one command that reproduces
+    /// a violation. The result does not depend on `--jobs`.
     Sweep(SweepArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),
+    /// List the models (their invariants and fault kinds) and the bundled scenarios.
+    List(ListArgs),
+    /// Print a completion script for a shell, e.g. `faultline completions bash >
+    /// ~/.local/share/bash-completion/completions/faultline`.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the generated part of docs/reference.md, from the model registry.
+    #[command(hide = true)]
+    Reference,
     /// Print one variant's full trace (the second process of `run --check-determinism`).
     #[command(name = commands::TRACE_COMMAND, hide = true)]
     DeterminismTrace(TraceArgs),
+}
+
+/// The shells `completions` writes for: those whose completion systems users set up by
+/// hand most often.
+#[derive(Copy, Clone, Debug, clap::ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Writes the completion script of `shell` for every command and option to stdout.
+fn completions(shell: CompletionShell) -> Result<ExitCode, Failure> {
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "faultline", &mut script);
+    output::stdout(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A failure that ends the command: its message and exit code.
@@ -60,6 +97,9 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Check(args) => commands::check(&args),
+        Command::List(args) => catalogue::list(&args),
+        Command::Reference => catalogue::reference(),
+        Command::Completions { shell } => completions(shell),
         Command::DeterminismTrace(args) => commands::trace(&args),
     };
     match result {

@@ -49,6 +49,10 @@ pub struct SweepArgs {
     /// Sweep only this variant (repeatable; default: all).
     #[arg(long = "variant", value_name = "NAME")]
     pub variants: Vec<String>,
+    /// Print a block per variant (each invariant's first violating seeds, each metric's
+    /// mean, min and max) instead of one line per variant.
+    #[arg(long, conflicts_with = "json")]
+    pub details: bool,
 }
 
 /// Parses `A..B`: two decimal seeds, the end excluded, at least one seed in between.
@@ -186,13 +190,13 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
         tradeoff: scenario.tradeoff(),
         tallies: &tallies,
     };
+    let path = args.scenario.display().to_string();
     if args.json {
         output::stdout(&format!("{}\n", faultline_report::sweep_json(&sweep)))?;
+    } else if args.details {
+        output::stdout(&faultline_report::sweep_table(&sweep, &path))?;
     } else {
-        output::stdout(&faultline_report::sweep_table(
-            &sweep,
-            &args.scenario.display().to_string(),
-        ))?;
+        output::stdout(&faultline_report::sweep_summary(&sweep, &path))?;
     }
     Ok(ExitCode::SUCCESS)
 }

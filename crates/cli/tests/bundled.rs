@@ -1,13 +1,13 @@
 //! The bundled scenarios are test vectors: each runs twice with identical trace hashes,
 //! their hashes and key metrics are pinned, the committed reports regenerate byte for
-//! byte, and every variant of a scenario sees the same faults.
+//! byte, their tables fit a terminal, and every variant of a scenario sees the same faults.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use common::{bundled_scenarios, faultline, repo, scratch, stderr};
+use common::{bundled_scenarios, faultline, repo, scratch, stderr, stdout};
 use faultline_engine::TraceEvent;
 use faultline_scenario::Scenario;
 
@@ -93,6 +93,13 @@ fn committed_reports_regenerate_byte_for_byte() {
         let out = scratch(&format!("regenerate-{}", scenario.name));
         let output = faultline(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
         assert!(output.status.success(), "{}", stderr(&output));
+        // The table a user sees first fits a terminal (the report line names a scratch path).
+        let table = stdout(&output);
+        let wide = table
+            .lines()
+            .filter(|line| !line.starts_with("report: "))
+            .find(|line| line.chars().count() > faultline_report::TERMINAL_WIDTH_CHARS);
+        assert!(wide.is_none(), "{}: a line is too wide:\n{table}", scenario.name);
         let committed = repo().join("reports").join(&scenario.name);
         for file in ["summary.json", "summary.md"] {
             let fresh = std::fs::read_to_string(out.join(file)).unwrap();

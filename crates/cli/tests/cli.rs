@@ -69,6 +69,12 @@ fn run_writes_a_complete_report_folder() {
         table.lines().any(|l| l.starts_with("fire-and-forget") && l.contains(" lost 1")),
         "{table}"
     );
+    assert!(!table.contains("trace hash"), "the hash is behind --verbose:\n{table}");
+    let verbose = stdout(&faultline(&["run", CHAT, "--verbose", "--out", out.to_str().unwrap()]));
+    assert!(
+        verbose.lines().any(|l| l.starts_with("variant") && l.contains("trace hash")),
+        "{verbose}"
+    );
     for file in [
         "summary.json",
         "summary.md",
@@ -116,6 +122,40 @@ fn check_determinism_passes_on_a_deterministic_engine() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.starts_with("determinism: 2 variants × 2 runs in this process and 1 in a second")
+            && said.contains("traces identical ("),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_trace_of_several_variants_says_where_each_went() {
+    let dir = scratch("trace-per-variant");
+    let trace = dir.join("x.jsonl");
+    let output = faultline(&[
+        "run",
+        CHAT,
+        "--out",
+        dir.join("r").to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("x.<variant>.jsonl"), "{}", stderr(&output));
+    assert!(dir.join("x.fire-and-forget.jsonl").exists());
+    assert!(dir.join("x.ack-and-retransmit.jsonl").exists());
+}
+
+#[test]
+fn check_counts_the_models_own_faults() {
+    let output = faultline(&["check", "scenarios/retry-storm.ron"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "ok: scenarios/retry-storm.ron (retry-storm, 4 variants, 1 fixed fault (Slowdown))\n"
+    );
 }
 
 #[test]
@@ -339,4 +379,39 @@ fn a_reader_that_goes_away_is_no_error_and_hides_no_exit_code() {
         assert!(!stderr(&output).contains("panicked"), "{args:?}: {}", stderr(&output));
         assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
     }
+}
+
+#[test]
+fn list_names_every_model_its_invariants_and_faults_and_every_bundled_scenario() {
+    let output = faultline(&["list"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for name in ["Chat", "Payment", "Bank", "Kv", "Orders"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(name)), "{name}: {text}");
+    }
+    for word in ["no-negative-balance", "truthful-answer", "Slowdown", "Partition", "RandomCrashes"]
+    {
+        assert!(text.contains(word), "{word}: {text}");
+    }
+    for path in common::bundled_scenarios() {
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        assert!(text.lines().any(|l| l.trim_start().starts_with(&stem)), "{stem}: {text}");
+    }
+    assert!(text.contains("Five items left and a burst of customers."), "{text}");
+}
+
+#[test]
+fn completions_cover_every_subcommand_in_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = faultline(&["completions", shell]);
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(!script.trim().is_empty(), "{shell}: empty script");
+        for command in ["run", "sweep", "check", "list"] {
+            assert!(script.contains(command), "{shell}: no `{command}`");
+        }
+        assert!(script.contains("deny-violations"), "{shell}: no options of `run`");
+    }
+    let unknown = faultline(&["completions", "tcsh"]);
+    assert_eq!(unknown.status.code(), Some(2));
 }

@@ -129,8 +129,39 @@ fn sweep_counts_agree_with_single_runs() {
 }
 
 #[test]
-fn the_table_names_shares_seeds_and_one_reproduction_command() {
+fn the_default_is_one_line_per_variant_and_one_reproduction_command() {
     let output = faultline(&["sweep", SWARM, "--seeds", "0..20", "--jobs", "2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.starts_with("chat-swarm, seeds 0..20: 20 runs per variant\n"), "{table}");
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("fire-and-forget")).collect();
+    assert_eq!(rows.len(), 2, "one row of shares, one of means:\n{table}");
+    assert!(rows[0].contains("100.0%"), "{table}");
+    for metric in ["messages.sent", "messages.lost", "delivery_latency_p99_ms"] {
+        let header = metric.split(['.', '_']).next().unwrap();
+        assert!(table.contains(header), "{metric}: {table}");
+    }
+    assert!(table.lines().count() < 20, "{table}");
+    let last = table.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "reproduce: faultline run scenarios/chat-swarm.ron --seed 0 --variant fire-and-forget"
+    );
+}
+
+#[test]
+fn a_sweep_of_a_scenario_without_invariants_says_it_checks_none() {
+    let output = faultline(&["sweep", "scenarios/payment-flaky-network.ron", "--seeds", "0..2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(!table.contains("no run violated"), "{table}");
+    assert!(!table.contains("runs violating"), "{table}");
+    assert!(table.trim_end().ends_with("the scenario checks no invariants: nothing to reproduce"));
+}
+
+#[test]
+fn details_name_shares_seeds_and_one_reproduction_command() {
+    let output = faultline(&["sweep", SWARM, "--seeds", "0..20", "--jobs", "2", "--details"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let table = stdout(&output);
     assert!(table.starts_with("chat-swarm, seeds 0..20\n"), "{table}");

@@ -20,5 +20,5 @@ pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Node, NodeId, TimerId};
 pub use rng::{Prng, Purpose, Stream, attempt_key};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
-pub use time::{SimDuration, SimTime};
+pub use time::{Human, SimDuration, SimTime};
 pub use trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord, first_divergence};

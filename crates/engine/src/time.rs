@@ -100,6 +100,49 @@ impl Sub for SimTime {
     }
 }
 
+/// A time or duration for people, in messages: exact when it is a whole number of
+/// milliseconds or more (`250ms`, `3s`, `2m`, as scenario files write them), otherwise
+/// rounded to three decimals of the largest unit under it (`1.185 s`, `12.346 ms`, `3.5 us`). `Display`
+/// stays exact because schedules printed as scenario text must read back the same.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Human(u64);
+
+impl SimDuration {
+    /// This duration for an error message or a table: see [`Human`].
+    pub fn human(self) -> Human {
+        Human(self.0)
+    }
+}
+
+impl SimTime {
+    /// This time for an error message or a table: see [`Human`].
+    pub fn human(self) -> Human {
+        Human(self.0)
+    }
+}
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0;
+        if ns % NS_PER_MS == 0 {
+            return fmt_ns(ns, f);
+        }
+        // Integer rounding to three decimals of the largest unit that is at least 1.
+        let (per, unit) = if ns >= NS_PER_S {
+            (NS_PER_S, "s")
+        } else if ns >= NS_PER_MS {
+            (NS_PER_MS, "ms")
+        } else if ns >= NS_PER_US {
+            (NS_PER_US, "us")
+        } else {
+            return write!(f, "{ns} ns");
+        };
+        let thousandths = (u128::from(ns) * 1000 + u128::from(per) / 2) / u128::from(per);
+        let text = format!("{}.{:03}", thousandths / 1000, thousandths % 1000);
+        write!(f, "{} {unit}", text.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
 /// Renders as the shortest exact unit: `250ms`, `3s`, `1500us`, `7ns`.
 fn fmt_ns(ns: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if ns == 0 {
@@ -141,6 +184,19 @@ impl fmt::Debug for SimTime {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn human_durations_round_what_is_not_whole_milliseconds() {
+        use super::SimDuration;
+        let human = |ns: u64| SimDuration::from_nanos(ns).human().to_string();
+        assert_eq!(human(1_185_098_539), "1.185 s");
+        assert_eq!(human(12_345_678), "12.346 ms");
+        assert_eq!(human(3_500), "3.5 us");
+        assert_eq!(human(7), "7 ns");
+        assert_eq!(human(250_000_000), "250ms");
+        assert_eq!(human(3_000_000_000), "3s");
+        assert_eq!(human(2_000_000_001), "2 s");
+    }
+
     use super::*;
 
     #[test]

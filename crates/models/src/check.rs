@@ -84,7 +84,11 @@ impl Check {
     /// A `(min, max)` pair that is not backwards.
     pub fn range(&mut self, path: &[Step], what: &str, (lo, hi): (Dur, Dur)) {
         if lo.0 > hi.0 {
-            self.error(path, format!("{what} range ({}, {}) is backwards", lo.0, hi.0), None);
+            self.error(
+                path,
+                format!("{what} range ({}, {}) is backwards", lo.0.human(), hi.0.human()),
+                None,
+            );
         }
     }
 
@@ -132,11 +136,16 @@ impl Check {
     pub fn window(&mut self, path: &[Step], from: Dur, until: Option<Dur>, end: SimDuration) {
         let field = |name| [path, &[Step::Field(name)]].concat();
         if from.0 >= end {
-            let message = format!("this fault starts at {} but the run ends at {end}", from.0);
+            let message = format!(
+                "this fault starts at {} but the run ends at {}",
+                from.0.human(),
+                end.human()
+            );
             self.error(&field("from"), message, None);
         }
         if let Some(until) = until.filter(|until| until.0 <= from.0) {
-            let message = format!("`until` ({}) must be after `from` ({})", until.0, from.0);
+            let message =
+                format!("`until` ({}) must be after `from` ({})", until.0.human(), from.0.human());
             self.error(&field("until"), message, None);
         }
     }
@@ -176,7 +185,8 @@ impl Check {
                     self.error(path, message, None);
                 }
                 if cap.0 < base.0 {
-                    let message = format!("`cap` ({}) is below `base` ({})", cap.0, base.0);
+                    let message =
+                        format!("`cap` ({}) is below `base` ({})", cap.0.human(), base.0.human());
                     self.error(path, message, None);
                 }
                 let jitter = match jitter {

@@ -38,10 +38,10 @@ pub use spacetime::{
 };
 pub use sweep::{
     InvariantTally, JSON_SEEDS_MAX, MetricTally, RunSummary, Sweep, VariantTally, add_sweep,
-    sweep_json, sweep_table,
+    sweep_json, sweep_summary, sweep_table,
 };
 pub use table::number;
-pub use terminal::terminal_table;
+pub use terminal::{TERMINAL_WIDTH_CHARS, TraceColumns, terminal_table};
 pub use trace_export::{perfetto_json, trace_jsonl};
 
 /// Everything one `faultline run` produced, for rendering.

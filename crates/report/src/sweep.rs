@@ -14,6 +14,7 @@ use faultline_outcome::{
 use serde_json::{Map, Value, json};
 
 use crate::table::number;
+use crate::terminal::{Column, aligned as aligned_columns};
 
 /// Violating seeds listed per invariant by `--json` (a contract: scripts rely on it).
 pub const JSON_SEEDS_MAX: usize = 20;
@@ -185,7 +186,100 @@ fn float(value: f64) -> Value {
     serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
 }
 
-/// The tables `sweep` prints: per variant its runs, each invariant's share of violating runs
+/// What `sweep` prints by default: a line per variant in two small tables, the share of
+/// runs that violated any and each invariant, and each headline metric's mean; then one
+/// command that reproduces the first violation. [`sweep_table`] has the details.
+pub fn sweep_summary(sweep: &Sweep<'_>, path: &str) -> String {
+    let (seeds, tallies) = (&sweep.seeds, sweep.tallies);
+    let mut text = format!(
+        "{}, seeds {}..{}: {} runs per variant\n",
+        sweep.scenario,
+        seeds.start,
+        seeds.end,
+        seeds.end - seeds.start
+    );
+    let names = || Column::names("variant", tallies.iter().map(|t| t.name.clone()).collect());
+    let share = |part: u64, whole: u64| format!("{:.1}%", percent(part, whole));
+    if !sweep.invariants.is_empty() {
+        let mut columns = vec![names()];
+        let anomalous = tallies.iter().map(|t| share(t.runs_anomalous, t.runs)).collect();
+        columns.push(Column::numbers("any", anomalous));
+        for invariant in sweep.invariants {
+            let cells = tallies
+                .iter()
+                .map(|tally| {
+                    let violating = tally
+                        .invariants
+                        .iter()
+                        .find(|(name, _)| name == invariant)
+                        .map_or(0, |(_, t)| t.runs_violating);
+                    share(violating, tally.runs)
+                })
+                .collect();
+            columns.push(Column::numbers(invariant, cells));
+        }
+        text.push_str("\nruns violating an invariant (any: at least one)\n");
+        text.push_str(&aligned_columns(&columns));
+    }
+    let metrics =
+        shown_metrics(sweep.headline_metrics, tallies.iter().flat_map(|t| t.metrics.keys()));
+    if !metrics.is_empty() {
+        let mut columns = vec![names()];
+        for metric in &metrics {
+            let cells = tallies
+                .iter()
+                .map(|t| {
+                    t.metrics.get(*metric).map_or_else(|| "—".to_owned(), |m| number(m.mean()))
+                })
+                .collect();
+            columns.push(Column::numbers(metric, cells));
+        }
+        text.push_str("\nmetric means (--details: min, max and the first violating seeds)\n");
+        text.push_str(&aligned_columns(&columns));
+    }
+    text.push('\n');
+    text.push_str(&closing_line(sweep, path));
+    text
+}
+
+/// The headline metrics some run measured, in the model's order; a model without headline
+/// metrics shows all of them, by name.
+fn shown_metrics<'a>(
+    headline: &[&'a str],
+    measured: impl Iterator<Item = &'a String> + Clone,
+) -> Vec<&'a str> {
+    let shown: Vec<&str> =
+        headline.iter().copied().filter(|name| measured.clone().any(|m| m == name)).collect();
+    if !shown.is_empty() {
+        return shown;
+    }
+    let mut all: Vec<&str> = measured.map(String::as_str).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// The last line of a sweep: the command that reproduces the first violation (of the first
+/// variant that has one), or why there is none.
+fn closing_line(sweep: &Sweep<'_>, path: &str) -> String {
+    let first_violation = sweep.tallies.iter().find_map(|tally| {
+        let seed = tally.invariants.iter().filter_map(|(_, i)| i.seeds_first.first()).min()?;
+        Some((tally.name.as_str(), *seed))
+    });
+    match first_violation {
+        Some((variant, seed)) => format!(
+            "reproduce: faultline run {} --seed {seed} --variant {}\n",
+            shell_word(path),
+            shell_word(variant)
+        ),
+        None if sweep.invariants.is_empty() => {
+            "the scenario checks no invariants: nothing to reproduce\n".to_owned()
+        }
+        None => "no run violated an invariant\n".to_owned(),
+    }
+}
+
+/// The tables `sweep --details` prints: per variant its runs, each invariant's share of violating runs
 /// with the first violating seeds, and the headline metrics' mean, min and max; then one
 /// command that reproduces the first violation.
 pub fn sweep_table(sweep: &Sweep<'_>, path: &str) -> String {
@@ -212,18 +306,7 @@ pub fn sweep_table(sweep: &Sweep<'_>, path: &str) -> String {
             }
             text.push_str(&aligned(&rows, &[Align::Left, Align::Right, Align::Left]));
         }
-        let headline: Vec<&str> = sweep
-            .headline_metrics
-            .iter()
-            .copied()
-            .filter(|name| tally.metrics.contains_key(*name))
-            .collect();
-        // A model without headline metrics still gets a table: all of its metrics.
-        let shown: Vec<&str> = if headline.is_empty() {
-            tally.metrics.keys().map(String::as_str).collect()
-        } else {
-            headline
-        };
+        let shown = shown_metrics(sweep.headline_metrics, tally.metrics.keys());
         if !shown.is_empty() {
             let mut rows = vec![["metric", "mean", "min", "max"].map(str::to_owned).to_vec()];
             for name in shown {
@@ -243,18 +326,7 @@ pub fn sweep_table(sweep: &Sweep<'_>, path: &str) -> String {
         }
     }
     text.push('\n');
-    let first_violation = tallies.iter().find_map(|tally| {
-        let seed = tally.invariants.iter().filter_map(|(_, i)| i.seeds_first.first()).min()?;
-        Some((tally.name.as_str(), *seed))
-    });
-    match first_violation {
-        Some((variant, seed)) => text.push_str(&format!(
-            "reproduce: faultline run {} --seed {seed} --variant {}\n",
-            shell_word(path),
-            shell_word(variant)
-        )),
-        None => text.push_str("no run violated an invariant\n"),
-    }
+    text.push_str(&closing_line(sweep, path));
     text
 }
 

@@ -14,9 +14,9 @@ use faultline_outcome::{
 };
 use faultline_report::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Report,
-    SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, chart_png, chart_svg, index_html,
-    perfetto_json, render_folder, run_json, spacetime_png, spacetime_svg, summary_json, summary_md,
-    terminal_table, trace_jsonl, variant_color,
+    SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, TERMINAL_WIDTH_CHARS, TraceColumns,
+    chart_png, chart_svg, index_html, perfetto_json, render_folder, run_json, spacetime_png,
+    spacetime_svg, summary_json, summary_md, terminal_table, trace_jsonl, variant_color,
 };
 use serde_json::Value;
 
@@ -209,7 +209,27 @@ fn summary_md_snapshot() {
 #[test]
 fn terminal_table_snapshot() {
     let fixture = Fixture::new();
-    insta::assert_snapshot!("terminal_table", terminal_table(&fixture.report()));
+    insta::assert_snapshot!(
+        "terminal_table",
+        terminal_table(&fixture.report(), TraceColumns::Hidden)
+    );
+    insta::assert_snapshot!(
+        "terminal_table_verbose",
+        terminal_table(&fixture.report(), TraceColumns::Shown)
+    );
+}
+
+#[test]
+fn the_terminal_table_marks_a_metric_that_does_not_apply_and_stays_narrow() {
+    let mut fixture = Fixture::new();
+    let name = fixture.outcomes[0].metrics.keys().next().unwrap().clone();
+    fixture.outcomes[1].metrics.remove(&name);
+    fixture.outcomes[0].verdict = "word ".repeat(60);
+    let table = terminal_table(&fixture.report(), TraceColumns::Hidden);
+    let row = table.lines().find(|l| l.starts_with("retry")).unwrap();
+    assert!(row.contains('—'), "{table}");
+    assert!(!table.contains("trace hash"), "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= TERMINAL_WIDTH_CHARS), "{table}");
 }
 
 #[test]
@@ -400,7 +420,7 @@ fn the_terminal_table_shows_the_headline_metrics_in_their_order() {
     let names: Vec<&str> = fixture.outcomes[0].metrics.keys().map(String::as_str).collect();
     let headline = [names[1], names[0]];
     report.headline_metrics = &headline;
-    let table = terminal_table(&report);
+    let table = terminal_table(&report, TraceColumns::Hidden);
     let header = table.lines().next().unwrap();
     let (first, second) = (header.find(names[1]).unwrap(), header.find(names[0]).unwrap());
     assert!(first < second, "{header}");

@@ -17,7 +17,7 @@ mod validate;
 
 pub use error::{ScenarioError, ScenarioErrors};
 pub use faultline_models::closest;
-pub use registry::{LoadedModel, Models};
+pub use registry::{LoadedModel, ModelInfo, Models};
 pub use scenario::{Scenario, Variant};
 pub use validate::DEFAULT_MAX_EVENTS;
 

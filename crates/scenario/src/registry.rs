@@ -42,9 +42,19 @@ impl Models {
         self.entries.iter().map(|e| e.name()).collect()
     }
 
-    /// What each model is for, by name, in registration order.
-    pub fn describe(&self) -> Vec<(&'static str, &'static str)> {
-        self.entries.iter().map(|e| (e.name(), e.about())).collect()
+    /// Everything each model declares, in registration order: what `faultline list` and the
+    /// reference show, read from the models so that neither can drift from them.
+    pub fn catalogue(&self) -> Vec<ModelInfo> {
+        self.entries
+            .iter()
+            .map(|e| ModelInfo {
+                name: e.name(),
+                about: e.about(),
+                invariants: e.invariants(),
+                headline_metrics: e.headline_metrics(),
+                faults: e.faults(),
+            })
+            .collect()
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&dyn Entry> {
@@ -57,6 +67,19 @@ impl Registry for Models {
         self.entries.retain(|e| e.name() != M::NAME);
         self.entries.push(Box::new(Adapter::<M>(PhantomData)));
     }
+}
+
+/// What a registered model declares, before any scenario chose it.
+#[derive(Copy, Clone, Debug)]
+pub struct ModelInfo {
+    /// How scenario files name it.
+    pub name: &'static str,
+    /// One sentence on what it simulates.
+    pub about: &'static str,
+    pub invariants: &'static [Invariant],
+    pub headline_metrics: &'static [Metric],
+    /// The fault kinds it defines besides the engine's.
+    pub faults: &'static [FaultSpec],
 }
 
 /// The parts of a scenario file a model parses, and where problems go.
@@ -86,6 +109,8 @@ pub(crate) trait Entry: Send + Sync {
     fn name(&self) -> &'static str;
     fn about(&self) -> &'static str;
     fn invariants(&self) -> &'static [Invariant];
+    fn headline_metrics(&self) -> &'static [Metric];
+    fn faults(&self) -> &'static [FaultSpec];
     /// Parses and checks the model's parts; `None` when the configuration itself could not
     /// be parsed (its errors are in `input`).
     fn load(&self, input: &mut Input<'_>) -> Option<Box<dyn LoadedModel>>;
@@ -104,6 +129,14 @@ impl<M: Model> Entry for Adapter<M> {
 
     fn invariants(&self) -> &'static [Invariant] {
         M::INVARIANTS
+    }
+
+    fn headline_metrics(&self) -> &'static [Metric] {
+        M::HEADLINE_METRICS
+    }
+
+    fn faults(&self) -> &'static [FaultSpec] {
+        M::FAULTS
     }
 
     fn load(&self, input: &mut Input<'_>) -> Option<Box<dyn LoadedModel>> {

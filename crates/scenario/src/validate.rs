@@ -298,12 +298,19 @@ pub(crate) fn validate(
             }
             RawFault::Crash { node, at: from, restart } => {
                 if from.0 >= end {
-                    let message = format!("this crash is at {} but the run ends at {end}", from.0);
+                    let message = format!(
+                        "this crash is at {} but the run ends at {}",
+                        from.0.human(),
+                        end.human()
+                    );
                     c.error(&p("at"), message, None);
                 }
                 if let Some(restart) = restart.filter(|r| r.0 <= from.0) {
-                    let message =
-                        format!("`restart` ({}) must be after `at` ({})", restart.0, from.0);
+                    let message = format!(
+                        "`restart` ({}) must be after `at` ({})",
+                        restart.0.human(),
+                        from.0.human()
+                    );
                     c.error(&p("restart"), message, None);
                 }
                 if let Some(node) = c.node(&p("node"), node, nodes) {
@@ -343,8 +350,11 @@ pub(crate) fn validate(
                 }
                 c.range(&p("within"), "the `within`", *within);
                 if within.1.0 >= end {
-                    let message =
-                        format!("faults may start until {}, but the run ends at {end}", within.1.0);
+                    let message = format!(
+                        "faults may start until {}, but the run ends at {}",
+                        within.1.0.human(),
+                        end.human()
+                    );
                     c.error(&p("within"), message, Some("end `within` before the run ends".into()));
                 }
                 if within.0.0 >= end {

@@ -142,3 +142,9 @@ fn empty_and_garbage_input_are_errors_not_panics() {
         assert!(errors.to_string().starts_with("error: bad.ron:"), "{errors}");
     }
 }
+
+#[test]
+fn durations_in_messages_read_as_people_write_them() {
+    let e = error_after(r#"send_until: "45s""#, r#"send_until: "61185098539ns""#);
+    assert!(e.to_string().contains("users type until 61.185 s but the run ends at 1m"), "{e}");
+}

@@ -154,7 +154,7 @@ pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConf
             );
         }
         if t.at.0 >= end {
-            c.error(&at("at"), format!("the run ends at {end}"), None);
+            c.error(&at("at"), format!("the run ends at {}", end.human()), None);
         }
         let reserved = [super::BANK, super::LOCKS];
         if t.client.is_empty()

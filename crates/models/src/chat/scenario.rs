@@ -60,7 +60,11 @@ pub(super) fn config(raw: &RawChat, end: SimDuration, c: &mut Check) -> ChatConf
         c.error(&[Field("rate_per_s")], message, None);
     }
     if raw.send_until.0 > end {
-        let message = format!("users type until {} but the run ends at {end}", raw.send_until.0);
+        let message = format!(
+            "users type until {} but the run ends at {}",
+            raw.send_until.0.human(),
+            end.human()
+        );
         c.error(&[Field("send_until")], message, None);
     }
     ChatConfig { rate_per_s: raw.rate_per_s, send_until: raw.send_until.0 }
@@ -75,8 +79,11 @@ pub(super) fn policy(raw: &RawChatPolicy, c: &mut Check) -> Delivery {
                 c.error(&at, "`rto` must be longer than zero".into(), None);
             }
             if rto_max.0 < rto.0 {
-                let message =
-                    format!("`rto_max` ({}) is shorter than `rto` ({})", rto_max.0, rto.0);
+                let message = format!(
+                    "`rto_max` ({}) is shorter than `rto` ({})",
+                    rto_max.0.human(),
+                    rto.0.human()
+                );
                 c.error(&at, message, None);
             }
             if !(backoff.is_finite() && backoff >= 1.0) {

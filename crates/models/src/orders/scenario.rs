@@ -70,7 +70,8 @@ pub(super) fn config(raw: &RawOrders, end: SimDuration, c: &mut Check) -> Orders
         c.error(&[Field("rate_per_s")], message, None);
     }
     if raw.until.0 >= end {
-        let message = format!("orders stop at {} but the run ends at {end}", raw.until.0);
+        let message =
+            format!("orders stop at {} but the run ends at {}", raw.until.0.human(), end.human());
         c.error(&[Field("until")], message, Some("leave time for the last orders".into()));
     }
     if raw.products == 0 || raw.products > 10_000 {
@@ -108,8 +109,11 @@ pub(super) fn policy(raw: &RawOrdersPolicy, c: &mut Check) -> OrdersPolicy {
         RawAnswer::Poll { every, deadline } => {
             positive(c, "`every`", every);
             if deadline.0 < every.0 {
-                let message =
-                    format!("the deadline ({}) is shorter than `every` ({})", deadline.0, every.0);
+                let message = format!(
+                    "the deadline ({}) is shorter than `every` ({})",
+                    deadline.0.human(),
+                    every.0.human()
+                );
                 c.error(&[Field("answer")], message, None);
             }
             Answer::Poll { every: every.0, deadline: deadline.0 }

@@ -335,8 +335,10 @@ pub(super) fn policy(raw: &RawCallPolicy, c: &mut Check) -> CallPolicy {
                 RawWindow::Time(span) => {
                     let seconds = span.0.as_secs_f64();
                     if seconds < 1.0 || seconds.fract() != 0.0 || seconds > 3_600.0 {
-                        let message =
-                            format!("a time window is whole seconds, 1s to 1h, not {}", span.0);
+                        let message = format!(
+                            "a time window is whole seconds, 1s to 1h, not {}",
+                            span.0.human()
+                        );
                         c.error(&at, message, None);
                     }
                     SlidingWindow::Time { seconds: seconds as u32 }
