@@ -60,6 +60,8 @@ pub(super) struct Checker<'a> {
     write_attempts: u64,
     /// Reported once per run, whenever it is first seen.
     conservation_broken: bool,
+    /// The transfer that last changed each account, per store: a lost update's other story.
+    changed_by: BTreeMap<(u8, u8), u32>,
     violations: Vec<Violation>,
 }
 
@@ -96,14 +98,26 @@ impl<'a> Checker<'a> {
             lost_updates: 0,
             write_attempts: 0,
             conservation_broken: false,
+            changed_by: BTreeMap::new(),
             violations: Vec::new(),
         }
     }
 
-    fn violation(&mut self, invariant: Invariant, at: SimTime, store: usize, detail: String) {
+    /// Reports a broken invariant at `store`, about the transfers in `about` (their stories).
+    fn violation(
+        &mut self,
+        invariant: Invariant,
+        at: SimTime,
+        store: usize,
+        detail: String,
+        about: &[u32],
+    ) {
         if self.setup.checks(invariant) {
             let node = &self.stores[store];
-            self.violations.push(Violation::new(invariant, at, node, detail));
+            let violation = Violation::new(invariant, at, node, detail);
+            let violation =
+                about.iter().fold(violation, |v, &transfer| v.about(u64::from(transfer)));
+            self.violations.push(violation);
         }
     }
 
@@ -143,6 +157,7 @@ impl<'a> Checker<'a> {
                 let (s, i) = (store as usize, acct as usize);
                 self.balances_cents[s][i] = cents;
                 self.applied.insert((store, transfer));
+                self.changed_by.insert((store, acct), transfer);
                 self.min_cents = self.min_cents.min(cents);
                 self.last_change = at;
                 if i == 0 {
@@ -162,7 +177,7 @@ impl<'a> Checker<'a> {
                             transfer_name(transfer),
                             self.accounts[i]
                         );
-                        self.violation(super::EXACTLY_ONCE, at, s, detail);
+                        self.violation(super::EXACTLY_ONCE, at, s, detail, &[transfer]);
                     }
                 }
                 if cents < 0 && !self.overdrawn.contains(&(store, acct)) {
@@ -172,7 +187,14 @@ impl<'a> Checker<'a> {
                     } else {
                         self.overdraft_story(acct, cents)
                     };
-                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, detail);
+                    // The transfers whose debits took it below zero here.
+                    let debited: Vec<u32> = self
+                        .debits
+                        .keys()
+                        .filter(|&&(st, _)| st == store)
+                        .map(|&(_, t)| t)
+                        .collect();
+                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, detail, &debited);
                 }
             }
             BankObs::LostUpdate { transfer, acct, base_version, version } => {
@@ -184,7 +206,10 @@ impl<'a> Checker<'a> {
                     self.accounts[acct as usize],
                     self.accounts[acct as usize]
                 );
-                self.violation(super::NO_LOST_UPDATE, at, 0, detail);
+                // The writer, and the transfer whose update it overwrote.
+                let overwritten = self.changed_by.get(&(0, acct)).copied();
+                let about: Vec<u32> = [Some(transfer), overwritten].into_iter().flatten().collect();
+                self.violation(super::NO_LOST_UPDATE, at, 0, detail, &about);
             }
         }
     }
@@ -221,7 +246,7 @@ impl<'a> Checker<'a> {
             dollars(initial),
             self.holdings(store)
         );
-        self.violation(super::CONSERVATION, at, store, detail);
+        self.violation(super::CONSERVATION, at, store, detail, &[]);
     }
 
     /// "r1 approved T1 and r3 approved T2, each against its own copy of X; once the updates
@@ -302,7 +327,7 @@ impl<'a> Checker<'a> {
                 "the replicas still disagree when the run ends: {} has {first}, {} has {other}",
                 self.stores[0], self.stores[diverged],
             );
-            self.violation(super::REPLICA_CONVERGENCE, end, diverged, detail);
+            self.violation(super::REPLICA_CONVERGENCE, end, diverged, detail, &[]);
         }
 
         let count = |ending: Ending| self.finished.values().filter(|(_, e)| *e == ending).count();
