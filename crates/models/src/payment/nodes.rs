@@ -382,10 +382,12 @@ impl Node for PayNode {
         match *timer {
             PayTimer::Arrive => "next request".to_owned(),
             PayTimer::Deadline { id } => format!("#{id}: deadline"),
-            PayTimer::LocalDone { id, .. } => format!("#{id}: checked"),
+            PayTimer::LocalDone { id, work } => format!("#{id}: checked in {work}"),
             PayTimer::CallTimeout { id, attempt } => format!("#{id}: try {} timed out", attempt),
             PayTimer::Retry { id } => format!("#{id}: retry"),
-            PayTimer::Served { id, attempt, .. } => format!("#{id}: try {} served", attempt),
+            PayTimer::Served { id, attempt, took, .. } => {
+                format!("#{id}: try {attempt} served in {took}")
+            }
         }
     }
 
