@@ -1202,4 +1202,24 @@ mod tests {
         assert_eq!(shorten_chars("Read { key: X }", 40), "Read { key: X }");
         assert_eq!(shorten_chars("abcdef", 4), "abc…");
     }
+
+    #[test]
+    fn a_fold_is_short_and_the_times_on_both_sides_stay_true() {
+        let ms = SimTime::from_millis;
+        let folds = [(ms(10), ms(1_010))];
+        let layout = Layout::new(&[NodeId(0)], (ms(0), ms(1_020)), &folds, 60);
+        let folded: Vec<&Segment> = layout.segments.iter().filter(|s| s.folded).collect();
+        assert_eq!(folded.len(), 1);
+        assert_eq!(folded[0].y_bottom_px - folded[0].y_top_px, FOLD_HEIGHT_PX);
+        // The fold's edges are where its first and last instants are drawn.
+        assert_eq!(layout.y(ms(10)), folded[0].y_top_px);
+        assert_eq!(layout.y(ms(1_010)), folded[0].y_bottom_px);
+        // Both sides share one scale: 10 ms is as tall before the fold as after it.
+        let before = layout.y(ms(10)) - layout.y(ms(0));
+        let after = layout.y(ms(1_020)) - layout.y(ms(1_010));
+        assert!((before - after).abs() < 1e-9, "{before} vs {after}");
+        assert_eq!(layout.y(ms(1_020)), layout.y_until_px);
+        assert_eq!(duration_text(1_000_000_000), "1.0 s");
+        assert_eq!(duration_text(950_000_000), "950 ms");
+    }
 }

@@ -526,4 +526,31 @@ mod tests {
         assert_eq!(story.flights.last().map(|flight| flight.msg_id), Some(last));
         assert!(story.flights.windows(2).all(|pair| pair[0].sent_at <= pair[1].sent_at));
     }
+
+    #[test]
+    fn a_long_idle_stretch_is_folded_but_a_message_on_its_way_is_not() {
+        // A read at 0–10 ms, a 1 s pause, a write at 1010–1020 ms.
+        let instants = [at(0), at(5), at(10), at(1_010), at(1_015), at(1_020)];
+        assert_eq!(idle_stretches(&instants, &[]), [(at(10), at(1_010))]);
+        // The same gap crossed by a slow message bends no arrow: it stays to scale.
+        assert!(idle_stretches(&instants, &[(at(10), at(1_010))]).is_empty());
+        // A chain of messages, each sent as the last arrives, is never idle: never folded.
+        let rhythm = [at(0), at(3), at(5), at(9), at(12)];
+        let chain: Vec<(SimTime, SimTime)> = rhythm.windows(2).map(|w| (w[0], w[1])).collect();
+        assert!(idle_stretches(&rhythm, &chain).is_empty());
+        assert!(!idle_stretches(&rhythm, &[]).is_empty(), "idle, the longest gap is a quarter");
+        // The window shrinks to what happens, with a margin in proportion to what is drawn
+        // to scale (20 ms here): 1 ms either side.
+        let folds = idle_stretches(&instants, &[]);
+        assert_eq!(trimmed((at(0), at(5_000)), &instants, &folds), (at(0), at(1_021)));
+    }
+
+    #[test]
+    fn a_message_nothing_became_of_is_in_flight_and_the_violations_node_has_a_column() {
+        let trace = [send(1, 0, 1, 1), deliver(2, 0, 1, 1), send(3, 1, 0, 2)];
+        let story = story(&trace, at(0), at(10), &[], Some(NodeId(4)));
+        assert_eq!(fates(&story)[1], (2, Fate::InFlight));
+        assert_eq!(story.flights[1].end_at(), SimTime::MAX);
+        assert_eq!(story.nodes, [NodeId(0), NodeId(1), NodeId(4)]);
+    }
 }
