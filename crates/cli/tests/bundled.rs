@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use common::{bundled_scenarios, faultline, repo, scratch, stderr, stdout};
 use faultline_engine::TraceEvent;
+use faultline_report::{FirstFailure, spacetime_svg};
 use faultline_scenario::Scenario;
 
 fn load(path: &std::path::Path) -> Scenario {
@@ -151,4 +152,55 @@ fn every_declared_chart_and_headline_metric_gets_data() {
         let never: Vec<_> = metrics.difference(&seen).collect();
         assert!(never.is_empty(), "{model}: no bundled scenario reports {never:?}");
     }
+}
+
+/// Where `text` reads like Rust's `Debug` output rather than a person's words: a struct
+/// literal (`Text { author:`) or a node id (`NodeId(0)`).
+fn debug_text(text: &str) -> Option<&str> {
+    if let Some(at) = text.find("NodeId(") {
+        return Some(&text[at..]);
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(" { ").find_map(|(at, _)| {
+        let before = text[..at].chars().next_back().is_some_and(word);
+        let field: String = text[at + 3..].chars().take_while(|&c| word(c)).collect();
+        let colon = text[at + 3 + field.len()..].starts_with(':');
+        (before && !field.is_empty() && colon).then(|| &text[at.saturating_sub(20)..])
+    })
+}
+
+#[test]
+fn failure_diagrams_and_traces_speak_the_readers_words() {
+    // Every model describes its messages and timers (`Node::describe`): a diagram that shows
+    // `Text { author: NodeId(0), seq: 16 }` makes the reader decode Rust.
+    assert!(debug_text("Text { author: NodeId(0), seq: 16 }").is_some());
+    assert!(debug_text("Publish { topic: Initiate").is_some());
+    assert!(debug_text("T2: debit X $100.00").is_none());
+    let mut diagrams = 0;
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        let variants: Vec<_> = scenario.variants.iter().collect();
+        for variant in &variants {
+            let outcome = scenario.run(scenario.seed, variant, true).unwrap();
+            for record in outcome.trace.as_deref().unwrap_or_default() {
+                let text = match &record.event {
+                    TraceEvent::Send { msg, .. } | TraceEvent::Deliver { msg, .. } => msg,
+                    TraceEvent::Timer { timer, .. } => timer,
+                    _ => continue,
+                };
+                let found = debug_text(text);
+                assert!(found.is_none(), "{}: `{text}` is Debug text", scenario.name);
+            }
+            let names = scenario.node_names();
+            let Some(failure) = FirstFailure::of(&outcome, scenario.seed, &names) else {
+                continue;
+            };
+            let svg = spacetime_svg(&failure.diagram(&names)).unwrap();
+            if let Some(found) = debug_text(&svg) {
+                panic!("{} / {}: Debug text in the diagram: {found}", scenario.name, variant.name);
+            }
+            diagrams += 1;
+        }
+    }
+    assert!(diagrams >= 5, "only {diagrams} failure diagrams: do the scenarios still fail?");
 }

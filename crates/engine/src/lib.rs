@@ -17,7 +17,7 @@ mod trace;
 pub use dist::Latency;
 pub use fault::{Fault, FaultGen, FaultKind, ModelFault, RandomFaults, realise, rename_faults};
 pub use network::{DropReason, NetworkConfig};
-pub use node::{Ctx, Node, NodeId, TimerId};
+pub use node::{Ctx, Names, Node, NodeId, TimerId};
 pub use rng::{Prng, Purpose, Stream, attempt_key};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
 pub use time::{Human, SimDuration, SimTime};

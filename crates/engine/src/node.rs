@@ -1,6 +1,7 @@
 //! The node contract: a state machine that reaches time, randomness, the network and
 //! timers only through its [`Ctx`].
 
+use std::borrow::Cow;
 use std::fmt::Debug;
 
 use crate::fault::ModelFault;
@@ -19,6 +20,38 @@ impl NodeId {
     }
 }
 
+/// What a trace description may name: the run's nodes by id, and the model's own things a
+/// message refers to by index (a bank's accounts), as [`Simulation::set_labels`] gave them.
+///
+/// [`Simulation::set_labels`]: crate::Simulation::set_labels
+#[derive(Copy, Clone, Debug)]
+pub struct Names<'a> {
+    nodes: &'a [String],
+    labels: &'a [String],
+}
+
+impl<'a> Names<'a> {
+    pub fn new(nodes: &'a [String], labels: &'a [String]) -> Names<'a> {
+        Names { nodes, labels }
+    }
+
+    /// The node's name, or `node<i>` for an id the run does not name.
+    pub fn node(&self, id: NodeId) -> Cow<'a, str> {
+        match self.nodes.get(id.index()) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(format!("node{}", id.0)),
+        }
+    }
+
+    /// The model's thing number `index`, or `#<index>` when it named none.
+    pub fn label(&self, index: usize) -> Cow<'a, str> {
+        match self.labels.get(index) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(format!("#{index}")),
+        }
+    }
+}
+
 /// A pending timer, for cancelling it. Stale ids (fired or cancelled) are harmless.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TimerId {
@@ -29,9 +62,11 @@ pub struct TimerId {
 /// A simulated process. It never reads the wall clock or a global RNG: everything it can
 /// observe or affect goes through `ctx`, so a run is a pure function of its seed.
 pub trait Node: Sized {
-    /// What it sends. Encoded into the trace hash, rendered with `Debug` in full traces.
+    /// What it sends. Encoded into the trace hash, rendered by [`Node::describe`] in full
+    /// traces.
     type Msg: Clone + TraceEncode + Debug;
-    /// What its timers carry, encoded and rendered like messages.
+    /// What its timers carry, encoded like messages and rendered by
+    /// [`Node::describe_timer`].
     type Timer: Clone + TraceEncode + Debug;
     /// What it reports to checkers and metrics (a history entry, in Jepsen's terms).
     type Obs;
@@ -74,6 +109,21 @@ pub trait Node: Sized {
     fn timer_subject(timer: &Self::Timer) -> Option<u64> {
         let _ = timer;
         None
+    }
+
+    /// A message in the reader's words ("T2: debit X $100.00", "read X"), with nodes and
+    /// the model's things by name: what a full trace and its diagram show. `Debug` unless the
+    /// model says better. Read only for full traces, and never hashed, like the subject.
+    fn describe(msg: &Self::Msg, names: Names<'_>) -> String {
+        let _ = names;
+        format!("{msg:?}")
+    }
+
+    /// A timer in the reader's words ("T2 times out", "lease expires"), like
+    /// [`Node::describe`] for messages.
+    fn describe_timer(timer: &Self::Timer, names: Names<'_>) -> String {
+        let _ = names;
+        format!("{timer:?}")
     }
 }
 

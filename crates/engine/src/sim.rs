@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::fault::{Fault, FaultKind};
 use crate::network::{DropReason, Fate, Network, NetworkConfig};
-use crate::node::{Ctx, Node, NodeId, TimerId};
+use crate::node::{Ctx, Names, Node, NodeId, TimerId};
 use crate::queue::EventQueue;
 use crate::rng::{Prng, Purpose, Stream};
 use crate::time::{SimDuration, SimTime};
@@ -169,6 +169,12 @@ pub(crate) struct Core<M, T, O> {
     /// over messages and timers, not nodes, and reads them only for full traces.
     subject: fn(&M) -> Option<u64>,
     timer_subject: fn(&T) -> Option<u64>,
+    /// The node type's [`Node::describe`] and [`Node::describe_timer`], for the same reason,
+    /// and what they may name: the nodes, and the model's things (`Simulation::set_labels`).
+    describe: fn(&M, Names<'_>) -> String,
+    describe_timer: fn(&T, Names<'_>) -> String,
+    names: Vec<String>,
+    labels: Vec<String>,
     stats: NetStats,
 }
 
@@ -201,7 +207,8 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
     }
 
     // Always inlined: with tracing off this is one branch, and a call costs more than it.
-    // The subject is worked out behind the same branch, so tracing off costs nothing more.
+    // The subject and the description are worked out behind the same branch, so tracing off
+    // costs nothing more.
     #[inline(always)]
     fn record(
         &mut self,
@@ -214,18 +221,26 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
         }
     }
 
-    /// Records an event about `msg`, handing `event` the message's `Debug` text.
+    /// Records an event about `msg`, handing `event` the message's description.
     #[inline(always)]
     fn record_message(&mut self, msg: &M, event: impl FnOnce(String) -> TraceEvent) {
-        let subject = self.subject;
-        self.record(|| subject(msg), || event(format!("{msg:?}")));
+        if let Some(trace) = &mut self.trace {
+            let (at, hash) = (self.now, self.hash.finish());
+            let text = (self.describe)(msg, Names::new(&self.names, &self.labels));
+            let subject = (self.subject)(msg);
+            trace.push(TraceRecord { at, hash, event: event(text), subject });
+        }
     }
 
-    /// Records a timer that fired, handing `event` the timer's `Debug` text.
+    /// Records a timer that fired, handing `event` the timer's description.
     #[inline(always)]
     fn record_timer(&mut self, timer: &T, event: impl FnOnce(String) -> TraceEvent) {
-        let subject = self.timer_subject;
-        self.record(|| subject(timer), || event(format!("{timer:?}")));
+        if let Some(trace) = &mut self.trace {
+            let (at, hash) = (self.now, self.hash.finish());
+            let text = (self.describe_timer)(timer, Names::new(&self.names, &self.labels));
+            let subject = (self.timer_subject)(timer);
+            trace.push(TraceRecord { at, hash, event: event(text), subject });
+        }
     }
 
     #[inline]
@@ -272,7 +287,6 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
 /// for bit.
 pub struct Simulation<N: Node> {
     nodes: Vec<N>,
-    names: Vec<String>,
     core: Core<N::Msg, N::Timer, N::Obs>,
     faults: Vec<Fault>,
     /// The directed links each fault touches, computed once.
@@ -314,6 +328,10 @@ impl<N: Node> Simulation<N> {
             trace: config.trace.then(Vec::new),
             subject: N::subject,
             timer_subject: N::timer_subject,
+            describe: N::describe,
+            describe_timer: N::describe_timer,
+            names,
+            labels: Vec::new(),
             stats: NetStats::default(),
         };
         for i in 0..count {
@@ -327,7 +345,6 @@ impl<N: Node> Simulation<N> {
         }
         Simulation {
             nodes,
-            names,
             core,
             active_faults: vec![false; config.faults.len()],
             fault_links: config.faults.iter().map(Fault::links).collect(),
@@ -341,7 +358,13 @@ impl<N: Node> Simulation<N> {
     }
 
     pub fn names(&self) -> &[String] {
-        &self.names
+        &self.core.names
+    }
+
+    /// Names the model's own things its messages refer to by index (a bank's accounts), for
+    /// [`Node::describe`] through [`Names::label`]. Traces only: a run never reads them.
+    pub fn set_labels(&mut self, labels: Vec<String>) {
+        self.core.labels = labels;
     }
 
     pub fn nodes(&self) -> &[N] {
@@ -522,16 +545,18 @@ impl<N: Node> Simulation<N> {
 
     fn apply_fault(&mut self, index: usize, begin: bool) {
         self.active_faults[index] = begin;
-        let (faults, names) = (&self.faults, &self.names);
-        let event = || {
-            let description = faults[index].describe(names);
+        // Described before recording: the description reads the names the core keeps.
+        let event = self.core.trace.is_some().then(|| {
+            let description = self.faults[index].describe(&self.core.names);
             if begin {
                 TraceEvent::FaultBegin { index, description }
             } else {
                 TraceEvent::FaultEnd { index, description }
             }
-        };
-        self.core.record(|| None, event);
+        });
+        if let Some(event) = event {
+            self.core.record(|| None, || event);
+        }
         // Indexing rather than iterating keeps `self` free for the network and nodes, and
         // applying a fault allocates nothing.
         let link_count = self.fault_links[index].len();

@@ -1,9 +1,10 @@
 //! Subjects name the story of each message and timer in a full trace, whatever became of
-//! the message, and never enter the trace hash.
+//! the message, descriptions say it in the reader's words, and neither enters the trace
+//! hash.
 
 use faultline_engine::{
-    Ctx, Fault, FaultKind, Latency, NetworkConfig, Node, NodeId, RunStats, SimConfig, SimDuration,
-    SimTime, Simulation, TraceEncode, TraceEvent, TraceHasher, TraceRecord,
+    Ctx, Fault, FaultKind, Latency, Names, NetworkConfig, Node, NodeId, RunStats, SimConfig,
+    SimDuration, SimTime, Simulation, TraceEncode, TraceEvent, TraceHasher, TraceRecord,
 };
 
 const ORDERS: u64 = 40;
@@ -62,6 +63,18 @@ impl<const NAMED: bool> Node for Shop<NAMED> {
     fn timer_subject(order: &u64) -> Option<u64> {
         NAMED.then_some(*order)
     }
+
+    fn describe(step: &Step, names: Names<'_>) -> String {
+        if !NAMED {
+            return format!("{step:?}");
+        }
+        let verb = if step.answer { "answered by" } else { "asks" };
+        format!("order {}: {verb} {} at {}", step.order, names.node(NodeId(1)), names.label(0))
+    }
+
+    fn describe_timer(order: &u64, _names: Names<'_>) -> String {
+        if NAMED { format!("order {order} due") } else { order.to_string() }
+    }
 }
 
 fn run<const NAMED: bool>() -> (RunStats, Vec<TraceRecord>) {
@@ -93,6 +106,7 @@ fn run<const NAMED: bool>() -> (RunStats, Vec<TraceRecord>) {
     };
     let mut sim =
         Simulation::new(config, vec![("a".into(), Shop::<NAMED>), ("b".into(), Shop::<NAMED>)]);
+    sim.set_labels(vec!["the till".to_owned()]);
     let stats = sim.run(&mut |_, _, ()| {}).unwrap();
     (stats, sim.take_trace().unwrap())
 }
@@ -112,7 +126,8 @@ fn every_message_and_timer_record_carries_its_story() {
                 ("drop", msg)
             }
             TraceEvent::Timer { timer, .. } => {
-                assert_eq!(Some(timer.as_str()), record.subject.map(|n| n.to_string()).as_deref());
+                let order = record.subject.unwrap_or_else(|| panic!("{record:?} has no subject"));
+                assert_eq!(*timer, format!("order {order} due"));
                 kinds.push("timer");
                 continue;
             }
@@ -124,7 +139,8 @@ fn every_message_and_timer_record_carries_its_story() {
             }
         };
         let order = record.subject.unwrap_or_else(|| panic!("{record:?} has no subject"));
-        assert!(text.starts_with(&format!("Step {{ order: {order}, ")), "{record:?}");
+        assert!(text.starts_with(&format!("order {order}: ")), "{record:?}");
+        assert!(text.ends_with(" b at the till"), "nodes and labels by name: {record:?}");
         kinds.push(kind);
     }
     kinds.sort_unstable();
@@ -137,12 +153,13 @@ fn every_message_and_timer_record_carries_its_story() {
 }
 
 #[test]
-fn subjects_do_not_enter_the_trace_hash() {
+fn subjects_and_descriptions_do_not_enter_the_trace_hash() {
     let (named, named_trace) = run::<true>();
     let (plain, plain_trace) = run::<false>();
     assert_eq!(named, plain);
     assert!(plain_trace.iter().all(|record| record.subject.is_none()));
-    let unnamed: Vec<TraceRecord> =
-        named_trace.into_iter().map(|record| TraceRecord { subject: None, ..record }).collect();
-    assert_eq!(unnamed, plain_trace);
+    assert_eq!(named_trace.len(), plain_trace.len());
+    for (named, plain) in named_trace.iter().zip(&plain_trace) {
+        assert_eq!((named.at, named.hash), (plain.at, plain.hash));
+    }
 }

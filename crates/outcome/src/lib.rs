@@ -72,22 +72,25 @@ pub struct Violation {
     pub at: SimTime,
     pub node: String,
     pub detail: String,
-    /// The story the violation is about, as the model's
-    /// [`Node::subject`](faultline_engine::Node::subject) names it: the report's diagram
-    /// follows it.
-    pub subject: Option<u64>,
+    /// The stories the violation is about, as the model's
+    /// [`Node::subject`](faultline_engine::Node::subject) names them: the report's diagram
+    /// follows them. Usually one; two when they broke it together (two transfers that both
+    /// read the same balance).
+    pub subjects: Vec<u64>,
 }
 
 impl Violation {
     pub fn new(invariant: Invariant, at: SimTime, node: &str, detail: String) -> Violation {
         let (invariant, node) = (invariant.id.to_owned(), node.to_owned());
-        Violation { invariant, at, node, detail, subject: None }
+        Violation { invariant, at, node, detail, subjects: Vec::new() }
     }
 
-    /// The same violation, about the story `subject` (an order, a transfer): the one the
-    /// failure's diagram follows instead of everything around it.
+    /// The same violation, about the story `subject` (an order, a transfer) too: the ones
+    /// the failure's diagram follows instead of everything around them.
     pub fn about(mut self, subject: u64) -> Violation {
-        self.subject = Some(subject);
+        if !self.subjects.contains(&subject) {
+            self.subjects.push(subject);
+        }
         self
     }
 }

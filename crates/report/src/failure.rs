@@ -32,6 +32,8 @@ pub struct FirstFailure {
     violation: Violation,
     title: String,
     highlight: Vec<u64>,
+    /// Where the violation happened, if the run names that node.
+    node: Option<NodeId>,
     from: SimTime,
     until: SimTime,
 }
@@ -42,38 +44,28 @@ impl FirstFailure {
     pub fn of(outcome: &Outcome, seed: u64, names: &[String]) -> Option<FirstFailure> {
         let violation = outcome.violations.iter().min_by_key(|v| v.at)?.clone();
         let mut trace = outcome.trace.clone().unwrap_or_default();
+        let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
         // A story the trace never tells (no record carries it) would be an empty diagram:
         // the moments before the violation say more.
-        let story = violation.subject.and_then(|s| story_window(&trace, s, violation.at));
+        let subjects = &violation.subjects;
+        let story = story_window(&trace, subjects, violation.at);
         let (from, until) = match story {
             Some(window) => {
-                trace.retain(|r| r.subject == violation.subject || is_fault(&r.event));
+                trace.retain(|r| {
+                    r.subject.is_some_and(|s| subjects.contains(&s)) || is_fault(&r.event)
+                });
                 window
             }
             None => lookback_window(&trace, violation.at),
         };
-        // Highlight the messages to and from the node where the invariant broke, those that
-        // never reached it included: often they are the point.
-        let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
-        let highlight = trace
-            .iter()
-            .filter_map(|r| match r.event {
-                TraceEvent::Deliver { from, to, msg_id, .. }
-                | TraceEvent::Drop { from, to, msg_id, .. }
-                    if Some(from) == node || Some(to) == node =>
-                {
-                    Some(msg_id)
-                }
-                _ => None,
-            })
-            .collect();
+        let highlight = violating_step(&trace, node, violation.at);
         let title = format!(
             "{}, seed {seed}: how `{}` broke at {:.3} s",
             outcome.variant,
             violation.invariant,
             violation.at.as_secs_f64()
         );
-        Some(FirstFailure { trace, violation, title, highlight, from, until })
+        Some(FirstFailure { trace, violation, title, highlight, node, from, until })
     }
 
     /// The diagram: the violation's story, or the moments before the violation.
@@ -86,6 +78,7 @@ impl FirstFailure {
             from: self.from,
             until: self.until,
             highlight: &self.highlight,
+            node: self.node,
         }
     }
 }
@@ -98,14 +91,44 @@ fn lookback_window(trace: &[TraceRecord], at: SimTime) -> (SimTime, SimTime) {
     (from, at + AFTER)
 }
 
-/// From the first record of the story `subject` to the later of its last record and the
-/// violation at `at`, with a margin either side; `None` when no record carries it.
-fn story_window(trace: &[TraceRecord], subject: u64, at: SimTime) -> Option<(SimTime, SimTime)> {
-    let mut told = trace.iter().filter(|r| r.subject == Some(subject)).map(|r| r.at);
+/// From the first record of the stories `subjects` to the later of their last record and
+/// the violation at `at`, with a margin either side; `None` when no record carries one. The
+/// last record is a delivery or a loss, so no arrow of the stories is cut off at the bottom.
+fn story_window(
+    trace: &[TraceRecord],
+    subjects: &[u64],
+    at: SimTime,
+) -> Option<(SimTime, SimTime)> {
+    let mut told =
+        trace.iter().filter(|r| r.subject.is_some_and(|s| subjects.contains(&s))).map(|r| r.at);
     let first = told.next()?;
     let (begin, end) = (first.min(at), told.next_back().unwrap_or(first).max(at));
     let margin = end.since(begin).mul_f64(STORY_MARGIN_FRACTION).max(STORY_MARGIN_MIN);
     Some((SimTime::ZERO + begin.since(SimTime::ZERO + margin), end + margin))
+}
+
+/// The step that completed the violation at `node` at `at`: the messages that reached it (or
+/// were lost on the way to it) at that instant, since a checker sees a violation when the
+/// node handles the message that completes it. Failing that (a violation found at the end
+/// of the run), the last message that reached the node before it; failing that, the last
+/// message before it at all. One step, so that the point stands out from the rest.
+fn violating_step(trace: &[TraceRecord], node: Option<NodeId>, at: SimTime) -> Vec<u64> {
+    // Arrivals and losses up to the violation, latest first.
+    let ends = trace.iter().rev().filter(|r| r.at <= at).filter_map(|r| match r.event {
+        TraceEvent::Deliver { to, msg_id, .. }
+        | TraceEvent::Drop { to, msg_id, .. }
+        | TraceEvent::Buffer { to, msg_id, .. } => Some((r.at, to, msg_id)),
+        _ => None,
+    });
+    let at_node: Vec<(SimTime, u64)> =
+        ends.clone().filter(|&(_, to, _)| Some(to) == node).map(|(end, _, id)| (end, id)).collect();
+    let completing: Vec<u64> =
+        at_node.iter().filter(|&&(end, _)| end == at).map(|&(_, id)| id).collect();
+    if !completing.is_empty() {
+        return completing;
+    }
+    let last = at_node.first().map(|&(_, id)| id).or_else(|| ends.map(|(_, _, id)| id).next());
+    last.into_iter().collect()
 }
 
 fn is_fault(event: &TraceEvent) -> bool {
@@ -156,14 +179,14 @@ mod tests {
         trace
     }
 
-    fn failure(subject: Option<u64>) -> (FirstFailure, Vec<String>) {
+    fn failure(subjects: &[u64]) -> (FirstFailure, Vec<String>) {
         let names = ["shop", "payments", "poller", "customer"].map(String::from).to_vec();
         let violation = Violation {
             invariant: "charged-once".to_owned(),
             at: at(25),
             node: "payments".to_owned(),
             detail: "order 1 was charged twice".to_owned(),
-            subject,
+            subjects: subjects.to_vec(),
         };
         let outcome = Outcome {
             variant: "at-least-once".to_owned(),
@@ -181,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_violation_about_a_story_draws_that_story_and_the_faults() {
-        let (failure, names) = failure(Some(1));
+        let (failure, names) = failure(&[1]);
         let diagram = failure.diagram(&names);
         let events = |keep: fn(&TraceEvent) -> bool| {
             diagram.trace.iter().filter(|r| keep(&r.event)).collect::<Vec<_>>()
@@ -201,19 +224,35 @@ mod tests {
         // From the customer's order at 8 ms to its answer at 26 ms, past the violation at
         // 25 ms: 5% of 18 ms is less than the 1 ms margin either side.
         assert_eq!((diagram.from, diagram.until), (at(7), at(27)));
-        // The payment service's messages stand out; the customer's are drawn plainly.
-        assert_eq!(diagram.highlight, [10, 11, 12, 13]);
+        // No message reached the payment service at 25 ms: its last one before, the second
+        // charge, is the step that broke it; the rest of the story is drawn plainly.
+        assert_eq!(diagram.highlight, [12]);
+        assert_eq!(diagram.node, Some(NodeId(1)));
     }
 
     #[test]
     fn a_violation_without_a_story_or_with_an_untold_one_draws_the_moments_before_it() {
-        for subject in [None, Some(7)] {
-            let (failure, names) = failure(subject);
+        for subjects in [&[][..], &[7]] {
+            let (failure, names) = failure(subjects);
             let diagram = failure.diagram(&names);
             assert_eq!(diagram.trace, interleaved());
             assert_eq!((diagram.from, diagram.until), (at(2), at(25) + AFTER));
-            assert_eq!(diagram.highlight, [10, 20, 21, 11, 12, 13, 22]);
+            assert_eq!(diagram.highlight, [12], "one step stands out, not every message");
         }
+    }
+
+    #[test]
+    fn the_violating_step_is_what_reached_the_node_at_that_instant() {
+        let trace = interleaved();
+        let (shop, pay, customer) = (Some(NodeId(0)), Some(NodeId(1)), Some(NodeId(3)));
+        // Two messages reached the shop at 15 ms: order 1's reply (13 ms) came first.
+        assert_eq!(violating_step(&trace, shop, at(15)), [11]);
+        assert_eq!(violating_step(&trace, pay, at(13)), [20]);
+        // Nothing reached the customer at 30 ms: its last message before, the answer.
+        assert_eq!(violating_step(&trace, customer, at(30)), [14]);
+        // A node nobody wrote to: the last message of all before it.
+        assert_eq!(violating_step(&trace, Some(NodeId(9)), at(14)), [21]);
+        assert!(violating_step(&trace, None, at(1)).is_empty());
     }
 
     #[test]
@@ -223,7 +262,7 @@ mod tests {
             TraceRecord { at: at(ms), hash: 0, event, subject }
         };
         let trace = [record(1_000, Some(3)), record(1_500, Some(4)), record(3_000, Some(3))];
-        assert_eq!(story_window(&trace, 3, at(2_000)), Some((at(900), at(3_100))));
-        assert_eq!(story_window(&trace, 5, at(2_000)), None);
+        assert_eq!(story_window(&trace, &[3], at(2_000)), Some((at(900), at(3_100))));
+        assert_eq!(story_window(&trace, &[5], at(2_000)), None);
     }
 }

@@ -43,8 +43,11 @@ pub struct Spacetime<'a> {
     /// a message sent before `from` or delivered after `until` is cut at the window's edge.
     pub from: SimTime,
     pub until: SimTime,
-    /// Messages to highlight (by msg_id): the operations that interleaved badly.
+    /// Messages to highlight (by msg_id): the step that broke the invariant. The rest of the
+    /// story is drawn muted.
     pub highlight: &'a [u64],
+    /// The node where the violation happened: drawn even if no message drawn touches it.
+    pub node: Option<NodeId>,
 }
 
 /// The diagram's files in the report folder.
@@ -84,7 +87,7 @@ const KEY_ITEM_GAP_PX: i32 = 26;
 const LABEL_SIZE_PX: u32 = 12;
 const TIMER_LABEL_SIZE_PX: u32 = 11;
 const FAULT_LABEL_SIZE_PX: u32 = 12;
-/// Message texts are `Debug` renderings and can be long; the label keeps their start.
+/// Message texts are the model's descriptions and can be long; the label keeps their start.
 const LABEL_CHARS_MAX: usize = 44;
 const TIMER_LABEL_CHARS_MAX: usize = 24;
 /// A label may be as wide as its arrow's horizontal extent less this, within the bounds
@@ -127,6 +130,21 @@ const TIMER_RADIUS_PX: u32 = 5;
 const FAULT_SHADE_OPACITY: f64 = 0.12;
 const FAULT_DASH_PX: i32 = 6;
 const FAULT_GAP_PX: i32 = 4;
+/// A folded idle stretch is drawn this tall, whatever its length.
+const FOLD_HEIGHT_PX: f64 = 44.0;
+/// How much of what lies under a fold (lifelines, shading) still shows through it.
+const FOLD_VEIL_OPACITY: f64 = 0.8;
+/// The break marks above and below a fold: a zigzag of this period and height.
+const ZIGZAG_PERIOD_PX: i32 = 12;
+const ZIGZAG_HEIGHT_PX: i32 = 3;
+const FOLD_LABEL_SIZE_PX: u32 = 12;
+/// A regular tick this close to a fold's edge is left out: the edge is labelled itself.
+const TICK_CLEARANCE_PX: f64 = 18.0;
+/// A message still on its way when the window ends is drawn this far past the bottom, so
+/// that its line leaves the diagram heading for its receiver.
+const IN_FLIGHT_OVERSHOOT_PX: f64 = 60.0;
+const IN_FLIGHT_DASH_PX: i32 = 7;
+const IN_FLIGHT_GAP_PX: i32 = 5;
 
 /// The diagram as an SVG document.
 pub fn spacetime_svg(diagram: &Spacetime) -> Result<String, RenderError> {
@@ -164,14 +182,26 @@ fn px((x, y): Point) -> (i32, i32) {
     (x.round() as i32, y.round() as i32)
 }
 
+/// A stretch of the window drawn at one scale: linearly, or folded into a short band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Segment {
+    from_ns: u64,
+    until_ns: u64,
+    y_top_px: f64,
+    y_bottom_px: f64,
+    folded: bool,
+}
+
 /// Where things go: a column per node, and virtual time mapped onto the height between the
-/// node names and the key.
+/// node names and the key, linearly except across the folds.
 struct Layout {
     from_ns: u64,
     until_ns: u64,
     /// The window's first and last instants, in pixels from the top.
     y_from_px: f64,
     y_until_px: f64,
+    /// The window from top to bottom, at least one segment.
+    segments: Vec<Segment>,
     /// The drawn time range, a little larger than the window.
     time_top_px: i32,
     time_bottom_px: i32,
@@ -185,7 +215,12 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(nodes: &[NodeId], from: SimTime, until: SimTime, header_top_px: i32) -> Layout {
+    fn new(
+        nodes: &[NodeId],
+        (from, until): (SimTime, SimTime),
+        folds: &[(SimTime, SimTime)],
+        header_top_px: i32,
+    ) -> Layout {
         let time_top_px = header_top_px + HEADER_HEIGHT_PX + TIME_TOP_GAP_PX;
         let time_bottom_px =
             SPACETIME_HEIGHT_PX as i32 - MARGIN_PX - KEY_HEIGHT_PX - TIME_TOP_GAP_PX / 2;
@@ -210,11 +245,15 @@ impl Layout {
                 (node, x)
             })
             .collect();
+        let (from_ns, until_ns) = (from.as_nanos(), until.as_nanos().max(from.as_nanos()));
+        let y_from_px = f64::from(time_top_px) + TIME_PAD_PX;
+        let y_until_px = f64::from(time_bottom_px) - TIME_PAD_PX;
         Layout {
-            from_ns: from.as_nanos(),
-            until_ns: until.as_nanos().max(from.as_nanos()),
-            y_from_px: f64::from(time_top_px) + TIME_PAD_PX,
-            y_until_px: f64::from(time_bottom_px) - TIME_PAD_PX,
+            from_ns,
+            until_ns,
+            y_from_px,
+            y_until_px,
+            segments: segments((from_ns, until_ns), folds, (y_from_px, y_until_px)),
             time_top_px,
             time_bottom_px,
             plot_left_px,
@@ -226,15 +265,30 @@ impl Layout {
     }
 
     fn y(&self, at: SimTime) -> f64 {
+        let at_ns = at.as_nanos();
+        // Outside the window, the scale of the nearest segment goes on.
+        let segment = self
+            .segments
+            .iter()
+            .find(|segment| at_ns <= segment.until_ns)
+            .or(self.segments.last())
+            .copied()
+            .unwrap_or(Segment {
+                from_ns: self.from_ns,
+                until_ns: self.until_ns,
+                y_top_px: self.y_from_px,
+                y_bottom_px: self.y_until_px,
+                folded: false,
+            });
         // One instant alone (from == until) sits at the top rather than dividing by zero.
-        let span_ns = (self.until_ns - self.from_ns).max(1) as f64;
-        // Relative to `from` before converting, so that late windows keep full precision.
-        let offset_ns = if at.as_nanos() >= self.from_ns {
-            (at.as_nanos() - self.from_ns) as f64
+        let span_ns = (segment.until_ns - segment.from_ns).max(1) as f64;
+        // Relative to the segment before converting, so that late windows keep precision.
+        let offset_ns = if at_ns >= segment.from_ns {
+            (at_ns - segment.from_ns) as f64
         } else {
-            -((self.from_ns - at.as_nanos()) as f64)
+            -((segment.from_ns - at_ns) as f64)
         };
-        self.y_from_px + offset_ns / span_ns * (self.y_until_px - self.y_from_px)
+        segment.y_top_px + offset_ns / span_ns * (segment.y_bottom_px - segment.y_top_px)
     }
 
     fn x(&self, node: NodeId) -> f64 {
@@ -266,6 +320,60 @@ impl Layout {
         let lerp = |s: f64| (a.0 + (b.0 - a.0) * s, a.1 + (b.1 - a.1) * s);
         Some((lerp(s_from), lerp(s_until)))
     }
+}
+
+/// The window `[from_ns, until_ns]` cut at the folds, top to bottom over `[top, bottom]`
+/// pixels: each fold [`FOLD_HEIGHT_PX`] tall, the rest at one scale. Without room for that
+/// (or with nothing left unfolded), one linear segment.
+fn segments(
+    (from_ns, until_ns): (u64, u64),
+    folds: &[(SimTime, SimTime)],
+    (top_px, bottom_px): (f64, f64),
+) -> Vec<Segment> {
+    let mut cuts: Vec<(u64, u64, bool)> = Vec::new();
+    let mut at_ns = from_ns;
+    for &(fold_from, fold_until) in folds {
+        let (fold_from_ns, fold_until_ns) =
+            (fold_from.as_nanos().max(at_ns), fold_until.as_nanos().min(until_ns));
+        if fold_from_ns >= fold_until_ns {
+            continue;
+        }
+        if fold_from_ns > at_ns {
+            cuts.push((at_ns, fold_from_ns, false));
+        }
+        cuts.push((fold_from_ns, fold_until_ns, true));
+        at_ns = fold_until_ns;
+    }
+    if at_ns < until_ns || cuts.is_empty() {
+        cuts.push((at_ns, until_ns, false));
+    }
+    let folded_px = cuts.iter().filter(|cut| cut.2).count() as f64 * FOLD_HEIGHT_PX;
+    let linear_ns: u64 = cuts.iter().filter(|cut| !cut.2).map(|cut| cut.1 - cut.0).sum();
+    let linear_px = bottom_px - top_px - folded_px;
+    if linear_ns == 0 || linear_px < (bottom_px - top_px) / 2.0 {
+        let whole =
+            Segment { from_ns, until_ns, y_top_px: top_px, y_bottom_px: bottom_px, folded: false };
+        return vec![whole];
+    }
+    let mut y_px = top_px;
+    cuts.into_iter()
+        .map(|(from_ns, until_ns, folded)| {
+            let height_px = if folded {
+                FOLD_HEIGHT_PX
+            } else {
+                (until_ns - from_ns) as f64 / linear_ns as f64 * linear_px
+            };
+            let segment = Segment {
+                from_ns,
+                until_ns,
+                y_top_px: y_px,
+                y_bottom_px: y_px + height_px,
+                folded,
+            };
+            y_px += height_px;
+            segment
+        })
+        .collect()
 }
 
 /// A rectangle in pixels that a label covers, to keep labels from covering each other.
@@ -368,7 +476,8 @@ fn draw<DB: DrawingBackend>(
     diagram: &Spacetime,
 ) -> DrawResult<(), DB> {
     root.fill(&WHITE)?;
-    let story = data::story(diagram.trace, diagram.from, diagram.until, diagram.highlight);
+    let story =
+        data::story(diagram.trace, diagram.from, diagram.until, diagram.highlight, diagram.node);
     let header_top_px = draw_title(root, diagram)?;
     if story.is_empty() {
         let style = text_style(CAPTION_SIZE_PX, TEXT_MUTED);
@@ -381,7 +490,7 @@ fn draw<DB: DrawingBackend>(
         return root.draw_text(&text, &style, middle);
     }
 
-    let layout = Layout::new(&story.nodes, diagram.from, diagram.until, header_top_px);
+    let layout = Layout::new(&story.nodes, story.window, &story.folds, header_top_px);
     let mut present = Present::default();
     draw_time_axis(root, &layout)?;
     let mut labels = Labels {
@@ -396,6 +505,7 @@ fn draw<DB: DrawingBackend>(
     };
     let fault_labels = draw_faults(root, &layout, &story, &mut present)?;
     draw_columns(root, &layout, diagram.names)?;
+    draw_folds(root, &layout, &mut labels)?;
 
     // The quiet messages first, so that the highlighted ones are drawn over them.
     let (highlighted, quiet): (Vec<&Flight>, Vec<&Flight>) =
@@ -418,6 +528,9 @@ fn draw<DB: DrawingBackend>(
     }
     for flight in highlighted.iter().chain(&quiet) {
         label_flight(root, &layout, flight, &mut labels)?;
+    }
+    for flight in highlighted.iter().chain(&quiet) {
+        label_continuation(root, &layout, flight, &mut labels)?;
     }
     for timer in &story.timers {
         let (x, y) = (layout.x(timer.node), layout.y(timer.at));
@@ -505,10 +618,19 @@ fn draw_time_axis<DB: DrawingBackend>(
     ))?;
     let tick_style =
         text_style(TICK_LABEL_SIZE_PX, TEXT_MUTED).pos(Pos::new(HPos::Right, VPos::Center));
-    let (step_ns, decimals) = tick_step(layout.until_ns - layout.from_ns);
-    let mut tick_ns = layout.from_ns.div_ceil(step_ns).saturating_mul(step_ns);
-    while tick_ns <= layout.until_ns {
-        let y_px = layout.y(SimTime::from_nanos(tick_ns)).round() as i32;
+    // One step for every stretch drawn at the common scale, so ticks are evenly dense; each
+    // fold's edges are labelled with their exact times, so the axis is true on both sides.
+    let linear: Vec<&Segment> = layout.segments.iter().filter(|s| !s.folded).collect();
+    let linear_ns: u64 = linear.iter().map(|s| s.until_ns - s.from_ns).sum();
+    let (step_ns, decimals) = tick_step(linear_ns);
+    let edges: Vec<(u64, f64)> = layout
+        .segments
+        .iter()
+        .filter(|s| s.folded)
+        .flat_map(|s| [(s.from_ns, s.y_top_px), (s.until_ns, s.y_bottom_px)])
+        .collect();
+    let tick = |y_px: f64, label: String| -> DrawResult<(), DB> {
+        let y_px = y_px.round() as i32;
         root.draw(&PathElement::new(
             vec![(axis_x_px - TICK_SIZE_PX, y_px), (axis_x_px, y_px)],
             AXIS.stroke_width(1),
@@ -517,9 +639,23 @@ fn draw_time_axis<DB: DrawingBackend>(
             vec![(layout.plot_left_px, y_px), (layout.plot_right_px, y_px)],
             BLACK.mix(GRID_OPACITY).stroke_width(1),
         ))?;
-        root.draw_text(&ms(tick_ns, decimals), &tick_style, (axis_x_px - TICK_SIZE_PX - 4, y_px))?;
-        let Some(next_ns) = tick_ns.checked_add(step_ns) else { break };
-        tick_ns = next_ns;
+        root.draw_text(&label, &tick_style, (axis_x_px - TICK_SIZE_PX - 4, y_px))
+    };
+    for segment in linear {
+        let mut tick_ns = segment.from_ns.div_ceil(step_ns).saturating_mul(step_ns);
+        while tick_ns <= segment.until_ns {
+            let y_px = layout.y(SimTime::from_nanos(tick_ns));
+            let near_edge =
+                edges.iter().any(|&(_, edge_px)| (edge_px - y_px).abs() < TICK_CLEARANCE_PX);
+            if !near_edge {
+                tick(y_px, ms(tick_ns, decimals))?;
+            }
+            let Some(next_ns) = tick_ns.checked_add(step_ns) else { break };
+            tick_ns = next_ns;
+        }
+    }
+    for &(edge_ns, y_px) in &edges {
+        tick(y_px, ms(edge_ns, decimals))?;
     }
     // Where the column names are: what the axis counts, and which way time goes.
     let desc_style =
@@ -631,6 +767,83 @@ fn draw_faults<DB: DrawingBackend>(
     Ok(labels)
 }
 
+/// Each folded stretch veiled, between two zigzag break marks, with how long it lasted in
+/// the middle: "⋯ 1947 ms later ⋯".
+fn draw_folds<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    labels: &mut Labels,
+) -> DrawResult<(), DB> {
+    let (left, right) = (layout.plot_left_px, layout.plot_right_px);
+    for segment in layout.segments.iter().filter(|s| s.folded) {
+        let (top, bottom) = (segment.y_top_px, segment.y_bottom_px);
+        let veil = WHITE.mix(FOLD_VEIL_OPACITY).filled();
+        root.draw(&Rectangle::new(
+            [px((f64::from(left), top)), px((f64::from(right), bottom))],
+            veil,
+        ))?;
+        for y in [top, bottom] {
+            let y = y.round() as i32;
+            let zigzag: Vec<(i32, i32)> = (0..=(right - left) / ZIGZAG_PERIOD_PX * 2)
+                .map(|i| {
+                    let up = if i % 2 == 0 { -ZIGZAG_HEIGHT_PX } else { ZIGZAG_HEIGHT_PX };
+                    ((left + i * ZIGZAG_PERIOD_PX / 2).min(right), y + up)
+                })
+                .collect();
+            root.draw(&PathElement::new(zigzag, AXIS.stroke_width(1)))?;
+        }
+        let idle_ns = segment.until_ns - segment.from_ns;
+        let text = format!("⋯ {} later ⋯", duration_text(idle_ns));
+        let middle = (top + bottom) / 2.0;
+        let centre = f64::from(left + right) / 2.0;
+        let quarter = f64::from(right - left) / 4.0;
+        let spots = [(centre, middle), (centre - quarter, middle), (centre + quarter, middle)];
+        labels.place(root, text, (TEXT_MUTED, FOLD_LABEL_SIZE_PX), spots)?;
+    }
+    Ok(())
+}
+
+/// "950 ms", "2.3 s", "12 s": an idle stretch's length, as a reader says it.
+fn duration_text(span_ns: u64) -> String {
+    let span_ms = span_ns / 1_000_000;
+    if span_ms < 1 {
+        format!("{} µs", span_ns / 1_000)
+    } else if span_ms < 1_000 {
+        format!("{span_ms} ms")
+    } else if span_ms < 10_000 {
+        format!("{}.{} s", span_ms / 1_000, span_ms % 1_000 / 100)
+    } else {
+        format!("{} s", span_ms / 1_000)
+    }
+}
+
+/// "→ later" where a message leaves the bottom of the window still on its way.
+fn label_continuation<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    flight: &Flight,
+    labels: &mut Labels,
+) -> DrawResult<(), DB> {
+    let path = flight_path(layout, flight);
+    let (Some(&start), Some(&end)) = (path.first(), path.last()) else { return Ok(()) };
+    if end.1 <= layout.y_until_px + 0.5 || start.1 > layout.y_until_px {
+        return Ok(());
+    }
+    let Some((_, cut)) =
+        path.windows(2).filter_map(|pair| layout.clip(pair[0], pair[1])).next_back()
+    else {
+        return Ok(());
+    };
+    let (color, _) = flight_style(flight);
+    let text = "→ later".to_owned();
+    let style = text_style(LABEL_SIZE_PX, color);
+    let half_width = f64::from(root.estimate_text_size(&text, &style)?.0) / 2.0 + LABEL_PAD_PX;
+    let above = cut.1 - f64::from(LABEL_SIZE_PX);
+    let spots = [(cut.0 + half_width + 4.0, above), (cut.0 - half_width - 4.0, above)];
+    labels.place(root, text, (color, LABEL_SIZE_PX), spots)?;
+    Ok(())
+}
+
 /// A lifeline per node under a box with its name.
 fn draw_columns<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -669,6 +882,8 @@ fn flight_path(layout: &Layout, flight: &Flight) -> Vec<Point> {
         Fate::Lost { at, reason: DropReason::NodeDown } => (x_to, layout.y(at)),
         // Lost on the way: the cross half way along the path it would have taken.
         Fate::Lost { at, .. } => ((x_from + x_to) / 2.0, (start.1 + layout.y(at)) / 2.0),
+        // Still on its way: past the bottom, heading for its receiver.
+        Fate::InFlight => (x_to, start.1.max(layout.y_until_px) + IN_FLIGHT_OVERSHOOT_PX),
     };
     if flight.from == flight.to {
         let loop_x = x_from + SELF_LOOP_PX;
@@ -724,9 +939,21 @@ fn draw_flight<DB: DrawingBackend>(
             px((base.0 + uy * half, base.1 - ux * half)),
         ]
     });
+    let in_flight = matches!(flight.fate, Fate::InFlight);
     for pair in visible.windows(2) {
         if let Some((a, b)) = layout.clip(pair[0], pair[1]) {
-            root.draw(&PathElement::new(vec![px(a), px(b)], color.stroke_width(width_px)))?;
+            let stroke = color.stroke_width(width_px);
+            if in_flight {
+                let dashes = DashedPathElement::new(
+                    [px(a), px(b)],
+                    IN_FLIGHT_DASH_PX,
+                    IN_FLIGHT_GAP_PX,
+                    stroke,
+                );
+                root.draw(&dashes)?;
+            } else {
+                root.draw(&PathElement::new(vec![px(a), px(b)], stroke))?;
+            }
         }
     }
     if layout.in_window(start.1) {
@@ -766,7 +993,7 @@ fn draw_flight<DB: DrawingBackend>(
                 marks.push(LabelBox::square((x, layout.y(at)), cross_half_px));
             }
         }
-        Fate::Delivered { .. } => {}
+        Fate::Delivered { .. } | Fate::InFlight => {}
     }
     Ok(())
 }
@@ -801,7 +1028,7 @@ fn label_flight<DB: DrawingBackend>(
     // A lost message says why after its text, and keeps that when the text is shortened.
     let suffix = match flight.fate {
         Fate::Lost { reason, .. } => format!(" · lost ({})", reason.as_str()),
-        Fate::Delivered { .. } | Fate::Waited { .. } => String::new(),
+        Fate::Delivered { .. } | Fate::Waited { .. } | Fate::InFlight => String::new(),
     };
     let (color, _) = flight_style(flight);
     let style = text_style(LABEL_SIZE_PX, color);
@@ -866,10 +1093,10 @@ fn draw_key<DB: DrawingBackend>(
     let items: [(bool, &str, KeySample); 6] = [
         (
             present.highlighted,
-            "highlighted message",
+            "the step that broke it",
             KeySample::Arrow(OUTCOME_FAILED.plotters(), HIGHLIGHT_WIDTH_PX),
         ),
-        (present.message, "message", KeySample::Arrow(MESSAGE, MESSAGE_WIDTH_PX)),
+        (present.message, "other messages", KeySample::Arrow(MESSAGE, MESSAGE_WIDTH_PX)),
         (present.lost, "lost", KeySample::Cross),
         (present.waited, "waits in a paused node", KeySample::Wait),
         (present.timer, "timer fired", KeySample::Timer),
@@ -974,5 +1201,25 @@ mod tests {
     fn long_messages_keep_their_start() {
         assert_eq!(shorten_chars("Read { key: X }", 40), "Read { key: X }");
         assert_eq!(shorten_chars("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn a_fold_is_short_and_the_times_on_both_sides_stay_true() {
+        let ms = SimTime::from_millis;
+        let folds = [(ms(10), ms(1_010))];
+        let layout = Layout::new(&[NodeId(0)], (ms(0), ms(1_020)), &folds, 60);
+        let folded: Vec<&Segment> = layout.segments.iter().filter(|s| s.folded).collect();
+        assert_eq!(folded.len(), 1);
+        assert_eq!(folded[0].y_bottom_px - folded[0].y_top_px, FOLD_HEIGHT_PX);
+        // The fold's edges are where its first and last instants are drawn.
+        assert_eq!(layout.y(ms(10)), folded[0].y_top_px);
+        assert_eq!(layout.y(ms(1_010)), folded[0].y_bottom_px);
+        // Both sides share one scale: 10 ms is as tall before the fold as after it.
+        let before = layout.y(ms(10)) - layout.y(ms(0));
+        let after = layout.y(ms(1_020)) - layout.y(ms(1_010));
+        assert!((before - after).abs() < 1e-9, "{before} vs {after}");
+        assert_eq!(layout.y(ms(1_020)), layout.y_until_px);
+        assert_eq!(duration_text(1_000_000_000), "1.0 s");
+        assert_eq!(duration_text(950_000_000), "950 ms");
     }
 }

@@ -73,14 +73,14 @@ impl Fixture {
                         at: SimTime::from_millis(10_000),
                         node: "bob".to_owned(),
                         detail: "message 5 from alice never arrived".to_owned(),
-                        subject: None,
+                        subjects: Vec::new(),
                     },
                     Violation {
                         invariant: "every-message-delivered".to_owned(),
                         at: SimTime::from_millis(10_000),
                         node: "bob".to_owned(),
                         detail: "message 6 from alice never arrived".to_owned(),
-                        subject: None,
+                        subjects: Vec::new(),
                     },
                 ],
                 vec![
@@ -950,6 +950,7 @@ impl Transfers {
             from: SimTime::from_millis(2),
             until: SimTime::from_millis(20),
             highlight: &INTERLEAVED,
+            node: None,
         }
     }
 }

@@ -79,11 +79,15 @@ enum Fate {
     Latency(u64),
 }
 
-/// The value of `field: value` in a `Debug` rendering such as `Served { id: 3, took: 2ms }`.
-fn field<'a>(text: &'a str, name: &str) -> &'a str {
-    let start = text.find(&format!("{name}: ")).unwrap_or_else(|| panic!("{name} in {text}"));
-    let rest = &text[start + name.len() + 2..];
-    rest.split([',', ' ', '}']).next().unwrap()
+/// The request id and the time of a timer's description such as `#3: try 1 served in 2ms`:
+/// what comes after `#` and after ` in `.
+fn id_and_time(text: &str) -> (String, String) {
+    let id = text.strip_prefix('#').and_then(|rest| rest.split(':').next());
+    let time = text.rsplit(" in ").next();
+    match (id, time) {
+        (Some(id), Some(time)) => (id.to_owned(), time.to_owned()),
+        _ => panic!("no id and time in {text}"),
+    }
 }
 
 fn dealt(trace: &[TraceRecord], clients: u32, auth: u32, payments: u32) -> Dealt {
@@ -117,15 +121,19 @@ fn dealt(trace: &[TraceRecord], clients: u32, auth: u32, payments: u32) -> Dealt
                 out.links.get_mut(&link).unwrap()[index] = fate;
             }
             TraceEvent::Timer { node, timer }
-                if node.0 == auth && timer.starts_with("LocalDone") =>
+                if node.0 == auth && timer.contains(": checked in ") =>
             {
-                out.auth_work.insert(field(timer, "id").into(), field(timer, "work").into());
+                let (id, work) = id_and_time(timer);
+                out.auth_work.insert(id, work);
             }
             TraceEvent::Timer { node, timer }
-                if node.0 == payments && timer.starts_with("Served") =>
+                if node.0 == payments && timer.contains(" served in ") =>
             {
-                let call = format!("{}/{}", field(timer, "id"), field(timer, "attempt"));
-                out.payments_work.insert(call, field(timer, "took").into());
+                // "#3: try 1 served in 2ms": the call is the request and its attempt.
+                let (id, took) = id_and_time(timer);
+                let attempt = timer.split(" try ").nth(1).and_then(|rest| rest.split(' ').next());
+                let call = format!("{id}/{}", attempt.unwrap_or_else(|| panic!("{timer}")));
+                out.payments_work.insert(call, took);
             }
             TraceEvent::FaultBegin { .. } | TraceEvent::FaultEnd { .. } => {
                 out.faults.push((record.at, record.event.clone()));

@@ -64,6 +64,8 @@ pub(super) struct Checker<'a> {
     write_attempts: u64,
     /// Reported once per run, whenever it is first seen.
     conservation_broken: bool,
+    /// The transfer that last changed each account, per store: a lost update's other story.
+    changed_by: BTreeMap<(u8, u8), u32>,
     violations: Vec<Violation>,
     /// Overdraft violations whose sentence is written at the end, when the account's lowest
     /// balance is known: (index in `violations`, store, account).
@@ -107,16 +109,28 @@ impl<'a> Checker<'a> {
             lost_updates: 0,
             write_attempts: 0,
             conservation_broken: false,
+            changed_by: BTreeMap::new(),
             violations: Vec::new(),
             overdraft_stories: Vec::new(),
             lowest_cents: BTreeMap::new(),
         }
     }
 
-    fn violation(&mut self, invariant: Invariant, at: SimTime, store: usize, detail: String) {
+    /// Reports a broken invariant at `store`, about the transfers in `about` (their stories).
+    fn violation(
+        &mut self,
+        invariant: Invariant,
+        at: SimTime,
+        store: usize,
+        detail: String,
+        about: &[u32],
+    ) {
         if self.setup.checks(invariant) {
             let node = &self.stores[store];
-            self.violations.push(Violation::new(invariant, at, node, detail));
+            let violation = Violation::new(invariant, at, node, detail);
+            let violation =
+                about.iter().fold(violation, |v, &transfer| v.about(u64::from(transfer)));
+            self.violations.push(violation);
         }
     }
 
@@ -156,6 +170,7 @@ impl<'a> Checker<'a> {
                 let (s, i) = (store as usize, acct as usize);
                 self.balances_cents[s][i] = cents;
                 self.applied.insert((store, transfer));
+                self.changed_by.insert((store, acct), transfer);
                 self.min_cents = self.min_cents.min(cents);
                 let lowest = self.lowest_cents.entry((s, acct)).or_insert(cents);
                 *lowest = (*lowest).min(cents);
@@ -183,14 +198,21 @@ impl<'a> Checker<'a> {
                             transfer_name(transfer),
                             self.accounts[i]
                         );
-                        self.violation(super::EXACTLY_ONCE, at, s, detail);
+                        self.violation(super::EXACTLY_ONCE, at, s, detail, &[transfer]);
                     }
                 }
                 if cents < 0 && !self.overdrawn.contains(&(store, acct)) {
                     self.overdrawn.push((store, acct));
+                    // The transfers whose debits took it below zero here.
+                    let debited: Vec<u32> = self
+                        .debits
+                        .keys()
+                        .filter(|&&(st, _)| st == store)
+                        .map(|&(_, t)| t)
+                        .collect();
                     // Written at the end: later debits may take it lower still.
                     let before = self.violations.len();
-                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, String::new());
+                    self.violation(super::NO_NEGATIVE_BALANCE, at, s, String::new(), &debited);
                     if self.violations.len() > before {
                         self.overdraft_stories.push((before, s, acct));
                     }
@@ -205,7 +227,10 @@ impl<'a> Checker<'a> {
                     self.accounts[acct as usize],
                     self.accounts[acct as usize]
                 );
-                self.violation(super::NO_LOST_UPDATE, at, 0, detail);
+                // The writer, and the transfer whose update it overwrote.
+                let overwritten = self.changed_by.get(&(0, acct)).copied();
+                let about: Vec<u32> = [Some(transfer), overwritten].into_iter().flatten().collect();
+                self.violation(super::NO_LOST_UPDATE, at, 0, detail, &about);
             }
         }
     }
@@ -242,7 +267,7 @@ impl<'a> Checker<'a> {
             dollars(initial),
             self.holdings(store)
         );
-        self.violation(super::CONSERVATION, at, store, detail);
+        self.violation(super::CONSERVATION, at, store, detail, &[]);
     }
 
     /// "r1 approved T1 and r3 approved T2, each against its own copy of X; once the updates
@@ -338,7 +363,7 @@ impl<'a> Checker<'a> {
                 "the replicas still disagree when the run ends: {} has {first}, {} has {other}",
                 self.stores[0], self.stores[diverged],
             );
-            self.violation(super::REPLICA_CONVERGENCE, end, diverged, detail);
+            self.violation(super::REPLICA_CONVERGENCE, end, diverged, detail, &[]);
         }
 
         let count = |ending: Ending| self.finished.values().filter(|(_, e)| *e == ending).count();

@@ -183,6 +183,7 @@ impl Model for Bank {
             }
         }
         let mut sim = Simulation::new(setup.sim.clone(), nodes);
+        sim.set_labels(config.accounts.iter().map(|(name, _)| name.clone()).collect());
         let mut checker = checker::Checker::new(config, setup);
         let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
         let trace = sim.take_trace();

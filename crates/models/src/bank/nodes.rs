@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use faultline_engine::{
-    Ctx, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
+    Ctx, Names, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode, TraceHasher,
     attempt_key,
 };
 
@@ -426,35 +426,40 @@ impl fmt::Debug for Op {
     }
 }
 
-impl fmt::Debug for BankMsg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl BankMsg {
+    /// The message in the reader's words, accounts named by `name` ("T2: debit X $100.00"):
+    /// the trace's description with the scenario's account names, and `Debug` with indices.
+    fn write_text<A: fmt::Display>(
+        &self,
+        f: &mut impl fmt::Write,
+        name: impl Fn(u8) -> A,
+    ) -> fmt::Result {
         let money = |cents: i64| dollars(cents);
+        let fence = |token: &Option<u64>| match token {
+            Some(token) => format!(" (token {token})"),
+            None => String::new(),
+        };
         match self {
-            BankMsg::Read { op, acct, token: None } => write!(f, "{op:?} read #{acct}"),
-            BankMsg::Read { op, acct, token: Some(token) } => {
-                write!(f, "{op:?} read #{acct} (token {token})")
+            BankMsg::Read { op, acct, token } => {
+                write!(f, "{op:?}: read {}{}", name(*acct), fence(token))
             }
             BankMsg::Debit { op, acct, cents } => {
-                write!(f, "{op:?} debit #{acct} {}", money(*cents))
+                write!(f, "{op:?}: debit {} {}", name(*acct), money(*cents))
             }
-            BankMsg::Credit { op, acct, cents, token: None } => {
-                write!(f, "{op:?} credit #{acct} {}", money(*cents))
-            }
-            BankMsg::Credit { op, acct, cents, token: Some(token) } => {
-                write!(f, "{op:?} credit #{acct} {} (token {token})", money(*cents))
+            BankMsg::Credit { op, acct, cents, token } => {
+                write!(f, "{op:?}: credit {} {}{}", name(*acct), money(*cents), fence(token))
             }
             BankMsg::DebitIfCovered { op, acct, cents } => {
-                write!(f, "{op:?} debit #{acct} {} if covered", money(*cents))
+                write!(f, "{op:?}: debit {} {} if covered", name(*acct), money(*cents))
             }
-            BankMsg::Write { op, acct, cents, token, .. } => match token {
-                Some(token) => write!(f, "{op:?} #{acct} := {} (token {token})", money(*cents)),
-                None => write!(f, "{op:?} #{acct} := {}", money(*cents)),
-            },
+            BankMsg::Write { op, acct, cents, token, .. } => {
+                write!(f, "{op:?}: {} := {}{}", name(*acct), money(*cents), fence(token))
+            }
             BankMsg::Cas { op, acct, version, cents } => {
-                write!(f, "{op:?} #{acct} := {} if v{version}", money(*cents))
+                write!(f, "{op:?}: {} := {} if v{version}", name(*acct), money(*cents))
             }
             BankMsg::Transfer { op, from, to, cents, key } => {
-                write!(f, "{op:?} move {} #{from}→#{to}", money(*cents))?;
+                write!(f, "{op:?}: move {} {}→{}", money(*cents), name(*from), name(*to))?;
                 match key {
                     Some(key) => write!(f, " key {key}"),
                     None => Ok(()),
@@ -465,54 +470,71 @@ impl fmt::Debug for BankMsg {
             }
             BankMsg::Done { op, ok: true } => write!(f, "{op:?}: ok"),
             BankMsg::Done { op, ok: false } => write!(f, "{op:?}: refused"),
-            BankMsg::Acquire { op, from, to } => write!(f, "{op:?} lock #{from} #{to}"),
+            BankMsg::Acquire { op, from, to } => {
+                write!(f, "{op:?}: lock {} and {}", name(*from), name(*to))
+            }
             BankMsg::Granted { op, token } => write!(f, "{op:?}: lease, token {token}"),
             BankMsg::Denied { op } => write!(f, "{op:?}: lock busy"),
             BankMsg::Release { from, to, token } => {
-                write!(f, "unlock #{from} #{to} (token {token})")
+                write!(f, "unlock {} and {} (token {token})", name(*from), name(*to))
             }
             BankMsg::Update { id, from, to, cents, .. } => {
-                write!(f, "T{} replicate {} #{from}→#{to}", id + 1, money(*cents))
+                let transfer = id + 1;
+                write!(f, "T{transfer}: replicate {} {}→{}", money(*cents), name(*from), name(*to))
             }
-            BankMsg::UpdateAck { id } => write!(f, "T{} replicated", id + 1),
-            BankMsg::Forward { op, cents, .. } => write!(f, "{op:?} to primary {}", money(*cents)),
+            BankMsg::UpdateAck { id } => write!(f, "T{}: replicated", id + 1),
+            BankMsg::Forward { op, cents, .. } => {
+                write!(f, "{op:?}: to primary, {}", money(*cents))
+            }
             BankMsg::Forwarded { op, ok, .. } => {
                 write!(f, "{op:?}: {}", if *ok { "ok" } else { "refused" })
             }
-            BankMsg::QLock { txn, from, to } => write!(f, "{txn:?} lock #{from} #{to}"),
+            BankMsg::QLock { txn, from, to } => {
+                write!(f, "{txn:?}: lock {} and {}", name(*from), name(*to))
+            }
             BankMsg::QLockOk { txn } => write!(f, "{txn:?}: locked"),
             BankMsg::QLockBusy { txn } => write!(f, "{txn:?}: busy"),
-            BankMsg::QUnlock { txn } => write!(f, "{txn:?} unlock"),
-            BankMsg::QRead { txn, .. } => write!(f, "{txn:?} read"),
+            BankMsg::QUnlock { txn } => write!(f, "{txn:?}: unlock"),
+            BankMsg::QRead { txn, from, to } => {
+                write!(f, "{txn:?}: read {} and {}", name(*from), name(*to))
+            }
             BankMsg::QReadOk { txn, from, .. } => {
                 write!(f, "{txn:?}: {} (v{})", money(from.0), from.1)
             }
             BankMsg::QWrite { txn, from, .. } => {
-                write!(f, "{txn:?} stage #{} := {} (v{})", from.0, money(from.1), from.2)
+                let (acct, cents, version) = *from;
+                write!(f, "{txn:?}: stage {} := {} (v{version})", name(acct), money(cents))
             }
             BankMsg::QWriteOk { txn } => write!(f, "{txn:?}: staged"),
             BankMsg::QWriteRefused { txn } => write!(f, "{txn:?}: lock lost"),
             BankMsg::QCommit { txn, from, .. } => {
-                write!(f, "{txn:?} commit #{} := {} (v{})", from.0, money(from.1), from.2)
+                let (acct, cents, version) = *from;
+                write!(f, "{txn:?}: commit {} := {} (v{version})", name(acct), money(cents))
             }
-            BankMsg::QAbort { txn } => write!(f, "{txn:?} abort"),
+            BankMsg::QAbort { txn } => write!(f, "{txn:?}: abort"),
             BankMsg::QSettled { txn } => write!(f, "{txn:?}: settled"),
             BankMsg::Unavailable { op } => write!(f, "{op:?}: unavailable"),
         }
     }
 }
 
+impl fmt::Debug for BankMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, |acct| format!("#{acct}"))
+    }
+}
+
 impl fmt::Debug for BankTimer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BankTimer::Start { transfer } => write!(f, "start T{}", transfer + 1),
-            BankTimer::Timeout { op } => write!(f, "{op:?} timeout"),
-            BankTimer::Again { transfer } => write!(f, "T{} again", transfer + 1),
-            BankTimer::Think { transfer } => write!(f, "T{} done thinking", transfer + 1),
-            BankTimer::Resend { op } => write!(f, "{op:?} resend"),
+            BankTimer::Start { transfer } => write!(f, "T{}: starts", transfer + 1),
+            BankTimer::Timeout { op } => write!(f, "{op:?}: times out"),
+            BankTimer::Again { transfer } => write!(f, "T{}: tries again", transfer + 1),
+            BankTimer::Think { transfer } => write!(f, "T{}: done thinking", transfer + 1),
+            BankTimer::Resend { op } => write!(f, "{op:?}: resends"),
             BankTimer::ResendUpdates => write!(f, "resend updates"),
-            BankTimer::QuorumTimeout { txn } => write!(f, "{txn:?} no quorum yet"),
-            BankTimer::QuorumRetry { transfer } => write!(f, "T{} quorum again", transfer + 1),
+            BankTimer::QuorumTimeout { txn } => write!(f, "{txn:?}: no quorum yet"),
+            BankTimer::QuorumRetry { transfer } => write!(f, "T{}: quorum again", transfer + 1),
         }
     }
 }
@@ -747,6 +769,64 @@ impl Node for BankNode {
                 job.wait_for(ctx, Wait::Start, job.start.since(now), start);
             }
         }
+    }
+
+    /// Each transfer is a story: its requests, leases, replication and answers.
+    fn subject(msg: &BankMsg) -> Option<u64> {
+        let transfer = match *msg {
+            BankMsg::Read { op, .. }
+            | BankMsg::Debit { op, .. }
+            | BankMsg::Credit { op, .. }
+            | BankMsg::DebitIfCovered { op, .. }
+            | BankMsg::Write { op, .. }
+            | BankMsg::Cas { op, .. }
+            | BankMsg::Transfer { op, .. }
+            | BankMsg::ReadOk { op, .. }
+            | BankMsg::Done { op, .. }
+            | BankMsg::Acquire { op, .. }
+            | BankMsg::Granted { op, .. }
+            | BankMsg::Denied { op }
+            | BankMsg::Forward { op, .. }
+            | BankMsg::Forwarded { op, .. }
+            | BankMsg::Unavailable { op } => op.transfer,
+            BankMsg::QLock { txn, .. }
+            | BankMsg::QLockOk { txn }
+            | BankMsg::QLockBusy { txn }
+            | BankMsg::QUnlock { txn }
+            | BankMsg::QRead { txn, .. }
+            | BankMsg::QReadOk { txn, .. }
+            | BankMsg::QWrite { txn, .. }
+            | BankMsg::QWriteOk { txn }
+            | BankMsg::QWriteRefused { txn }
+            | BankMsg::QCommit { txn, .. }
+            | BankMsg::QAbort { txn }
+            | BankMsg::QSettled { txn } => txn.transfer,
+            BankMsg::Update { id, .. } | BankMsg::UpdateAck { id } => id,
+            // A release names the accounts and the token, not the transfer.
+            BankMsg::Release { .. } => return None,
+        };
+        Some(u64::from(transfer))
+    }
+
+    fn timer_subject(timer: &BankTimer) -> Option<u64> {
+        let transfer = match *timer {
+            BankTimer::Start { transfer }
+            | BankTimer::Again { transfer }
+            | BankTimer::Think { transfer }
+            | BankTimer::QuorumRetry { transfer } => transfer,
+            BankTimer::Timeout { op } | BankTimer::Resend { op } => op.transfer,
+            BankTimer::QuorumTimeout { txn } => txn.transfer,
+            BankTimer::ResendUpdates => return None,
+        };
+        Some(u64::from(transfer))
+    }
+
+    /// Accounts by the scenario's names (the labels `Bank::run` gives the simulation).
+    fn describe(msg: &BankMsg, names: Names<'_>) -> String {
+        let mut text = String::new();
+        let written = msg.write_text(&mut text, |acct| names.label(usize::from(acct)));
+        written.expect("writing into a String cannot fail");
+        text
     }
 
     /// The bank and the lock service keep everything on disk: balances, versions, fences and

@@ -210,7 +210,8 @@ impl Checker<'_> {
                     self.duplicated += 1;
                     if self.setup.checks(NO_DUPLICATE) {
                         let detail = format!("{whom} was shown {who}'s message #{seq} twice");
-                        self.violations.push(Violation::new(NO_DUPLICATE, at, whom, detail));
+                        let violation = Violation::new(NO_DUPLICATE, at, whom, detail);
+                        self.violations.push(violation.about(nodes::story(author, seq)));
                     }
                     return;
                 }
@@ -221,7 +222,10 @@ impl Checker<'_> {
                     if self.setup.checks(IN_ORDER) {
                         let detail =
                             format!("{whom} was shown {who}'s message #{seq} after #{}", *highest);
-                        self.violations.push(Violation::new(IN_ORDER, at, whom, detail));
+                        let violation = Violation::new(IN_ORDER, at, whom, detail)
+                            .about(nodes::story(author, *highest))
+                            .about(nodes::story(author, seq));
+                        self.violations.push(violation);
                     }
                 }
                 *highest = (*highest).max(seq);
@@ -276,7 +280,8 @@ fn summarise(
                 missing.len(),
                 first_at.as_secs_f64()
             );
-            checker.violations.push(Violation::new(NO_LOSS, stats.end, whom, detail));
+            let violation = Violation::new(NO_LOSS, stats.end, whom, detail);
+            checker.violations.push(violation.about(nodes::story(author, first_seq as u32)));
         }
     }
     latencies_ns.sort_unstable();

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TraceEncode, TraceHasher};
+use faultline_engine::{Ctx, Names, Node, NodeId, SimDuration, SimTime, TraceEncode, TraceHasher};
 
 use super::Delivery;
 
@@ -51,6 +51,11 @@ pub enum ChatObs {
     Sent { seq: u32 },
     Retransmitted { seq: u32 },
     Delivered { author: NodeId, seq: u32 },
+}
+
+/// The story of one chat message: its author and number, packed into one id.
+pub(super) fn story(author: NodeId, seq: u32) -> u64 {
+    (u64::from(author.0) << 32) | u64::from(seq)
 }
 
 pub enum ChatNode {
@@ -111,6 +116,36 @@ impl Node for ChatNode {
                 user.schedule_next(ctx);
             }
             ChatTimer::Retransmit { seq } => user.retransmit(ctx, seq),
+        }
+    }
+
+    /// Each chat message is a story: its copies, relays and acknowledgement.
+    fn subject(msg: &ChatMsg) -> Option<u64> {
+        match *msg {
+            ChatMsg::Text { author, seq } => Some(story(author, seq)),
+            // The newest message it acknowledges: the one whose arrival sent it.
+            ChatMsg::Ack { author, next_seq } => {
+                next_seq.checked_sub(1).map(|seq| story(author, seq))
+            }
+        }
+    }
+
+    fn describe(msg: &ChatMsg, names: Names<'_>) -> String {
+        match *msg {
+            ChatMsg::Text { author, seq } => format!("{}'s message #{seq}", names.node(author)),
+            ChatMsg::Ack { author, next_seq: 0 } => {
+                format!("nothing of {} yet", names.node(author))
+            }
+            ChatMsg::Ack { author, next_seq } => {
+                format!("ack: have {}'s up to #{}", names.node(author), next_seq - 1)
+            }
+        }
+    }
+
+    fn describe_timer(timer: &ChatTimer, _names: Names<'_>) -> String {
+        match *timer {
+            ChatTimer::Type => "types a message".to_owned(),
+            ChatTimer::Retransmit { seq } => format!("no ack: resend #{seq}"),
         }
     }
 

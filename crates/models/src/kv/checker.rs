@@ -57,7 +57,7 @@ impl<'a> Checker<'a> {
                 self.writes_acked += 1;
                 self.acked.entry(key).or_default().push((at, version));
             }
-            KvObs::ReadDone { key, version, started } => {
+            KvObs::ReadDone { op, key, version, started } => {
                 self.reads += 1;
                 // The newest write acknowledged before the read began: the read must see it.
                 let before = self.acked.get(&key).map_or(&[][..], Vec::as_slice);
@@ -71,7 +71,8 @@ impl<'a> Checker<'a> {
                              but version {owed} had been acknowledged before it began",
                             started.as_secs_f64()
                         );
-                        self.violations.push(Violation::new(NO_STALE_READ, at, "client", detail));
+                        let violation = Violation::new(NO_STALE_READ, at, "client", detail);
+                        self.violations.push(violation.about(u64::from(op)));
                     }
                 }
             }

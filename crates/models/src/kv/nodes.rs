@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use faultline_engine::{Ctx, Node, NodeId, SimDuration, SimTime, TraceEncode, TraceHasher};
+use faultline_engine::{Ctx, Names, Node, NodeId, SimDuration, SimTime, TraceEncode, TraceHasher};
 
 use super::KvPolicy;
 
@@ -80,8 +80,8 @@ impl TraceEncode for KvTimer {
 pub enum KvObs {
     /// A quorum stored the write: it is acknowledged.
     WriteAcked { key: u32, version: u64 },
-    /// A quorum answered the read, started at `started`, with the newest version it saw.
-    ReadDone { key: u32, version: u64, started: SimTime },
+    /// A quorum answered the read `op`, started at `started`, with the newest version it saw.
+    ReadDone { op: u32, key: u32, version: u64, started: SimTime },
     /// No quorum answered in time.
     Failed { write: bool },
     /// A replica now holds `version` of `key`.
@@ -215,7 +215,7 @@ impl Client {
                 ctx.observe(KvObs::WriteAcked { key, version });
             } else {
                 let newest = pending.replies.iter().map(|&(_, v)| v).max().unwrap_or(0);
-                ctx.observe(KvObs::ReadDone { key, version: newest, started });
+                ctx.observe(KvObs::ReadDone { op, key, version: newest, started });
             }
         }
         // A repairing read waits for every replica, as Dynamo-style stores do in the
@@ -284,6 +284,41 @@ impl Node for KvNode {
                     repair(ctx, op, &pending);
                 }
             }
+        }
+    }
+
+    /// Each operation is a story: its requests to every replica, their replies, its repairs.
+    fn subject(msg: &KvMsg) -> Option<u64> {
+        let op = match *msg {
+            KvMsg::ToReplica(Request::Put { op, .. } | Request::Get { op, .. })
+            | KvMsg::ToClient(Reply::Stored { op } | Reply::Value { op, .. }) => op,
+        };
+        Some(u64::from(op))
+    }
+
+    fn timer_subject(timer: &KvTimer) -> Option<u64> {
+        match *timer {
+            KvTimer::GiveUp { op } => Some(u64::from(op)),
+            KvTimer::NextOp => None,
+        }
+    }
+
+    fn describe(msg: &KvMsg, _names: Names<'_>) -> String {
+        match *msg {
+            KvMsg::ToReplica(Request::Put { op, key, version }) => {
+                format!("op {op}: write key {key} = v{version}")
+            }
+            KvMsg::ToReplica(Request::Get { op, key }) => format!("op {op}: read key {key}"),
+            KvMsg::ToClient(Reply::Stored { op }) => format!("op {op}: stored"),
+            KvMsg::ToClient(Reply::Value { op, version: 0 }) => format!("op {op}: never written"),
+            KvMsg::ToClient(Reply::Value { op, version }) => format!("op {op}: have v{version}"),
+        }
+    }
+
+    fn describe_timer(timer: &KvTimer, _names: Names<'_>) -> String {
+        match *timer {
+            KvTimer::NextOp => "next operation".to_owned(),
+            KvTimer::GiveUp { op } => format!("op {op}: gives up"),
         }
     }
 

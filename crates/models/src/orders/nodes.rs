@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{
-    Ctx, Latency, ModelFault, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode,
-    TraceHasher, attempt_key,
+    Ctx, Latency, ModelFault, Names, Node, NodeId, Purpose, SimDuration, SimTime, TimerId,
+    TraceEncode, TraceHasher, attempt_key,
 };
 
 use super::{Answer, Channel, Consumer, Inventory, OrdersPolicy, Producer};
@@ -47,6 +47,15 @@ pub enum Topic {
 pub enum Event {
     Initiate { order: u32, product: u32, reserved: bool },
     Final { order: u32, product: u32, charged: bool, reserved: bool },
+}
+
+/// What an event is, in the reader's words, for "order 17: publish payment request".
+fn event_name(event: Event) -> &'static str {
+    match event {
+        Event::Initiate { .. } => "payment request",
+        Event::Final { charged: true, .. } => "\"paid\"",
+        Event::Final { charged: false, .. } => "\"declined\"",
+    }
 }
 
 impl Event {
@@ -937,6 +946,72 @@ impl Node for OrdersNode {
             | OrdersTimer::Relay
             | OrdersTimer::Poll
             | OrdersTimer::Resubscribe => None,
+        }
+    }
+
+    fn describe(msg: &OrdersMsg, _names: Names<'_>) -> String {
+        let told = |told: Told| match told {
+            Told::Completed => "completed",
+            Told::Failed => "failed",
+            Told::Pending => "pending",
+            Told::OutOfStock => "out of stock",
+        };
+        let topic = |topic: Topic| match topic {
+            Topic::Initiate => "payment requests",
+            Topic::Final => "payment results",
+        };
+        match *msg {
+            OrdersMsg::Place { order, product } => format!("order {order}: buy product {product}"),
+            OrdersMsg::Tell { order, told: t } => format!("order {order}: told \"{}\"", told(t)),
+            OrdersMsg::Reserve { order, product } => {
+                format!("order {order}: reserve product {product}")
+            }
+            OrdersMsg::Reserved { order, ok: true } => format!("order {order}: reserved"),
+            OrdersMsg::Reserved { order, ok: false } => format!("order {order}: sold out"),
+            OrdersMsg::Publish { event, .. } => {
+                format!("order {}: publish {}", event.order(), event_name(event))
+            }
+            OrdersMsg::Published { order } => format!("order {order}: published"),
+            OrdersMsg::Subscribe { topic: t } => format!("subscribe to {}", topic(t)),
+            OrdersMsg::Poll { topic: t } => format!("poll {}", topic(t)),
+            OrdersMsg::Deliver { event, deliveries, .. } => {
+                let (order, name) = (event.order(), event_name(event));
+                match deliveries {
+                    0 | 1 => format!("order {order}: deliver {name}"),
+                    2 => format!("order {order}: deliver {name} (2nd time)"),
+                    3 => format!("order {order}: deliver {name} (3rd time)"),
+                    n => format!("order {order}: deliver {name} ({n}th time)"),
+                }
+            }
+            OrdersMsg::Ack { offset, .. } => format!("ack offset {offset}"),
+            OrdersMsg::Set { order, charged: true } => format!("order {order}: store \"charged\""),
+            OrdersMsg::Set { order, charged: false } => {
+                format!("order {order}: store \"declined\"")
+            }
+            OrdersMsg::Get { order } => format!("order {order}: read status"),
+            OrdersMsg::Value { order, charged: None } => format!("order {order}: no status yet"),
+            OrdersMsg::Value { order, charged: Some(true) } => format!("order {order}: charged"),
+            OrdersMsg::Value { order, charged: Some(false) } => format!("order {order}: declined"),
+            OrdersMsg::Refund { order } => format!("order {order}: refund"),
+            OrdersMsg::Refunded { order } => format!("order {order}: refunded"),
+        }
+    }
+
+    fn describe_timer(timer: &OrdersTimer, _names: Names<'_>) -> String {
+        match *timer {
+            OrdersTimer::NextOrder => "next order".to_owned(),
+            OrdersTimer::Answer { order } => format!("order {order}: time to answer"),
+            OrdersTimer::Retry { order } => format!("order {order}: no reply, ask again"),
+            OrdersTimer::Relay => "relay the outbox".to_owned(),
+            OrdersTimer::Poll => "poll".to_owned(),
+            OrdersTimer::Resubscribe => "resubscribe".to_owned(),
+            OrdersTimer::Recorded { event, charged: true, .. } => {
+                format!("order {}: charged", event.order())
+            }
+            OrdersTimer::Recorded { event, charged: false, .. } => {
+                format!("order {}: declined", event.order())
+            }
+            OrdersTimer::Reserve { order, .. } => format!("order {order}: reservation done"),
         }
     }
 

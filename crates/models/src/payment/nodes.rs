@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use faultline_engine::{
-    Ctx, Latency, ModelFault, Node, NodeId, Purpose, SimDuration, SimTime, TimerId, TraceEncode,
-    TraceHasher, attempt_key,
+    Ctx, Latency, ModelFault, Names, Node, NodeId, Purpose, SimDuration, SimTime, TimerId,
+    TraceEncode, TraceHasher, attempt_key,
 };
 
 use super::{CallPolicy, Fallback, Kind};
@@ -335,6 +335,60 @@ impl Node for PayNode {
             unreachable!("validation aims {} only at payments", fault.kind)
         };
         payments.slowdowns.apply(fault, active);
+    }
+
+    /// Each request is a story: the client's request, A's calls to B and their replies, the
+    /// answer.
+    fn subject(msg: &PayMsg) -> Option<u64> {
+        match *msg {
+            PayMsg::Request { id, .. }
+            | PayMsg::Response { id, .. }
+            | PayMsg::Call { id, .. }
+            | PayMsg::Reply { id, .. } => Some(id),
+        }
+    }
+
+    fn timer_subject(timer: &PayTimer) -> Option<u64> {
+        match *timer {
+            PayTimer::Deadline { id }
+            | PayTimer::LocalDone { id, .. }
+            | PayTimer::CallTimeout { id, .. }
+            | PayTimer::Retry { id }
+            | PayTimer::Served { id, .. } => Some(id),
+            PayTimer::Arrive => None,
+        }
+    }
+
+    fn describe(msg: &PayMsg, _names: Names<'_>) -> String {
+        match *msg {
+            PayMsg::Request { id, kind: Kind::Login, .. } => format!("#{id}: log in"),
+            PayMsg::Request { id, kind: Kind::Pay, .. } => format!("#{id}: pay"),
+            PayMsg::Response { id, answer: Answer::Ok } => format!("#{id}: ok"),
+            PayMsg::Response { id, answer: Answer::Degraded } => {
+                format!("#{id}: accepted for later")
+            }
+            PayMsg::Response { id, answer: Answer::Failed(cause) } => {
+                format!("#{id}: failed ({})", cause.name().replace('_', " "))
+            }
+            PayMsg::Call { id, attempt, .. } => format!("#{id}: charge, try {}", attempt),
+            PayMsg::Reply { id, attempt, ok: true } => format!("#{id}: charged (try {})", attempt),
+            PayMsg::Reply { id, attempt, ok: false } => {
+                format!("#{id}: queue full (try {})", attempt)
+            }
+        }
+    }
+
+    fn describe_timer(timer: &PayTimer, _names: Names<'_>) -> String {
+        match *timer {
+            PayTimer::Arrive => "next request".to_owned(),
+            PayTimer::Deadline { id } => format!("#{id}: deadline"),
+            PayTimer::LocalDone { id, work } => format!("#{id}: checked in {work}"),
+            PayTimer::CallTimeout { id, attempt } => format!("#{id}: try {} timed out", attempt),
+            PayTimer::Retry { id } => format!("#{id}: retry"),
+            PayTimer::Served { id, attempt, took, .. } => {
+                format!("#{id}: try {attempt} served in {took}")
+            }
+        }
     }
 
     /// The services keep nothing across a crash: in-flight work, queues, the breaker and the

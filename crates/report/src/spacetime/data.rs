@@ -1,19 +1,32 @@
 //! What a spacetime diagram draws, worked out from the trace as plain data: which messages
 //! flew when (a send matched with its delivery, wait or drop by `msg_id`), which timers
-//! fired and which faults were on, restricted to the time window of the story.
+//! fired and which faults were on, restricted to the time window of the story, and which
+//! idle stretches of it are folded.
 //!
 //! Kept apart from plotters, like the charts' `data` module, so that the matching rules are
 //! tested without rendering and the SVG and PNG cannot disagree on them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use faultline_engine::{DropReason, NodeId, SimTime, TraceEvent, TraceRecord};
+use faultline_engine::{DropReason, NodeId, SimDuration, SimTime, TraceEvent, TraceRecord};
 
 /// At most this many messages are drawn (highlighted ones first): a window of thousands is
 /// a grey smear anyway, and the cap bounds the SVG's size and the label layout's work.
 pub(super) const FLIGHTS_DRAWN_MAX: usize = 400;
 /// At most this many timer marks are drawn, for the same reasons.
 pub(super) const TIMERS_DRAWN_MAX: usize = 400;
+/// A stretch with no event longer than this share of the window is folded: drawn short, with
+/// a break mark, so that a 2 s pause does not leave the story a few pixels at the bottom.
+pub(super) const FOLD_FRACTION: f64 = 0.25;
+/// Nor is a gap shorter than this share of the whole story folded: a few milliseconds
+/// between round trips is the story's rhythm, not idleness.
+pub(super) const FOLD_FLOOR_FRACTION: f64 = 0.02;
+/// At most this many folds: each takes height of its own, and a break mark every few lines
+/// would make time hard to follow.
+pub(super) const FOLDS_MAX: usize = 4;
+/// Around what happens, this share of what is drawn to scale, and at least `MARGIN_MIN`.
+pub(super) const MARGIN_FRACTION: f64 = 0.05;
+pub(super) const MARGIN_MIN: SimDuration = SimDuration::from_micros(200);
 
 /// Everything of the trace that falls in the window, ready to lay out.
 #[derive(Debug, PartialEq)]
@@ -29,6 +42,10 @@ pub(super) struct Story<'t> {
     pub(super) timers_hidden: usize,
     /// Faults that were on for part of the window, in the order they began.
     pub(super) faults: Vec<FaultSpan<'t>>,
+    /// Idle stretches to fold, `(from, until)`, in time order and apart.
+    pub(super) folds: Vec<(SimTime, SimTime)>,
+    /// The window to draw: the one asked for, trimmed to what happens in it.
+    pub(super) window: (SimTime, SimTime),
 }
 
 impl Story<'_> {
@@ -44,7 +61,7 @@ pub(super) struct Flight<'t> {
     pub(super) msg_id: u64,
     pub(super) from: NodeId,
     pub(super) to: NodeId,
-    /// The message as the trace rendered it (`Debug` of the model's message).
+    /// The message as the trace describes it (`Node::describe`).
     pub(super) text: &'t str,
     pub(super) sent_at: SimTime,
     pub(super) fate: Fate,
@@ -62,6 +79,8 @@ pub(super) enum Fate {
     Waited { arrived_at: SimTime, read_at: Option<SimTime>, lost_at: Option<SimTime> },
     /// Lost at `at`: on the way (loss, partition) or at a crashed receiver (node down).
     Lost { at: SimTime, reason: DropReason },
+    /// Still on its way when the trace ends (the run ended first).
+    InFlight,
 }
 
 impl Flight<'_> {
@@ -70,6 +89,7 @@ impl Flight<'_> {
         match self.fate {
             Fate::Delivered { at } | Fate::Lost { at, .. } => at,
             Fate::Waited { read_at, lost_at, .. } => read_at.or(lost_at).unwrap_or(SimTime::MAX),
+            Fate::InFlight => SimTime::MAX,
         }
     }
 }
@@ -94,11 +114,14 @@ pub(super) struct FaultSpan<'t> {
 /// way is (sent before and delivered inside, say); a fault when it was on during it.
 /// Deliveries, waits and drops whose send is not in the trace are left out: without the
 /// send there is no arrow to draw. An empty window (`until < from`) has nothing in it.
+/// `node` (where the violation happened) gets a column whenever anything is drawn, even if
+/// no message of the story touches it.
 pub(super) fn story<'t>(
     trace: &'t [TraceRecord],
     from: SimTime,
     until: SimTime,
     highlight: &[u64],
+    node: Option<NodeId>,
 ) -> Story<'t> {
     if until < from {
         return Story {
@@ -108,6 +131,8 @@ pub(super) fn story<'t>(
             timers: Vec::new(),
             timers_hidden: 0,
             faults: Vec::new(),
+            folds: Vec::new(),
+            window: (from, until),
         };
     }
     let in_window = |at: SimTime| from <= at && at <= until;
@@ -138,7 +163,7 @@ pub(super) fn story<'t>(
     let timers_hidden = timers.len().saturating_sub(TIMERS_DRAWN_MAX);
     timers.truncate(TIMERS_DRAWN_MAX);
 
-    let faults = faults
+    let faults: Vec<FaultSpan> = faults
         .into_iter()
         .filter(|fault| {
             fault.begin_at.is_none_or(|at| at <= until) && fault.end_at.is_none_or(|at| at >= from)
@@ -151,9 +176,96 @@ pub(super) fn story<'t>(
         .chain(timers.iter().map(|timer| timer.node))
         .chain(started)
         .collect();
+    if !nodes.is_empty() {
+        nodes.extend(node);
+    }
     nodes.sort_unstable();
     nodes.dedup();
-    Story { nodes, flights, flights_hidden, timers, timers_hidden, faults }
+
+    // Every instant something is drawn at: the folds go between them.
+    let mut instants: Vec<SimTime> = flights
+        .iter()
+        .flat_map(|flight| {
+            let (arrived, read, lost) = match flight.fate {
+                Fate::Delivered { at } | Fate::Lost { at, .. } => (Some(at), None, None),
+                Fate::Waited { arrived_at, read_at, lost_at } => {
+                    (Some(arrived_at), read_at, lost_at)
+                }
+                Fate::InFlight => (None, None, None),
+            };
+            [Some(flight.sent_at), arrived, read, lost]
+        })
+        .flatten()
+        .chain(timers.iter().map(|timer| timer.at))
+        .chain(faults.iter().flat_map(|fault| [fault.begin_at, fault.end_at]).flatten())
+        .filter(|&at| in_window(at))
+        .collect();
+    instants.sort_unstable();
+    // A message waiting in a paused node's socket has arrived: its wait may be folded.
+    let flying: Vec<(SimTime, SimTime)> = flights
+        .iter()
+        .filter_map(|flight| match flight.fate {
+            Fate::Delivered { at } | Fate::Lost { at, .. } => Some((flight.sent_at, at)),
+            Fate::Waited { arrived_at, .. } => Some((flight.sent_at, arrived_at)),
+            Fate::InFlight => None,
+        })
+        .collect();
+    let folds = idle_stretches(&instants, &flying);
+    let window = trimmed((from, until), &instants, &folds);
+    Story { nodes, flights, flights_hidden, timers, timers_hidden, faults, folds, window }
+}
+
+/// The idle stretches between `instants` (sorted) to fold, in time order: gaps no message
+/// in `flying` (`(sent, arrived)`) is on its way through, since folding those would bend
+/// their arrows out of true. The longest first, as long as it is more than
+/// [`FOLD_FRACTION`] of what is still drawn to scale and [`FOLD_FLOOR_FRACTION`] of the
+/// whole, and at most [`FOLDS_MAX`] of them. A story that happens in bursts (a read, a 2 s
+/// pause, a write) then gets the height for its bursts.
+pub(super) fn idle_stretches(
+    instants: &[SimTime],
+    flying: &[(SimTime, SimTime)],
+) -> Vec<(SimTime, SimTime)> {
+    let (Some(&first), Some(&last)) = (instants.first(), instants.last()) else {
+        return Vec::new();
+    };
+    let mut gaps: Vec<(SimTime, SimTime)> = instants
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .filter(|&(a, b)| a < b && !flying.iter().any(|&(sent, arrived)| sent <= a && b <= arrived))
+        .collect();
+    // Longest first; equal gaps in time order, so the choice is the same on every platform.
+    gaps.sort_by_key(|&(a, b)| (std::cmp::Reverse(b.since(a)), a));
+    let whole_ns = last.since(first).as_nanos();
+    let floor_ns = whole_ns as f64 * FOLD_FLOOR_FRACTION;
+    let mut linear_ns = whole_ns;
+    let mut folds = Vec::new();
+    for (a, b) in gaps.into_iter().take(FOLDS_MAX) {
+        let gap_ns = b.since(a).as_nanos();
+        if (gap_ns as f64) <= (linear_ns as f64 * FOLD_FRACTION).max(floor_ns) {
+            break;
+        }
+        linear_ns -= gap_ns;
+        folds.push((a, b));
+    }
+    folds.sort_unstable();
+    folds
+}
+
+/// The window trimmed to the instants drawn, with a margin of [`MARGIN_FRACTION`] of what is
+/// drawn to scale (and at least [`MARGIN_MIN`]): never wider than `[from, until]`.
+pub(super) fn trimmed(
+    (from, until): (SimTime, SimTime),
+    instants: &[SimTime],
+    folds: &[(SimTime, SimTime)],
+) -> (SimTime, SimTime) {
+    let (Some(&first), Some(&last)) = (instants.first(), instants.last()) else {
+        return (from, until);
+    };
+    let folded_ns: u64 = folds.iter().map(|&(a, b)| b.since(a).as_nanos()).sum();
+    let linear = SimDuration::from_nanos(last.since(first).as_nanos().saturating_sub(folded_ns));
+    let margin = linear.mul_f64(MARGIN_FRACTION).max(MARGIN_MIN);
+    let begin = SimTime::ZERO + first.since(SimTime::ZERO + margin);
+    (begin.max(from), (last + margin).min(until))
 }
 
 /// Every message of the trace, matched by `msg_id`: a send with each delivery, wait or drop
@@ -218,6 +330,21 @@ fn flights<'t>(trace: &'t [TraceRecord], highlight: &[u64]) -> Vec<Flight<'t>> {
             fate,
             highlighted: highlight.contains(&msg_id),
         });
+    }
+    // A send nothing became of: on its way when the trace ended.
+    let ended: BTreeSet<u64> = flights.iter().map(|flight| flight.msg_id).collect();
+    for (&msg_id, sent) in &sends {
+        if !ended.contains(&msg_id) {
+            flights.push(Flight {
+                msg_id,
+                from: sent.from,
+                to: sent.to,
+                text: sent.text,
+                sent_at: sent.at,
+                fate: Fate::InFlight,
+                highlighted: highlight.contains(&msg_id),
+            });
+        }
     }
     // Flights were found in the order they ended; the diagram reads in send order. Stable,
     // so a duplicate's deliveries keep theirs.
@@ -315,7 +442,7 @@ mod tests {
             // No send in the trace: nothing to draw.
             deliver(11, 0, 1, 99),
         ];
-        let story = story(&trace, at(0), at(20), &[3]);
+        let story = story(&trace, at(0), at(20), &[3], None);
         assert_eq!(
             fates(&story),
             [
@@ -346,7 +473,7 @@ mod tests {
             send(13, 0, 1, 5), // after it
             deliver(14, 0, 1, 5),
         ];
-        let story = story(&trace, at(5), at(10), &[]);
+        let story = story(&trace, at(5), at(10), &[], None);
         let ids: Vec<u64> = story.flights.iter().map(|flight| flight.msg_id).collect();
         assert_eq!(ids, [2, 3, 4]);
         assert_eq!(story.nodes, [NodeId(0), NodeId(1), NodeId(2), NodeId(3)]);
@@ -372,13 +499,13 @@ mod tests {
             fault(12, false, 1),
             fault(13, true, 2), // after the window, never ends
         ];
-        let story = story(&trace, at(5), at(10), &[]);
+        let story = story(&trace, at(5), at(10), &[], None);
         assert_eq!(
             story.faults,
             [FaultSpan { description: "fault 1", begin_at: Some(at(4)), end_at: Some(at(12)) }]
         );
         assert!(!story.is_empty());
-        let early = super::story(&trace, at(0), at(1), &[]);
+        let early = super::story(&trace, at(0), at(1), &[], None);
         assert_eq!(early.faults[0].begin_at, None);
     }
 
@@ -386,17 +513,44 @@ mod tests {
     fn an_inverted_window_is_empty_and_a_crowded_one_keeps_the_highlighted() {
         // A message in flight across the whole inverted window is not in it either.
         let trace = [send(1, 0, 1, 1), deliver(20, 0, 1, 1)];
-        assert!(story(&trace, at(10), at(5), &[]).is_empty());
-        assert!(story(&[], SimTime::ZERO, SimTime::MAX, &[]).is_empty());
+        assert!(story(&trace, at(10), at(5), &[], None).is_empty());
+        assert!(story(&[], SimTime::ZERO, SimTime::MAX, &[], None).is_empty());
 
         let count = FLIGHTS_DRAWN_MAX as u64 + 10;
         let trace: Vec<TraceRecord> =
             (0..count).flat_map(|id| [send(id, 0, 1, id), deliver(id + 1, 0, 1, id)]).collect();
         let last = count - 1;
-        let story = story(&trace, SimTime::ZERO, SimTime::MAX, &[last]);
+        let story = story(&trace, SimTime::ZERO, SimTime::MAX, &[last], None);
         assert_eq!(story.flights.len(), FLIGHTS_DRAWN_MAX);
         assert_eq!(story.flights_hidden, 10);
         assert_eq!(story.flights.last().map(|flight| flight.msg_id), Some(last));
         assert!(story.flights.windows(2).all(|pair| pair[0].sent_at <= pair[1].sent_at));
+    }
+
+    #[test]
+    fn a_long_idle_stretch_is_folded_but_a_message_on_its_way_is_not() {
+        // A read at 0–10 ms, a 1 s pause, a write at 1010–1020 ms.
+        let instants = [at(0), at(5), at(10), at(1_010), at(1_015), at(1_020)];
+        assert_eq!(idle_stretches(&instants, &[]), [(at(10), at(1_010))]);
+        // The same gap crossed by a slow message bends no arrow: it stays to scale.
+        assert!(idle_stretches(&instants, &[(at(10), at(1_010))]).is_empty());
+        // A chain of messages, each sent as the last arrives, is never idle: never folded.
+        let rhythm = [at(0), at(3), at(5), at(9), at(12)];
+        let chain: Vec<(SimTime, SimTime)> = rhythm.windows(2).map(|w| (w[0], w[1])).collect();
+        assert!(idle_stretches(&rhythm, &chain).is_empty());
+        assert!(!idle_stretches(&rhythm, &[]).is_empty(), "idle, the longest gap is a quarter");
+        // The window shrinks to what happens, with a margin in proportion to what is drawn
+        // to scale (20 ms here): 1 ms either side.
+        let folds = idle_stretches(&instants, &[]);
+        assert_eq!(trimmed((at(0), at(5_000)), &instants, &folds), (at(0), at(1_021)));
+    }
+
+    #[test]
+    fn a_message_nothing_became_of_is_in_flight_and_the_violations_node_has_a_column() {
+        let trace = [send(1, 0, 1, 1), deliver(2, 0, 1, 1), send(3, 1, 0, 2)];
+        let story = story(&trace, at(0), at(10), &[], Some(NodeId(4)));
+        assert_eq!(fates(&story)[1], (2, Fate::InFlight));
+        assert_eq!(story.flights[1].end_at(), SimTime::MAX);
+        assert_eq!(story.nodes, [NodeId(0), NodeId(1), NodeId(4)]);
     }
 }
