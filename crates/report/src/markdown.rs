@@ -164,7 +164,7 @@ fn grid_tables(md: &mut String, grid: &Grid) -> fmt::Result {
         for grid_row in &table.rows {
             let mut texts = vec![one_line(grid_row.header)];
             let cells = grid_row.cells.iter();
-            texts.extend(cells.map(|cell| cell.map_or("-".to_owned(), |(text, _)| one_line(text))));
+            texts.extend(cells.map(|cell| cell.map_or("—".to_owned(), |(text, _)| one_line(text))));
             row(md, &texts)?;
         }
     }

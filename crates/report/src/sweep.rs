@@ -418,7 +418,8 @@ fn strategies_grid(sweep: &Sweep<'_>) -> Grid {
                 row.push(share(violating, tally.runs));
             }
             for metric in sweep.headline_metrics {
-                let text = tally.metrics.get(*metric).map_or("-".to_owned(), |m| number(m.mean()));
+                let text =
+                    tally.metrics.get(*metric).map_or("—".to_owned(), |m| number(m.mean()));
                 row.push((text, CellOutcome::Neutral));
             }
             row

@@ -49,9 +49,9 @@ pub(crate) fn metric_layout(outcomes: &[Outcome], columns_max: usize) -> MetricL
     }
 }
 
-/// A metric of one variant as a table cell; `-` when the variant does not have it.
+/// A metric of one variant as a table cell; `—` when the variant does not have it.
 pub(crate) fn metric_cell(outcome: &Outcome, name: &str) -> String {
-    outcome.metrics.get(name).map_or_else(|| "-".to_owned(), |&value| number(value))
+    outcome.metrics.get(name).map_or_else(|| "—".to_owned(), |&value| number(value))
 }
 
 /// A number for people: integers without a fraction, others with a few significant decimals,
