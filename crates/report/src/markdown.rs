@@ -11,7 +11,8 @@ use faultline_outcome::Grid;
 use crate::Report;
 use crate::spacetime;
 use crate::table::{
-    METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
+    self, METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds,
+    violation_groups,
 };
 
 /// The report folder's `summary.md`.
@@ -55,6 +56,21 @@ fn write_summary(md: &mut String, report: &Report) -> fmt::Result {
         writeln!(md, "\n## Charts\n")?;
         for spec in report.charts {
             writeln!(md, "![{}]({}.svg)\n", link_text(&spec.title), spec.id)?;
+        }
+        for table in table::parameter_tables(report.charts, report.outcomes) {
+            writeln!(md, "{}\n", one_line(table.title))?;
+            let mut header = vec![format!("variant ↓ · {} →", one_line(table.parameter))];
+            header.extend(table.values.iter().cloned());
+            row(md, &header)?;
+            let mut align = vec![":--"];
+            align.extend(vec!["--:"; table.values.len()]);
+            row(md, &align)?;
+            for (variant, cells) in &table.rows {
+                let mut texts = vec![code(variant)];
+                texts.extend(cells.iter().cloned());
+                row(md, &texts)?;
+            }
+            writeln!(md)?;
         }
     }
     for grid in report.grids {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use faultline_outcome::{CellOutcome, Grid, GridVariant, Outcome, Violation};
+use faultline_outcome::{CellOutcome, ChartKind, ChartSpec, Grid, GridVariant, Outcome, Violation};
 
 /// Metrics whose names start with this are the engine's network counters: the same kind of
 /// number in every scenario and rarely the point of one, so tables show them last.
@@ -11,6 +11,52 @@ const NETWORK_METRIC_PREFIX: &str = "net.";
 
 /// More metric columns than this make a Markdown or HTML table too wide to read.
 pub(crate) const METRIC_COLUMNS_MAX: usize = 8;
+
+/// A line chart over a parameter of the scenario (contending clients, say) as a table:
+/// a row per variant, a column per parameter value. Its numbers are results a reader wants
+/// to quote, not only to see as a curve.
+pub(crate) struct ParameterTable<'a> {
+    pub(crate) title: &'a str,
+    /// The parameter, e.g. "contending clients", and then each of its values.
+    pub(crate) parameter: &'a str,
+    pub(crate) values: Vec<String>,
+    /// (variant, a cell per value: `—` where the variant has no point there).
+    pub(crate) rows: Vec<(&'a str, Vec<String>)>,
+}
+
+/// The parameter tables of `charts`: every line chart whose x is not time.
+pub(crate) fn parameter_tables<'a>(
+    charts: &'a [ChartSpec],
+    outcomes: &'a [Outcome],
+) -> Vec<ParameterTable<'a>> {
+    charts
+        .iter()
+        .filter(|spec| spec.kind == ChartKind::Line)
+        .filter_map(|spec| {
+            let parameter = spec.x_label.as_deref()?;
+            let points = |o: &'a Outcome| {
+                o.series.iter().filter(|s| s.chart == spec.id).flat_map(|s| s.points.iter())
+            };
+            let mut xs: Vec<f64> = outcomes.iter().flat_map(points).map(|&(x, _)| x).collect();
+            xs.sort_by(f64::total_cmp);
+            xs.dedup();
+            let rows = outcomes
+                .iter()
+                .map(|o| {
+                    let cell = |x: f64| {
+                        points(o)
+                            .find(|&&(px, _)| px == x)
+                            .map_or("—".to_owned(), |&(_, y)| number(y))
+                    };
+                    (o.variant.as_str(), xs.iter().map(|&x| cell(x)).collect())
+                })
+                .collect();
+            let values = xs.iter().map(|&x| number(x)).collect();
+            Some(ParameterTable { title: &spec.title, parameter, values, rows })
+        })
+        .filter(|table| !table.values.is_empty())
+        .collect()
+}
 
 /// Which metrics a table shows as columns, and which go to a separate per-variant list.
 #[derive(Debug, PartialEq)]

@@ -4,7 +4,7 @@
 //! wrap under themselves.
 
 use crate::Report;
-use crate::table::{hash_hex, key_metrics, number};
+use crate::table::{hash_hex, key_metrics, number, parameter_tables};
 
 /// The width the table keeps within, trace columns aside: a terminal or a CI log pane.
 pub const TERMINAL_WIDTH_CHARS: usize = 120;
@@ -128,6 +128,18 @@ pub fn terminal_table(report: &Report, trace: TraceColumns) -> String {
             text.push_str(&outcome.variant);
             text.push('\n');
         }
+    }
+    for table in parameter_tables(report.charts, outcomes) {
+        text.push('\n');
+        text.push_str(table.title);
+        text.push('\n');
+        let variants = table.rows.iter().map(|(v, _)| v.to_string()).collect();
+        let mut columns = vec![Column::names(table.parameter, variants)];
+        for (i, value) in table.values.iter().enumerate() {
+            let cells = table.rows.iter().map(|(_, cells)| cells[i].clone()).collect();
+            columns.push(Column::numbers(value, cells));
+        }
+        text.push_str(&aligned(&columns));
     }
     text
 }

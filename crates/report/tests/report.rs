@@ -1181,3 +1181,27 @@ fn two_variants_with_the_same_line_both_stay_visible_and_the_legend_says_so() {
     assert!(width(variant_color(0).hex()) > width(variant_color(1).hex()), "{svg}");
     assert!(svg.contains(&svg_text("second (= first)")), "the legend tells them apart");
 }
+
+#[test]
+fn a_chart_over_a_parameter_is_also_a_table_in_the_terminal_and_summary_md() {
+    let spec = ChartSpec {
+        x_label: Some("contending clients".to_owned()),
+        ..ChartSpec::line(ChartId("contention-calls"), "Write attempts", "attempts")
+    };
+    let outcomes: Vec<Outcome> = [("no-backoff", 255.0), ("full-jitter", 151.0)]
+        .iter()
+        .map(|&(v, at_32)| {
+            let points = [(2.0, 3.0), (32.0, at_32)];
+            outcome(v, 1, &[], Vec::new(), vec![series("contention-calls", &points)], "")
+        })
+        .collect();
+    let fixture = Fixture::new();
+    let charts = [spec];
+    let report = Report { charts: &charts, outcomes: &outcomes, ..fixture.report() };
+    let table = terminal_table(&report, TraceColumns::Hidden);
+    assert!(table.contains("contending clients  2   32"), "{table}");
+    assert!(table.contains("no-backoff          3  255"), "{table}");
+    let md = summary_md(&report);
+    assert!(md.contains("| variant ↓ · contending clients → | 2 | 32 |"), "{md}");
+    assert!(md.contains("| `full-jitter` | 3 | 151 |"), "{md}");
+}
