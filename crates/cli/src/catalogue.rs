@@ -64,7 +64,7 @@ pub fn list(args: &ListArgs) -> Result<ExitCode, Failure> {
         ENGINE_FAULTS.join(", ")
     ));
     let scenarios = scenarios(&args.scenarios)?;
-    text.push_str(&format!("\nscenarios in {}\n", args.scenarios.display()));
+    text.push_str(&format!("\nbundled scenarios ({}/)\n", args.scenarios.display()));
     let name_width_chars = scenarios.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
     for (name, about) in &scenarios {
         let line = format!("  {name:<name_width_chars$}  {about}");

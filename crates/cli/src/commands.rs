@@ -246,6 +246,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         };
         faultline_report::add_sweep(&sweep, &mut charts, &mut outcomes, &mut grids);
     }
+    charts.retain(|spec| faultline_report::informative(spec, &outcomes));
     let report = Report {
         scenario: &scenario.name,
         about: &scenario.about,

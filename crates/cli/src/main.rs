@@ -47,8 +47,8 @@ enum Command {
         #[arg(value_enum)]
         shell: CompletionShell,
     },
-    /// Print the generated part of docs/reference.md, from the model registry.
-    #[command(hide = true)]
+    /// Print the models, their invariants, headline metrics and faults, from the registry
+    /// (the generated part of docs/reference.md)
     Reference,
     /// Print one variant's full trace (the second process of `run --check-determinism`).
     #[command(name = commands::TRACE_COMMAND, hide = true)]

@@ -35,17 +35,19 @@ impl Metric {
 pub struct Tradeoff {
     pub metric: Metric,
     pub higher_is_better: bool,
+    /// The metric in the reader's words, with its unit: "p99 answer latency (ms)".
+    pub words: &'static str,
 }
 
 impl Tradeoff {
     /// More is better: availability, a share of true answers.
-    pub const fn higher(metric: Metric) -> Tradeoff {
-        Tradeoff { metric, higher_is_better: true }
+    pub const fn higher(metric: Metric, words: &'static str) -> Tradeoff {
+        Tradeoff { metric, higher_is_better: true, words }
     }
 
     /// Less is better: latency, cost.
-    pub const fn lower(metric: Metric) -> Tradeoff {
-        Tradeoff { metric, higher_is_better: false }
+    pub const fn lower(metric: Metric, words: &'static str) -> Tradeoff {
+        Tradeoff { metric, higher_is_better: false, words }
     }
 }
 

@@ -104,7 +104,7 @@ const DOT_RADIUS_PX: u32 = 3;
 /// A fault's label sits this far inside its shading; labels that would overprint go on up
 /// to `FAULT_LABEL_ROWS_MAX` rows, at least `FAULT_LABEL_GAP_PX` apart.
 const FAULT_LABEL_INSET_PX: i32 = 4;
-const FAULT_LABEL_ROWS_MAX: usize = 4;
+const FAULT_LABEL_ROWS_MAX: usize = 6;
 const FAULT_LABEL_GAP_PX: i32 = 8;
 /// Dots this close (in pixels, each way) are one spot and get one label naming them all.
 const DOT_SAME_PX: i32 = 4;
@@ -235,6 +235,24 @@ fn draw<DB: DrawingBackend>(
     }
 }
 
+/// Whether `spec` shows anything a reader could not say without it: some series on it
+/// changes, or the variants differ. A chart of every variant flat at one value (a queue
+/// that is empty throughout, logins at 100% all along) is left out of the report; the
+/// tables still carry its numbers.
+pub fn informative(spec: &ChartSpec, outcomes: &[faultline_outcome::Outcome]) -> bool {
+    // Over time, x always moves: only y can say something. Over a parameter (or on a
+    // trade-off), where the dots sit on x is the point too.
+    let over_time = spec.x_label.is_none();
+    let mut points =
+        outcomes.iter().flat_map(|o| &o.series).filter(|s| s.chart == spec.id).flat_map(|s| {
+            s.points.iter().map(move |&(x, y)| if over_time { (0.0, y) } else { (x, y) })
+        });
+    match points.next() {
+        None => true, // "no data" is itself worth saying
+        Some(first) => points.any(|p| p != first),
+    }
+}
+
 /// One line (or dots) per variant and label: a variant's labels share its colour, the
 /// first solid and later ones dashed (rings on a dot chart).
 fn draw_curves<DB: DrawingBackend>(
@@ -261,7 +279,12 @@ fn draw_curves<DB: DrawingBackend>(
         (true, Some(label)) => label.to_owned(),
         _ => with_label(curve.variant, curve.label),
     };
-    let same_as = data::same_as_earlier(&curves);
+    // One dot per variant (a trade-off): each is named beside it, and none may be half
+    // hidden by an axis, so the plot leaves a margin on every side.
+    let one_dot_each = dots && curves.iter().all(|c| c.runs.iter().flatten().count() <= 1);
+    // Dots that coincide are named together beside them; the legend need not say it again.
+    let same_as =
+        if one_dot_each { vec![None; curves.len()] } else { data::same_as_earlier(&curves) };
     let rows: Vec<LegendRow> = curves
         .iter()
         .zip(&same_as)
@@ -283,9 +306,6 @@ fn draw_curves<DB: DrawingBackend>(
         .collect();
 
     let (plot_area, legend_area) = split_off_legend(root, &rows)?;
-    // One dot per variant (a trade-off): each is named beside it, and none may be half
-    // hidden by an axis, so the plot leaves a margin on every side.
-    let one_dot_each = dots && curves.iter().all(|c| c.runs.iter().flatten().count() <= 1);
     let (x_range, y_range) = if one_dot_each {
         (pad(0.0..x_max_s), pad(y_min..y_max))
     } else {

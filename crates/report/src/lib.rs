@@ -26,7 +26,7 @@ use faultline_outcome::{ChartSpec, FaultWindow, Grid, Outcome};
 
 pub use chart::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb,
-    chart_png, chart_svg, variant_color,
+    chart_png, chart_svg, informative, variant_color,
 };
 pub use error::RenderError;
 pub use failure::FirstFailure;

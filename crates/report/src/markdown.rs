@@ -58,7 +58,7 @@ fn write_summary(md: &mut String, report: &Report) -> fmt::Result {
             writeln!(md, "![{}]({}.svg)\n", link_text(&spec.title), spec.id)?;
         }
         for table in table::parameter_tables(report.charts, report.outcomes) {
-            writeln!(md, "{}\n", one_line(table.title))?;
+            writeln!(md, "{} ({})\n", one_line(table.title), one_line(table.unit))?;
             let mut header = vec![format!("variant ↓ · {} →", one_line(table.parameter))];
             header.extend(table.values.iter().cloned());
             row(md, &header)?;

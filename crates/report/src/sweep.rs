@@ -84,6 +84,16 @@ impl MetricTally {
     }
 }
 
+/// A metric's mean as a table cell, saying over how many runs when some did not report it:
+/// a recovery time averages the runs that recovered, and "14.6" alone would claim all did.
+fn mean_cell(metric: &MetricTally, runs: u64) -> String {
+    if metric.runs < runs {
+        format!("{} (in {}/{runs})", number(metric.mean()), metric.runs)
+    } else {
+        number(metric.mean())
+    }
+}
+
 /// One variant's runs, reduced in seed order.
 #[derive(Debug)]
 pub struct VariantTally {
@@ -166,7 +176,7 @@ pub fn sweep_json(sweep: &Sweep<'_>) -> Value {
             let violating_seeds = invariants.map(|(name, i)| (name.as_str(), json!(i.seeds_first)));
             let metrics = tally.metrics.iter().map(|(name, m)| {
                 let stats =
-                    json!({"max": float(m.max), "mean": float(m.mean()), "min": float(m.min)});
+                    json!({"max": float(m.max), "mean": float(m.mean()), "min": float(m.min), "runs": m.runs});
                 (name.as_str(), stats)
             });
             json!({
@@ -229,7 +239,7 @@ pub fn sweep_summary(sweep: &Sweep<'_>, path: &str) -> String {
             let cells = tallies
                 .iter()
                 .map(|t| {
-                    t.metrics.get(*metric).map_or_else(|| "—".to_owned(), |m| number(m.mean()))
+                    t.metrics.get(*metric).map_or_else(|| "—".to_owned(), |m| mean_cell(m, t.runs))
                 })
                 .collect();
             columns.push(Column::numbers(metric, cells));
@@ -313,7 +323,7 @@ pub fn sweep_table(sweep: &Sweep<'_>, path: &str) -> String {
                 if let Some(m) = tally.metrics.get(name) {
                     rows.push(vec![
                         name.to_owned(),
-                        number(m.mean()),
+                        mean_cell(m, tally.runs),
                         number(m.min),
                         number(m.max),
                     ]);
@@ -418,8 +428,10 @@ fn strategies_grid(sweep: &Sweep<'_>) -> Grid {
                 row.push(share(violating, tally.runs));
             }
             for metric in sweep.headline_metrics {
-                let text =
-                    tally.metrics.get(*metric).map_or("—".to_owned(), |m| number(m.mean()));
+                let text = tally
+                    .metrics
+                    .get(*metric)
+                    .map_or("—".to_owned(), |m| mean_cell(m, tally.runs));
                 row.push((text, CellOutcome::Neutral));
             }
             row
@@ -489,10 +501,10 @@ fn tradeoff(sweep: &Sweep<'_>) -> Option<(ChartSpec, Vec<Option<Point>>)> {
         id: TRADEOFF.to_owned(),
         title: format!(
             "{} against anomalies over {seeds} seeds: the best place is {} left",
-            capitalised(metric),
+            capitalised(tradeoff.words),
             if tradeoff.higher_is_better { "top" } else { "bottom" }
         ),
-        y_label: format!("{metric} (mean)"),
+        y_label: format!("{}, mean", tradeoff.words),
         kind: ChartKind::Points,
         states: Vec::new(),
         reference_lines: Vec::new(),
@@ -569,7 +581,7 @@ mod tests {
         let json = sweep_json(&sweep);
         assert_eq!(
             json.to_string(),
-            r#"{"scenario":"chat","seeds":[4,5],"variants":[{"metrics":{"latency_ms":{"max":null,"mean":null,"min":null},"sent":{"max":2.0,"mean":2.0,"min":2.0}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
+            r#"{"scenario":"chat","seeds":[4,5],"variants":[{"metrics":{"latency_ms":{"max":null,"mean":null,"min":null,"runs":1},"sent":{"max":2.0,"mean":2.0,"min":2.0,"runs":1}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
         );
     }
 

@@ -17,6 +17,8 @@ pub(crate) const METRIC_COLUMNS_MAX: usize = 8;
 /// to quote, not only to see as a curve.
 pub(crate) struct ParameterTable<'a> {
     pub(crate) title: &'a str,
+    /// What the cells are, with their unit: the chart's y label.
+    pub(crate) unit: &'a str,
     /// The parameter, e.g. "contending clients", and then each of its values.
     pub(crate) parameter: &'a str,
     pub(crate) values: Vec<String>,
@@ -52,7 +54,13 @@ pub(crate) fn parameter_tables<'a>(
                 })
                 .collect();
             let values = xs.iter().map(|&x| number(x)).collect();
-            Some(ParameterTable { title: &spec.title, parameter, values, rows })
+            Some(ParameterTable {
+                title: &spec.title,
+                unit: &spec.y_label,
+                parameter,
+                values,
+                rows,
+            })
         })
         .filter(|table| !table.values.is_empty())
         .collect()

@@ -131,8 +131,11 @@ pub fn terminal_table(report: &Report, trace: TraceColumns) -> String {
     }
     for table in parameter_tables(report.charts, outcomes) {
         text.push('\n');
-        text.push_str(table.title);
-        text.push('\n');
+        let title = format!("{} ({})", table.title, table.unit);
+        for line in wrapped_words(&title, TERMINAL_WIDTH_CHARS) {
+            text.push_str(&line);
+            text.push('\n');
+        }
         let variants = table.rows.iter().map(|(v, _)| v.to_string()).collect();
         let mut columns = vec![Column::names(table.parameter, variants)];
         for (i, value) in table.values.iter().enumerate() {

@@ -15,8 +15,9 @@ use faultline_outcome::{
 use faultline_report::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Report,
     SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, TERMINAL_WIDTH_CHARS, TraceColumns,
-    chart_png, chart_svg, index_html, perfetto_json, render_folder, run_json, spacetime_png,
-    spacetime_svg, summary_json, summary_md, terminal_table, trace_jsonl, variant_color,
+    chart_png, chart_svg, index_html, informative, perfetto_json, render_folder, run_json,
+    spacetime_png, spacetime_svg, summary_json, summary_md, terminal_table, trace_jsonl,
+    variant_color,
 };
 use serde_json::Value;
 
@@ -1202,6 +1203,29 @@ fn a_chart_over_a_parameter_is_also_a_table_in_the_terminal_and_summary_md() {
     assert!(table.contains("contending clients  2   32"), "{table}");
     assert!(table.contains("no-backoff          3  255"), "{table}");
     let md = summary_md(&report);
+    assert!(md.contains("Write attempts (attempts)"), "{md}");
     assert!(md.contains("| variant ↓ · contending clients → | 2 | 32 |"), "{md}");
     assert!(md.contains("| `full-jitter` | 3 | 151 |"), "{md}");
+}
+
+#[test]
+fn a_chart_where_nothing_moves_is_not_informative_but_a_trade_off_on_one_line_is() {
+    let flat = ChartSpec::line(ChartId("queue"), "Queue", "calls");
+    let zero = |v: &str| {
+        outcome(v, 1, &[], Vec::new(), vec![series("queue", &[(0.0, 0.0), (9.0, 0.0)])], "")
+    };
+    assert!(!informative(&flat, &[zero("a"), zero("b")]));
+    let moving =
+        outcome("c", 1, &[], Vec::new(), vec![series("queue", &[(0.0, 0.0), (9.0, 3.0)])], "");
+    assert!(informative(&flat, &[zero("a"), moving]));
+    // Every availability 1, but the anomalies differ: the dots' places are the point.
+    let (tradeoff, dots) = tradeoff_parts();
+    let same_y: Vec<Outcome> = dots
+        .into_iter()
+        .zip([0.0, 50.0, 90.0])
+        .map(|(o, x)| {
+            outcome(&o.variant, 1, &[], Vec::new(), vec![series("tradeoff", &[(x, 1.0)])], "")
+        })
+        .collect();
+    assert!(informative(&tradeoff, &same_y));
 }

@@ -361,8 +361,9 @@ pub(crate) fn validate(
                     c.error(
                         &p("within"),
                         format!(
-                            "faults would start at {} or later, but the run ends at {end}",
-                            within.0.0
+                            "faults would start at {} or later, but the run ends at {}",
+                            within.0.0.human(),
+                            end.human()
                         ),
                         None,
                     );

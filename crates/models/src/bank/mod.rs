@@ -64,7 +64,8 @@ impl Model for Bank {
         &[NO_NEGATIVE_BALANCE, CONSERVATION, EXACTLY_ONCE, NO_LOST_UPDATE, REPLICA_CONVERGENCE];
     const HEADLINE_METRICS: &'static [Metric] =
         &[BALANCE_MIN, MONEY_CREATED, AVAILABILITY, LATENCY_P99_MS];
-    const TRADEOFF: Option<Tradeoff> = Some(Tradeoff::higher(AVAILABILITY));
+    const TRADEOFF: Option<Tradeoff> =
+        Some(Tradeoff::higher(AVAILABILITY, "availability (share of transfers answered)"));
 
     type RawConfig = RawBank;
     type RawPolicy = RawBankPolicy;
@@ -122,7 +123,7 @@ impl Model for Bank {
                 reference_lines: vec![(opening_usd, "the opening total".into())],
                 ..ChartSpec::line(
                     TOTAL,
-                    "Money in all accounts: away from the red line, money was created or destroyed",
+                    "Money in all accounts: a transfer dips it between its debit and its credit; settled away from the red line, money was created or destroyed",
                     "all accounts ($)",
                 )
             });

@@ -192,7 +192,11 @@ pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConf
             if t.repeat > 1 && last >= end {
                 c.error(
                     &at("repeat"),
-                    format!("the last repeat starts at {last}, after the run ends at {end}"),
+                    format!(
+                        "the last repeat starts at {}, after the run ends at {}",
+                        last.human(),
+                        end.human()
+                    ),
                     None,
                 );
             }

@@ -68,7 +68,8 @@ impl Model for Kv {
         "a client reads and writes keys on N replicas with quorums; stale reads and read repair";
     const INVARIANTS: &'static [Invariant] = &[NO_STALE_READ, CONVERGENCE];
     const HEADLINE_METRICS: &'static [Metric] = &[READS_STALE, KEYS_DIVERGED_AT_END, AVAILABILITY];
-    const TRADEOFF: Option<Tradeoff> = Some(Tradeoff::higher(AVAILABILITY));
+    const TRADEOFF: Option<Tradeoff> =
+        Some(Tradeoff::higher(AVAILABILITY, "availability (share of operations answered)"));
 
     type RawConfig = RawKv;
     type RawPolicy = RawKvPolicy;

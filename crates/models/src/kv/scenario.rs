@@ -54,9 +54,11 @@ pub(super) fn config(raw: &RawKv, end: SimDuration, c: &mut Check) -> KvConfig {
         }
         if until.0 + raw.timeout.0 > end {
             let message = format!(
-                "operations until {} plus the {} timeout end after the run ({end}): the last \
+                "operations until {} plus the {} timeout end after the run ({}): the last \
                  ones would be neither served nor failed",
-                until.0, raw.timeout.0
+                until.0.human(),
+                raw.timeout.0.human(),
+                end.human()
             );
             c.error(
                 &[Field(field)],

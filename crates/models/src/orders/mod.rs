@@ -164,7 +164,8 @@ impl Model for Orders {
         &[NO_LOST_EVENT, EXACTLY_ONCE_CHARGE, TRUTHFUL_ANSWER, NO_OVERSELL, CONVERGENCE];
     const HEADLINE_METRICS: &'static [Metric] =
         &[EVENTS_LOST, FALSE_FAILURES, CHARGED_TWICE, OVERSOLD, LATENCY_P99_MS];
-    const TRADEOFF: Option<Tradeoff> = Some(Tradeoff::lower(LATENCY_P99_MS));
+    const TRADEOFF: Option<Tradeoff> =
+        Some(Tradeoff::lower(LATENCY_P99_MS, "p99 answer latency (ms)"));
     const FAULTS: &'static [FaultSpec] = &[SLOWDOWN];
 
     type RawConfig = RawOrders;

@@ -121,7 +121,7 @@ impl Model for Payment {
         ]);
         if variants.iter().any(|(_, policy)| policy.breaker.is_some()) {
             charts.push(ChartSpec {
-                states: ["CLOSED", "HALF_OPEN", "OPEN"].map(String::from).to_vec(),
+                states: ["closed", "half-open", "open"].map(String::from).to_vec(),
                 ..ChartSpec::line(
                     BREAKER,
                     "Circuit breaker state: open fails fast, half-open probes, closed is business as usual",

@@ -192,7 +192,8 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
         if phase.from.0 >= clients.until.0 {
             let message = format!(
                 "this phase starts at {} but arrivals stop at {}",
-                phase.from.0, clients.until.0
+                phase.from.0.human(),
+                clients.until.0.human()
             );
             c.error(&field("from"), message, None);
         }
@@ -218,9 +219,11 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
         c.error(
             &p(&["clients", "until"]),
             format!(
-                "arrivals until {} plus the {} deadline end after the run ({end}): the last \
+                "arrivals until {} plus the {} deadline end after the run ({}): the last \
                  requests would never be answered",
-                clients.until.0, clients.deadline.0
+                clients.until.0.human(),
+                clients.deadline.0.human(),
+                end.human()
             ),
             Some("end arrivals one deadline before the run ends".into()),
         );
