@@ -1026,9 +1026,15 @@ fn label_flight<DB: DrawingBackend>(
         .max_by(|(a, b), (c, d)| distance(*a, *b).total_cmp(&distance(*c, *d)));
     let Some((a, b)) = segment else { return Ok(()) };
     // A lost message says why after its text, and keeps that when the text is shortened.
-    let suffix = match flight.fate {
-        Fate::Lost { reason, .. } => format!(" · lost ({})", reason.as_str()),
-        Fate::Delivered { .. } | Fate::Waited { .. } | Fate::InFlight => String::new(),
+    let suffix = match (flight.fate, flight.lost_again) {
+        (Fate::Lost { reason, .. }, Some((again, last_at))) => format!(
+            " · lost ({}) ×{}, to {:.1} s",
+            reason.as_str(),
+            again + 1,
+            last_at.as_secs_f64()
+        ),
+        (Fate::Lost { reason, .. }, None) => format!(" · lost ({})", reason.as_str()),
+        (Fate::Delivered { .. } | Fate::Waited { .. } | Fate::InFlight, _) => String::new(),
     };
     let (color, _) = flight_style(flight);
     let style = text_style(LABEL_SIZE_PX, color);

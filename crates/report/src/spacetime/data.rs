@@ -54,6 +54,37 @@ impl Story<'_> {
     }
 }
 
+/// Folds each run of the same message (sender, receiver, text) lost the same way, with
+/// only other lost messages in between, into its first flight, counting the rest: resends
+/// into a partition say one thing, once. A message that got through ends the run, and the
+/// step that broke it is always drawn itself.
+fn collapse_lost_repeats(flights: Vec<Flight<'_>>) -> Vec<Flight<'_>> {
+    let mut kept: Vec<Flight> = Vec::with_capacity(flights.len());
+    for flight in flights {
+        // Back over the run of lost messages just before this one: anything that got
+        // through in between is part of the story, and ends the run.
+        let repeat_of = match flight.fate {
+            Fate::Lost { reason, .. } if !flight.highlighted => kept
+                .iter_mut()
+                .rev()
+                .take_while(|k| matches!(k.fate, Fate::Lost { .. }) && !k.highlighted)
+                .find(|k| {
+                    matches!(k.fate, Fate::Lost { reason: r, .. } if r == reason)
+                        && (k.from, k.to, k.text) == (flight.from, flight.to, flight.text)
+                }),
+            _ => None,
+        };
+        match repeat_of {
+            Some(first) => {
+                let count = first.lost_again.map_or(0, |(n, _)| n);
+                first.lost_again = Some((count + 1, flight.sent_at));
+            }
+            None => kept.push(flight),
+        }
+    }
+    kept
+}
+
 /// One message on its way: a send, and what became of it. A message the network duplicated
 /// is two flights with the same `msg_id`.
 #[derive(Debug, PartialEq)]
@@ -66,6 +97,9 @@ pub(super) struct Flight<'t> {
     pub(super) sent_at: SimTime,
     pub(super) fate: Fate,
     pub(super) highlighted: bool,
+    /// The same message lost the same way again, this many times more, the last sent at
+    /// the instant given: a retry loop into a partition is one line, "×18", not eighteen.
+    pub(super) lost_again: Option<(usize, SimTime)>,
 }
 
 /// What became of a message.
@@ -138,8 +172,9 @@ pub(super) fn story<'t>(
     let in_window = |at: SimTime| from <= at && at <= until;
     let (flights, faults) = (flights(trace, highlight), fault_spans(trace));
 
-    let mut flights: Vec<Flight> =
+    let flights: Vec<Flight> =
         flights.into_iter().filter(|f| f.sent_at <= until && f.end_at() >= from).collect();
+    let mut flights = collapse_lost_repeats(flights);
     let flights_hidden = flights.len().saturating_sub(FLIGHTS_DRAWN_MAX);
     if flights_hidden > 0 {
         // Highlighted messages are the point of the diagram: they are kept first. The sort is
@@ -329,6 +364,7 @@ fn flights<'t>(trace: &'t [TraceRecord], highlight: &[u64]) -> Vec<Flight<'t>> {
             sent_at: sent.at,
             fate,
             highlighted: highlight.contains(&msg_id),
+            lost_again: None,
         });
     }
     // A send nothing became of: on its way when the trace ended.
@@ -343,6 +379,7 @@ fn flights<'t>(trace: &'t [TraceRecord], highlight: &[u64]) -> Vec<Flight<'t>> {
                 sent_at: sent.at,
                 fate: Fate::InFlight,
                 highlighted: highlight.contains(&msg_id),
+                lost_again: None,
             });
         }
     }
@@ -423,6 +460,34 @@ mod tests {
 
     fn fates(story: &Story) -> Vec<(u64, Fate)> {
         story.flights.iter().map(|flight| (flight.msg_id, flight.fate)).collect()
+    }
+
+    #[test]
+    fn the_same_message_lost_again_and_again_is_one_line_with_a_count() {
+        // A replica resends its update into a partition every 200 ms; the last one lands.
+        let resend = |ms: u64, msg_id: u64| {
+            let (from, to, msg) = (NodeId(0), NodeId(1), "replicate".to_owned());
+            [
+                record(ms, TraceEvent::Send { from, to, msg_id, msg: msg.clone() }),
+                record(
+                    ms + 1,
+                    TraceEvent::Drop { from, to, msg_id, msg, reason: DropReason::Partition },
+                ),
+            ]
+        };
+        let mut trace: Vec<TraceRecord> =
+            [0, 200, 400, 600].iter().zip(1..).flat_map(|(&ms, id)| resend(ms, id)).collect();
+        trace.push(send(800, 0, 1, 9));
+        trace.push(deliver(801, 0, 1, 9));
+        // After a message that got through, the same loss is a new part of the story.
+        trace.extend(resend(1000, 10));
+        let story = story(&trace, at(0), at(1100), &[], None);
+        let lost: Vec<_> =
+            story.flights.iter().filter(|f| matches!(f.fate, Fate::Lost { .. })).collect();
+        assert_eq!(lost.len(), 2, "{:?}", story.flights);
+        assert_eq!(lost[0].lost_again, Some((3, at(600))));
+        assert_eq!(lost[1].lost_again, None);
+        assert_eq!(story.flights.len(), 3, "the delivered one is its own flight");
     }
 
     #[test]
