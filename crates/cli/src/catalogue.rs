@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use faultline_scenario::{ModelInfo, Models};
+use faultline_scenario::{ENGINE_FAULTS, ModelInfo, Models};
 
 use crate::Failure;
 use crate::output;
@@ -22,21 +22,6 @@ pub struct ListArgs {
     #[arg(long, value_name = "DIR", default_value = SCENARIOS_DIR)]
     pub scenarios: PathBuf,
 }
-
-/// The engine's fault kinds: every model can be given them.
-const ENGINE_FAULTS: [&str; 11] = [
-    "Partition",
-    "OneWayPartition",
-    "LatencySpike",
-    "Loss",
-    "Crash",
-    "Pause",
-    "RandomPartitions",
-    "RandomCrashes",
-    "RandomPauses",
-    "RandomLatencySpikes",
-    "RandomModelFaults",
-];
 
 /// The width `list` wraps its descriptions to.
 const LINE_CHARS_MAX: usize = 100;

@@ -207,17 +207,14 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
     }
 
     // Always inlined: with tracing off this is one branch, and a call costs more than it.
-    // The subject and the description are worked out behind the same branch, so tracing off
-    // costs nothing more.
+    // Messages' and timers' subjects and descriptions are worked out behind the same branch
+    // (`record_message`, `record_timer`), so tracing off costs nothing more. This records
+    // what belongs to no story: starts and faults.
     #[inline(always)]
-    fn record(
-        &mut self,
-        subject: impl FnOnce() -> Option<u64>,
-        event: impl FnOnce() -> TraceEvent,
-    ) {
+    fn record(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = &mut self.trace {
             let (at, hash) = (self.now, self.hash.finish());
-            trace.push(TraceRecord { at, hash, event: event(), subject: subject() });
+            trace.push(TraceRecord { at, hash, event: event(), subject: None });
         }
     }
 
@@ -435,7 +432,7 @@ impl<N: Node> Simulation<N> {
         match event {
             EventKind::Start(node) => {
                 self.hash_event(1, u64::from(node.0), 0);
-                self.core.record(|| None, || TraceEvent::Start { node });
+                self.core.record(|| TraceEvent::Start { node });
                 if self.down[node.index()] == 0 {
                     self.with_node(node, |n, ctx| n.on_start(ctx));
                 }
@@ -555,7 +552,7 @@ impl<N: Node> Simulation<N> {
             }
         });
         if let Some(event) = event {
-            self.core.record(|| None, || event);
+            self.core.record(|| event);
         }
         // Indexing rather than iterating keeps `self` free for the network and nodes, and
         // applying a fault allocates nothing.

@@ -19,7 +19,7 @@ pub use error::{ScenarioError, ScenarioErrors};
 pub use faultline_models::closest;
 pub use registry::{LoadedModel, ModelInfo, Models};
 pub use scenario::{Scenario, Variant};
-pub use validate::DEFAULT_MAX_EVENTS;
+pub use validate::{DEFAULT_MAX_EVENTS, ENGINE_FAULTS};
 
 use ron::extensions::Extensions;
 use serde::de::DeserializeOwned;

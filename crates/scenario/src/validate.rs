@@ -22,7 +22,7 @@ pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 const MAX_RANDOM_COUNT: u32 = 10_000;
 
 /// The engine's faults, as scenario files name them: every variant of [`RawFault`].
-const ENGINE_FAULTS: [&str; 11] = [
+pub const ENGINE_FAULTS: [&str; 11] = [
     "Partition",
     "OneWayPartition",
     "LatencySpike",

@@ -422,23 +422,22 @@ impl<'a> Checker<'a> {
             }
             points
         };
-        let mut series: Vec<Series> = self
-            .source_points
-            .into_iter()
-            .zip(&self.stores)
-            .map(|(points, store)| {
-                if replicated {
-                    Series::labelled(&super::BALANCE.for_variant(variant), store, to_end(points))
-                } else {
-                    Series::new(super::BALANCE, to_end(points))
-                }
-            })
-            .collect();
-        if !replicated {
-            series.push(Series::new(super::TOTAL, to_end(self.total_points)));
-        }
-        if !self.draws_balances {
-            series.clear();
+        // A contention run draws no balances (see `Bank::charts`).
+        let mut series: Vec<Series> = Vec::new();
+        if self.draws_balances {
+            series.extend(self.source_points.into_iter().zip(&self.stores).map(
+                |(points, store)| {
+                    if replicated {
+                        let chart = super::BALANCE.for_variant(variant);
+                        Series::labelled(&chart, store, to_end(points))
+                    } else {
+                        Series::new(super::BALANCE, to_end(points))
+                    }
+                },
+            ));
+            if !replicated {
+                series.push(Series::new(super::TOTAL, to_end(self.total_points)));
+            }
         }
 
         let verdict = if self.min_cents < 0 {

@@ -317,6 +317,16 @@ fn flights<'t>(trace: &'t [TraceRecord], highlight: &[u64]) -> Vec<Flight<'t>> {
     let mut sends: BTreeMap<u64, Sent> = BTreeMap::new();
     // Flights (indices) waiting in a paused receiver's socket, oldest first, per msg_id.
     let mut waiting: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    let flight = |msg_id: u64, sent: &Sent<'t>, fate: Fate| Flight {
+        msg_id,
+        from: sent.from,
+        to: sent.to,
+        text: sent.text,
+        sent_at: sent.at,
+        fate,
+        highlighted: highlight.contains(&msg_id),
+        lost_again: None,
+    };
     let mut flights: Vec<Flight> = Vec::new();
     for record in trace {
         let at = record.at;
@@ -356,31 +366,13 @@ fn flights<'t>(trace: &'t [TraceRecord], highlight: &[u64]) -> Vec<Flight<'t>> {
             | TraceEvent::FaultEnd { .. } => continue,
         };
         let Some(sent) = sends.get(&msg_id) else { continue };
-        flights.push(Flight {
-            msg_id,
-            from: sent.from,
-            to: sent.to,
-            text: sent.text,
-            sent_at: sent.at,
-            fate,
-            highlighted: highlight.contains(&msg_id),
-            lost_again: None,
-        });
+        flights.push(flight(msg_id, sent, fate));
     }
     // A send nothing became of: on its way when the trace ended.
     let ended: BTreeSet<u64> = flights.iter().map(|flight| flight.msg_id).collect();
     for (&msg_id, sent) in &sends {
         if !ended.contains(&msg_id) {
-            flights.push(Flight {
-                msg_id,
-                from: sent.from,
-                to: sent.to,
-                text: sent.text,
-                sent_at: sent.at,
-                fate: Fate::InFlight,
-                highlighted: highlight.contains(&msg_id),
-                lost_again: None,
-            });
+            flights.push(flight(msg_id, sent, Fate::InFlight));
         }
     }
     // Flights were found in the order they ended; the diagram reads in send order. Stable,
