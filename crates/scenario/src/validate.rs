@@ -21,7 +21,8 @@ pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 /// More faults than this from one generator is a typo, not a scenario.
 const MAX_RANDOM_COUNT: u32 = 10_000;
 
-/// The engine's faults, as scenario files name them: every variant of [`RawFault`].
+/// The engine's faults, as scenario files name them (every variant of `RawFault`): every
+/// model can be given them.
 pub const ENGINE_FAULTS: [&str; 11] = [
     "Partition",
     "OneWayPartition",
