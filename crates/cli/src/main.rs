@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod commands;
+mod explore;
 mod output;
 mod sweep;
 
@@ -14,6 +15,7 @@ use clap_complete::Shell;
 
 use catalogue::ListArgs;
 use commands::{CheckArgs, RunArgs, TraceArgs};
+use explore::ExploreArgs;
 use sweep::SweepArgs;
 
 /// Deterministic simulation of distributed-systems pitfalls: the same seed gives the same
@@ -37,6 +39,15 @@ enum Command {
     /// violating seeds and each metric's mean, min and max. Then one command that reproduces
     /// a violation. The result does not depend on `--jobs`.
     Sweep(SweepArgs),
+    /// Run every order of a small scenario's events (latencies ignored), and say per
+    /// variant how many distinct schedules break each invariant.
+    ///
+    /// At every step any message in flight may arrive next, and a timer fires once every
+    /// message that must arrive before it (within the network's bound on latency) has.
+    /// Orders that differ only in how independent events interleave are run once (source
+    /// DPOR with sleep sets). Prints the shortest violating schedule step by step and writes
+    /// its spacetime diagram. Exit code 1 when some schedule broke an invariant.
+    Explore(ExploreArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),
     /// List the models (their invariants and fault kinds) and the bundled scenarios.
@@ -96,6 +107,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Explore(args) => explore::explore(&args),
         Command::Check(args) => commands::check(&args),
         Command::List(args) => catalogue::list(&args),
         Command::Reference => catalogue::reference(),

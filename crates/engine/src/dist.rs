@@ -33,6 +33,16 @@ pub enum Latency {
 const PARETO_CAP_FACTOR: f64 = 10_000.0;
 
 impl Latency {
+    /// The longest a message can take, if the distribution has a bound short of its
+    /// safety cap: what a timer that waits longer can count on.
+    pub fn max(&self) -> Option<SimDuration> {
+        match *self {
+            Latency::Constant(latency) => Some(latency),
+            Latency::Uniform { max, .. } => Some(max),
+            Latency::Normal { .. } | Latency::LogNormal { .. } | Latency::Pareto { .. } => None,
+        }
+    }
+
     /// Draws one latency. The number of words taken from `rng` depends only on the kind
     /// (none for a constant, one for uniform and Pareto, two for the normal family), so the
     /// k-th message on a link sees the same numbers in every variant of a scenario.

@@ -5,6 +5,7 @@
 //! clock, serde or a hash-ordered collection. A run is a pure function of its inputs.
 
 mod dist;
+mod explore;
 mod fault;
 mod network;
 mod node;
@@ -15,6 +16,9 @@ mod time;
 mod trace;
 
 pub use dist::Latency;
+pub use explore::{
+    Actor, Dpor, Executed, ExploreError, Pending, Replay, RunKind, Scheduler, SharedScheduler,
+};
 pub use fault::{Fault, FaultGen, FaultKind, ModelFault, RandomFaults, realise, rename_faults};
 pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Names, Node, NodeId, TimerId};

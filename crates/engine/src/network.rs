@@ -91,6 +91,12 @@ impl Network {
         from.index() * self.nodes + to.index()
     }
 
+    /// The longest a message sent on this link now can take (with the spikes in force),
+    /// if the latency distribution has a bound.
+    pub(crate) fn latest(&self, from: NodeId, to: NodeId) -> Option<SimDuration> {
+        Some(self.config.latency.max()? + self.extra_latency[self.link(from, to)])
+    }
+
     #[inline]
     pub(crate) fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
         self.cuts[self.link(from, to)] > 0

@@ -81,6 +81,31 @@ impl<E> EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// Every queued event with its time and seq, in no particular order. For exploration,
+    /// which looks at everything pending at each step; runs never call it.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (SimTime, u64, &E)> {
+        self.heap.iter().map(|key| {
+            let event =
+                self.payloads[key.slot as usize].as_ref().expect("a queued slot holds an event");
+            (key.at, key.seq, event)
+        })
+    }
+
+    /// Removes the event with this seq, wherever it sits. Rebuilds the heap, O(n log n):
+    /// exploration's queues hold a few dozen events, and runs never call it.
+    pub(crate) fn remove(&mut self, seq: u64) -> Option<(SimTime, E)> {
+        let index = self.heap.iter().position(|key| key.seq == seq)?;
+        let key = self.heap.swap_remove(index);
+        for rest in std::mem::take(&mut self.heap) {
+            self.sift_up(rest);
+        }
+        self.free.push(key.slot);
+        let event = self.payloads[key.slot as usize].take().expect("a queued slot holds an event");
+        Some((key.at, event))
+    }
+}
+
+impl<E> EventQueue<E> {
     /// Adds `key` at the bottom and moves larger parents down until it fits.
     #[inline]
     fn sift_up(&mut self, key: Key) {
@@ -140,6 +165,23 @@ mod tests {
             assert_eq!(q.pop(), Some((SimTime::from_nanos(at), seq)));
         }
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn removing_any_event_keeps_the_rest_in_order() {
+        let mut q = EventQueue::with_capacity(0);
+        for seq in 0..40u64 {
+            q.push(SimTime::from_nanos((seq * 13) % 7), seq, seq);
+        }
+        assert_eq!(q.remove(17), Some((SimTime::from_nanos((17 * 13) % 7), 17)));
+        assert_eq!(q.remove(17), None);
+        assert_eq!(q.iter().count(), 39);
+        let mut keys: Vec<(u64, u64)> =
+            (0..40u64).filter(|&s| s != 17).map(|s| ((s * 13) % 7, s)).collect();
+        keys.sort();
+        for (at, seq) in keys {
+            assert_eq!(q.pop(), Some((SimTime::from_nanos(at), seq)));
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::explore::{Actor, Executed, Pending, SharedScheduler};
 use crate::fault::{Fault, FaultKind};
 use crate::network::{DropReason, Fate, Network, NetworkConfig};
 use crate::node::{Ctx, Names, Node, NodeId, TimerId};
@@ -23,6 +24,9 @@ pub struct SimConfig {
     pub max_events: u64,
     /// Keep the full trace (costs memory proportional to the run).
     pub trace: bool,
+    /// Who picks the next event, for exploring every order of a small run: latencies are
+    /// then ignored (see `explore.rs`). `None` runs in time order.
+    pub scheduler: Option<SharedScheduler>,
 }
 
 /// Counters the network keeps for every run.
@@ -176,6 +180,9 @@ pub(crate) struct Core<M, T, O> {
     names: Vec<String>,
     labels: Vec<String>,
     stats: NetStats,
+    /// Under a scheduler: by message id, the latest a message in flight can arrive, given
+    /// the network's bound on latency (none for unbounded distributions).
+    latest_arrivals: Option<Vec<(u64, SimTime)>>,
 }
 
 impl<M, T, O> Core<M, T, O> {
@@ -252,6 +259,13 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
                 self.record_message(&msg, |msg| TraceEvent::Drop { from, to, msg_id, msg, reason });
             }
             Fate::Delivered { latency, duplicate_latency } => {
+                if let Some(latest) = &mut self.latest_arrivals {
+                    let bound =
+                        self.network.latest(from, to).map_or(SimTime::MAX, |l| self.now + l);
+                    // A copy is reserved the next seq, and obeys the same bound.
+                    latest.push((msg_id, bound));
+                    latest.push((self.seq, bound));
+                }
                 if let Some(copy_latency) = duplicate_latency {
                     self.stats.duplicated += 1;
                     let copy_id = self.reserve_seq();
@@ -296,6 +310,11 @@ pub struct Simulation<N: Node> {
     end: SimTime,
     max_events: u64,
     events: u64,
+    /// Under a scheduler: who picks, each node's own clock, and the pauses in force per node
+    /// (a paused node is offered nothing until its pause ends, whatever the time).
+    scheduler: Option<SharedScheduler>,
+    clocks: Vec<SimTime>,
+    held: Vec<u16>,
 }
 
 impl<N: Node> Simulation<N> {
@@ -330,6 +349,7 @@ impl<N: Node> Simulation<N> {
             names,
             labels: Vec::new(),
             stats: NetStats::default(),
+            latest_arrivals: config.scheduler.is_some().then(Vec::new),
         };
         for i in 0..count {
             core.push(SimTime::ZERO, EventKind::Start(NodeId(i as u32)));
@@ -351,6 +371,9 @@ impl<N: Node> Simulation<N> {
             end: SimTime::ZERO + config.duration,
             max_events: config.max_events,
             events: 0,
+            scheduler: config.scheduler.inspect(|s| s.lock().begin()),
+            clocks: vec![SimTime::ZERO; count],
+            held: vec![0; count],
         }
     }
 
@@ -397,6 +420,9 @@ impl<N: Node> Simulation<N> {
     /// Pops and handles one event. Returns `Ok(false)` once the run is over, and an error
     /// instead of handling event number `max_events + 1`.
     pub fn step(&mut self, observer: &mut impl Observer<N::Obs>) -> Result<bool, LimitExceeded> {
+        if self.scheduler.is_some() {
+            return self.step_chosen(observer);
+        }
         let Some((at, event)) = self.core.queue.pop() else {
             self.core.now = self.end;
             return Ok(false);
@@ -414,6 +440,113 @@ impl<N: Node> Simulation<N> {
             observer.observe(at, node, obs);
         }
         Ok(true)
+    }
+
+    /// [`Simulation::step`] under a scheduler: offers it every event that may come next and
+    /// handles the one it picks at the handling node's own clock.
+    fn step_chosen(&mut self, observer: &mut impl Observer<N::Obs>) -> Result<bool, LimitExceeded> {
+        let scheduler = self.scheduler.clone().expect("called under a scheduler");
+        let enabled = self.enabled();
+        let choice = if enabled.is_empty() { None } else { scheduler.lock().choose(&enabled) };
+        let Some(Pending { id, actor }) = choice.and_then(|index| enabled.get(index).copied())
+        else {
+            self.core.now = self.end;
+            return Ok(false);
+        };
+        let (at, event) = self.core.queue.remove(id).expect("an offered event is queued");
+        if self.events >= self.max_events {
+            return Err(LimitExceeded { max_events: self.max_events, at });
+        }
+        let node = match actor {
+            Actor::Node(node) => Some(node),
+            Actor::World => None,
+        };
+        // A node's clock moves on by at least a nanosecond per event, so that a violation's
+        // time names the one step that caused it.
+        let tick = |clock: SimTime| clock + SimDuration::from_nanos(1);
+        self.core.now = node.map_or(at, |node| at.max(tick(self.clocks[node.index()])));
+        let first_seq = self.core.seq;
+        let sent_before = self.core.stats.sent;
+        let delivery = matches!(event, EventKind::Deliver { .. } | EventKind::Read { .. });
+        let timer = matches!(event, EventKind::Timer { .. });
+        self.dispatch(event);
+        if let Some(node) = node {
+            self.clocks[node.index()] = self.core.now;
+        }
+        let observed = !self.core.observations.is_empty();
+        let messages = delivery || self.core.stats.sent > sent_before;
+        let created = first_seq..self.core.seq;
+        scheduler.lock().executed(Executed { id, actor, observed, timer, messages, created });
+        for (at, node, obs) in self.core.observations.drain(..) {
+            observer.observe(at, node, obs);
+        }
+        Ok(true)
+    }
+
+    /// What may come next under a scheduler, by scheduled time then seq: the first node
+    /// start while any is left (nodes boot before anything else happens); otherwise every
+    /// message in flight, each node's earliest live timer, and the next fault, leaving out
+    /// what a pause holds and what would happen after the end. Drops timers that can no
+    /// longer fire, as `dispatch` would.
+    fn enabled(&mut self) -> Vec<Pending> {
+        let mut offered: Vec<(SimTime, u64, Actor)> = Vec::new();
+        let mut earliest_timer: Vec<Option<(SimTime, u64)>> = vec![None; self.nodes.len()];
+        let mut next_fault: Option<(SimTime, u64)> = None;
+        let mut first_start: Option<(SimTime, u64, Actor)> = None;
+        let mut dead = Vec::new();
+        let clock = |node: NodeId, at: SimTime| at.max(self.clocks[node.index()]);
+        for (at, seq, event) in self.core.queue.iter() {
+            match event {
+                EventKind::Start(node) => {
+                    if first_start.is_none_or(|(_, first, _)| seq < first) {
+                        first_start = Some((at, seq, Actor::Node(*node)));
+                    }
+                }
+                EventKind::Deliver { to, .. } | EventKind::Read { to, .. } => {
+                    if self.held[to.index()] == 0 && clock(*to, at) <= self.end {
+                        offered.push((at, seq, Actor::Node(*to)));
+                    }
+                }
+                EventKind::Timer { node, id, epoch, .. } => {
+                    if !self.core.timers.is_live(*id) || *epoch != self.core.epochs[node.index()] {
+                        dead.push((seq, *id));
+                    } else if earliest_timer[node.index()].is_none_or(|t| (at, seq) < t) {
+                        earliest_timer[node.index()] = Some((at, seq));
+                    }
+                }
+                EventKind::FaultBegin(_) | EventKind::FaultEnd(_) => {
+                    if at <= self.end && next_fault.is_none_or(|f| (at, seq) < f) {
+                        next_fault = Some((at, seq));
+                    }
+                }
+            }
+        }
+        for (seq, id) in dead {
+            self.core.queue.remove(seq);
+            self.core.timers.cancel(id);
+        }
+        // A timer fires only once every message that must arrive before its deadline has.
+        let latest = self.core.latest_arrivals.as_deref().unwrap_or_default();
+        let horizon = offered
+            .iter()
+            .filter_map(|&(_, seq, _)| latest.iter().find(|&&(id, _)| id == seq))
+            .map(|&(_, bound)| bound)
+            .min()
+            .unwrap_or(SimTime::MAX);
+        if let Some((_, id, actor)) = first_start {
+            return vec![Pending { id, actor }];
+        }
+        for (i, timer) in earliest_timer.into_iter().enumerate() {
+            let node = NodeId(i as u32);
+            if let Some((at, seq)) = timer.filter(|&(at, _)| clock(node, at) <= self.end) {
+                if self.held[i] == 0 && at <= horizon {
+                    offered.push((at, seq, Actor::Node(node)));
+                }
+            }
+        }
+        offered.extend(next_fault.map(|(at, seq)| (at, seq, Actor::World)));
+        offered.sort_by_key(|&(at, seq, _)| (at, seq));
+        offered.into_iter().map(|(_, id, actor)| Pending { id, actor }).collect()
     }
 
     /// Feeds one processed event into the running trace hash (its payload follows), in the
@@ -609,6 +742,10 @@ impl<N: Node> Simulation<N> {
             }
             FaultKind::Model { node, ref fault } => {
                 self.nodes[node.index()].on_fault(fault, begin);
+            }
+            FaultKind::Pause { node } if self.scheduler.is_some() => {
+                let held = &mut self.held[node.index()];
+                *held = if begin { *held + 1 } else { *held - 1 };
             }
             FaultKind::Pause { node } => {
                 if begin {

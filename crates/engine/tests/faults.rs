@@ -77,6 +77,7 @@ fn run(faults: Vec<Fault>) -> Vec<(SimTime, NodeId, Obs)> {
         duration: SimDuration::from_secs(5),
         max_events: 100_000,
         trace: false,
+        scheduler: None,
     };
     let probe = || Probe { count: 200, sent: 0, starts: 0 };
     let mut sim = Simulation::new(config, vec![("a".into(), probe()), ("b".into(), probe())]);
@@ -207,6 +208,7 @@ fn the_event_limit_allows_exactly_max_events() {
         duration: SimDuration::from_secs(1),
         max_events,
         trace: false,
+        scheduler: None,
     };
     let nodes = || {
         let probe = || Probe { count: 10, sent: 0, starts: 0 };

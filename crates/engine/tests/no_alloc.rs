@@ -80,6 +80,7 @@ fn allocations(seconds: u64) -> (usize, u64) {
         duration: SimDuration::from_secs(seconds),
         max_events: u64::MAX,
         trace: false,
+        scheduler: None,
     };
     let mut sim = Simulation::new(config, vec![("a".into(), Pinger), ("b".into(), Pinger)]);
     let region = Region::new(GLOBAL);

@@ -164,6 +164,7 @@ fn simulate(setup: &Setup) -> (Vec<TraceRecord>, Vec<(SimTime, Seen)>, faultline
         duration: DURATION,
         max_events: 10_000_000,
         trace: true,
+        scheduler: None,
     };
     let nodes = (0..setup.nodes)
         .map(|i| (format!("n{i}"), Gossip { peers: setup.nodes, stop: STOP, sent: 0 }))

@@ -103,6 +103,7 @@ fn run<const NAMED: bool>() -> (RunStats, Vec<TraceRecord>) {
         duration: SimDuration::from_secs(1),
         max_events: 10_000,
         trace: true,
+        scheduler: None,
     };
     let mut sim =
         Simulation::new(config, vec![("a".into(), Shop::<NAMED>), ("b".into(), Shop::<NAMED>)]);

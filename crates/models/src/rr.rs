@@ -141,6 +141,7 @@ pub fn run(roundtrips: u64, seed: u64) -> Result<RrStats, LimitExceeded> {
         duration: SimDuration::from_nanos(u64::MAX),
         max_events: u64::MAX,
         trace: false,
+        scheduler: None,
     };
     let nodes = vec![
         ("client".to_string(), RrNode::Client { roundtrips, current: 0, timer: None }),

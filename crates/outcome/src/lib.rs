@@ -270,6 +270,32 @@ impl FaultWindow {
     }
 }
 
+/// What `faultline explore` found for one variant: how many distinct orders of its events
+/// it ran, and which broke what.
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    pub variant: String,
+    /// Distinct schedules run to their end: one per class of equivalent orders.
+    pub schedules: u64,
+    /// Runs cut short because they began like a schedule already explored.
+    pub redundant: u64,
+    /// Every class was explored: no schedule bound cut the search short.
+    pub complete: bool,
+    /// Per invariant the scenario checks, in its order: schedules that broke it.
+    pub violating: Vec<(String, u64)>,
+    /// The violating schedule with the fewest steps (the first found among equals).
+    pub shortest: Option<Shortest>,
+}
+
+/// A violating schedule, replayed with its full trace.
+#[derive(Clone, Debug)]
+pub struct Shortest {
+    /// Steps: events handled after the nodes' starts.
+    pub steps: usize,
+    /// The run, with its trace and violations.
+    pub outcome: Outcome,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,6 +68,11 @@ impl FirstFailure {
         Some(FirstFailure { trace, violation, title, highlight, node, from, until })
     }
 
+    /// The same failure under another title (an explored schedule has no seed to name).
+    pub fn titled(self, title: String) -> FirstFailure {
+        FirstFailure { title, ..self }
+    }
+
     /// The diagram: the violation's story, or the moments before the violation.
     pub fn diagram<'a>(&'a self, names: &'a [String]) -> Spacetime<'a> {
         Spacetime {

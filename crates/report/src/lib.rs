@@ -12,6 +12,7 @@
 
 mod chart;
 mod error;
+mod explore;
 mod failure;
 mod html;
 mod json;
@@ -29,6 +30,7 @@ pub use chart::{
     chart_png, chart_svg, informative, variant_color,
 };
 pub use error::RenderError;
+pub use explore::{ExploreReport, explore_json, explore_text, schedule_steps, shortest_failure};
 pub use failure::FirstFailure;
 pub use html::index_html;
 pub use json::{run_json, summary_json};

@@ -9,6 +9,7 @@
 //! [`Models`] registry.
 
 mod error;
+mod explore;
 mod locate;
 mod raw;
 mod registry;
@@ -16,6 +17,7 @@ mod scenario;
 mod validate;
 
 pub use error::{ScenarioError, ScenarioErrors};
+pub use explore::{MAX_STEPS, Reduction, Refusal};
 pub use faultline_models::closest;
 pub use registry::{LoadedModel, ModelInfo, Models};
 pub use scenario::{Scenario, Variant};

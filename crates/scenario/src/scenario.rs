@@ -58,7 +58,7 @@ impl Scenario {
         faults
     }
 
-    fn setup(&self, seed: u64, trace: bool) -> RunSetup {
+    pub(crate) fn setup(&self, seed: u64, trace: bool) -> RunSetup {
         RunSetup {
             sim: SimConfig {
                 seed,
@@ -67,6 +67,7 @@ impl Scenario {
                 duration: self.duration,
                 max_events: self.max_events,
                 trace,
+                scheduler: None,
             },
             invariants: self.invariants.clone(),
         }
