@@ -65,8 +65,8 @@ fn swarm_bounds(c: &mut Check, raw: Option<&RawSwarm>, network: &RawNetwork) -> 
                      fits: fn(f64) -> bool| {
         let Some((lo, hi)) = written else { return default };
         if lo > hi {
-            let message = format!("the swarm's {field} range ({lo}, {hi}) is backwards");
-            c.error(&path(field), message, Some(format!("write it ({hi}, {lo})")));
+            let message = format!("the swarm's {field} range ({lo:?}, {hi:?}) is backwards");
+            c.error(&path(field), message, Some(format!("write it ({hi:?}, {lo:?})")));
         }
         for end in [lo, hi] {
             if !fits(end) {
