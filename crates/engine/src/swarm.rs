@@ -81,7 +81,7 @@ pub fn draw_swarm(
                     rng.next_u64();
                 }
             }
-            on.then(|| RandomFaults { generator, start_window: random.start_window })
+            on.then_some(RandomFaults { generator, start_window: random.start_window })
         })
         .collect();
     SwarmDraw { network, latency_factor, generators }
