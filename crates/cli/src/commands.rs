@@ -52,6 +52,10 @@ pub struct RunArgs {
     /// Add each run's trace hash and event count to the table: what tells two runs apart.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Run the seed's swarm draw, as `sweep --swarm` does: the random fault generators it
+    /// turns on and the network it draws. With `--print-schedule`, print the draw too.
+    #[arg(long)]
+    pub swarm: bool,
 }
 
 /// The hidden command `--check-determinism` runs in a second process of this binary.
@@ -64,6 +68,8 @@ pub struct TraceArgs {
     pub seed: u64,
     #[arg(long)]
     pub variant: String,
+    #[arg(long)]
+    pub swarm: bool,
 }
 
 #[derive(Args, Debug)]
@@ -182,14 +188,25 @@ fn describe_divergence(a: &[TraceRecord], b: &[TraceRecord], names: &[String]) -
     )
 }
 
+/// The scenario a run of `seed` runs: the seed's swarm draw of it, or the file as written.
+fn as_run(scenario: Scenario, seed: u64, swarm: bool) -> Scenario {
+    if swarm { scenario.swarmed(seed) } else { scenario }
+}
+
 pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
-    let scenario = load(&args.scenario)?;
-    let seed = args.seed.unwrap_or(scenario.seed);
-    let variants = select(&scenario, &args.variants)?;
+    let written = load(&args.scenario)?;
+    let seed = args.seed.unwrap_or(written.seed);
     if args.print_schedule {
-        output::stdout(&scenario.schedule_text(seed))?;
+        select(&written, &args.variants)?;
+        let draw = if args.swarm { written.swarm_text(seed) } else { String::new() };
+        let schedule = as_run(written, seed, args.swarm).schedule_text(seed);
+        output::stdout(&format!("{draw}{schedule}"))?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The report's table of strategies sweeps the scenario as written, swarm or not.
+    let report_sweep = written.report_sweep.map(|seeds| (written.clone(), seeds));
+    let scenario = as_run(written, seed, args.swarm);
+    let variants = select(&scenario, &args.variants)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     check_replaceable(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let keep_trace = args.trace.is_some() || args.perfetto.is_some() || args.check_determinism;
@@ -213,7 +230,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
                 ));
             }
             let ours = faultline_report::trace_jsonl(a, &names);
-            let theirs = trace_in_another_process(&args.scenario, seed, variant)?;
+            let theirs = trace_in_another_process(&args.scenario, seed, args.swarm, variant)?;
             if let Some(difference) = first_different_line(&ours, &theirs) {
                 nondeterministic.push(format!(
                     "variant `{}` runs differently in another process: {difference}",
@@ -231,18 +248,19 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         Failure::usage(format!("error: scenario `{}`, grid runs, seed {seed}: {e}", scenario.name))
     })?;
     let headline: Vec<&str> = scenario.headline_metrics().iter().map(|m| m.name()).collect();
-    if let Some(seeds) = scenario.report_sweep {
+    if let Some((written, seeds)) = &report_sweep {
         // A table of the strategies over many seeds, next to this one run.
         let jobs = crate::sweep::default_jobs();
-        let tallies =
-            crate::sweep::run_all(&scenario, &variants, 0..seeds, jobs, &ProgressBar::hidden())?;
+        let bar = ProgressBar::hidden();
+        let tallies = crate::sweep::run_all(written, &variants, 0..*seeds, false, jobs, &bar)?;
         let sweep = Sweep {
             scenario: &scenario.name,
-            seeds: 0..seeds,
+            seeds: 0..*seeds,
             invariants: &scenario.invariants,
             headline_metrics: &headline,
             tradeoff: scenario.tradeoff(),
             tallies: &tallies,
+            swarm: false,
         };
         faultline_report::add_sweep(&sweep, &mut charts, &mut outcomes, &mut grids);
     }
@@ -311,8 +329,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         format!("{}\n", faultline_report::run_json(&report))
     } else {
         format!(
-            "{}, seed {seed}\n{}report: {}\n",
+            "{}, seed {seed}{}\n{}report: {}\n",
             scenario.name,
+            if args.swarm { ", swarm" } else { "" },
             faultline_report::terminal_table(
                 &report,
                 if args.verbose { TraceColumns::Shown } else { TraceColumns::Hidden }
@@ -331,8 +350,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     if !nondeterministic.is_empty() || (args.deny_violations && violated) {
         if args.deny_violations && violated {
             output::stderr_line(&format!(
-                "invariants were violated; reproduce with: faultline run {} --seed {seed}",
-                args.scenario.display()
+                "invariants were violated; reproduce with: faultline run {} --seed {seed}{}",
+                args.scenario.display(),
+                if args.swarm { " --swarm" } else { "" }
             ));
         }
         return Ok(ExitCode::from(1));
@@ -343,7 +363,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
 /// Prints one variant's full trace as JSON lines: what `--check-determinism` compares with
 /// the trace of its own process.
 pub fn trace(args: &TraceArgs) -> Result<ExitCode, Failure> {
-    let scenario = load(&args.scenario)?;
+    let scenario = as_run(load(&args.scenario)?, args.seed, args.swarm);
     let variants = select(&scenario, std::slice::from_ref(&args.variant))?;
     let outcome = run_one(&scenario, args.seed, variants[0], true)?;
     let trace = outcome.trace.as_deref().unwrap_or(&[]);
@@ -357,6 +377,7 @@ pub fn trace(args: &TraceArgs) -> Result<ExitCode, Failure> {
 fn trace_in_another_process(
     scenario: &Path,
     seed: u64,
+    swarm: bool,
     variant: &Variant,
 ) -> Result<String, Failure> {
     let failure = |why: String| Failure {
@@ -368,6 +389,7 @@ fn trace_in_another_process(
         .arg(TRACE_COMMAND)
         .arg(scenario)
         .args(["--seed", &seed.to_string(), "--variant", &variant.name])
+        .args(swarm.then_some("--swarm"))
         .output()
         .map_err(|e| failure(e.to_string()))?;
     if !output.status.success() {

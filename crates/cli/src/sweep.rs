@@ -53,6 +53,11 @@ pub struct SweepArgs {
     /// mean, min and max) instead of one line per variant.
     #[arg(long, conflicts_with = "json")]
     pub details: bool,
+    /// Swarm testing: each seed draws which random fault generators are on, how many faults
+    /// each makes, and the network's loss, duplication and latency, within the scenario's
+    /// `swarm` bounds. Every variant of a seed sees the same draw.
+    #[arg(long)]
+    pub swarm: bool,
 }
 
 /// Parses `A..B`: two decimal seeds, the end excluded, at least one seed in between.
@@ -103,6 +108,7 @@ fn run_block(
     scenario: &Scenario,
     variants: &[&Variant],
     seeds: Range<u64>,
+    swarm: bool,
     jobs: usize,
     bar: &ProgressBar,
 ) -> Result<Vec<RunSummary>, Failure> {
@@ -122,6 +128,13 @@ fn run_block(
                         break;
                     }
                     let seed = seeds.start + (run / variant_count) as u64;
+                    let swarmed;
+                    let scenario = if swarm {
+                        swarmed = scenario.swarmed(seed);
+                        &swarmed
+                    } else {
+                        scenario
+                    };
                     let result = run_one(scenario, seed, variants[run % variant_count], false)
                         .map(RunSummary::of);
                     if result.is_err() {
@@ -147,11 +160,13 @@ fn run_block(
     Ok(summaries)
 }
 
-/// Runs the whole range block by block, reducing each block in seed order.
+/// Runs the whole range block by block, reducing each block in seed order; with `swarm`,
+/// each seed runs its swarm draw of the scenario.
 pub(crate) fn run_all(
     scenario: &Scenario,
     variants: &[&Variant],
     seeds: Range<u64>,
+    swarm: bool,
     jobs: usize,
     bar: &ProgressBar,
 ) -> Result<Vec<VariantTally>, Failure> {
@@ -160,7 +175,7 @@ pub(crate) fn run_all(
     let mut block_start = seeds.start;
     while block_start < seeds.end {
         let block_end = block_start.saturating_add(BLOCK_SEEDS as u64).min(seeds.end);
-        let summaries = run_block(scenario, variants, block_start..block_end, jobs, bar)?;
+        let summaries = run_block(scenario, variants, block_start..block_end, swarm, jobs, bar)?;
         for (run, summary) in summaries.into_iter().enumerate() {
             let seed = block_start + (run / variants.len()) as u64;
             tallies[run % variants.len()].add(seed, summary);
@@ -177,7 +192,7 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
     let seeds = args.seeds.clone();
     let runs_total = (seeds.end - seeds.start).saturating_mul(variants.len() as u64);
     let bar = progress_bar(runs_total);
-    let tallies = run_all(&scenario, &variants, seeds.clone(), jobs, &bar);
+    let tallies = run_all(&scenario, &variants, seeds.clone(), args.swarm, jobs, &bar);
     // Cleared before anything is printed, an error included, so no half-drawn bar is left.
     bar.finish_and_clear();
     let tallies = tallies?;
@@ -189,6 +204,7 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
         headline_metrics: &headline,
         tradeoff: scenario.tradeoff(),
         tallies: &tallies,
+        swarm: args.swarm,
     };
     let path = args.scenario.display().to_string();
     if args.json {

@@ -1,6 +1,7 @@
 //! End-to-end tests of `faultline sweep`: the JSON contract, a result that does not depend on
 //! `--jobs`, counts that agree with single runs, the chat-swarm's promise over seeds, and
-//! bad input that exits 2 with nothing on stdout.
+//! bad input that exits 2 with nothing on stdout. Swarm sweeps: a seed reproduces with
+//! `run --swarm`, its printed draw replays without it, and the lease-swarm's measurement.
 
 mod common;
 
@@ -324,4 +325,133 @@ fn the_orders_scenarios_tell_the_articles_story_over_a_sweep() {
     // The saga's price: the customer waits for the reservation.
     let p99 = |variant: &str| mean(variant, "order.latency_p99_ms");
     assert!(p99("reserve-then-charge") > p99("charge-then-decrement"));
+}
+
+const LEASE_SWARM: &str = "scenarios/lease-swarm.ron";
+
+fn json_of(args: &[&str]) -> Value {
+    let output = faultline(args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("stdout is exactly one JSON object")
+}
+
+/// The seeds of `range` where `variant` of a lease-swarm sweep lost an update.
+fn lost_updates(json: &Value, variant_name: &str) -> (u64, Vec<u64>) {
+    let v = variant(json, variant_name);
+    (
+        v["runs_violating"]["no-lost-update"].as_u64().unwrap(),
+        seeds_of(&v["violating_seeds"]["no-lost-update"]),
+    )
+}
+
+/// The measurement the README tells: all faults at once hide the lost update that a pause
+/// past the lease causes without fencing tokens; a swarm sweep of as many seeds finds it,
+/// and never with fencing tokens.
+#[test]
+fn a_swarm_sweep_finds_what_the_plain_sweep_of_as_many_seeds_misses() {
+    let plain = json_of(&["sweep", LEASE_SWARM, "--seeds", "0..1000", "--json"]);
+    let swarm = json_of(&["sweep", LEASE_SWARM, "--seeds", "0..1000", "--json", "--swarm"]);
+    assert_eq!(plain["swarm"], false);
+    assert_eq!(swarm["swarm"], true);
+    for variant_name in ["lock-lease", "lock-lease-fencing"] {
+        assert_eq!(lost_updates(&plain, variant_name).0, 0, "{variant_name}, plain");
+        let v = variant(&plain, variant_name);
+        assert_eq!(v["runs_violating"]["no-negative-balance"], 0, "{variant_name}, plain");
+    }
+    let (found, _) = lost_updates(&swarm, "lock-lease");
+    assert!(found >= 25, "the swarm sweep lost an update in only {found} of 1000 seeds");
+    assert_eq!(lost_updates(&swarm, "lock-lease-fencing").0, 0, "fencing tokens never lose one");
+    // Why the plain sweep finds nothing: the faults together stop almost every transfer.
+    let committed = |json: &Value| {
+        variant(json, "lock-lease")["metrics"]["transfers.committed"]["mean"].as_f64().unwrap()
+    };
+    assert!(committed(&plain) < 0.5, "plain: {} transfers committed per run", committed(&plain));
+    assert!(committed(&swarm) > 5.0 * committed(&plain));
+}
+
+/// What a swarm sweep lists, `run --seed S --swarm` reproduces, and the same seed without
+/// `--swarm` does not: the draw, not the seed alone, made the run.
+#[test]
+fn a_swarm_seed_reproduces_with_run_swarm() {
+    let swarm = json_of(&["sweep", LEASE_SWARM, "--seeds", "0..60", "--json", "--swarm"]);
+    let (_, violating) = lost_updates(&swarm, "lock-lease");
+    assert!(!violating.is_empty(), "no violating seed in 0..60 to reproduce");
+    let out = scratch("swarm-reproduce");
+    let run = |seed: u64, swarm: bool| {
+        let seed = seed.to_string();
+        let mut args =
+            vec!["run", LEASE_SWARM, "--seed", &seed, "--json", "--variant", "lock-lease"];
+        args.extend(["--out", out.to_str().unwrap()]);
+        if swarm {
+            args.push("--swarm");
+        }
+        let json = json_of(&args);
+        let violations = json["variants"][0]["violations"].as_array().unwrap().clone();
+        violations.iter().any(|v| v["invariant"] == "no-lost-update")
+    };
+    for &seed in violating.iter().take(3) {
+        assert!(run(seed, true), "seed {seed} --swarm");
+        assert!(!run(seed, false), "seed {seed} without --swarm");
+    }
+    let unlisted = (0..60).find(|seed| !violating.contains(seed)).unwrap();
+    assert!(!run(unlisted, true), "seed {unlisted} --swarm");
+}
+
+#[test]
+fn a_swarm_sweep_says_so_and_its_reproduction_command_has_swarm() {
+    let output = faultline(&["sweep", LEASE_SWARM, "--seeds", "0..60", "--swarm"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.starts_with("lease-swarm, seeds 0..60, swarm: 60 runs per variant\n"), "{table}");
+    let last = table.lines().last().unwrap();
+    assert!(
+        last.starts_with("reproduce: faultline run scenarios/lease-swarm.ron --seed "),
+        "{last}"
+    );
+    assert!(last.ends_with(" --swarm --variant lock-lease"), "{last}");
+    let details = faultline(&["sweep", LEASE_SWARM, "--seeds", "0..60", "--swarm", "--details"]);
+    let details = stdout(&details);
+    assert!(details.starts_with("lease-swarm, seeds 0..60, swarm\n"), "{details}");
+    assert_eq!(details.lines().last(), Some(last));
+}
+
+/// `--print-schedule --swarm` prints the draw as scenario text: pasted over the file's
+/// network and faults, it runs without `--swarm` exactly what `--swarm` ran, trace hash for
+/// trace hash.
+#[test]
+fn a_printed_swarm_draw_replays_without_swarm() {
+    let source = std::fs::read_to_string(repo().join(LEASE_SWARM)).unwrap();
+    let dir = scratch("swarm-replay");
+    let replay = dir.join("replay.ron");
+    let out = dir.join("report");
+    for seed in ["18", "40"] {
+        let output =
+            faultline(&["run", LEASE_SWARM, "--seed", seed, "--swarm", "--print-schedule"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let printed = stdout(&output);
+        assert!(printed.contains("//   on:  RandomPauses, count "), "{printed}");
+        let network =
+            printed.lines().find(|l| l.starts_with("network: (latency: Uniform(")).unwrap();
+        let faults = &printed[printed.find("\nfaults: [").unwrap() + 1..];
+        // The file's network line, and its faults up to the swarm section.
+        let old_network = source.lines().find(|l| l.trim_start().starts_with("network:")).unwrap();
+        let (start, end) =
+            (source.find("    faults: [").unwrap(), source.find("    // What --swarm").unwrap());
+        let replayed = format!("{}    {faults}{}", &source[..start], &source[end..])
+            .replace(old_network, &format!("    {network}"));
+        std::fs::write(&replay, replayed).unwrap();
+        let hash = |args: &[&str]| {
+            let mut all = vec!["run", "--seed", seed, "--json", "--out", out.to_str().unwrap()];
+            all.extend_from_slice(args);
+            let json = json_of(&all);
+            let variants = json["variants"].as_array().unwrap().clone();
+            variants
+                .iter()
+                .map(|v| v["trace_hash"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let swarmed = hash(&[LEASE_SWARM, "--swarm"]);
+        assert_eq!(hash(&[replay.to_str().unwrap()]), swarmed, "seed {seed}");
+        assert_ne!(hash(&[LEASE_SWARM]), swarmed, "seed {seed}: the draw changed the run");
+    }
 }

@@ -188,6 +188,29 @@ pub enum FaultGen {
     },
 }
 
+impl FaultGen {
+    /// How many faults it draws.
+    pub fn count(&self) -> u32 {
+        match self {
+            FaultGen::Partitions { count, .. }
+            | FaultGen::Crashes { count, .. }
+            | FaultGen::Pauses { count, .. }
+            | FaultGen::LatencySpikes { count, .. }
+            | FaultGen::Model { count, .. } => *count,
+        }
+    }
+
+    pub(crate) fn count_mut(&mut self) -> &mut u32 {
+        match self {
+            FaultGen::Partitions { count, .. }
+            | FaultGen::Crashes { count, .. }
+            | FaultGen::Pauses { count, .. }
+            | FaultGen::LatencySpikes { count, .. }
+            | FaultGen::Model { count, .. } => count,
+        }
+    }
+}
+
 /// A generator and the window its faults start in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RandomFaults {
@@ -261,7 +284,7 @@ pub fn realise(generators: &[RandomFaults], seed: u64) -> Vec<Fault> {
 
 /// A uniform duration in [min, max], in whole milliseconds (at least `min`), so a printed
 /// schedule reads "9589ms" rather than "9588777072ns".
-fn millis_between(rng: &mut Prng, min: SimDuration, max: SimDuration) -> SimDuration {
+pub(crate) fn millis_between(rng: &mut Prng, min: SimDuration, max: SimDuration) -> SimDuration {
     const NS_PER_MS: u64 = 1_000_000;
     let lo = min.as_nanos().div_ceil(NS_PER_MS);
     let hi = (max.as_nanos() / NS_PER_MS).max(lo);

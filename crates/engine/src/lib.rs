@@ -12,6 +12,7 @@ mod node;
 mod queue;
 mod rng;
 mod sim;
+mod swarm;
 mod time;
 mod trace;
 
@@ -24,5 +25,6 @@ pub use network::{DropReason, NetworkConfig};
 pub use node::{Ctx, Names, Node, NodeId, TimerId};
 pub use rng::{Prng, Purpose, Stream, attempt_key};
 pub use sim::{LimitExceeded, NetStats, Observer, RunStats, SimConfig, Simulation};
+pub use swarm::{SwarmBounds, SwarmDraw, draw_swarm};
 pub use time::{Human, SimDuration, SimTime};
 pub use trace::{TraceEncode, TraceEvent, TraceHasher, TraceRecord, first_divergence};

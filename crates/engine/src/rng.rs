@@ -30,6 +30,9 @@ pub enum Stream {
     Node { node: NodeId, purpose: Purpose },
     /// One purpose of one node, drawn by key ([`Prng::keyed`]).
     Keyed { node: NodeId, purpose: Purpose },
+    /// A swarm sweep's draw of a seed: which fault generators are on, and the network
+    /// ([`draw_swarm`](crate::draw_swarm)). Its own stream, so a plain run never reads it.
+    Swarm,
 }
 
 /// What a node draws random numbers for. Each purpose is its own stream, so a policy that
@@ -69,6 +72,7 @@ impl Stream {
             Stream::Link { from, to } => (3 << 56) | (u64::from(from.0) << 24) | u64::from(to.0),
             Stream::Node { node, purpose } => node_stream(4, node, purpose),
             Stream::Keyed { node, purpose } => node_stream(5, node, purpose),
+            Stream::Swarm => 6 << 56,
         }
     }
 }
@@ -184,6 +188,8 @@ mod tests {
     fn streams_and_seeds_are_independent() {
         let first = |seed, stream| Prng::new(seed, stream).next_u64();
         assert_ne!(first(7, Stream::Workload), first(7, Stream::Faults));
+        assert_ne!(first(7, Stream::Swarm), first(7, Stream::Faults));
+        assert_ne!(first(7, Stream::Swarm), first(7, Stream::Workload));
         assert_ne!(first(7, Stream::Workload), first(8, Stream::Workload));
         let link = |f, t| Stream::Link { from: NodeId(f), to: NodeId(t) };
         assert_ne!(first(7, link(0, 1)), first(7, link(1, 0)));

@@ -41,6 +41,17 @@ pub struct Sweep<'a> {
     /// What the trade-off chart plots against anomalies, if anything.
     pub tradeoff: Option<Tradeoff>,
     pub tallies: &'a [VariantTally],
+    /// Whether each seed ran its swarm draw (`--swarm`) rather than the scenario as written.
+    pub swarm: bool,
+}
+
+impl Sweep<'_> {
+    /// The seeds, as the first line of a table names them: `seeds 0..100`, and `, swarm`
+    /// when each seed ran its swarm draw.
+    fn seeds_text(&self) -> String {
+        let swarm = if self.swarm { ", swarm" } else { "" };
+        format!("seeds {}..{}{swarm}", self.seeds.start, self.seeds.end)
+    }
 }
 
 /// What a sweep keeps of one run: its metrics and which invariants it broke. Not how often
@@ -156,8 +167,8 @@ impl VariantTally {
     }
 }
 
-/// The object `sweep --json` prints: `{"scenario", "seeds": [A, B], "variants": [{"name",
-/// "runs", "runs_violating", "violating_seeds", "metrics": {name: {"mean", "min",
+/// The object `sweep --json` prints: `{"scenario", "seeds": [A, B], "swarm", "variants":
+/// [{"name", "runs", "runs_violating", "violating_seeds", "metrics": {name: {"mean", "min",
 /// "max"}}}]}`.
 pub fn sweep_json(sweep: &Sweep<'_>) -> Value {
     let (scenario, seeds, tallies) = (sweep.scenario, &sweep.seeds, sweep.tallies);
@@ -188,7 +199,12 @@ pub fn sweep_json(sweep: &Sweep<'_>) -> Value {
             })
         })
         .collect();
-    json!({"scenario": scenario, "seeds": [seeds.start, seeds.end], "variants": variants})
+    json!({
+        "scenario": scenario,
+        "seeds": [seeds.start, seeds.end],
+        "swarm": sweep.swarm,
+        "variants": variants,
+    })
 }
 
 /// A float as JSON: NaN and infinities have no JSON spelling, so they become `null`.
@@ -202,10 +218,9 @@ fn float(value: f64) -> Value {
 pub fn sweep_summary(sweep: &Sweep<'_>, path: &str) -> String {
     let (seeds, tallies) = (&sweep.seeds, sweep.tallies);
     let mut text = format!(
-        "{}, seeds {}..{}: {} runs per variant\n",
+        "{}, {}: {} runs per variant\n",
         sweep.scenario,
-        seeds.start,
-        seeds.end,
+        sweep.seeds_text(),
         seeds.end - seeds.start
     );
     let names = || Column::names("variant", tallies.iter().map(|t| t.name.clone()).collect());
@@ -278,8 +293,9 @@ fn closing_line(sweep: &Sweep<'_>, path: &str) -> String {
     });
     match first_violation {
         Some((variant, seed)) => format!(
-            "reproduce: faultline run {} --seed {seed} --variant {}\n",
+            "reproduce: faultline run {} --seed {seed}{} --variant {}\n",
             shell_word(path),
+            if sweep.swarm { " --swarm" } else { "" },
             shell_word(variant)
         ),
         None if sweep.invariants.is_empty() => {
@@ -293,8 +309,8 @@ fn closing_line(sweep: &Sweep<'_>, path: &str) -> String {
 /// with the first violating seeds, and the headline metrics' mean, min and max; then one
 /// command that reproduces the first violation.
 pub fn sweep_table(sweep: &Sweep<'_>, path: &str) -> String {
-    let (seeds, tallies) = (&sweep.seeds, sweep.tallies);
-    let mut text = format!("{}, seeds {}..{}\n", sweep.scenario, seeds.start, seeds.end);
+    let tallies = sweep.tallies;
+    let mut text = format!("{}, {}\n", sweep.scenario, sweep.seeds_text());
     for tally in tallies {
         text.push_str(&format!("\n{}: {} runs\n", tally.name, tally.runs));
         if tally.invariants.is_empty() {
@@ -437,12 +453,11 @@ fn strategies_grid(sweep: &Sweep<'_>) -> Grid {
             row
         })
         .collect();
-    let seeds = &sweep.seeds;
     Grid {
         id: "strategies".to_owned(),
         title: format!(
-            "Every strategy over seeds {}..{}: how often it broke an invariant, and what it cost",
-            seeds.start, seeds.end
+            "Every strategy over {}: how often it broke an invariant, and what it cost",
+            sweep.seeds_text()
         ),
         row_label: "strategy".to_owned(),
         column_label: "measure".to_owned(),
@@ -577,11 +592,12 @@ mod tests {
             headline_metrics: &[],
             tradeoff: None,
             tallies: &[tally],
+            swarm: false,
         };
         let json = sweep_json(&sweep);
         assert_eq!(
             json.to_string(),
-            r#"{"scenario":"chat","seeds":[4,5],"variants":[{"metrics":{"latency_ms":{"max":null,"mean":null,"min":null,"runs":1},"sent":{"max":2.0,"mean":2.0,"min":2.0,"runs":1}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
+            r#"{"scenario":"chat","seeds":[4,5],"swarm":false,"variants":[{"metrics":{"latency_ms":{"max":null,"mean":null,"min":null,"runs":1},"sent":{"max":2.0,"mean":2.0,"min":2.0,"runs":1}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
         );
     }
 

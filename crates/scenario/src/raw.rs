@@ -34,6 +34,24 @@ pub(crate) struct RawScenario {
     /// Seeds `0..n` swept for the report's table of strategies and trade-off chart.
     #[serde(default)]
     pub report_sweep: Option<u64>,
+    /// The bounds a swarm sweep (`--swarm`) draws each seed's faults and network within.
+    #[serde(default)]
+    pub swarm: Option<RawSwarm>,
+}
+
+/// `swarm: (enable: 0.5, loss: (0.0, 0.05), duplicate: (0.0, 0.01), latency: (0.5, 2.0))`;
+/// a field left out takes its default from the scenario (see `validate`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Swarm")]
+pub(crate) struct RawSwarm {
+    #[serde(default)]
+    pub enable: Option<f64>,
+    #[serde(default)]
+    pub loss: Option<(f64, f64)>,
+    #[serde(default)]
+    pub duplicate: Option<(f64, f64)>,
+    #[serde(default)]
+    pub latency: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use faultline_engine::{
-    Fault, FaultKind, LimitExceeded, NetworkConfig, RandomFaults, SimConfig, SimDuration, realise,
+    Fault, FaultGen, FaultKind, Latency, LimitExceeded, NetworkConfig, RandomFaults, SimConfig,
+    SimDuration, SwarmBounds, SwarmDraw, draw_swarm, realise,
 };
 use faultline_models::RunSetup;
 use faultline_outcome::{ChartSpec, FaultWindow, Grid, Metric, Outcome, Tradeoff};
@@ -38,6 +39,8 @@ pub struct Scenario {
     pub max_events: u64,
     /// Seeds `0..n` that `faultline run` sweeps for its report's strategy table.
     pub report_sweep: Option<u64>,
+    /// What a swarm seed (`--swarm`) draws its generators and network within.
+    pub swarm: SwarmBounds,
 }
 
 impl Scenario {
@@ -56,6 +59,50 @@ impl Scenario {
         let mut faults = self.fixed_faults.clone();
         faults.extend(realise(&self.random_faults, seed));
         faults
+    }
+
+    /// The swarm draw of `seed`: which random generators are on, and the network.
+    pub fn swarm_draw(&self, seed: u64) -> SwarmDraw {
+        draw_swarm(&self.swarm, &self.network, &self.random_faults, seed)
+    }
+
+    /// This scenario as a swarm sweep runs `seed`: the network and the random generators of
+    /// the seed's draw, the rest as written. Every variant of the seed runs this scenario,
+    /// so they all see the same faults, and `run --swarm` runs what the sweep ran.
+    pub fn swarmed(&self, seed: u64) -> Scenario {
+        let draw = self.swarm_draw(seed);
+        Scenario { network: draw.network.clone(), random_faults: draw.enabled(), ..self.clone() }
+    }
+
+    /// The swarm draw of `seed` as scenario text, for `--print-schedule`: which generators
+    /// are on (with their counts and spike sizes) as comments, and the network it draws.
+    pub fn swarm_text(&self, seed: u64) -> String {
+        let draw = self.swarm_draw(seed);
+        let mut text = format!(
+            "// The swarm draw of {} with seed {seed}: the random fault generators on and off,\n\
+             // and the network. Paste `network:` over the scenario's, and the faults below over\n\
+             // `faults: [...]`, to replay this run without --swarm.\n",
+            self.name
+        );
+        for (written, drawn) in self.random_faults.iter().zip(&draw.generators) {
+            let line = match drawn {
+                Some(drawn) => format!(
+                    "//   on:  {}",
+                    generator_text(&drawn.generator, Some(&written.generator))
+                ),
+                None => format!("//   off: {}", generator_text(&written.generator, None)),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let network = &draw.network;
+        text.push_str(&format!(
+            "network: (latency: {}, loss: {:?}, duplicate: {:?}),\n",
+            latency_text(&network.latency),
+            network.loss_probability,
+            network.duplicate_probability
+        ));
+        text
     }
 
     pub(crate) fn setup(&self, seed: u64, trace: bool) -> RunSetup {
@@ -170,5 +217,38 @@ pub(crate) fn fault_text(fault: &Fault, names: &[String]) -> String {
             fault.value,
             until("until")
         ),
+    }
+}
+
+/// A generator as a swarm draw shows it: its kind, and when it is on, how many faults it
+/// draws of the count `written` allows (and the spike sizes, for latency spikes).
+fn generator_text(generator: &FaultGen, written: Option<&FaultGen>) -> String {
+    let kind = match generator {
+        FaultGen::Partitions { .. } => "RandomPartitions".to_owned(),
+        FaultGen::Crashes { .. } => "RandomCrashes".to_owned(),
+        FaultGen::Pauses { .. } => "RandomPauses".to_owned(),
+        FaultGen::LatencySpikes { .. } => "RandomLatencySpikes".to_owned(),
+        FaultGen::Model { kind, .. } => format!("RandomModelFaults({kind})"),
+    };
+    let Some(written) = written else { return kind };
+    let spikes = match generator {
+        FaultGen::LatencySpikes { extra: (lo, hi), .. } => format!(", extra {lo} to {hi}"),
+        _ => String::new(),
+    };
+    format!("{kind}, count {} of {}{spikes}", generator.count(), written.count())
+}
+
+/// A latency distribution in scenario syntax.
+fn latency_text(latency: &Latency) -> String {
+    match latency {
+        Latency::Constant(d) => format!("Constant(\"{d}\")"),
+        Latency::Uniform { min, max } => format!("Uniform(min: \"{min}\", max: \"{max}\")"),
+        Latency::Normal { mean, std_dev } => {
+            format!("Normal(mean: \"{mean}\", std_dev: \"{std_dev}\")")
+        }
+        Latency::LogNormal { median, sigma } => {
+            format!("LogNormal(median: \"{median}\", sigma: {sigma:?})")
+        }
+        Latency::Pareto { scale, shape } => format!("Pareto(scale: \"{scale}\", shape: {shape:?})"),
     }
 }

@@ -6,13 +6,15 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use faultline_engine::{
-    Fault, FaultGen, FaultKind, NetworkConfig, RandomFaults, SimDuration, SimTime,
+    Fault, FaultGen, FaultKind, NetworkConfig, RandomFaults, SimDuration, SimTime, SwarmBounds,
 };
 use faultline_models::{Check, FaultSpec, Problem, Step, suggestion};
 
 use crate::error::ScenarioError;
 use crate::locate::{Body, body, locate};
-use crate::raw::{Dur, RawFault, RawModelFault, RawScalar, RawScenario, parse_duration};
+use crate::raw::{
+    Dur, RawFault, RawModelFault, RawNetwork, RawScalar, RawScenario, RawSwarm, parse_duration,
+};
 use crate::registry::{Input, Models};
 use crate::scenario::{Scenario, Variant};
 
@@ -36,6 +38,61 @@ pub const ENGINE_FAULTS: [&str; 11] = [
     "RandomLatencySpikes",
     "RandomModelFaults",
 ];
+
+/// How likely a swarm seed turns each random fault generator on, when the file does not say.
+const SWARM_ENABLE_DEFAULT: f64 = 0.5;
+/// The latency factor a swarm seed draws from, when the file does not say: the scenario's
+/// network is the slowest, and a seed may run on one up to twice as fast.
+const SWARM_LATENCY_DEFAULT: (f64, f64) = (0.5, 1.0);
+/// A larger latency factor is a typo, not a scenario: a 1ms link would take a second.
+const SWARM_LATENCY_MAX: f64 = 1000.0;
+
+/// The bounds a swarm seed draws within: the file's `swarm` section, and for what it leaves
+/// out the scenario's own network as the upper bound (loss and duplication from zero up to
+/// the network's).
+fn swarm_bounds(c: &mut Check, raw: Option<&RawSwarm>, network: &RawNetwork) -> SwarmBounds {
+    use Step::Field;
+    let unwritten = RawSwarm::default();
+    let raw = raw.unwrap_or(&unwritten);
+    let path = |field| [Field("swarm"), Field(field)];
+    let enable = raw.enable.unwrap_or(SWARM_ENABLE_DEFAULT);
+    c.probability(&path("enable"), "the swarm's enable", enable);
+    // Only what the file writes is checked: a default comes from a network checked above.
+    let mut range = |field: &'static str,
+                     written: Option<(f64, f64)>,
+                     default: (f64, f64),
+                     what: &str,
+                     fits: fn(f64) -> bool| {
+        let Some((lo, hi)) = written else { return default };
+        if lo > hi {
+            let message = format!("the swarm's {field} range ({lo:?}, {hi:?}) is backwards");
+            c.error(&path(field), message, Some(format!("write it ({hi:?}, {lo:?})")));
+        }
+        for end in [lo, hi] {
+            if !fits(end) {
+                let message = format!("the swarm's {field} must be {what}, not {end}");
+                c.error(&path(field), message, None);
+            }
+        }
+        (lo, hi)
+    };
+    let probability = "a probability between 0 and 1";
+    let is_probability = |p: f64| (0.0..=1.0).contains(&p);
+    let factor = format!("a factor above 0 and at most {SWARM_LATENCY_MAX}");
+    let is_factor = |x: f64| x > 0.0 && x <= SWARM_LATENCY_MAX;
+    SwarmBounds {
+        enable_probability: enable,
+        loss_probability: range("loss", raw.loss, (0.0, network.loss), probability, is_probability),
+        duplicate_probability: range(
+            "duplicate",
+            raw.duplicate,
+            (0.0, network.duplicate),
+            probability,
+            is_probability,
+        ),
+        latency_factor: range("latency", raw.latency, SWARM_LATENCY_DEFAULT, &factor, is_factor),
+    }
+}
 
 /// Checks a model fault's parameter against the model's declaration.
 fn parameter(c: &mut Check, path: &[Step], spec: &FaultSpec, value: f64) {
@@ -171,6 +228,7 @@ pub(crate) fn validate(
     let latency = c.latency(&[Field("network"), Field("latency")], &net.latency);
     let network =
         NetworkConfig { latency, loss_probability: net.loss, duplicate_probability: net.duplicate };
+    let swarm = swarm_bounds(&mut c, raw.swarm.as_ref(), net);
 
     // The model, first: it decides which nodes and invariants exist.
     let names = models.names();
@@ -506,6 +564,7 @@ pub(crate) fn validate(
         variants,
         max_events,
         report_sweep: raw.report_sweep,
+        swarm,
     })
 }
 

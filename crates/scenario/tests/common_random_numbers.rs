@@ -1,7 +1,8 @@
 //! Common random numbers, end to end: two variants that differ only in one policy detail
 //! (jitter kind, retry count, breaker thresholds, timeout) see the same workload, the same
 //! faults, the same draws on every link and the same service time for every request. Only
-//! the policy's own numbers may differ. Read from the full trace, through scenario text.
+//! the policy's own numbers may differ. Read from the full trace, through scenario text. The
+//! same holds for a seed's swarm draw: every variant runs the same generators and network.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,9 +36,17 @@ impl Policy {
     }
 }
 
+/// A partition generator and swarm bounds, for the swarm test: with them a seed's draw can
+/// turn each generator on or off, and changes the network.
+const SWARM: &str = r#"
+                RandomPartitions(nodes: ["auth", "payments"], count: 3, duration: ("100ms", "300ms"), within: ("1s", "4s")),
+            ],
+            swarm: (enable: 0.7, loss: (0.0, 0.05), latency: (0.5, 2.0)),"#;
+
 /// Few workers, so the policies change which request waits for which: with draws taken in
-/// order, that alone would hand service times to different requests.
-fn scenario(a: &Policy, b: &Policy) -> Scenario {
+/// order, that alone would hand service times to different requests. With `swarm`, a
+/// generator more and swarm bounds.
+fn scenario(a: &Policy, b: &Policy, swarm: bool) -> Scenario {
     let source = format!(
         r#"Scenario(name: "crn", duration: "6s",
             network: (latency: LogNormal(median: "2ms", sigma: 0.4), loss: 0.03),
@@ -55,6 +64,7 @@ fn scenario(a: &Policy, b: &Policy) -> Scenario {
         a.text(),
         b.text()
     );
+    let source = if swarm { source.replacen("\n            ],", SWARM, 1) } else { source };
     parse(&source, "crn.ron").unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -182,40 +192,58 @@ fn policies() -> impl Strategy<Value = (Policy, Policy)> {
     )
 }
 
+/// Runs both variants of `scenario` with `seed` and checks they were dealt the same numbers.
+fn same_numbers(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
+    let names = scenario.node_names();
+    let id = |name: &str| names.iter().position(|n| n == name).unwrap() as u32;
+    let (clients, auth, payments) = (id("clients"), id("auth"), id("payments"));
+    let run = |variant| {
+        let outcome = scenario.run(seed, &scenario.variants[variant], true).unwrap();
+        dealt(&outcome.trace.unwrap(), clients, auth, payments)
+    };
+    let (x, y) = (run(0), run(1));
+
+    prop_assert!(x.workload.len() > 400, "the clients sent only {}", x.workload.len());
+    prop_assert_eq!(&x.workload, &y.workload, "the workload differs");
+    prop_assert_eq!(&x.faults, &y.faults, "the faults differ");
+    // The k-th message on a link sees the same loss and latency draws in both runs.
+    let mut compared = 0;
+    for (link, fates) in &x.links {
+        let Some(other) = y.links.get(link) else { continue };
+        for (k, (p, q)) in fates.iter().zip(other).enumerate() {
+            if let (Some(p), Some(q)) = (p, q) {
+                prop_assert_eq!(p, q, "message {} on link {:?}", k, link);
+                compared += 1;
+            }
+        }
+    }
+    prop_assert!(compared > 800, "only {} messages compared", compared);
+    // Every request and call both runs served took the same time in both.
+    let auth_common = agree_on_common_keys(&x.auth_work, &y.auth_work);
+    let payments_common = agree_on_common_keys(&x.payments_work, &y.payments_work);
+    prop_assert!(auth_common > 200, "only {} requests served by A in both runs", auth_common);
+    prop_assert!(payments_common > 50, "only {} calls served by B in both runs", payments_common);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(100))]
 
     #[test]
     fn a_policy_detail_changes_no_one_elses_numbers(seed in 0u64..1_000, (a, b) in policies()) {
-        let scenario = scenario(&a, &b);
-        let names = scenario.node_names();
-        let id = |name: &str| names.iter().position(|n| n == name).unwrap() as u32;
-        let (clients, auth, payments) = (id("clients"), id("auth"), id("payments"));
-        let run = |variant| {
-            let outcome = scenario.run(seed, &scenario.variants[variant], true).unwrap();
-            dealt(&outcome.trace.unwrap(), clients, auth, payments)
-        };
-        let (x, y) = (run(0), run(1));
+        same_numbers(&scenario(&a, &b, false), seed)?;
+    }
 
-        prop_assert!(x.workload.len() > 400, "the clients sent only {}", x.workload.len());
-        prop_assert_eq!(&x.workload, &y.workload, "the workload differs");
-        prop_assert_eq!(&x.faults, &y.faults, "the faults differ");
-        // The k-th message on a link sees the same loss and latency draws in both runs.
-        let mut compared = 0;
-        for (link, fates) in &x.links {
-            let Some(other) = y.links.get(link) else { continue };
-            for (k, (p, q)) in fates.iter().zip(other).enumerate() {
-                if let (Some(p), Some(q)) = (p, q) {
-                    prop_assert_eq!(p, q, "message {} on link {:?}", k, link);
-                    compared += 1;
-                }
-            }
-        }
-        prop_assert!(compared > 800, "only {} messages compared", compared);
-        // Every request and call both runs served took the same time in both.
-        let auth_common = agree_on_common_keys(&x.auth_work, &y.auth_work);
-        let payments_common = agree_on_common_keys(&x.payments_work, &y.payments_work);
-        prop_assert!(auth_common > 200, "only {} requests served by A in both runs", auth_common);
-        prop_assert!(payments_common > 50, "only {} calls served by B in both runs", payments_common);
+    #[test]
+    fn under_swarm_every_variant_of_a_seed_sees_the_same_draw(
+        seed in 0u64..1_000,
+        (a, b) in policies(),
+    ) {
+        let written = scenario(&a, &b, true);
+        let swarmed = written.swarmed(seed);
+        // The draw changed the run: its own network, and the generators it turned on.
+        prop_assert_ne!(&swarmed.network, &written.network);
+        prop_assert_eq!(&swarmed.random_faults, &written.swarm_draw(seed).enabled());
+        same_numbers(&swarmed, seed)?;
     }
 }

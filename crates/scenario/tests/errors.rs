@@ -148,3 +148,49 @@ fn durations_in_messages_read_as_people_write_them() {
     let e = error_after(r#"send_until: "45s""#, r#"send_until: "61185098539ns""#);
     assert!(e.to_string().contains("users type until 61.185 s but the run ends at 1m"), "{e}");
 }
+
+#[test]
+fn swarm_bounds_are_checked_where_they_are_written() {
+    let network = r#"loss: 0.0),"#;
+    let with = |swarm: &str| format!("loss: 0.0),\n    swarm: {swarm},");
+    // A misspelt field gets the closest valid one.
+    let to = with("(enabled: 0.5)");
+    let e = error_after(network, &to);
+    assert_eq!(e.help.as_deref(), Some("did you mean `enable`?"), "{e}");
+    points_at(&e, network, &to, "enabled");
+    for (swarm, says, at) in [
+        (
+            "(enable: 1.5)",
+            "the swarm's enable must be a probability between 0 and 1, not 1.5",
+            "1.5",
+        ),
+        ("(loss: (0.2, 0.1))", "the swarm's loss range (0.2, 0.1) is backwards", "(0.2"),
+        ("(duplicate: (0.0, 2.0))", "the swarm's duplicate must be a probability", "(0.0"),
+        ("(latency: (0.0, 2.0))", "the swarm's latency must be a factor above 0", "(0.0"),
+        ("(latency: (1.0, 5000.0))", "at most 1000, not 5000", "(1.0"),
+    ] {
+        let to = with(swarm);
+        let e = error_after(network, &to);
+        assert!(e.message.contains(says), "{swarm}: {e}");
+        points_at(&e, network, &to, at);
+    }
+    let e = error_after(network, &with("(loss: (0.2, 0.1))"));
+    assert_eq!(e.help.as_deref(), Some("write it (0.1, 0.2)"), "{e}");
+    let e = error_after(network, &with("(loss: 0.1)"));
+    assert!(e.message.contains("expected"), "a range is two numbers: {e}");
+}
+
+#[test]
+fn without_a_swarm_section_the_network_is_the_upper_bound() {
+    let source = GOOD.replace("loss: 0.0),", "loss: 0.2, duplicate: 0.01),");
+    let scenario = parse(&source, "good.ron").unwrap();
+    assert_eq!(scenario.swarm.enable_probability, 0.5);
+    assert_eq!(scenario.swarm.loss_probability, (0.0, 0.2));
+    assert_eq!(scenario.swarm.duplicate_probability, (0.0, 0.01));
+    assert_eq!(scenario.swarm.latency_factor, (0.5, 1.0));
+    let written = source
+        .replace("loss: 0.2, duplicate: 0.01),", "loss: 0.2),\n    swarm: (loss: (0.1, 0.3)),");
+    let scenario = parse(&written, "good.ron").unwrap();
+    assert_eq!(scenario.swarm.loss_probability, (0.1, 0.3));
+    assert_eq!(scenario.swarm.duplicate_probability, (0.0, 0.0));
+}
