@@ -81,7 +81,7 @@ fn too_large_or_random_scenarios_are_refused_with_exit_2_and_no_output() {
 fn a_stopped_search_says_so() {
     let output = faultline(&[
         "explore",
-        "scenarios/lease-pause.ron",
+        "scenarios/double-transfer.ron",
         "--variant",
         "lock-lease-fencing",
         "--max-schedules",

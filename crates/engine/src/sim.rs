@@ -486,8 +486,9 @@ impl<N: Node> Simulation<N> {
     /// What may come next under a scheduler, by scheduled time then seq: the first node
     /// start while any is left (nodes boot before anything else happens); otherwise every
     /// message in flight, each node's earliest live timer, and the next fault, leaving out
-    /// what a pause holds and what would happen after the end. Drops timers that can no
-    /// longer fire, as `dispatch` would.
+    /// what a pause holds and what would happen after the end. Timers and faults keep time
+    /// with each other and with the latest a message in flight can arrive; messages arrive
+    /// in any order. Drops timers that can no longer fire, as `dispatch` would.
     fn enabled(&mut self) -> Vec<Pending> {
         let mut offered: Vec<(SimTime, u64, Actor)> = Vec::new();
         let mut earliest_timer: Vec<Option<(SimTime, u64)>> = vec![None; self.nodes.len()];
@@ -536,15 +537,23 @@ impl<N: Node> Simulation<N> {
         if let Some((_, id, actor)) = first_start {
             return vec![Pending { id, actor }];
         }
+        // Faults keep time with timers: a timer due after the next fault waits for it, and
+        // the fault waits for the timers due before it and the messages that must beat it.
+        let fault_at = next_fault.map_or(SimTime::MAX, |(at, _)| at);
+        let mut first_due = SimTime::MAX;
         for (i, timer) in earliest_timer.into_iter().enumerate() {
             let node = NodeId(i as u32);
             if let Some((at, seq)) = timer.filter(|&(at, _)| clock(node, at) <= self.end) {
-                if self.held[i] == 0 && at <= horizon {
-                    offered.push((at, seq, Actor::Node(node)));
+                if self.held[i] == 0 {
+                    first_due = first_due.min(at);
+                    if at <= horizon && at <= fault_at {
+                        offered.push((at, seq, Actor::Node(node)));
+                    }
                 }
             }
         }
-        offered.extend(next_fault.map(|(at, seq)| (at, seq, Actor::World)));
+        let fault = next_fault.filter(|&(at, _)| at <= horizon && at <= first_due);
+        offered.extend(fault.map(|(at, seq)| (at, seq, Actor::World)));
         offered.sort_by_key(|&(at, seq, _)| (at, seq));
         offered.into_iter().map(|(_, id, actor)| Pending { id, actor }).collect()
     }

@@ -41,10 +41,14 @@ pub fn explore_text(report: &ExploreReport) -> String {
         let cells = explorations.iter().map(|e| share(e.violating[index].1, e.schedules)).collect();
         columns.push(Column::numbers(invariant, cells));
     }
+    // The reduction's name, then why it is sound, on a line of its own.
+    let reduction = match report.reduction.split_once(": ") {
+        Some((name, why)) => format!("{name}\n  ({why})"),
+        None => report.reduction.to_owned(),
+    };
     let mut text = format!(
-        "{}: every order of events, latencies ignored\nreduction: {}\n\n{}",
+        "{}: every order of events, latencies ignored\nreduction: {reduction}\n\n{}",
         report.scenario,
-        report.reduction,
         aligned(&columns)
     );
     for (exploration, diagram) in explorations.iter().zip(report.diagrams) {
