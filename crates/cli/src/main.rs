@@ -5,6 +5,7 @@
 mod catalogue;
 mod commands;
 mod output;
+mod shrink;
 mod sweep;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use clap_complete::Shell;
 
 use catalogue::ListArgs;
 use commands::{CheckArgs, RunArgs, TraceArgs};
+use shrink::ShrinkArgs;
 use sweep::SweepArgs;
 
 /// Deterministic simulation of distributed-systems pitfalls: the same seed gives the same
@@ -37,6 +39,14 @@ enum Command {
     /// violating seeds and each metric's mean, min and max. Then one command that reproduces
     /// a violation. The result does not depend on `--jobs`.
     Sweep(SweepArgs),
+    /// Shrink a failing run to the smallest one found that still breaks the same invariant:
+    /// fewer and weaker faults, then a smaller workload where the model allows.
+    ///
+    /// Writes a scenario file with the seed, the one variant and the faults that are left,
+    /// checks that it loads and still fails, and prints what was removed (faults, workload,
+    /// events) and the command that runs it; its report draws the failure's spacetime
+    /// diagram. The search is deterministic and makes at most `--max-runs` runs.
+    Shrink(ShrinkArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),
     /// List the models (their invariants and fault kinds) and the bundled scenarios.
@@ -96,6 +106,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Shrink(args) => shrink::shrink(&args),
         Command::Check(args) => commands::check(&args),
         Command::List(args) => catalogue::list(&args),
         Command::Reference => catalogue::reference(),

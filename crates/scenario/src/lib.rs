@@ -13,12 +13,14 @@ mod locate;
 mod raw;
 mod registry;
 mod scenario;
+mod shrink;
 mod validate;
 
 pub use error::{ScenarioError, ScenarioErrors};
 pub use faultline_models::closest;
 pub use registry::{LoadedModel, ModelInfo, Models};
 pub use scenario::{Scenario, Variant};
+pub use shrink::{ShrinkError, ShrinkRequest, Shrunk, Size, shrink};
 pub use validate::{DEFAULT_MAX_EVENTS, ENGINE_FAULTS};
 
 use ron::extensions::Extensions;
