@@ -51,7 +51,7 @@ pub struct Shrunk {
     pub after: Size,
     /// The faults it keeps, in scenario syntax.
     pub faults: Vec<String>,
-    /// Runs made, the original's included.
+    /// Runs the search made, the original's included (at most the request's `max_runs`).
     pub runs: u32,
     /// The search ran out of runs: a smaller failing run may exist.
     pub stopped_by_max_runs: bool,
@@ -237,9 +237,9 @@ pub fn shrink(scenario: &Scenario, request: &ShrinkRequest<'_>) -> Result<Shrunk
     }
 
     let kept = &state.scenario.fixed_faults;
+    // Measured once more, outside the search's runs.
     let after_outcome =
         state.scenario.run_with_faults(seed, &state.scenario.variants[0], kept, false);
-    search.runs += 1;
     let after = Size {
         faults: kept.len(),
         events: after_outcome.map_or(0, |o| o.events),
