@@ -81,13 +81,7 @@ fn a_shrunk_chat_swarm_failure_reproduces_with_far_fewer_faults_and_messages() {
 fn shrinking_is_deterministic() {
     let dir = scratch("shrink-deterministic");
     let out = dir.join("retries.ron");
-    let args = [
-        "scenarios/transfer-retries.ron",
-        "--seed",
-        "5",
-        "--variant",
-        "retry-without-key",
-    ];
+    let args = ["scenarios/transfer-retries.ron", "--seed", "5", "--variant", "retry-without-key"];
     let first_output = shrink(&args, &out);
     let first = std::fs::read(&out).unwrap();
     std::fs::remove_file(&out).unwrap();

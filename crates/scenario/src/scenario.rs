@@ -133,7 +133,7 @@ impl Scenario {
         let names = self.node_names();
         let mut text = format!(
             "// The faults {} realised with seed {seed}. Paste this over `faults: [...]` in\n\
-             // the scenario to replay them as a fixed schedule.\nfaults: [\n",
+             // the scenario to replay them as a fixed schedule.\nfaults: ",
             self.name
         );
         text.push_str(&faults_text(&self.faults(seed), &names, ""));
