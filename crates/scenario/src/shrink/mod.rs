@@ -377,7 +377,8 @@ impl Search<'_> {
                 let spec = scenario.model.faults().iter().find(|spec| spec.kind == fault.kind);
                 let (mild, strong) = (spec.map_or(fault.value, |s| s.range.0), fault.value);
                 // In hundredths of the way from the mildest value, rounded to hundredths.
-                self.search(scenario, faults, i, 1, 100, |f, t| {
+                let top = if mild == strong { 0 } else { 100 };
+                self.search(scenario, faults, i, 1, top, |f, t| {
                     if let FaultKind::Model { fault, .. } = &mut f.kind {
                         let value = mild + (strong - mild) * t as f64 / 100.0;
                         fault.value = (value * 100.0).round() / 100.0;

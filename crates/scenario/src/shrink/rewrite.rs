@@ -47,12 +47,9 @@ pub(crate) fn keep(source: &str, path: &[Step], keep: &[usize]) -> Option<Edit> 
     let items = elements(source, path)?;
     let chars: Vec<char> = source.chars().collect();
     let text = |range: Range<usize>| chars[range].iter().collect::<String>();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+    let (Some(first), Some(last), false) = (items.first(), items.last(), keep.is_empty()) else {
         return Some(Edit { range: list, text: "[]".to_owned() });
     };
-    if keep.is_empty() {
-        return Some(Edit { range: list, text: "[]".to_owned() });
-    }
     let separator = match items.get(1) {
         Some(second) => text(first.end..second.start),
         None => ", ".to_owned(),
