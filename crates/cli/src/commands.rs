@@ -81,11 +81,17 @@ pub struct CheckArgs {
 
 /// Reads and validates a scenario file; every error is exit code 2.
 pub(crate) fn load(path: &Path) -> Result<Scenario, Failure> {
+    load_source(path).map(|(_, scenario)| scenario)
+}
+
+/// Reads and validates a scenario file, keeping its text; every error is exit code 2.
+pub(crate) fn load_source(path: &Path) -> Result<(String, Scenario), Failure> {
     let source = fs::read_to_string(path).map_err(|e| {
         Failure::usage(format!("error: cannot read scenario {}: {e}", path.display()))
     })?;
-    faultline_scenario::parse(&source, &path.display().to_string())
-        .map_err(|errors| Failure::usage(errors.to_string()))
+    let scenario = faultline_scenario::parse(&source, &path.display().to_string())
+        .map_err(|errors| Failure::usage(errors.to_string()))?;
+    Ok((source, scenario))
 }
 
 /// The variants asked for, in scenario order; an unknown name is an error.
@@ -126,7 +132,7 @@ pub(crate) fn run_one(
 }
 
 /// `n` with a comma between thousands: `13,013`.
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut text = String::new();
     for (index, digit) in digits.chars().enumerate() {

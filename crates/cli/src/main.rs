@@ -6,6 +6,7 @@ mod catalogue;
 mod commands;
 mod explore;
 mod output;
+mod shrink;
 mod sweep;
 
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ use clap_complete::Shell;
 use catalogue::ListArgs;
 use commands::{CheckArgs, RunArgs, TraceArgs};
 use explore::ExploreArgs;
+use shrink::ShrinkArgs;
 use sweep::SweepArgs;
 
 /// Deterministic simulation of distributed-systems pitfalls: the same seed gives the same
@@ -48,6 +50,14 @@ enum Command {
     /// DPOR with sleep sets). Prints the shortest violating schedule step by step and writes
     /// its spacetime diagram. Exit code 1 when some schedule broke an invariant.
     Explore(ExploreArgs),
+    /// Shrink a failing run to the smallest one found that still breaks the same invariant:
+    /// fewer and weaker faults, then a smaller workload where the model allows.
+    ///
+    /// Writes a scenario file with the seed, the one variant and the faults that are left,
+    /// checks that it loads and still fails, and prints what was removed (faults, workload,
+    /// events) and the command that runs it; its report draws the failure's spacetime
+    /// diagram. The search is deterministic and makes at most `--max-runs` runs.
+    Shrink(ShrinkArgs),
     /// Parse and validate scenario files without running them.
     Check(CheckArgs),
     /// List the models (their invariants and fault kinds) and the bundled scenarios.
@@ -108,6 +118,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Explore(args) => explore::explore(&args),
+        Command::Shrink(args) => shrink::shrink(&args),
         Command::Check(args) => commands::check(&args),
         Command::List(args) => catalogue::list(&args),
         Command::Reference => catalogue::reference(),

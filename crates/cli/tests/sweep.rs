@@ -143,10 +143,14 @@ fn the_default_is_one_line_per_variant_and_one_reproduction_command() {
         assert!(table.contains(header), "{metric}: {table}");
     }
     assert!(table.lines().count() < 20, "{table}");
-    let last = table.lines().last().unwrap();
+    let last: Vec<&str> = table.lines().rev().take(2).collect();
     assert_eq!(
         last,
-        "reproduce: faultline run scenarios/chat-swarm.ron --seed 0 --variant fire-and-forget"
+        [
+            "shrink:    faultline shrink scenarios/chat-swarm.ron --seed 0 --variant \
+             fire-and-forget --invariant no-loss",
+            "reproduce: faultline run scenarios/chat-swarm.ron --seed 0 --variant fire-and-forget",
+        ]
     );
 }
 
@@ -177,10 +181,14 @@ fn details_name_shares_seeds_and_one_reproduction_command() {
     for metric in ["messages.sent", "messages.lost", "delivery_latency_p99_ms"] {
         assert!(table.contains(metric), "{metric}: {table}");
     }
-    let last = table.lines().last().unwrap();
+    let last: Vec<&str> = table.lines().rev().take(2).collect();
     assert_eq!(
         last,
-        "reproduce: faultline run scenarios/chat-swarm.ron --seed 0 --variant fire-and-forget"
+        [
+            "shrink:    faultline shrink scenarios/chat-swarm.ron --seed 0 --variant \
+             fire-and-forget --invariant no-loss",
+            "reproduce: faultline run scenarios/chat-swarm.ron --seed 0 --variant fire-and-forget",
+        ]
     );
     assert!(stderr(&output).is_empty(), "no progress bar when stderr is not a terminal");
 }

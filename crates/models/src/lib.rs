@@ -23,7 +23,7 @@ mod stats;
 pub mod workload;
 
 pub use check::{Check, Problem, Step, closest, suggestion};
-pub use model::{FaultSpec, Model, Registry};
+pub use model::{FaultSpec, Knob, KnobSize, Model, Registry};
 pub use setup::RunSetup;
 
 /// The registry: every model faultline ships, one line each.

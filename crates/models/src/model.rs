@@ -12,7 +12,7 @@ use faultline_engine::{Fault, LimitExceeded, ModelFault, RandomFaults, SimDurati
 use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome, Tradeoff};
 use serde::de::DeserializeOwned;
 
-use crate::check::Check;
+use crate::check::{Check, Step};
 use crate::setup::RunSetup;
 
 /// A simulated system and the policies its variants compare.
@@ -84,6 +84,41 @@ pub trait Model: 'static {
     ) -> Result<Vec<Grid>, LimitExceeded> {
         Ok(Vec::new())
     }
+
+    /// The parts of the workload `faultline shrink` may make smaller while a run still
+    /// breaks its invariant (fewer transfers, users who stop typing sooner), read from the
+    /// file as written. The default, none, means the workload cannot shrink.
+    fn workload_knobs(_raw: &Self::RawConfig) -> Vec<Knob> {
+        Vec::new()
+    }
+
+    /// The size of the workload a run with `seed` gets, in the model's words ("181
+    /// messages", "2 transfers by 2 clients"): what `faultline shrink` shows before and
+    /// after. A seed, because workloads drawn at random depend on it.
+    fn workload_size(_config: &Self::Config, _seed: u64) -> Option<String> {
+        None
+    }
+}
+
+/// A part of a model's workload that `faultline shrink` may make smaller: the value at
+/// `path` in the model's part of the file (`[Field("send_until")]`), which the shrinker
+/// rewrites in place, keeping the rest of the file's text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Knob {
+    /// From the model's value, `Bank(...)`.
+    pub path: Vec<Step>,
+    pub size: KnobSize,
+}
+
+/// How big a [`Knob`] is now, and how small it may get and still make a valid scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KnobSize {
+    /// A list whose elements may be left out (a bank's transfers), down to `min` of them.
+    List { len: usize, min: usize },
+    /// A whole number (clients making a transfer at once, its repeats), down to `min`.
+    Count { value: u64, min: u64 },
+    /// A duration (when users stop typing), down to `min`.
+    Duration { value: SimDuration, min: SimDuration },
 }
 
 /// A kind of fault a model defines, written in a scenario's `faults` like the engine's own:
@@ -97,7 +132,8 @@ pub struct FaultSpec {
     pub param: &'static str,
     /// What it does, in one sentence.
     pub about: &'static str,
-    /// The parameter's valid values, inclusive.
+    /// The parameter's valid values, inclusive, mildest first: `faultline shrink` weakens
+    /// the fault toward `range.0`.
     pub range: (f64, f64),
     /// The nodes it may hit, by name (no other node can take it); the node's
     /// [`Node::on_fault`] handles it.

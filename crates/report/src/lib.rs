@@ -40,7 +40,7 @@ pub use spacetime::{
 };
 pub use sweep::{
     InvariantTally, JSON_SEEDS_MAX, MetricTally, RunSummary, Sweep, VariantTally, add_sweep,
-    sweep_json, sweep_summary, sweep_table,
+    shell_word, shrink_command, sweep_json, sweep_summary, sweep_table,
 };
 pub use table::number;
 pub use terminal::{TERMINAL_WIDTH_CHARS, TraceColumns, terminal_table};

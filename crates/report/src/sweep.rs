@@ -284,25 +284,55 @@ fn shown_metrics<'a>(
     all
 }
 
-/// The last line of a sweep: the command that reproduces the first violation (of the first
-/// variant that has one), or why there is none.
+/// The last lines of a sweep: the commands that reproduce the first violation (of the first
+/// variant that has one) and shrink it to the smallest run that still breaks the same
+/// invariant, or why there is none.
 fn closing_line(sweep: &Sweep<'_>, path: &str) -> String {
     let first_violation = sweep.tallies.iter().find_map(|tally| {
-        let seed = tally.invariants.iter().filter_map(|(_, i)| i.seeds_first.first()).min()?;
-        Some((tally.name.as_str(), *seed))
+        let (invariant, seed) = tally
+            .invariants
+            .iter()
+            .filter_map(|(name, i)| Some((name.as_str(), *i.seeds_first.first()?)))
+            .min_by_key(|(_, seed)| *seed)?;
+        Some((tally.name.as_str(), seed, invariant))
     });
     match first_violation {
-        Some((variant, seed)) => format!(
-            "reproduce: faultline run {} --seed {seed}{} --variant {}\n",
-            shell_word(path),
-            if sweep.swarm { " --swarm" } else { "" },
-            shell_word(variant)
-        ),
+        Some((variant, seed, invariant)) => {
+            let reproduce = format!(
+                "reproduce: faultline run {} --seed {seed}{} --variant {}\n",
+                shell_word(path),
+                if sweep.swarm { " --swarm" } else { "" },
+                shell_word(variant)
+            );
+            // A swarm seed's network is drawn, not written in the file that shrink rewrites:
+            // pin the draw first (`run --swarm --print-schedule`).
+            if sweep.swarm {
+                return reproduce;
+            }
+            format!(
+                "{reproduce}shrink:    {}\n",
+                shrink_command(path, seed, variant, Some(invariant))
+            )
+        }
         None if sweep.invariants.is_empty() => {
             "the scenario checks no invariants: nothing to reproduce\n".to_owned()
         }
         None => "no run violated an invariant\n".to_owned(),
     }
+}
+
+/// The `faultline shrink` command for one failing run, each word quoted for the shell as
+/// needed.
+pub fn shrink_command(path: &str, seed: u64, variant: &str, invariant: Option<&str>) -> String {
+    let mut command = format!(
+        "faultline shrink {} --seed {seed} --variant {}",
+        shell_word(path),
+        shell_word(variant)
+    );
+    if let Some(invariant) = invariant {
+        command.push_str(&format!(" --invariant {}", shell_word(invariant)));
+    }
+    command
 }
 
 /// The tables `sweep --details` prints: per variant its runs, each invariant's share of violating runs
@@ -414,7 +444,7 @@ fn aligned(rows: &[Vec<String>], align: &[Align]) -> String {
 
 /// `word` as one shell word: as it is when it plainly needs no quoting, else single-quoted,
 /// so the reproduction command can be pasted whatever the file is called.
-fn shell_word(word: &str) -> String {
+pub fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', r"'\''")) }

@@ -14,6 +14,7 @@ mod locate;
 mod raw;
 mod registry;
 mod scenario;
+mod shrink;
 mod validate;
 
 pub use error::{ScenarioError, ScenarioErrors};
@@ -21,6 +22,7 @@ pub use explore::{MAX_STEPS, Reduction, Refusal};
 pub use faultline_models::closest;
 pub use registry::{LoadedModel, ModelInfo, Models};
 pub use scenario::{Scenario, Variant};
+pub use shrink::{ShrinkError, ShrinkRequest, Shrunk, Size, shrink};
 pub use validate::{DEFAULT_MAX_EVENTS, ENGINE_FAULTS};
 
 use ron::extensions::Extensions;

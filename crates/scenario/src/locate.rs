@@ -2,6 +2,8 @@
 //! `until` before `from`) can still point at `line:col`. serde keeps no positions, so this
 //! reads the (already valid) text once more into a light tree of positions.
 
+use std::ops::Range;
+
 pub(crate) use faultline_models::Step;
 
 /// A 1-based line and column.
@@ -313,6 +315,28 @@ pub(crate) fn body(source: &str, path: &[Step]) -> Option<Body> {
     Some(Body { name: value.name.clone(), text, pos, whole, whole_pos: value.pos })
 }
 
+/// Where the value at `path` sits in `source`, as char indices `start..end`, if it exists.
+pub(crate) fn span(source: &str, path: &[Step]) -> Option<Range<usize>> {
+    let (_, root) = read(source);
+    find(&root, path).0.map(|value| value.start..value.end)
+}
+
+/// The spans (char indices) of the elements of the list or tuple at `path`, if it is one.
+pub(crate) fn elements(source: &str, path: &[Step]) -> Option<Vec<Range<usize>>> {
+    let (_, root) = read(source);
+    match &find(&root, path).0?.tree {
+        Tree::Seq(items) => Some(items.iter().map(|item| item.start..item.end).collect()),
+        _ => None,
+    }
+}
+
+/// The char index of the top value's first char (after leading comments and attributes),
+/// and of the `(` that opens its body, if it has one.
+pub(crate) fn top(source: &str) -> (usize, Option<usize>) {
+    let (_, root) = read(source);
+    (root.start, root.body.map(|(at, _)| at))
+}
+
 /// The value at `path` if it exists, and the position of it or of its deepest existing part.
 fn find<'t>(root: &'t Located, path: &[Step]) -> (Option<&'t Located>, Pos) {
     let mut here = root;
@@ -384,6 +408,24 @@ Scenario(
         let bare = body("M(x: N((a: 1)), y: K)", &[Field("y")]).unwrap();
         assert_eq!((bare.name.as_deref(), bare.text.as_str()), (Some("K"), "()"));
         assert_eq!(body(SOURCE, &[Field("nothing")]), None);
+    }
+
+    #[test]
+    fn spans_cover_values_and_list_elements() {
+        use Step::*;
+        let text = |range: Range<usize>| {
+            SOURCE.chars().skip(range.start).take(range.len()).collect::<String>()
+        };
+        assert_eq!(span(SOURCE, &[Field("name")]).map(text).as_deref(), Some("\"x\""));
+        let faults = elements(SOURCE, &[Field("faults")]).unwrap();
+        let faults: Vec<String> = faults.into_iter().map(text).collect();
+        assert_eq!(faults[1], "Crash(node: \"c\", at: \"1s\")");
+        assert!(faults[0].starts_with("Partition(") && faults[0].ends_with(')'), "{faults:?}");
+        assert_eq!(elements(SOURCE, &[Field("name")]), None);
+        assert_eq!(span(SOURCE, &[Field("nothing")]), None);
+        let (start, body) = top(SOURCE);
+        assert_eq!(text(start..start + 9), "Scenario(");
+        assert_eq!(body, Some(start + 8));
     }
 
     #[test]

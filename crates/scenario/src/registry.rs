@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use faultline_engine::{Fault, LimitExceeded, RandomFaults, SimDuration};
-use faultline_models::{Check, FaultSpec, Model, Registry, RunSetup, Step};
+use faultline_models::{Check, FaultSpec, Knob, Model, Registry, RunSetup, Step};
 use faultline_outcome::{ChartSpec, Grid, Invariant, Metric, Outcome, Tradeoff};
 
 use crate::error::ScenarioError;
@@ -152,7 +152,8 @@ impl<M: Model> Entry for Adapter<M> {
             let at = [Step::Field("variants"), Step::Index(i), Step::Field("policy")];
             policies.push(input.check.within(&at, |c| M::policy(&raw, &config, c)));
         }
-        Some(Box::new(Loaded::<M> { config, policies }))
+        let knobs = M::workload_knobs(&raw);
+        Some(Box::new(Loaded::<M> { config, policies, knobs }))
     }
 }
 
@@ -172,6 +173,10 @@ pub trait LoadedModel: Send + Sync {
     fn faults(&self) -> &'static [FaultSpec];
     /// Checks what the model needs of the fault schedule.
     fn check_schedule(&self, fixed: &[Fault], random: &[RandomFaults], check: &mut Check);
+    /// What of the workload may shrink, by path from the model's value.
+    fn workload_knobs(&self) -> &[Knob];
+    /// The workload's size in a run with `seed`, in the model's words.
+    fn workload_size(&self, seed: u64) -> Option<String>;
 }
 
 impl fmt::Debug for dyn LoadedModel {
@@ -184,6 +189,8 @@ struct Loaded<M: Model> {
     config: M::Config,
     /// By variant index.
     policies: Vec<M::Policy>,
+    /// Read from the configuration as written, which is not kept.
+    knobs: Vec<Knob>,
 }
 
 impl<M: Model> Loaded<M> {
@@ -231,5 +238,13 @@ impl<M: Model> LoadedModel for Loaded<M> {
 
     fn check_schedule(&self, fixed: &[Fault], random: &[RandomFaults], check: &mut Check) {
         M::check_schedule(&self.config, fixed, random, check);
+    }
+
+    fn workload_knobs(&self) -> &[Knob] {
+        &self.knobs
+    }
+
+    fn workload_size(&self, seed: u64) -> Option<String> {
+        M::workload_size(&self.config, seed)
     }
 }

@@ -106,11 +106,16 @@ impl Scenario {
     }
 
     pub(crate) fn setup(&self, seed: u64, trace: bool) -> RunSetup {
+        self.setup_with(seed, self.faults(seed), trace)
+    }
+
+    /// A run with `seed` that gets `faults` instead of the scenario's own.
+    fn setup_with(&self, seed: u64, faults: Vec<Fault>, trace: bool) -> RunSetup {
         RunSetup {
             sim: SimConfig {
                 seed,
                 network: self.network.clone(),
-                faults: self.faults(seed),
+                faults,
                 duration: self.duration,
                 max_events: self.max_events,
                 trace,
@@ -123,6 +128,25 @@ impl Scenario {
     /// Runs one variant with `seed`, keeping the full trace if asked.
     pub fn run(&self, seed: u64, variant: &Variant, trace: bool) -> Result<Outcome, LimitExceeded> {
         self.model.run(variant, &self.setup(seed, trace))
+    }
+
+    /// Runs one variant with `seed` but with exactly `faults`, in place of the fixed and
+    /// drawn faults of the scenario: what `faultline shrink` tries smaller schedules with.
+    /// The seed still draws the latencies, losses and workload.
+    pub fn run_with_faults(
+        &self,
+        seed: u64,
+        variant: &Variant,
+        faults: &[Fault],
+        trace: bool,
+    ) -> Result<Outcome, LimitExceeded> {
+        self.model.run(variant, &self.setup_with(seed, faults.to_vec(), trace))
+    }
+
+    /// The size of the workload a run with `seed` gets, in the model's words, if the model
+    /// says.
+    pub fn workload_size(&self, seed: u64) -> Option<String> {
+        self.model.workload_size(seed)
     }
 
     /// The few metrics that tell this scenario's story, for the terminal table.
@@ -157,17 +181,27 @@ impl Scenario {
         let names = self.node_names();
         let mut text = format!(
             "// The faults {} realised with seed {seed}. Paste this over `faults: [...]` in\n\
-             // the scenario to replay them as a fixed schedule.\nfaults: [\n",
+             // the scenario to replay them as a fixed schedule.\nfaults: ",
             self.name
         );
-        for fault in self.faults(seed) {
-            text.push_str("    ");
-            text.push_str(&fault_text(&fault, &names));
-            text.push_str(",\n");
-        }
-        text.push_str("],\n");
+        text.push_str(&faults_text(&self.faults(seed), &names, ""));
+        text.push_str(",\n");
         text
     }
+}
+
+/// A list of faults in scenario syntax, one a line, `indent` before the closing `]`.
+pub(crate) fn faults_text(faults: &[Fault], names: &[String], indent: &str) -> String {
+    if faults.is_empty() {
+        return "[]".to_owned();
+    }
+    let mut text = "[\n".to_owned();
+    for fault in faults {
+        text.push_str(&format!("{indent}    {},\n", fault_text(fault, names)));
+    }
+    text.push_str(indent);
+    text.push(']');
+    text
 }
 
 /// One fault in scenario syntax.

@@ -14,8 +14,8 @@ use faultline_engine::{
 };
 use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series, Tradeoff};
 
-use crate::check::Check;
-use crate::model::Model;
+use crate::check::{Check, Step::Field, Step::Index};
+use crate::model::{Knob, KnobSize, Model};
 use crate::resilience::Backoff;
 use crate::setup::RunSetup;
 pub use nodes::{BankMsg, BankNode, BankObs, BankTimer, Strategy};
@@ -140,6 +140,30 @@ impl Model for Bank {
             }
         }
         charts
+    }
+
+    /// Fewer transfers, and fewer repeats and clients for those written with them.
+    fn workload_knobs(raw: &RawBank) -> Vec<Knob> {
+        let transfers = KnobSize::List { len: raw.transfers.len(), min: 1 };
+        let mut knobs = vec![Knob { path: vec![Field("transfers")], size: transfers }];
+        for (i, transfer) in raw.transfers.iter().enumerate() {
+            for (field, value) in [("repeat", transfer.repeat), ("clients", transfer.clients)] {
+                if value > 1 {
+                    let size = KnobSize::Count { value: u64::from(value), min: 1 };
+                    knobs.push(Knob {
+                        path: vec![Field("transfers"), Index(i), Field(field)],
+                        size,
+                    });
+                }
+            }
+        }
+        knobs
+    }
+
+    fn workload_size(config: &BankConfig, _seed: u64) -> Option<String> {
+        let (transfers, clients) = (config.transfers.len(), config.clients.len());
+        let plural = |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
+        Some(format!("{} by {}", plural(transfers, "transfer"), plural(clients, "client")))
     }
 
     /// Runs one variant.

@@ -14,8 +14,8 @@ use faultline_outcome::{
     ChartId, ChartKind, ChartSpec, FaultWindow, Invariant, Metric, Outcome, Series, Violation,
 };
 
-use crate::check::Check;
-use crate::model::Model;
+use crate::check::{Check, Step::Field};
+use crate::model::{Knob, KnobSize, Model};
 use crate::setup::RunSetup;
 use crate::stats::{per_second, percentile};
 pub use nodes::{ChatMsg, ChatNode, ChatObs, ChatTimer, Server, User};
@@ -95,6 +95,20 @@ impl Model for Chat {
         ]
     }
 
+    /// Users who stop typing sooner send fewer messages.
+    fn workload_knobs(raw: &RawChat) -> Vec<Knob> {
+        let size = KnobSize::Duration { value: raw.send_until.0, min: SimDuration::ZERO };
+        vec![Knob { path: vec![Field("send_until")], size }]
+    }
+
+    /// The messages both users type, drawn as a run draws them.
+    fn workload_size(config: &ChatConfig, seed: u64) -> Option<String> {
+        let [alice, bob] = typing_schedules(config, seed).map(|times| times.len());
+        let total = alice + bob;
+        let noun = if total == 1 { "message" } else { "messages" };
+        Some(format!("{total} {noun} ({alice} by alice, {bob} by bob)"))
+    }
+
     /// Runs one variant of the chat scenario.
     fn run(
         config: &ChatConfig,
@@ -102,7 +116,6 @@ impl Model for Chat {
         setup: &RunSetup,
         variant: &str,
     ) -> Result<Outcome, LimitExceeded> {
-        let mut workload = Prng::new(setup.sim.seed, Stream::Workload);
         let user = |server, schedule| {
             ChatNode::User(User {
                 server,
@@ -115,8 +128,7 @@ impl Model for Chat {
                 early: BTreeSet::new(),
             })
         };
-        let alice_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
-        let bob_types = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+        let [alice_types, bob_types] = typing_schedules(config, setup.sim.seed);
         let nodes = vec![
             (NODE_NAMES[0].to_string(), user(SERVER_A, alice_types)),
             (NODE_NAMES[1].to_string(), ChatNode::Server(Server { user: ALICE, peer: SERVER_B })),
@@ -162,6 +174,14 @@ pub enum Delivery {
         /// Each retransmission multiplies the timeout by this.
         backoff: f64,
     },
+}
+
+/// When alice and then bob type each message: the workload stream of a run with `seed`.
+fn typing_schedules(config: &ChatConfig, seed: u64) -> [Vec<SimTime>; 2] {
+    let mut workload = Prng::new(seed, Stream::Workload);
+    let alice = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+    let bob = typing_schedule(&mut workload, config.rate_per_s, config.send_until);
+    [alice, bob]
 }
 
 /// Poisson arrival times in `[0, until)` at `rate_per_s`.

@@ -22,8 +22,8 @@ use faultline_engine::{Latency, LimitExceeded, Prng, SimDuration, SimTime, Simul
 use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Tradeoff};
 use serde::Deserialize;
 
-use crate::check::Check;
-use crate::model::{FaultSpec, Model};
+use crate::check::{Check, Step::Field};
+use crate::model::{FaultSpec, Knob, KnobSize, Model};
 use crate::setup::RunSetup;
 use crate::slowdown::slowdown;
 use crate::workload::RateSchedule;
@@ -210,6 +210,17 @@ impl Model for Orders {
             );
         }
         charts
+    }
+
+    /// Customers who stop ordering sooner place fewer orders.
+    fn workload_knobs(raw: &RawOrders) -> Vec<Knob> {
+        let size = KnobSize::Duration { value: raw.until.0, min: SimDuration::ZERO };
+        vec![Knob { path: vec![Field("until")], size }]
+    }
+
+    fn workload_size(config: &OrdersConfig, seed: u64) -> Option<String> {
+        let orders = workload(config, seed).len();
+        Some(format!("{orders} order{}", if orders == 1 { "" } else { "s" }))
     }
 
     fn run(
