@@ -334,7 +334,10 @@ fn summarise(
     put("net.dropped", (net.dropped_loss + net.dropped_partition + net.dropped_node_down) as f64);
 
     let fault_s = FaultWindow::union_s(&windows);
-    let verdict = if lost > 0 {
+    let verdict = if lost > 0 && windows.is_empty() {
+        // Without faults (a shrunk run, say) only the network's own loss is left to blame.
+        format!("lost {lost} of {sent} messages to the network's own loss; they never arrived.")
+    } else if lost > 0 {
         format!(
             "lost {lost} of {sent} messages, {lost_in_faults} of the {sent_in_faults} sent \
              during {fault_s:.0} s of faults; they never arrived."
