@@ -44,8 +44,9 @@ enum Command {
     /// Run every order of a small scenario's events (latencies ignored), and say per
     /// variant how many distinct schedules break each invariant.
     ///
-    /// At every step any message in flight may arrive next, and a timer fires once every
-    /// message that must arrive before it (within the network's bound on latency) has.
+    /// At every step any message in flight may arrive next; timers fire in the order of
+    /// their deadlines, once every message that must arrive before them (within the
+    /// network's bounds on latency) has.
     /// Orders that differ only in how independent events interleave are run once (source
     /// DPOR with sleep sets). Prints the shortest violating schedule step by step and writes
     /// its spacetime diagram. Exit code 1 when some schedule broke an invariant.

@@ -33,6 +33,16 @@ pub enum Latency {
 const PARETO_CAP_FACTOR: f64 = 10_000.0;
 
 impl Latency {
+    /// The shortest a message can take: a bound no draw goes below.
+    pub fn min(&self) -> SimDuration {
+        match *self {
+            Latency::Constant(latency) => latency,
+            Latency::Uniform { min, .. } => min,
+            Latency::Pareto { scale, .. } => scale,
+            Latency::Normal { .. } | Latency::LogNormal { .. } => SimDuration::ZERO,
+        }
+    }
+
     /// The longest a message can take, if the distribution has a bound short of its
     /// safety cap: what a timer that waits longer can count on.
     pub fn max(&self) -> Option<SimDuration> {

@@ -8,12 +8,18 @@
 //! source-DPOR with sleep sets (Abdulla, Aronis, Jonsson and Sagonas, "Optimal dynamic
 //! partial order reduction", POPL 2014). Two orders that differ only in how independent
 //! events are interleaved are one behaviour; events are independent unless they are handled
-//! by the same node, one of them is a fault, or both report to the checker (checkers read
-//! observations in order, so their order is part of the behaviour).
+//! by the same node, one of them is a fault, both report to the checker (checkers read
+//! observations in order, so their order is part of the behaviour), or one is a timer and
+//! the other a timer or a message (timers fire in the order of their deadlines, and a
+//! message in flight holds back the timers due after it can arrive). That last rule assumes
+//! every link has the same latency bounds: a message sent later then never arrives by an
+//! earlier bound than one already in flight, so no message holds a timer back unseen.
 //!
 //! Nodes see time through per-node clocks in this mode (a node's clock is the latest of its
-//! own events' times), so an event at one node cannot change what another node reads:
-//! independence holds for time too.
+//! own events' times, a message handled as early as it can arrive), so an event at one node
+//! cannot change what another node reads: independence holds for time too. Clocks stay
+//! together as far as the order allows: timers and faults keep one time, and a chain of
+//! messages moves a clock on by at least the network's smallest latency per hop.
 
 use std::fmt;
 use std::ops::Range;
@@ -56,15 +62,16 @@ pub struct Executed {
 
 impl Executed {
     /// Whether the two events may not commute: handled by one node, a fault, both read by
-    /// the checker, or a timer and a message (a message in flight holds timers back).
+    /// the checker, or a timer and a message or another timer (timers fire in the order of
+    /// their deadlines, and a message in flight holds them back).
     pub fn depends_on(&self, other: &Executed) -> bool {
         match (self.actor, other.actor) {
             (Actor::World, _) | (_, Actor::World) => true,
             (Actor::Node(a), Actor::Node(b)) => {
                 a == b
                     || (self.observed && other.observed)
-                    || (self.timer && other.messages)
-                    || (self.messages && other.timer)
+                    || (self.timer && (other.messages || other.timer))
+                    || (other.timer && self.messages)
             }
         }
     }

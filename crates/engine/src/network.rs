@@ -91,6 +91,11 @@ impl Network {
         from.index() * self.nodes + to.index()
     }
 
+    /// The shortest a message sent on this link now can take (with the spikes in force).
+    pub(crate) fn earliest(&self, from: NodeId, to: NodeId) -> SimDuration {
+        self.config.latency.min() + self.extra_latency[self.link(from, to)]
+    }
+
     /// The longest a message sent on this link now can take (with the spikes in force),
     /// if the latency distribution has a bound.
     pub(crate) fn latest(&self, from: NodeId, to: NodeId) -> Option<SimDuration> {

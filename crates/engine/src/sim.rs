@@ -180,9 +180,9 @@ pub(crate) struct Core<M, T, O> {
     names: Vec<String>,
     labels: Vec<String>,
     stats: NetStats,
-    /// Under a scheduler: by message id, the latest a message in flight can arrive, given
-    /// the network's bound on latency (none for unbounded distributions).
-    latest_arrivals: Vec<(u64, SimTime)>,
+    /// Under a scheduler: by message id, the earliest and the latest a message in flight
+    /// can arrive, given the network's bounds on latency (no latest for unbounded ones).
+    arrivals: Vec<(u64, SimTime, SimTime)>,
 }
 
 impl<M, T, O> Core<M, T, O> {
@@ -342,7 +342,7 @@ impl<N: Node> Simulation<N> {
             names,
             labels: Vec::new(),
             stats: NetStats::default(),
-            latest_arrivals: Vec::new(),
+            arrivals: Vec::new(),
         };
         for i in 0..count {
             core.push(SimTime::ZERO, EventKind::Start(NodeId(i as u32)));
@@ -465,9 +465,28 @@ impl<N: Node> Simulation<N> {
         if self.events >= self.max_events {
             return Err(LimitExceeded { max_events: self.max_events, at });
         }
-        let node = match actor {
-            Actor::Node(node) => Some(node),
-            Actor::World => None,
+        // Whose clock the event reads and moves: the handling node's, or the node a node
+        // fault strikes (a pause or a restart happens at the fault's time on its clock too).
+        let node = match (actor, &event) {
+            (Actor::Node(node), _) => Some(node),
+            (Actor::World, EventKind::FaultBegin(i) | EventKind::FaultEnd(i)) => {
+                match self.faults[*i].kind {
+                    FaultKind::Crash { node }
+                    | FaultKind::Pause { node }
+                    | FaultKind::Model { node, .. } => Some(node),
+                    FaultKind::Partition { .. }
+                    | FaultKind::LatencySpike { .. }
+                    | FaultKind::Loss { .. } => None,
+                }
+            }
+            (Actor::World, _) => None,
+        };
+        // A message is handled as early as it can arrive, not at the latency drawn for it:
+        // the order is the scheduler's, and clocks stay as close together as the network
+        // allows.
+        let at = match &event {
+            EventKind::Deliver { msg_id, .. } => self.earliest_arrival(*msg_id).unwrap_or(at),
+            _ => at,
         };
         // A node's clock moves on by at least a nanosecond per event, so that a violation's
         // time names the one step that caused it.
@@ -485,20 +504,22 @@ impl<N: Node> Simulation<N> {
         // What the event sent, and the latest each message can arrive: found in the queue
         // rather than noted by `send`, which stays free of exploring.
         let now = self.core.now;
-        let sent: Vec<(u64, SimTime)> = self
+        let network = &self.core.network;
+        let sent: Vec<(u64, SimTime, SimTime)> = self
             .core
             .queue
             .iter()
             .filter(|&(_, seq, _)| seq >= first_seq)
             .filter_map(|(_, seq, event)| match event {
                 EventKind::Deliver { from, to, .. } => {
-                    let latest = self.core.network.latest(*from, *to);
-                    Some((seq, latest.map_or(SimTime::MAX, |l| now + l)))
+                    let earliest = now + network.earliest(*from, *to);
+                    let latest = network.latest(*from, *to).map_or(SimTime::MAX, |l| now + l);
+                    Some((seq, earliest, latest))
                 }
                 _ => None,
             })
             .collect();
-        self.core.latest_arrivals.extend(sent);
+        self.core.arrivals.extend(sent);
         let messages = delivery || self.core.stats.sent > sent_before;
         let created = first_seq..self.core.seq;
         scheduler.lock().executed(Executed { id, actor, observed, timer, messages, created });
@@ -506,6 +527,11 @@ impl<N: Node> Simulation<N> {
             observer.observe(at, node, obs);
         }
         Ok(true)
+    }
+
+    /// Under a scheduler, the earliest message `msg_id` can arrive, if it was sent under one.
+    fn earliest_arrival(&self, msg_id: u64) -> Option<SimTime> {
+        self.core.arrivals.iter().find(|&&(id, ..)| id == msg_id).map(|&(_, earliest, _)| earliest)
     }
 
     /// What may come next under a scheduler, by scheduled time then seq: the first node
@@ -520,6 +546,8 @@ impl<N: Node> Simulation<N> {
         let mut next_fault: Option<(SimTime, u64)> = None;
         let mut first_start: Option<(SimTime, u64, Actor)> = None;
         let mut dead = Vec::new();
+        let mut deliveries: Vec<(SimTime, u64, NodeId, SimTime)> = Vec::new();
+        let mut reads: Vec<(SimTime, u64, NodeId)> = Vec::new();
         let clock = |node: NodeId, at: SimTime| at.max(self.clocks[node.index()]);
         for (at, seq, event) in self.core.queue.iter() {
             match event {
@@ -528,9 +556,17 @@ impl<N: Node> Simulation<N> {
                         first_start = Some((at, seq, Actor::Node(*node)));
                     }
                 }
-                EventKind::Deliver { to, .. } | EventKind::Read { to, .. } => {
-                    if self.held[to.index()] == 0 && clock(*to, at) <= self.end {
-                        offered.push((at, seq, Actor::Node(*to)));
+                // A message may reach a paused node (it waits in the socket, and a crash can
+                // lose it); the paused node reads it only once the pause ends.
+                EventKind::Deliver { to, msg_id, .. } => {
+                    let earliest = clock(*to, self.earliest_arrival(*msg_id).unwrap_or(at));
+                    if earliest <= self.end {
+                        deliveries.push((at, seq, *to, earliest));
+                    }
+                }
+                EventKind::Read { to, .. } => {
+                    if self.held[to.index()] == 0 {
+                        reads.push((at, seq, *to));
                     }
                 }
                 EventKind::Timer { node, id, epoch, .. } => {
@@ -552,29 +588,41 @@ impl<N: Node> Simulation<N> {
             self.core.timers.cancel(id);
         }
         // A timer fires only once every message that must arrive before its deadline has.
-        let latest = &self.core.latest_arrivals;
-        let horizon = offered
+        let arrivals = &self.core.arrivals;
+        let horizon = deliveries
             .iter()
-            .filter_map(|&(_, seq, _)| latest.iter().find(|&&(id, _)| id == seq))
-            .map(|&(_, bound)| bound)
+            .filter_map(|&(_, seq, ..)| arrivals.iter().find(|&&(id, ..)| id == seq))
+            .map(|&(.., latest)| latest)
+            // A message waiting in a resumed node's socket is due now, on its clock.
+            .chain(reads.iter().map(|&(_, _, to)| self.clocks[to.index()]))
             .min()
             .unwrap_or(SimTime::MAX);
+        offered.extend(reads.iter().map(|&(at, seq, to)| (at, seq, Actor::Node(to))));
+        // A message that cannot arrive before the next fault arrives after it.
+        let fault_at = next_fault.map_or(SimTime::MAX, |(at, _)| at);
+        for &(at, seq, to, earliest) in &deliveries {
+            if earliest <= fault_at {
+                offered.push((at, seq, Actor::Node(to)));
+            }
+        }
         if let Some((_, id, actor)) = first_start {
             return vec![Pending { id, actor }];
         }
-        // Faults keep time with timers: a timer due after the next fault waits for it, and
-        // the fault waits for the timers due before it and the messages that must beat it.
-        let fault_at = next_fault.map_or(SimTime::MAX, |(at, _)| at);
-        let mut first_due = SimTime::MAX;
-        for (i, timer) in earliest_timer.into_iter().enumerate() {
-            let node = NodeId(i as u32);
-            if let Some((at, seq)) = timer.filter(|&(at, _)| clock(node, at) <= self.end) {
-                if self.held[i] == 0 {
-                    first_due = first_due.min(at);
-                    if at <= horizon && at <= fault_at {
-                        offered.push((at, seq, Actor::Node(node)));
-                    }
-                }
+        // Timers and faults keep one time: timers fire in the order of their deadlines,
+        // whichever node they are at; a timer due after the next fault waits for it; and the
+        // fault waits for the timers due before it and the messages that must beat it.
+        let due: Vec<(SimTime, u64, NodeId)> = earliest_timer
+            .into_iter()
+            .enumerate()
+            .map(|(i, timer)| (timer, NodeId(i as u32)))
+            .filter(|&(_, node)| self.held[node.index()] == 0)
+            .filter_map(|(timer, node)| timer.map(|(at, seq)| (at, seq, node)))
+            .filter(|&(at, _, node)| clock(node, at) <= self.end)
+            .collect();
+        let first_due = due.iter().map(|&(at, ..)| at).min().unwrap_or(SimTime::MAX);
+        for (at, seq, node) in due {
+            if at <= horizon && at <= fault_at && at <= first_due {
+                offered.push((at, seq, Actor::Node(node)));
             }
         }
         let fault = next_fault.filter(|&(at, _)| at <= horizon && at <= first_due);
@@ -615,7 +663,7 @@ impl<N: Node> Simulation<N> {
                 } else {
                     None
                 };
-                if dropped.is_none() && self.core.now < self.paused_until[to.index()] {
+                if dropped.is_none() && self.is_paused(to) {
                     // A paused process does not read its socket: the message waits, queued
                     // with a fresh seq so waiting messages are read in the order they arrived.
                     self.hash_message(2, from, to, msg_id, &msg);
@@ -629,7 +677,7 @@ impl<N: Node> Simulation<N> {
                 }
             }
             EventKind::Read { from, to, msg_id, epoch, msg } => {
-                if self.core.now < self.paused_until[to.index()] {
+                if self.is_paused(to) {
                     // The pause was extended by an overlapping one: keep waiting.
                     let kind = EventKind::Read { from, to, msg_id, epoch, msg };
                     self.core.push(self.paused_until[to.index()], kind);
@@ -666,6 +714,17 @@ impl<N: Node> Simulation<N> {
                 self.hash_event(5, index as u64, 0);
                 self.apply_fault(index, false);
             }
+        }
+    }
+
+    /// Whether `node` is paused now: until its pause's end time, or under a scheduler
+    /// until the pause's end has been handled.
+    #[inline(always)]
+    fn is_paused(&self, node: NodeId) -> bool {
+        if self.scheduler.is_some() {
+            self.held[node.index()] > 0
+        } else {
+            self.core.now < self.paused_until[node.index()]
         }
     }
 

@@ -1,5 +1,5 @@
-//! Property test of exploration: on random small systems of relaying nodes, timers and a
-//! partition, the reduced search (source-DPOR with sleep sets) reaches exactly the endings
+//! Property test of exploration: on random small systems of relaying nodes, timers, a
+//! partition, a crash and a pause, the reduced search (source-DPOR with sleep sets) reaches exactly the endings
 //! (every node's final state and the checker's view, in order) that running every order
 //! reaches, and never runs two schedules with the same events in the same order.
 
@@ -82,11 +82,17 @@ impl Node for Relay {
     fn on_restart(&mut self, _: &mut Ctx<'_, Self>) {}
 }
 
+/// A node's script: (to, hops) sent at start, timer delays in ms, whether it reports.
+type Script = (Vec<(u32, u8)>, Vec<u64>, bool);
+
 #[derive(Clone, Debug)]
 struct System {
-    nodes: Vec<(Vec<(u32, u8)>, Vec<u64>, bool)>,
-    /// A partition between node 0 and the rest: (from ms, length ms).
+    nodes: Vec<Script>,
+    /// A partition between node 0 and the rest, a crash of node 1 and a pause of node 0:
+    /// (from ms, length ms) each.
     partition: Option<(u64, u64)>,
+    crash: Option<(u64, u64)>,
+    pause: Option<(u64, u64)>,
 }
 
 fn systems() -> impl Strategy<Value = System> {
@@ -95,22 +101,32 @@ fn systems() -> impl Strategy<Value = System> {
         prop::collection::vec(1u64..15, 0..2),
         any::<bool>(),
     );
-    (prop::collection::vec(node, 2..4), prop::option::of((0u64..10, 1u64..10)))
-        .prop_map(|(nodes, partition)| System { nodes, partition })
+    let window = || prop::option::of((0u64..10, 1u64..10));
+    (prop::collection::vec(node, 2..4), window(), window(), window())
+        .prop_map(|(nodes, partition, crash, pause)| System { nodes, partition, crash, pause })
 }
 
 /// Every ending the search reaches, and how many schedules it ran; `None` past `limit`.
 fn endings(system: &System, mut dpor: Dpor, limit: u32) -> Option<(BTreeSet<String>, u32)> {
     let count = system.nodes.len() as u32;
-    let faults = system.partition.iter().map(|&(from, length)| Fault {
-        kind: FaultKind::Partition {
-            side_a: vec![NodeId(0)],
-            side_b: (1..count).map(NodeId).collect(),
-            one_way: false,
-        },
+    let window = |kind: FaultKind, (from, length): (u64, u64)| Fault {
+        kind,
         from: SimTime::from_millis(from),
         until: Some(SimTime::from_millis(from + length)),
-    });
+    };
+    let cut = FaultKind::Partition {
+        side_a: vec![NodeId(0)],
+        side_b: (1..count).map(NodeId).collect(),
+        one_way: false,
+    };
+    let faults: Vec<Fault> = [
+        system.partition.map(|w| window(cut, w)),
+        system.crash.map(|w| window(FaultKind::Crash { node: NodeId(1) }, w)),
+        system.pause.map(|w| window(FaultKind::Pause { node: NodeId(0) }, w)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let mut seen = BTreeSet::new();
     let mut schedules = 0;
     while let Some(scheduler) = dpor.next_run() {
@@ -123,7 +139,7 @@ fn endings(system: &System, mut dpor: Dpor, limit: u32) -> Option<(BTreeSet<Stri
                 },
                 ..NetworkConfig::default()
             },
-            faults: faults.clone().collect(),
+            faults: faults.clone(),
             duration: SimDuration::from_secs(1),
             max_events: 1_000,
             trace: false,

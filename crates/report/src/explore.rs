@@ -3,7 +3,7 @@
 //! (`{"scenario", "variants": [{"name", "schedules", "complete", "runs_violating",
 //! "shortest"}]}`).
 
-use faultline_engine::{TraceEvent, TraceRecord};
+use faultline_engine::{DropReason, TraceEvent, TraceRecord};
 use faultline_outcome::{Exploration, Outcome};
 use serde_json::Value;
 
@@ -43,7 +43,7 @@ pub fn explore_text(report: &ExploreReport) -> String {
     }
     // The reduction's name, then why it is sound, on a line of its own.
     let reduction = match report.reduction.split_once(": ") {
-        Some((name, why)) => format!("{name}\n  ({why})"),
+        Some((name, why)) => format!("{name}\n{}", wrapped(&format!("({why})"), "  ")),
         None => report.reduction.to_owned(),
     };
     let mut text = format!(
@@ -75,6 +75,24 @@ pub fn explore_text(report: &ExploreReport) -> String {
     text.push_str(&verdict(explorations));
     text
 }
+
+/// `text` in lines of at most [`PROSE_LINE_CHARS`], each after `indent`.
+fn wrapped(text: &str, indent: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= PROSE_LINE_CHARS => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(format!("{indent}{word}")),
+        }
+    }
+    lines.join("\n")
+}
+
+/// Prose in the output wraps here: a terminal, or a README code block.
+const PROSE_LINE_CHARS: usize = 92;
 
 /// One line on the variants: safe in every interleaving, broken, or not known.
 fn verdict(explorations: &[Exploration]) -> String {
@@ -142,17 +160,24 @@ pub fn schedule_steps(
         let mark = breaks.map(|v| format!("   <- breaks {}", v.invariant)).unwrap_or_default();
         lines.push(format!("{step:>3}  {who:<width$}  {what}{mark}"));
     };
-    let mut sent = Vec::new();
+    // The message the record before sent: a loss right after it, to the network (not to a
+    // node that is down, which only a delivery meets), is a loss on the way out, part of the
+    // sender's step.
+    let mut just_sent = None;
     for record in trace {
+        let sending = match &record.event {
+            TraceEvent::Send { msg_id, .. } => Some(*msg_id),
+            _ => None,
+        };
+        let previous = std::mem::replace(&mut just_sent, sending);
         match &record.event {
-            TraceEvent::Start { .. } | TraceEvent::Buffer { .. } => {}
-            TraceEvent::Send { msg_id, .. } => sent.push(*msg_id),
+            TraceEvent::Start { .. } | TraceEvent::Buffer { .. } | TraceEvent::Send { .. } => {}
             TraceEvent::Deliver { from, to, msg, .. } => {
                 numbered(&mut lines, record, name(*to), format!("← {}: {msg}", name(*from)));
             }
             TraceEvent::Drop { from, to, msg_id, msg, reason } => {
                 let what = format!("{msg} (lost: {})", reason.as_str());
-                if sent.last() == Some(msg_id) {
+                if previous == Some(*msg_id) && *reason != DropReason::NodeDown {
                     lines.push(format!("     {:<width$}  → {}: {what}", "", name(*to)));
                 } else {
                     numbered(&mut lines, record, name(*to), format!("✗ {}: {what}", name(*from)));

@@ -31,7 +31,8 @@ impl Reduction {
         match self {
             Reduction::Dpor => {
                 "source-DPOR with sleep sets: events at different nodes commute unless one \
-                 is a fault or both report to the checker"
+                 is a fault, both report to the checker, or one is a timer and the other a \
+                 timer or a message"
             }
             Reduction::None => "none: every order of events is run",
         }
