@@ -84,6 +84,7 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
         explorations: &explorations,
         names: &names,
         diagrams: &diagrams,
+        notes: &scenario.explore_notes(),
     };
     let json = format!("{:#}\n", explore_json(&report));
     if !files.is_empty() {

@@ -35,8 +35,13 @@ pub struct ShrinkArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Stop after this many runs, with the smallest failing run found so far (said when it
-    /// happens).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS)]
+    /// happens). At least 2: the failing run, and the run of its schedule as a file.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_RUNS,
+        value_parser = clap::value_parser!(u32).range(2..)
+    )]
     pub max_runs: u32,
 }
 

@@ -92,3 +92,22 @@ fn a_stopped_search_says_so() {
     assert!(text.contains("stopped"), "{text}");
     assert!(text.contains("raise --max-schedules"), "{text}");
 }
+
+#[test]
+fn an_unbounded_latency_is_said_to_let_every_timeout_fire_first() {
+    let dir = common::scratch("explore-lognormal");
+    let source = std::fs::read_to_string(repo().join("scenarios/double-transfer.ron")).unwrap();
+    let lognormal = source.replace(
+        r#"latency: Uniform(min: "1ms", max: "10ms")"#,
+        r#"latency: LogNormal(median: "5ms", sigma: 0.5)"#,
+    );
+    assert_ne!(lognormal, source, "the bundled latency changed: update this test");
+    let file = dir.join("lognormal.ron");
+    std::fs::write(&file, lognormal).unwrap();
+    let out = dir.join("out");
+    let args = ["explore", file.to_str().unwrap(), "--variant", "atomic", "--out"];
+    let output = faultline(&[&args[..], &[out.to_str().unwrap()]].concat());
+    // With no bound, a timeout can beat the debit's reply: the client gives up midway.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("every timeout may fire before any reply"));
+}

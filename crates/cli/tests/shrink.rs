@@ -174,4 +174,10 @@ fn bad_requests_exit_2_and_write_nothing() {
         ],
         &["the scenario does not check `no-lost-update`", "it checks `no-negative-balance`"],
     );
+    // One run cannot both find the failure and check the file that reproduces it.
+    refused(
+        "shrink-one-run",
+        &swarm(&["--variant", "fire-and-forget", "--max-runs", "1"]),
+        &["invalid value '1' for '--max-runs <N>'"],
+    );
 }

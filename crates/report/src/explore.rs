@@ -22,6 +22,8 @@ pub struct ExploreReport<'a> {
     pub names: &'a [String],
     /// Per exploration, where the diagram of its shortest violating schedule was written.
     pub diagrams: &'a [Option<String>],
+    /// What the reader should know about the time model, one line each.
+    pub notes: &'a [String],
 }
 
 /// The table, then each variant's shortest violating schedule, then which variants are
@@ -46,8 +48,9 @@ pub fn explore_text(report: &ExploreReport) -> String {
         Some((name, why)) => format!("{name}\n{}", wrapped(&format!("({why})"), "  ")),
         None => report.reduction.to_owned(),
     };
+    let notes: String = report.notes.iter().map(|n| format!("{}\n", wrapped(n, ""))).collect();
     let mut text = format!(
-        "{}: every order of events, latencies ignored\nreduction: {reduction}\n\n{}",
+        "{}: every order of events, latencies ignored\nreduction: {reduction}\n{notes}\n{}",
         report.scenario,
         aligned(&columns)
     );
@@ -248,6 +251,7 @@ pub fn explore_json(report: &ExploreReport) -> Value {
         .collect();
     object([
         ("scenario", Value::from(report.scenario)),
+        ("notes", Value::from(report.notes.to_vec())),
         ("reduction", Value::from(report.reduction)),
         ("variants", Value::Array(variants)),
     ])

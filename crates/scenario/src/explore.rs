@@ -104,6 +104,19 @@ impl Scenario {
         Ok(())
     }
 
+    /// What a reader of an exploration of this scenario should know about its time model:
+    /// empty unless the network's latency has no upper bound.
+    pub fn explore_notes(&self) -> Vec<String> {
+        match self.network.latency.max() {
+            Some(_) => Vec::new(),
+            None => vec![format!(
+                "note: {}'s network latency has no upper bound, so no message in flight holds \
+                 a timer back: every timeout may fire before any reply",
+                self.name
+            )],
+        }
+    }
+
     /// Explores every distinct order of `variant`'s events, up to `max_schedules`
     /// schedules. Call [`Scenario::explorable`] first, and check each variant's size with
     /// [`Scenario::steps`].
