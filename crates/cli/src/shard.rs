@@ -185,8 +185,8 @@ fn check(paths: &[PathBuf], shards: Vec<Shard>) -> Result<Vec<Shard>, Failure> {
         let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
         let more = if missing.len() > shown.len() { ", …" } else { "" };
         return Err(refuse(format!(
-            "{} of {count} shards missing: {}{more}\n  help: run them with `faultline sweep \
-             {} --seeds {}..{} --shard I/{count} --json`",
+            "{} of {count} shards missing: {}{more}\n  help: run each missing one with `faultline \
+             sweep {} --seeds {}..{} --shard I/{count} --json`",
             missing.len(),
             shown.join(", "),
             by_index.values().next().map_or("", |(_, s)| s.scenario_path.as_str()),

@@ -124,6 +124,12 @@ fn more_shards_than_seeds_leave_some_empty_and_still_merge() {
 }
 
 #[test]
+fn a_shard_without_json_prints_the_tables_of_its_own_seeds() {
+    let tables = ok(&[&DOUBLE[..], &["--shard", "2/3"]].concat());
+    assert!(tables.starts_with("double-transfer, seeds 6..13: 7 runs per variant\n"), "{tables}");
+}
+
+#[test]
 fn the_events_total_is_the_sum_of_single_runs() {
     let run = |seed: &str| -> u64 {
         let json: serde_json::Value = serde_json::from_str(&ok(&[
