@@ -6,6 +6,7 @@ mod catalogue;
 mod commands;
 mod explore;
 mod output;
+mod shard;
 mod shrink;
 mod sweep;
 
@@ -17,6 +18,7 @@ use clap_complete::Shell;
 use catalogue::ListArgs;
 use commands::{CheckArgs, RunArgs, TraceArgs};
 use explore::ExploreArgs;
+use shard::MergeArgs;
 use shrink::ShrinkArgs;
 use sweep::SweepArgs;
 
@@ -41,6 +43,13 @@ enum Command {
     /// violating seeds and each metric's mean, min and max. Then one command that reproduces
     /// a violation. The result does not depend on `--jobs`.
     Sweep(SweepArgs),
+    /// Merge the shard files of a sweep (`sweep --shard I/N --json`) into exactly what the
+    /// whole sweep prints: the same tables, or with `--json` the same bytes.
+    ///
+    /// Refuses (exit code 2, nothing on stdout) a missing or repeated shard, and shards of
+    /// different scenarios, scenario file contents, seed ranges, variants, `--swarm` or
+    /// faultline versions.
+    Merge(MergeArgs),
     /// Run every order of a small scenario's events (latencies ignored), and say per
     /// variant how many distinct schedules break each invariant.
     ///
@@ -118,6 +127,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => shard::merge(&args),
         Command::Explore(args) => explore::explore(&args),
         Command::Shrink(args) => shrink::shrink(&args),
         Command::Check(args) => commands::check(&args),

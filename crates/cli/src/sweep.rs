@@ -21,8 +21,9 @@ use faultline_scenario::{Scenario, Variant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Failure;
-use crate::commands::{load, run_one, select};
+use crate::commands::{load_source, run_one, select};
 use crate::output;
+use crate::shard::{ShardSpec, parse_shard, shard_file, slice};
 
 /// Seeds run between two reductions. Only one block of results waits in memory, so a sweep
 /// of a million seeds needs no more than one of a thousand; a block is long enough that the
@@ -58,6 +59,11 @@ pub struct SweepArgs {
     /// `swarm` bounds. Every variant of a seed sees the same draw.
     #[arg(long)]
     pub swarm: bool,
+    /// Run only the I-th of N contiguous slices of the seeds, I counted from 1 (`--shard 2/8`).
+    /// With `--json` it prints a shard file; `faultline merge` puts the N files together
+    /// into exactly what the whole sweep prints.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<ShardSpec>,
 }
 
 /// Parses `A..B`: two decimal seeds, the end excluded, at least one seed in between.
@@ -186,10 +192,10 @@ pub(crate) fn run_all(
 }
 
 pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
-    let scenario = load(&args.scenario)?;
+    let (source, scenario) = load_source(&args.scenario)?;
     let variants = select(&scenario, &args.variants)?;
     let jobs = args.jobs.map_or_else(default_jobs, NonZeroUsize::get);
-    let seeds = args.seeds.clone();
+    let seeds = args.shard.map_or_else(|| args.seeds.clone(), |shard| slice(&args.seeds, shard));
     let runs_total = (seeds.end - seeds.start).saturating_mul(variants.len() as u64);
     let bar = progress_bar(runs_total);
     let tallies = run_all(&scenario, &variants, seeds.clone(), args.swarm, jobs, &bar);
@@ -207,14 +213,33 @@ pub fn sweep(args: &SweepArgs) -> Result<ExitCode, Failure> {
         swarm: args.swarm,
     };
     let path = args.scenario.display().to_string();
-    if args.json {
-        output::stdout(&format!("{}\n", faultline_report::sweep_json(&sweep)))?;
-    } else if args.details {
-        output::stdout(&faultline_report::sweep_table(&sweep, &path))?;
-    } else {
-        output::stdout(&faultline_report::sweep_summary(&sweep, &path))?;
+    match args.shard {
+        Some(shard) if args.json => {
+            let file = shard_file(&sweep, &args.seeds, shard, &path, &source);
+            let text = serde_json::to_string(&file)
+                .map_err(|e| Failure::usage(format!("error: cannot write the shard file: {e}")))?;
+            output::stdout(&format!("{text}\n"))?;
+        }
+        _ => print_sweep(&sweep, &path, args.json, args.details)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a sweep as `--json` and `--details` ask: one JSON object, a block per variant, or
+/// (by default) a line per variant.
+pub(crate) fn print_sweep(
+    sweep: &Sweep<'_>,
+    path: &str,
+    json: bool,
+    details: bool,
+) -> Result<(), Failure> {
+    if json {
+        output::stdout(&format!("{}\n", faultline_report::sweep_json(sweep)))
+    } else if details {
+        output::stdout(&faultline_report::sweep_table(sweep, path))
+    } else {
+        output::stdout(&faultline_report::sweep_summary(sweep, path))
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ fn sweep_json_follows_the_contract() {
     assert_eq!(names, ["fire-and-forget", "ack-and-retransmit"]);
     for v in variants {
         assert_eq!(v["runs"], 20);
+        assert!(v["events"].as_u64().unwrap() > 20, "every run handles events: {}", v["events"]);
         for invariant in ["no-loss", "no-duplicate", "in-order"] {
             let count = v["runs_violating"][invariant].as_u64().unwrap();
             let seeds = seeds_of(&v["violating_seeds"][invariant]);

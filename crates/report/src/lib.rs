@@ -12,11 +12,13 @@
 
 mod chart;
 mod error;
+mod exact_sum;
 mod explore;
 mod failure;
 mod html;
 mod json;
 mod markdown;
+mod shard;
 mod spacetime;
 mod sweep;
 mod table;
@@ -35,6 +37,7 @@ pub use failure::FirstFailure;
 pub use html::index_html;
 pub use json::{run_json, summary_json};
 pub use markdown::summary_md;
+pub use shard::{SHARD_FORMAT, Shard, ShardMetric, ShardTally};
 pub use spacetime::{
     SPACETIME_HEIGHT_PX, SPACETIME_WIDTH_PX, Spacetime, spacetime_png, spacetime_svg,
 };

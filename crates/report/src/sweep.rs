@@ -2,8 +2,9 @@
 //! of each metric, as the JSON and tables `faultline sweep` prints, and as the strategy
 //! table and trade-off chart of a run's report.
 //!
-//! Runs are added in seed order, so the result (even its floating-point sums) does not
-//! depend on how many threads ran them.
+//! Runs are added in seed order, and metric sums are exact ([`ExactSum`]), so the result does
+//! not depend on how many threads ran them, nor on how many shards: tallies of consecutive
+//! seed ranges merge ([`VariantTally::merge`]) into the tally of their union, bit for bit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -13,6 +14,7 @@ use faultline_outcome::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::exact_sum::ExactSum;
 use crate::table::number;
 use crate::terminal::{Column, aligned as aligned_columns};
 
@@ -60,12 +62,14 @@ impl Sweep<'_> {
 pub struct RunSummary {
     pub metrics: BTreeMap<String, f64>,
     pub violated: BTreeSet<String>,
+    /// Events the run handled.
+    pub events: u64,
 }
 
 impl RunSummary {
     pub fn of(outcome: Outcome) -> RunSummary {
         let violated = outcome.violations.into_iter().map(|v| v.invariant).collect();
-        RunSummary { metrics: outcome.metrics, violated }
+        RunSummary { metrics: outcome.metrics, violated, events: outcome.events }
     }
 }
 
@@ -84,14 +88,15 @@ pub struct InvariantTally {
 #[derive(Debug, PartialEq)]
 pub struct MetricTally {
     pub runs: u64,
-    pub sum: f64,
+    /// Exact, so that the mean is the same however the runs were split into shards.
+    pub sum: ExactSum,
     pub min: f64,
     pub max: f64,
 }
 
 impl MetricTally {
     pub fn mean(&self) -> f64 {
-        self.sum / self.runs as f64
+        self.sum.value() / self.runs as f64
     }
 }
 
@@ -116,6 +121,8 @@ pub struct VariantTally {
     /// run violates still shows, as 0.
     pub invariants: Vec<(String, InvariantTally)>,
     pub metrics: BTreeMap<String, MetricTally>,
+    /// Events handled over all the runs.
+    pub events: u64,
 }
 
 impl VariantTally {
@@ -126,6 +133,7 @@ impl VariantTally {
             runs_anomalous: 0,
             invariants: invariants.iter().map(|i| (i.clone(), InvariantTally::default())).collect(),
             metrics: BTreeMap::new(),
+            events: 0,
         }
     }
 
@@ -133,17 +141,9 @@ impl VariantTally {
     pub fn add(&mut self, seed: u64, run: RunSummary) {
         self.runs += 1;
         self.runs_anomalous += u64::from(!run.violated.is_empty());
+        self.events += run.events;
         for invariant in run.violated {
-            // Validation lets a model check only the invariants its scenario lists; should
-            // one ever report another, it is counted rather than lost.
-            let index = match self.invariants.iter().position(|(name, _)| *name == invariant) {
-                Some(index) => index,
-                None => {
-                    self.invariants.push((invariant, InvariantTally::default()));
-                    self.invariants.len() - 1
-                }
-            };
-            let tally = &mut self.invariants[index].1;
+            let tally = self.invariant(invariant);
             tally.runs_violating += 1;
             if tally.seeds_first.len() < JSON_SEEDS_MAX {
                 debug_assert!(tally.seeds_first.last().is_none_or(|&last| last < seed));
@@ -158,18 +158,64 @@ impl VariantTally {
                 .entry(name)
                 .and_modify(|tally| {
                     tally.runs += 1;
-                    tally.sum += value;
+                    tally.sum.add(value);
                     tally.min = tally.min.min(value);
                     tally.max = tally.max.max(value);
                 })
-                .or_insert(MetricTally { runs: 1, sum: value, min: value, max: value });
+                .or_insert(MetricTally {
+                    runs: 1,
+                    sum: ExactSum::of(value),
+                    min: value,
+                    max: value,
+                });
+        }
+    }
+
+    /// The tally of `invariant`, added at the end when the scenario does not list it:
+    /// validation lets a model check only the invariants its scenario lists, but should one
+    /// ever report another, it is counted rather than lost.
+    fn invariant(&mut self, invariant: String) -> &mut InvariantTally {
+        let index = match self.invariants.iter().position(|(name, _)| *name == invariant) {
+            Some(index) => index,
+            None => {
+                self.invariants.push((invariant, InvariantTally::default()));
+                self.invariants.len() - 1
+            }
+        };
+        &mut self.invariants[index].1
+    }
+
+    /// Adds the runs of `later`, a tally of the same variant over seeds that all come after
+    /// this one's: the result is the tally of both ranges in one pass, bit for bit.
+    pub fn merge(&mut self, later: VariantTally) {
+        self.runs += later.runs;
+        self.runs_anomalous += later.runs_anomalous;
+        self.events += later.events;
+        for (name, invariant) in later.invariants {
+            let tally = self.invariant(name);
+            tally.runs_violating += invariant.runs_violating;
+            let room = JSON_SEEDS_MAX.saturating_sub(tally.seeds_first.len());
+            tally.seeds_first.extend(invariant.seeds_first.into_iter().take(room));
+        }
+        for (name, metric) in later.metrics {
+            match self.metrics.get_mut(&name) {
+                Some(tally) => {
+                    tally.runs += metric.runs;
+                    tally.sum.merge(&metric.sum);
+                    tally.min = tally.min.min(metric.min);
+                    tally.max = tally.max.max(metric.max);
+                }
+                None => {
+                    self.metrics.insert(name, metric);
+                }
+            }
         }
     }
 }
 
 /// The object `sweep --json` prints: `{"scenario", "seeds": [A, B], "swarm", "variants":
 /// [{"name", "runs", "runs_violating", "violating_seeds", "metrics": {name: {"mean", "min",
-/// "max"}}}]}`.
+/// "max", "runs"}}, "events"}]}`.
 pub fn sweep_json(sweep: &Sweep<'_>) -> Value {
     let (scenario, seeds, tallies) = (sweep.scenario, &sweep.seeds, sweep.tallies);
     // Keys are sorted before they are inserted, here and in `json!` (written in sorted
@@ -191,6 +237,7 @@ pub fn sweep_json(sweep: &Sweep<'_>) -> Value {
                 (name.as_str(), stats)
             });
             json!({
+                "events": tally.events,
                 "metrics": sorted(metrics.collect()),
                 "name": tally.name,
                 "runs": tally.runs,
@@ -572,6 +619,7 @@ mod tests {
         RunSummary {
             metrics: metrics.iter().map(|&(name, value)| (name.to_owned(), value)).collect(),
             violated: violated.iter().map(|&name| name.to_owned()).collect(),
+            events: 10,
         }
     }
 
@@ -595,6 +643,41 @@ mod tests {
         }
         assert_eq!(many.invariants[1].1.runs_violating, 50);
         assert_eq!(many.invariants[1].1.seeds_first, (100..120).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn tallies_of_consecutive_ranges_merge_into_the_tally_of_both() {
+        let invariants = ["no-loss".to_owned()];
+        let runs = |seeds: std::ops::Range<u64>| {
+            let mut tally = VariantTally::new("v", &invariants);
+            for seed in seeds {
+                let violated: &[&str] = match seed % 3 {
+                    0 => &["no-loss"],
+                    1 => &["unlisted"],
+                    _ => &[],
+                };
+                tally.add(seed, run(&[("latency_ms", seed as f64 / 7.0)], violated));
+            }
+            tally
+        };
+        let json = |tally: VariantTally| {
+            let sweep = Sweep {
+                scenario: "s",
+                seeds: 0..90,
+                invariants: &invariants,
+                headline_metrics: &[],
+                tradeoff: None,
+                tallies: &[tally],
+                swarm: false,
+            };
+            sweep_json(&sweep).to_string()
+        };
+        let mut merged = runs(0..10);
+        merged.merge(runs(10..11));
+        merged.merge(runs(11..90));
+        assert_eq!(merged.invariants[0].1.seeds_first, (0..60).step_by(3).collect::<Vec<u64>>());
+        assert_eq!(merged.invariants[1].0, "unlisted");
+        assert_eq!(json(merged), json(runs(0..90)));
     }
 
     #[test]
@@ -627,7 +710,7 @@ mod tests {
         let json = sweep_json(&sweep);
         assert_eq!(
             json.to_string(),
-            r#"{"scenario":"chat","seeds":[4,5],"swarm":false,"variants":[{"metrics":{"latency_ms":{"max":null,"mean":null,"min":null,"runs":1},"sent":{"max":2.0,"mean":2.0,"min":2.0,"runs":1}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
+            r#"{"scenario":"chat","seeds":[4,5],"swarm":false,"variants":[{"events":10,"metrics":{"latency_ms":{"max":null,"mean":null,"min":null,"runs":1},"sent":{"max":2.0,"mean":2.0,"min":2.0,"runs":1}},"name":"fire","runs":1,"runs_violating":{"in-order":0,"no-loss":1},"violating_seeds":{"in-order":[],"no-loss":[4]}}]}"#
         );
     }
 
