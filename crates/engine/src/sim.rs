@@ -304,7 +304,7 @@ pub struct Simulation<N: Node> {
     max_events: u64,
     events: u64,
     /// Under a scheduler: who picks, each node's own clock, and the pauses in force per node
-    /// (a paused node is offered nothing until its pause ends, whatever the time).
+    /// (a pause lasts until its end is handled, whatever the time: `paused_until` follows).
     scheduler: Option<SharedScheduler>,
     clocks: Vec<SimTime>,
     held: Vec<u16>,
@@ -486,6 +486,8 @@ impl<N: Node> Simulation<N> {
         // allows.
         let at = match &event {
             EventKind::Deliver { msg_id, .. } => self.earliest_arrival(*msg_id).unwrap_or(at),
+            // Queued for the end of a pause that had no end time: read at the node's own time.
+            EventKind::Read { .. } => SimTime::ZERO,
             _ => at,
         };
         // A node's clock moves on by at least a nanosecond per event, so that a violation's
@@ -663,7 +665,7 @@ impl<N: Node> Simulation<N> {
                 } else {
                     None
                 };
-                if dropped.is_none() && self.is_paused(to) {
+                if dropped.is_none() && self.core.now < self.paused_until[to.index()] {
                     // A paused process does not read its socket: the message waits, queued
                     // with a fresh seq so waiting messages are read in the order they arrived.
                     self.hash_message(2, from, to, msg_id, &msg);
@@ -677,7 +679,7 @@ impl<N: Node> Simulation<N> {
                 }
             }
             EventKind::Read { from, to, msg_id, epoch, msg } => {
-                if self.is_paused(to) {
+                if self.core.now < self.paused_until[to.index()] {
                     // The pause was extended by an overlapping one: keep waiting.
                     let kind = EventKind::Read { from, to, msg_id, epoch, msg };
                     self.core.push(self.paused_until[to.index()], kind);
@@ -714,17 +716,6 @@ impl<N: Node> Simulation<N> {
                 self.hash_event(5, index as u64, 0);
                 self.apply_fault(index, false);
             }
-        }
-    }
-
-    /// Whether `node` is paused now: until its pause's end time, or under a scheduler
-    /// until the pause's end has been handled.
-    #[inline(always)]
-    fn is_paused(&self, node: NodeId) -> bool {
-        if self.scheduler.is_some() {
-            self.held[node.index()] > 0
-        } else {
-            self.core.now < self.paused_until[node.index()]
         }
     }
 
@@ -839,9 +830,13 @@ impl<N: Node> Simulation<N> {
             FaultKind::Model { node, ref fault } => {
                 self.nodes[node.index()].on_fault(fault, begin);
             }
+            // Under a scheduler a pause lasts until its end is handled, whatever the clocks
+            // say: the node is paused for ever while one is in force, and not at all after.
             FaultKind::Pause { node } if self.scheduler.is_some() => {
                 let held = &mut self.held[node.index()];
                 *held = if begin { *held + 1 } else { *held - 1 };
+                let until = if *held > 0 { SimTime::MAX } else { SimTime::ZERO };
+                self.paused_until[node.index()] = until;
             }
             FaultKind::Pause { node } => {
                 if begin {

@@ -203,12 +203,12 @@ pub fn schedule_steps(
 /// The diagram of an exploration's shortest violating schedule, if it found one.
 pub fn shortest_failure(exploration: &Exploration, names: &[String]) -> Option<FirstFailure> {
     let shortest = exploration.shortest.as_ref()?;
-    let (invariant, _) = first_violation(&shortest.outcome)?;
-    let title = format!(
-        "{}: the shortest schedule that breaks `{invariant}` ({} steps, latencies ignored)",
-        exploration.variant, shortest.steps
-    );
-    Some(FirstFailure::of(&shortest.outcome, 0, names)?.titled(title))
+    FirstFailure::titled(&shortest.outcome, names, |violation| {
+        format!(
+            "{}: the shortest schedule that breaks `{}` ({} steps, latencies ignored)",
+            exploration.variant, violation.invariant, shortest.steps
+        )
+    })
 }
 
 /// The object `faultline explore --json` prints.

@@ -42,6 +42,23 @@ impl FirstFailure {
     /// The earliest violation of `outcome`, a run of `seed` kept with its full trace; `None`
     /// when it broke nothing. `names` are the run's nodes by id.
     pub fn of(outcome: &Outcome, seed: u64, names: &[String]) -> Option<FirstFailure> {
+        FirstFailure::titled(outcome, names, |violation| {
+            format!(
+                "{}, seed {seed}: how `{}` broke at {:.3} s",
+                outcome.variant,
+                violation.invariant,
+                violation.at.as_secs_f64()
+            )
+        })
+    }
+
+    /// [`FirstFailure::of`] under the title `title` gives its violation: an explored
+    /// schedule has no seed to name.
+    pub fn titled(
+        outcome: &Outcome,
+        names: &[String],
+        title: impl FnOnce(&Violation) -> String,
+    ) -> Option<FirstFailure> {
         let violation = outcome.violations.iter().min_by_key(|v| v.at)?.clone();
         let mut trace = outcome.trace.clone().unwrap_or_default();
         let node = names.iter().position(|n| *n == violation.node).map(|i| NodeId(i as u32));
@@ -59,18 +76,8 @@ impl FirstFailure {
             None => lookback_window(&trace, violation.at),
         };
         let highlight = violating_step(&trace, node, violation.at);
-        let title = format!(
-            "{}, seed {seed}: how `{}` broke at {:.3} s",
-            outcome.variant,
-            violation.invariant,
-            violation.at.as_secs_f64()
-        );
+        let title = title(&violation);
         Some(FirstFailure { trace, violation, title, highlight, node, from, until })
-    }
-
-    /// The same failure under another title (an explored schedule has no seed to name).
-    pub fn titled(self, title: String) -> FirstFailure {
-        FirstFailure { title, ..self }
     }
 
     /// The diagram: the violation's story, or the moments before the violation.
