@@ -192,8 +192,38 @@ fn policies() -> impl Strategy<Value = (Policy, Policy)> {
     )
 }
 
-/// Runs both variants of `scenario` with `seed` and checks they were dealt the same numbers.
-fn same_numbers(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
+/// How much two runs had in common to compare: the workload's requests, messages on the
+/// same links, requests A served and calls B served in both.
+struct Compared {
+    workload: usize,
+    messages: usize,
+    auth: usize,
+    payments: usize,
+}
+
+impl Compared {
+    /// Enough for the comparison to say something.
+    fn enough(&self) -> Result<(), String> {
+        let Compared { workload, messages, auth, payments } = *self;
+        if workload <= 400 {
+            return Err(format!("the clients sent only {workload}"));
+        }
+        if messages <= 800 {
+            return Err(format!("only {messages} messages compared"));
+        }
+        if auth <= 200 {
+            return Err(format!("only {auth} requests served by A in both runs"));
+        }
+        if payments <= 50 {
+            return Err(format!("only {payments} calls served by B in both runs"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs both variants of `scenario` with `seed` and checks they were dealt the same numbers;
+/// says how much they had in common to compare.
+fn same_numbers(scenario: &Scenario, seed: u64) -> Result<Compared, TestCaseError> {
     let names = scenario.node_names();
     let id = |name: &str| names.iter().position(|n| n == name).unwrap() as u32;
     let (clients, auth, payments) = (id("clients"), id("auth"), id("payments"));
@@ -203,7 +233,6 @@ fn same_numbers(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
     };
     let (x, y) = (run(0), run(1));
 
-    prop_assert!(x.workload.len() > 400, "the clients sent only {}", x.workload.len());
     prop_assert_eq!(&x.workload, &y.workload, "the workload differs");
     prop_assert_eq!(&x.faults, &y.faults, "the faults differ");
     // The k-th message on a link sees the same loss and latency draws in both runs.
@@ -217,13 +246,10 @@ fn same_numbers(scenario: &Scenario, seed: u64) -> Result<(), TestCaseError> {
             }
         }
     }
-    prop_assert!(compared > 800, "only {} messages compared", compared);
     // Every request and call both runs served took the same time in both.
-    let auth_common = agree_on_common_keys(&x.auth_work, &y.auth_work);
-    let payments_common = agree_on_common_keys(&x.payments_work, &y.payments_work);
-    prop_assert!(auth_common > 200, "only {} requests served by A in both runs", auth_common);
-    prop_assert!(payments_common > 50, "only {} calls served by B in both runs", payments_common);
-    Ok(())
+    let auth = agree_on_common_keys(&x.auth_work, &y.auth_work);
+    let payments = agree_on_common_keys(&x.payments_work, &y.payments_work);
+    Ok(Compared { workload: x.workload.len(), messages: compared, auth, payments })
 }
 
 proptest! {
@@ -231,7 +257,11 @@ proptest! {
 
     #[test]
     fn a_policy_detail_changes_no_one_elses_numbers(seed in 0u64..1_000, (a, b) in policies()) {
-        same_numbers(&scenario(&a, &b, false), seed)?;
+        let compared = same_numbers(&scenario(&a, &b, false), seed)?;
+        // The written scenario always gives both runs plenty in common.
+        if let Err(why) = compared.enough() {
+            prop_assert!(false, "{}", why);
+        }
     }
 
     #[test]
@@ -244,6 +274,9 @@ proptest! {
         // The draw changed the run: its own network, and the generators it turned on.
         prop_assert_ne!(&swarmed.network, &written.network);
         prop_assert_eq!(&swarmed.random_faults, &written.swarm_draw(seed).enabled());
-        same_numbers(&swarmed, seed)?;
+        let compared = same_numbers(&swarmed, seed)?;
+        // A draw may starve a run (every fault on, B cut off): too little in common to say
+        // anything, so another draw is taken instead.
+        prop_assume!(compared.enough().is_ok());
     }
 }
