@@ -169,7 +169,7 @@ impl<N: Node> Ctx<'_, N> {
     }
 
     pub fn cancel_timer(&mut self, id: TimerId) {
-        self.core.timers.cancel(id);
+        self.core.cancel_timer(id);
     }
 
     /// Reports something that happened to checkers and metrics.

@@ -119,8 +119,13 @@ enum EventKind<M, T> {
     FaultEnd(usize),
 }
 
+/// The queue is swept of cancelled timers only after at least this many cancels, however
+/// small it is: sweeping a small queue often would cost more than popping them.
+const SWEEP_AFTER_AT_LEAST: usize = 64;
+
 /// Timer slots with generations: cancelling is O(1) and the queued event is skipped
-/// lazily when it pops; slots are reused, so timers allocate nothing after warm-up.
+/// lazily when it pops (or swept out, see `Core::cancel_timer`); slots are reused, so
+/// timers allocate nothing after warm-up.
 #[derive(Default)]
 pub(crate) struct Timers {
     generations: Vec<u32>,
@@ -164,6 +169,13 @@ pub(crate) struct Core<M, T, O> {
     /// draw for one purpose or none.
     node_rngs: Vec<Option<Prng>>,
     pub(crate) timers: Timers,
+    /// Timers cancelled since the queue was last swept of them. Cancelling leaves the event
+    /// where it is, to be skipped when it pops; but a model that cancels most of its timers
+    /// long before they are due (a deadline per request, answered in milliseconds) would
+    /// fill the queue with them, and every event would sift through a deeper heap. Counted
+    /// here rather than when they pop, which keeps the loop as it was: some of them have
+    /// popped by the time the sweep comes, so it comes a little early.
+    cancelled_since_sweep: usize,
     pub(crate) observations: Vec<(SimTime, NodeId, O)>,
     /// Bumped at each crash, so timers set before it never fire.
     epochs: Vec<u32>,
@@ -259,23 +271,49 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
                 self.record_message(&msg, |msg| TraceEvent::Drop { from, to, msg_id, msg, reason });
             }
             Fate::Delivered { latency, duplicate_latency } => {
-                if let Some(copy_latency) = duplicate_latency {
+                let copy = duplicate_latency.map(|copy_latency| {
                     self.stats.duplicated += 1;
-                    let copy_id = self.reserve_seq();
-                    let copy = msg.clone();
-                    self.record_message(&copy, |msg| TraceEvent::Send {
-                        from,
-                        to,
-                        msg_id: copy_id,
-                        msg,
-                    });
+                    (copy_latency, self.reserve_seq(), msg.clone())
+                });
+                if let Some((_, copy_id, copy)) = &copy {
+                    let send = |msg| TraceEvent::Send { from, to, msg_id: *copy_id, msg };
+                    self.record_message(copy, send);
+                }
+                // Pushed in seq order: the queue breaks ties in time by push order.
+                let kind = EventKind::Deliver { from, to, msg_id, msg };
+                self.queue.push(self.now + latency, msg_id, kind);
+                if let Some((copy_latency, copy_id, copy)) = copy {
                     let kind = EventKind::Deliver { from, to, msg_id: copy_id, msg: copy };
                     self.queue.push(self.now + copy_latency, copy_id, kind);
                 }
-                let kind = EventKind::Deliver { from, to, msg_id, msg };
-                self.queue.push(self.now + latency, msg_id, kind);
             }
         }
+    }
+
+    /// Cancels a timer that has not fired; stale ids are ignored.
+    #[inline]
+    pub(crate) fn cancel_timer(&mut self, id: TimerId) {
+        if !self.timers.is_live(id) {
+            return;
+        }
+        self.timers.cancel(id);
+        self.cancelled_since_sweep += 1;
+        if self.cancelled_since_sweep >= SWEEP_AFTER_AT_LEAST
+            && 2 * self.cancelled_since_sweep > self.queue.len()
+        {
+            self.sweep_cancelled_timers();
+        }
+    }
+
+    /// Takes the cancelled timers out of the queue, in O(n).
+    #[cold]
+    fn sweep_cancelled_timers(&mut self) {
+        let timers = &self.timers;
+        self.queue.retain(|event| match event {
+            EventKind::Timer { id, .. } => timers.is_live(*id),
+            _ => true,
+        });
+        self.cancelled_since_sweep = 0;
     }
 
     #[inline]
@@ -331,6 +369,7 @@ impl<N: Node> Simulation<N> {
             seed: config.seed,
             node_rngs: vec![None; count * Purpose::COUNT * 2],
             timers: Timers::default(),
+            cancelled_since_sweep: 0,
             observations: Vec::new(),
             epochs: vec![0; count],
             hash: TraceHasher::new(0),
