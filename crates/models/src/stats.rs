@@ -5,8 +5,21 @@ pub(crate) fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted[rank_index(sorted.len(), p)]
+}
+
+/// [`percentile`] of values in any order, in linear time; reorders them.
+pub(crate) fn percentile_unsorted(values: &mut [u64], p: f64) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    *values.select_nth_unstable(rank_index(values.len(), p)).1
+}
+
+/// The index of the nearest-rank `p`th percentile among `len` sorted values.
+fn rank_index(len: usize, p: f64) -> usize {
+    let rank = ((p / 100.0) * len as f64).ceil() as usize;
+    rank.clamp(1, len) - 1
 }
 
 /// Counts events into one-second bins over `[0, seconds)`, as (bin start, count) points.
@@ -32,6 +45,18 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), 100);
         assert_eq!(percentile(&[7], 99.0), 7);
         assert_eq!(percentile(&[], 99.0), 0);
+    }
+
+    #[test]
+    fn unsorted_percentiles_match_sorted_ones() {
+        // A deterministic shuffle with repeats.
+        let values: Vec<u64> = (0..997u64).map(|i| (i * 7919) % 331).collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        for p in [0.0, 1.0, 50.0, 99.0, 99.9, 100.0] {
+            assert_eq!(percentile_unsorted(&mut values.clone(), p), percentile(&sorted, p));
+        }
+        assert_eq!(percentile_unsorted(&mut [], 99.0), 0);
     }
 
     #[test]

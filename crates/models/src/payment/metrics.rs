@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 
 use super::nodes::{Answer, Cause, PayObs};
 use super::{CallPolicy, Kind, PaymentConfig};
-use crate::stats::percentile;
+use crate::stats::percentile_unsorted;
 
 /// How close (in success-rate points) to its level before the faults `pay` must come back,
 /// and for how many consecutive seconds, to count as recovered.
@@ -27,7 +27,7 @@ struct StepMax {
 
 impl StepMax {
     fn set(&mut self, at: SimTime, value: u32) {
-        let bin = at.as_secs_f64() as usize;
+        let bin = second(at);
         self.fill_to(bin);
         self.current = value;
         self.bins[bin] = self.bins[bin].max(value);
@@ -58,12 +58,15 @@ impl StepMax {
     }
 }
 
+/// When and how a request was answered.
+type Answered = (SimTime, Answer);
+
 /// Collects the observations of one run.
 #[derive(Default)]
 pub(super) struct Watcher {
-    /// By request id (ids are dense from 0): when it was sent and what it was.
-    sent: Vec<(SimTime, Kind)>,
-    answers: BTreeMap<u64, (SimTime, Answer)>,
+    /// By request id (ids are dense from 0): when it was sent, what it was, and when and
+    /// how it was answered.
+    requests: Vec<(SimTime, Kind, Option<Answered>)>,
     first_tries_per_s: Vec<u32>,
     retries_per_s: Vec<u32>,
     short_circuited_per_s: Vec<u32>,
@@ -81,8 +84,14 @@ pub(super) struct Summary {
     pub verdict: String,
 }
 
+/// The one-second bin `at` falls in. Integer division, not `as_secs_f64`, on the hot path;
+/// the two agree for any run shorter than a hundred days.
+fn second(at: SimTime) -> usize {
+    (at.as_nanos() / 1_000_000_000) as usize
+}
+
 fn bump(bins: &mut Vec<u32>, at: SimTime) {
-    let bin = at.as_secs_f64() as usize;
+    let bin = second(at);
     if bins.len() <= bin {
         bins.resize(bin + 1, 0);
     }
@@ -95,14 +104,15 @@ struct KindStats {
     requests: u64,
     ok: u64,
     degraded: u64,
-    failed: BTreeMap<Cause, u64>,
+    /// By cause, in the order of `Cause::ALL`.
+    failed: [u64; Cause::ALL.len()],
     in_faults: u64,
     ok_in_faults: u64,
     before_faults: u64,
     ok_before_faults: u64,
     /// Per second sent: (requests, ok).
     per_s: Vec<(u64, u64)>,
-    /// Per second sent: latencies in microseconds.
+    /// Per second sent: latencies in microseconds (kept for payments only, for the p99 chart).
     latency_us_per_s: Vec<Vec<u64>>,
     latency_us: Option<Histogram<u64>>,
 }
@@ -115,11 +125,11 @@ impl Watcher {
     pub(super) fn observe(&mut self, at: SimTime, obs: PayObs) {
         match obs {
             PayObs::Sent { id, kind } => {
-                debug_assert_eq!(id as usize, self.sent.len(), "request ids are dense");
-                self.sent.push((at, kind));
+                debug_assert_eq!(id as usize, self.requests.len(), "request ids are dense");
+                self.requests.push((at, kind, None));
             }
             PayObs::Answered { id, answer } => {
-                self.answers.insert(id, (at, answer));
+                self.requests[id as usize].2 = Some((at, answer));
             }
             PayObs::Attempt { first: true } => bump(&mut self.first_tries_per_s, at),
             PayObs::Attempt { first: false } => bump(&mut self.retries_per_s, at),
@@ -145,14 +155,13 @@ impl Watcher {
         let last_fault_end_s = windows.iter().map(|w| w.until_s).fold(f64::NEG_INFINITY, f64::max);
         let in_faults = |s: f64| windows.iter().any(|w| s >= w.from_s && s < w.until_s);
 
-        let mut kinds: BTreeMap<Kind, KindStats> = BTreeMap::new();
-        for (id, &(sent_at, kind)) in self.sent.iter().enumerate() {
-            let stats = kinds.entry(kind).or_default();
+        let mut kinds: [KindStats; 2] = Default::default();
+        for &(sent_at, kind, answered) in &self.requests {
+            let stats = &mut kinds[kind as usize];
             let sent_s = sent_at.as_secs_f64();
-            let bin = sent_s as usize;
+            let bin = second(sent_at);
             if stats.per_s.len() <= bin {
                 stats.per_s.resize(bin + 1, (0, 0));
-                stats.latency_us_per_s.resize(bin + 1, Vec::new());
             }
             stats.requests += 1;
             stats.per_s[bin].0 += 1;
@@ -162,13 +171,15 @@ impl Watcher {
             stats.before_faults += u64::from(before);
             // Every request is answered or timed out by the end: arrivals stop a deadline
             // before it. One that is not (a run cut short) counts as a timeout.
-            let (answered_at, answer) = self
-                .answers
-                .get(&(id as u64))
-                .copied()
-                .unwrap_or((sent_at + duration, Answer::Failed(Cause::Timeout)));
+            let (answered_at, answer) =
+                answered.unwrap_or((sent_at + duration, Answer::Failed(Cause::Timeout)));
             let latency_us = answered_at.since(sent_at).as_nanos() / 1_000;
-            stats.latency_us_per_s[bin].push(latency_us);
+            if kind == Kind::Pay {
+                if stats.latency_us_per_s.len() <= bin {
+                    stats.latency_us_per_s.resize(bin + 1, Vec::new());
+                }
+                stats.latency_us_per_s[bin].push(latency_us);
+            }
             let histogram = stats.latency_us.get_or_insert_with(|| {
                 Histogram::new_with_bounds(1, 24 * 3_600 * 1_000_000, 3).expect("valid bounds")
             });
@@ -181,7 +192,7 @@ impl Watcher {
                     stats.ok_before_faults += u64::from(before);
                 }
                 Answer::Degraded => stats.degraded += 1,
-                Answer::Failed(cause) => *stats.failed.entry(cause).or_default() += 1,
+                Answer::Failed(cause) => stats.failed[cause as usize] += 1,
             }
         }
 
@@ -190,9 +201,8 @@ impl Watcher {
             metrics.insert(name, value);
         };
         let mut series = Vec::new();
-        let empty = KindStats::default();
         for kind in [Kind::Login, Kind::Pay] {
-            let k = kinds.get(&kind).unwrap_or(&empty);
+            let k = &kinds[kind as usize];
             let name = kind.name();
             // A kind nobody sent has no rates, no latencies, not even a count worth a
             // column: its metrics are absent, not "0 requests, 100% success".
@@ -205,7 +215,7 @@ impl Watcher {
                 put(format!("{name}.degraded"), k.degraded as f64);
             }
             for cause in Cause::ALL {
-                let failed = k.failed.get(&cause).copied().unwrap_or(0);
+                let failed = k.failed[cause as usize];
                 put(format!("{name}.failed.{}", cause.name()), failed as f64);
             }
             put(format!("{name}.success_rate"), rate(k.ok, k.requests));
@@ -233,15 +243,13 @@ impl Watcher {
 
         // The p99 latency per second, for payments: the tail is where timeouts show, and
         // a p50 line per variant beside it would double a crowded chart.
-        let pay = kinds.get(&Kind::Pay).unwrap_or(&empty);
+        let [login, mut pay] = kinds;
         let mut p99 = Vec::new();
-        for (s, latencies) in pay.latency_us_per_s.iter().enumerate() {
+        for (s, latencies) in pay.latency_us_per_s.iter_mut().enumerate() {
             if latencies.is_empty() {
                 continue;
             }
-            let mut sorted = latencies.clone();
-            sorted.sort_unstable();
-            p99.push((s as f64, percentile(&sorted, 99.0) as f64 / 1_000.0));
+            p99.push((s as f64, percentile_unsorted(latencies, 99.0) as f64 / 1_000.0));
         }
         series.push(Series::new(super::PAY_LATENCY, p99));
 
@@ -317,7 +325,6 @@ impl Watcher {
             series.push(Series::new(super::BREAKER, steps));
         }
 
-        let login = kinds.get(&Kind::Login).unwrap_or(&empty);
         let verdict = verdict(&Facts {
             pay_in: (pay.ok_in_faults, pay.in_faults),
             login_in: (login.in_faults > 0).then(|| rate(login.ok_in_faults, login.in_faults)),

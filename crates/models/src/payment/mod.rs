@@ -8,8 +8,6 @@ mod metrics;
 mod nodes;
 mod scenario;
 
-use std::collections::BTreeMap;
-
 use faultline_engine::{
     Fault, FaultGen, FaultKind, Latency, LimitExceeded, Prng, RandomFaults, SimDuration, SimTime,
     Simulation, Stream,
@@ -20,6 +18,7 @@ use faultline_outcome::{
 };
 
 use crate::check::{Check, Step};
+use crate::ids::IdWindow;
 use crate::model::{FaultSpec, Model};
 use crate::resilience::{
     ArticleBreaker, Backoff, Breaker, BreakerConfig, CircuitBreaker, RetryBudget,
@@ -158,7 +157,7 @@ impl Model for Payment {
             arrivals: arrivals(config, setup.sim.seed),
             next: 0,
             deadline: config.client_deadline,
-            waiting: BTreeMap::new(),
+            waiting: IdWindow::default(),
         };
         let auth = nodes::Auth::new(
             config.auth_workers,

@@ -1,7 +1,7 @@
 //! The payment system's processes: the clients, service A (`auth`) with its worker pool and
 //! its policy for calling B, and service B (`payments`) with its own pool and queue.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use faultline_engine::{
     Ctx, Latency, ModelFault, Names, Node, NodeId, Purpose, SimDuration, SimTime, TimerId,
@@ -9,6 +9,7 @@ use faultline_engine::{
 };
 
 use super::{CallPolicy, Fallback, Kind};
+use crate::ids::IdWindow;
 use crate::resilience::{Backoff, BackoffState, Breaker, BreakerState, RetryBudget};
 use crate::slowdown::Slowdowns;
 
@@ -210,7 +211,7 @@ pub struct Clients {
     pub(super) next: usize,
     pub(super) deadline: SimDuration,
     /// Requests awaiting an answer: the client's deadline, and the timer that fires at it.
-    pub(super) waiting: BTreeMap<u64, (SimTime, TimerId)>,
+    pub(super) waiting: IdWindow<(SimTime, TimerId)>,
 }
 
 /// One pay or login request A is working on.
@@ -238,7 +239,7 @@ pub struct Auth {
     pub(super) budget: Option<RetryBudget>,
     pub(super) busy: u32,
     queue: VecDeque<(u64, Kind, SimTime)>,
-    jobs: BTreeMap<u64, Job>,
+    jobs: IdWindow<Job>,
     breaker_state: BreakerState,
 }
 
@@ -274,7 +275,7 @@ impl Auth {
             budget,
             busy: 0,
             queue: VecDeque::new(),
-            jobs: BTreeMap::new(),
+            jobs: IdWindow::default(),
             breaker_state: BreakerState::Closed,
         }
     }
@@ -463,7 +464,7 @@ impl Node for PayNode {
 impl Clients {
     fn restart(&mut self, ctx: &mut Ctx<'_, PayNode>) {
         let now = ctx.now();
-        for (&id, (deadline, timer)) in &mut self.waiting {
+        for (id, (deadline, timer)) in self.waiting.iter_mut() {
             *timer = ctx.set_timer(deadline.since(now), PayTimer::Deadline { id });
         }
         // Arrivals are numbered as they are sent, so the missed ones leave the schedule
@@ -492,14 +493,14 @@ impl Clients {
     }
 
     fn give_up(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
-        let waiting = self.waiting.remove(&id);
+        let waiting = self.waiting.remove(id);
         assert!(waiting.is_some(), "an answer cancels its request's deadline, yet {id}'s fired");
         ctx.observe(PayObs::Answered { id, answer: Answer::Failed(Cause::Timeout) });
     }
 
     fn answered(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
         // An answer after the deadline finds nobody waiting: the user has given up.
-        if let Some((_, timer)) = self.waiting.remove(&id) {
+        if let Some((_, timer)) = self.waiting.remove(id) {
             ctx.cancel_timer(timer);
             ctx.observe(PayObs::Answered { id, answer });
         }
@@ -509,7 +510,7 @@ impl Clients {
 impl Auth {
     fn arrive(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, kind: Kind, deadline: SimTime) {
         // The network may deliver a request twice: work on it once.
-        if self.jobs.contains_key(&id) || self.queue.iter().any(|&(queued, ..)| queued == id) {
+        if self.jobs.contains(id) || self.queue.iter().any(|&(queued, ..)| queued == id) {
             return;
         }
         if self.busy < self.workers {
@@ -550,7 +551,7 @@ impl Auth {
 
     fn local_done(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64) {
         // A request finishes only after its local work is done, so its job is still here.
-        let job = self.jobs.get(&id).expect("a job whose local work just ended");
+        let job = self.jobs.get(id).expect("a job whose local work just ended");
         assert_eq!(job.attempt, 0, "request {id} called payments before its local work ended");
         match job.kind {
             Kind::Login => self.finish(ctx, id, Answer::Ok),
@@ -577,7 +578,7 @@ impl Auth {
             self.finish(ctx, id, answer);
             return;
         }
-        let job = self.jobs.get_mut(&id).expect("a call for a request A is working on");
+        let job = self.jobs.get_mut(id).expect("a call for a request A is working on");
         job.attempt += 1;
         job.in_flight = true;
         job.attempt_started = now;
@@ -599,7 +600,7 @@ impl Auth {
     }
 
     fn reply(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, attempt: u32, ok: bool) {
-        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.in_flight && j.attempt == attempt)
+        let Some(job) = self.jobs.get_mut(id).filter(|j| j.in_flight && j.attempt == attempt)
         else {
             // An attempt A already gave up on (timed out, or the request is finished). A
             // refusal cost B nothing; a served call was work done for nobody.
@@ -623,7 +624,7 @@ impl Auth {
 
     fn timed_out(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, attempt: u32) {
         // A reply cancels its attempt's timeout, so the one that fires is awaited still.
-        let job = self.jobs.get_mut(&id).expect("a timeout for a request A is working on");
+        let job = self.jobs.get_mut(id).expect("a timeout for a request A is working on");
         assert!(job.in_flight && job.attempt == attempt, "attempt {attempt} of {id} was settled");
         job.timeout = None;
         job.in_flight = false; // a reply to this attempt is now too late
@@ -650,7 +651,7 @@ impl Auth {
     }
 
     fn retry_or_fail(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, cause: Cause) {
-        let job = self.jobs.get_mut(&id).expect("a failed attempt of a request A is working on");
+        let job = self.jobs.get_mut(id).expect("a failed attempt of a request A is working on");
         let Some(retry) = &self.policy.retry else {
             self.finish(ctx, id, Answer::Failed(cause));
             return;
@@ -672,7 +673,7 @@ impl Auth {
     }
 
     fn finish(&mut self, ctx: &mut Ctx<'_, PayNode>, id: u64, answer: Answer) {
-        let job = self.jobs.remove(&id);
+        let job = self.jobs.remove(id);
         assert!(job.is_some(), "request {id} finished twice");
         ctx.send(CLIENTS, PayMsg::Response { id, answer });
         self.busy -= 1;
