@@ -7,24 +7,16 @@
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall time; nothing here is a run
 
 use std::path::Path;
-use std::time::Instant;
 
 use faultline_models::rr;
 use faultline_scenario::{Scenario, parse};
 
+#[path = "../../models/benches/common/mod.rs"]
+mod common;
+use common::best_of;
+
 const REPEATS: usize = 3;
 const RR_ROUNDTRIPS: u64 = 1_000_000;
-
-fn best_of<T>(mut run: impl FnMut() -> T) -> (T, f64) {
-    let mut best = f64::INFINITY;
-    let mut last = None;
-    for _ in 0..REPEATS {
-        let start = Instant::now();
-        last = Some(run());
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    (last.expect("REPEATS > 0"), best)
-}
 
 fn bundled(names: &[String]) -> Vec<Scenario> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
@@ -47,7 +39,7 @@ fn bundled(names: &[String]) -> Vec<Scenario> {
 fn main() {
     // `cargo bench` passes `--bench`; other arguments name the scenarios to run.
     let names: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let (rr, rr_s) = best_of(|| rr::run(RR_ROUNDTRIPS, 1).expect("rr has no event limit"));
+    let (rr, rr_s) = best_of(REPEATS, || rr::run(RR_ROUNDTRIPS, 1).expect("rr has no event limit"));
     let rr_msgs_per_s = rr.messages as f64 / rr_s;
     let rr_events_per_s = rr.events as f64 / rr_s;
     println!("rr messages_per_s={rr_msgs_per_s:.0} events_per_s={rr_events_per_s:.0}");
@@ -56,7 +48,7 @@ fn main() {
         "scenario", "events", "wall_s", "events_per_s", "ratio"
     );
     for scenario in bundled(&names) {
-        let (events, wall_s) = best_of(|| {
+        let (events, wall_s) = best_of(REPEATS, || {
             let runs = scenario.variants.iter().map(|variant| {
                 scenario.run(scenario.seed, variant, false).expect("a bundled run").events
             });
