@@ -1,11 +1,19 @@
-//! The event queue: a binary min-heap of 16-byte `(time, order, slot)` keys over a slab of
-//! event payloads, so sifting moves 16 bytes whatever the model's message size, and neither
-//! the heap nor the slab allocates once warmed up.
+//! The event queue: two binary min-heaps of 16-byte `(time, order, slot)` keys over a slab
+//! of event payloads, so sifting moves 16 bytes whatever the model's message size, and
+//! neither the heaps nor the slab allocate once warmed up.
 //!
-//! The heap is hand-written rather than `std`'s `BinaryHeap` because `BinaryHeap::push`
+//! The heaps are hand-written rather than `std`'s `BinaryHeap` because `BinaryHeap::push`
 //! writes the new key and immediately reads it back wider than it was written, a
 //! store-forwarding stall that cost the engine a third of its time on the `rr` benchmark.
 //! Here the key being placed stays in registers and is written once.
+//!
+//! Two heaps, because models with many clients keep most of their queue far in the future:
+//! a payment run holds 50–110 events, nine in ten of them deadline timers seconds away
+//! (nearly all cancelled before they fire), while the events that pop next are a handful of
+//! messages a few milliseconds out. Every pop sifted through all of them. Now the `near`
+//! heap holds what is due before a boundary, the `far` heap the rest; far events move to
+//! `near` in batches when it runs dry. A small queue never splits, so the `rr` workload
+//! pays one comparison per push.
 
 use crate::time::SimTime;
 
@@ -16,9 +24,17 @@ use crate::time::SimTime;
 struct Key(u128);
 
 impl Key {
+    /// Above every real key: while it is the boundary, every event is near.
+    const MAX: Key = Key(u128::MAX);
+
     #[inline]
     fn new(at: SimTime, order: u32, slot: u32) -> Key {
         Key((u128::from(at.as_nanos()) << 64) | (u128::from(order) << 32) | u128::from(slot))
+    }
+
+    /// Below every key at `at` or later, above every earlier one.
+    fn first_at(at: SimTime) -> Key {
+        Key::new(at, 0, 0)
     }
 
     #[inline]
@@ -32,10 +48,24 @@ impl Key {
     }
 }
 
+/// The most events the near heap holds before its later half moves to the far heap: deep
+/// enough that a small queue never splits, shallow enough that a pop sifts through five
+/// levels at most.
+const NEAR_MAX: usize = 32;
+
 /// Events ordered by time, then by the order they were pushed in.
 pub(crate) struct EventQueue<E> {
-    /// A binary min-heap: `heap[i] <= heap[2i + 1]` and `heap[i] <= heap[2i + 2]`.
-    heap: Vec<Key>,
+    /// The events before `boundary`, as a binary min-heap: `near[i] <= near[2i + 1]` and
+    /// `near[i] <= near[2i + 2]`. The next event is always here, unless `near` is empty.
+    near: Vec<Key>,
+    /// The events at or after `boundary`, as a binary min-heap.
+    far: Vec<Key>,
+    /// Every key in `near` is below it and every key in `far` at or above it. `Key::MAX`
+    /// until `near` first outgrows [`NEAR_MAX`], and again whenever `far` empties.
+    boundary: Key,
+    /// How far past the earliest far event a refill of `near` reaches, in nanoseconds:
+    /// adapted so that a refill moves a few events but not a whole heap's worth.
+    refill_span_ns: u64,
     /// By slot: the caller's id for the event (its seq), and the event.
     payloads: Vec<Option<(u64, E)>>,
     free: Vec<u32>,
@@ -47,7 +77,10 @@ pub(crate) struct EventQueue<E> {
 impl<E> EventQueue<E> {
     pub(crate) fn with_capacity(capacity: usize) -> EventQueue<E> {
         EventQueue {
-            heap: Vec::with_capacity(capacity),
+            near: Vec::with_capacity(NEAR_MAX + 1),
+            far: Vec::with_capacity(capacity),
+            boundary: Key::MAX,
+            refill_span_ns: 1,
             payloads: Vec::with_capacity(capacity),
             free: Vec::with_capacity(capacity),
             next_order: 0,
@@ -73,17 +106,31 @@ impl<E> EventQueue<E> {
                 u32::try_from(self.payloads.len() - 1).expect("fewer than 2^32 pending events")
             }
         };
-        self.sift_up(Key::new(at, order, slot));
+        let key = Key::new(at, order, slot);
+        if key < self.boundary {
+            sift_up(&mut self.near, key);
+            if self.near.len() > NEAR_MAX {
+                self.split();
+            }
+        } else {
+            sift_up(&mut self.far, key);
+        }
     }
 
     /// Removes the earliest event.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
-        let last = self.heap.pop()?;
-        let key = match self.heap.first() {
+        if self.near.is_empty() {
+            if self.far.is_empty() {
+                return None;
+            }
+            self.refill();
+        }
+        let last = self.near.pop().expect("a refill leaves near non-empty");
+        let key = match self.near.first() {
             None => last,
             Some(&root) => {
-                self.sift_down(0, last);
+                sift_down(&mut self.near, 0, last);
                 root
             }
         };
@@ -92,52 +139,57 @@ impl<E> EventQueue<E> {
 
     /// How many events are queued.
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.near.len() + self.far.len()
     }
 
     /// Drops every event `keep` refuses, in O(n): what the rest pop as is unchanged, since
-    /// the order is the keys' whatever the heap's shape. For timers cancelled long before
-    /// they are due, which would otherwise deepen the heap every other event sifts through.
+    /// the order is the keys' whatever the heaps' shapes. For timers cancelled long before
+    /// they are due, which would otherwise deepen the heaps every other event sifts through.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
         let payloads = &mut self.payloads;
         let free = &mut self.free;
-        self.heap.retain(|key| {
-            let slot = &mut payloads[key.slot() as usize];
-            let (_, event) = slot.as_ref().expect("a queued slot holds an event");
-            let kept = keep(event);
-            if !kept {
-                *slot = None;
-                free.push(key.slot());
-            }
-            kept
-        });
-        // Floyd's heap construction: sift every parent down, the last first.
-        for start in (0..self.heap.len() / 2).rev() {
-            self.sift_down(start, self.heap[start]);
+        for heap in [&mut self.near, &mut self.far] {
+            heap.retain(|key| {
+                let slot = &mut payloads[key.slot() as usize];
+                let (_, event) = slot.as_ref().expect("a queued slot holds an event");
+                let kept = keep(event);
+                if !kept {
+                    *slot = None;
+                    free.push(key.slot());
+                }
+                kept
+            });
+            heapify(heap);
+        }
+        if self.far.is_empty() {
+            self.boundary = Key::MAX;
         }
     }
 
     /// Every queued event with its time and seq, in no particular order. For exploration,
-    /// which looks at everything pending at each step; runs never call it.
+    /// which offers a scheduler the events that could go next.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (SimTime, u64, &E)> {
-        self.heap.iter().map(|key| {
+        self.near.iter().chain(&self.far).map(|key| {
             let (seq, event) =
                 self.payloads[key.slot() as usize].as_ref().expect("a queued slot holds an event");
             (key.at(), *seq, event)
         })
     }
 
-    /// Removes the event with this seq, wherever it sits. Rebuilds the heap by sorting it
-    /// (a sorted array is a heap), O(n log n): exploration's queues hold a few dozen events,
-    /// and runs never call it. Not through `sift_up`, so that `push` stays its one caller
-    /// and the hot loop's inlining does not depend on exploring.
+    /// Removes the event pushed with `seq`, wherever it is in the order; O(n log n), for
+    /// exploration only.
     pub(crate) fn remove(&mut self, seq: u64) -> Option<(SimTime, E)> {
         let payloads = &self.payloads;
-        let index = self.heap.iter().position(|key| {
+        let holds = |key: &Key| {
             payloads[key.slot() as usize].as_ref().is_some_and(|&(queued, _)| queued == seq)
-        })?;
-        let key = self.heap.swap_remove(index);
-        self.heap.sort_unstable();
+        };
+        let heap = if self.near.iter().any(holds) { &mut self.near } else { &mut self.far };
+        let index = heap.iter().position(holds)?;
+        let key = heap.swap_remove(index);
+        heap.sort_unstable(); // a sorted array is a heap, too
+        if self.far.is_empty() {
+            self.boundary = Key::MAX;
+        }
         Some((key.at(), self.take(key.slot())))
     }
 
@@ -148,62 +200,121 @@ impl<E> EventQueue<E> {
         event
     }
 
-    /// Gives the queued events the orders 0, 1, … in their current order, and the next push
-    /// the one after: once per four billion pushes.
+    /// `near` outgrew [`NEAR_MAX`]: its later half moves to `far`, and the boundary down to
+    /// the first event moved.
+    #[cold]
+    fn split(&mut self) {
+        let (earliest, half) = (self.near[0], self.near.len() / 2);
+        self.near.select_nth_unstable(half);
+        let first_moved = self.near[half];
+        // A refill should reach about as far ahead as the half that stays.
+        self.refill_span_ns = (first_moved.at().as_nanos() - earliest.at().as_nanos()).max(1);
+        for &key in &self.near[half..] {
+            sift_up(&mut self.far, key);
+        }
+        self.near.truncate(half);
+        heapify(&mut self.near);
+        self.boundary = first_moved;
+    }
+
+    /// `near` ran dry: the far events up to `refill_span_ns` past the earliest move to it,
+    /// at most [`NEAR_MAX`] of them, and the boundary up to the first event left behind.
+    #[cold]
+    fn refill(&mut self) {
+        let until = self.far[0].at().as_nanos().saturating_add(self.refill_span_ns);
+        while let Some(&first) = self.far.first() {
+            if first.at().as_nanos() > until || self.near.len() == NEAR_MAX {
+                break;
+            }
+            // Far keys come out in order, so each goes to the end of a valid heap.
+            self.near.push(first);
+            pop_root(&mut self.far);
+        }
+        self.boundary = match self.far.first() {
+            Some(&first) => first.min(Key::first_at(SimTime::from_nanos(until.saturating_add(1)))),
+            None => Key::MAX,
+        };
+        // Few events per refill means refilling often; a whole heap's worth means deep sifts.
+        if self.near.len() < NEAR_MAX / 8 {
+            self.refill_span_ns = self.refill_span_ns.saturating_mul(2);
+        } else if self.near.len() > NEAR_MAX / 2 {
+            self.refill_span_ns = (self.refill_span_ns / 2).max(1);
+        }
+    }
+
+    /// The push order is about to wrap: number the queued keys afresh in their order,
+    /// which keeps every comparison between them, and the near keys below the far ones.
     #[cold]
     fn renumber(&mut self) {
-        self.heap.sort_unstable(); // a sorted array is a heap, too
-        for (order, key) in self.heap.iter_mut().enumerate() {
+        for heap in [&mut self.near, &mut self.far] {
+            heap.sort_unstable(); // a sorted array is a heap, too
+        }
+        let keys = self.near.iter_mut().chain(self.far.iter_mut());
+        for (order, key) in keys.enumerate() {
             let order = u32::try_from(order).expect("fewer than 2^32 pending events");
             *key = Key::new(key.at(), order, key.slot());
         }
-        self.next_order = u32::try_from(self.heap.len()).expect("fewer than 2^32 pending events");
+        self.next_order = u32::try_from(self.len()).expect("fewer than 2^32 pending events");
+        self.boundary = self.far.first().copied().unwrap_or(Key::MAX);
     }
+}
 
-    /// Adds `key` at the bottom and moves larger parents down until it fits.
-    #[inline]
-    fn sift_up(&mut self, key: Key) {
-        let mut hole = self.heap.len();
-        self.heap.push(key);
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            if self.heap[parent] <= key {
-                break;
-            }
-            self.heap[hole] = self.heap[parent];
-            hole = parent;
+/// Adds `key` to a heap: it rises from the bottom past every parent above it.
+#[inline]
+fn sift_up(heap: &mut Vec<Key>, key: Key) {
+    let mut hole = heap.len();
+    heap.push(key);
+    while hole > 0 {
+        let parent = (hole - 1) / 2;
+        if heap[parent] <= key {
+            break;
         }
-        self.heap[hole] = key;
+        heap[hole] = heap[parent];
+        hole = parent;
     }
+    heap[hole] = key;
+}
 
-    /// Puts `key` in the hole at `hole` and moves smaller children up until it fits. Popping
-    /// fills the root's place with the former bottom this way. (A bottom-up sift, down to a
-    /// leaf and back up, was no faster on the payment model's deep heaps and slower on
-    /// `rr`'s.) Always inlined: `retain` calls it too, and must not cost `pop` its inlining.
-    #[inline(always)]
-    fn sift_down(&mut self, mut hole: usize, key: Key) {
-        let len = self.heap.len();
-        loop {
-            let mut child = 2 * hole + 1;
-            if child >= len {
-                break;
-            }
-            if child + 1 < len && self.heap[child + 1] < self.heap[child] {
-                child += 1;
-            }
-            if key <= self.heap[child] {
-                break;
-            }
-            self.heap[hole] = self.heap[child];
-            hole = child;
+/// Places `key` at `hole` or below it, moving the smaller child up until `key` fits.
+#[inline(always)]
+fn sift_down(heap: &mut [Key], mut hole: usize, key: Key) {
+    let len = heap.len();
+    loop {
+        let mut child = 2 * hole + 1;
+        if child >= len {
+            break;
         }
-        self.heap[hole] = key;
+        if child + 1 < len && heap[child + 1] < heap[child] {
+            child += 1;
+        }
+        if key <= heap[child] {
+            break;
+        }
+        heap[hole] = heap[child];
+        hole = child;
+    }
+    heap[hole] = key;
+}
+
+/// Removes a non-empty heap's root.
+fn pop_root(heap: &mut Vec<Key>) {
+    let last = heap.pop().expect("a non-empty heap");
+    if !heap.is_empty() {
+        sift_down(heap, 0, last);
+    }
+}
+
+/// Floyd's heap construction: sift every parent down, the last first. O(n).
+fn heapify(heap: &mut [Key]) {
+    for start in (0..heap.len() / 2).rev() {
+        sift_down(heap, start, heap[start]);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn pops_in_key_order_whatever_the_push_order() {
@@ -285,5 +396,99 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
         assert_eq!(order, ["first", "second", "middle", "late"]);
         assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn a_deep_queue_splits_into_near_and_far_and_still_pops_in_order() {
+        // Deadline timers seconds out under a stream of near messages: the shape that made
+        // the split worth having. Checks the split really happens, and the order holds.
+        let mut q = EventQueue::with_capacity(0);
+        let mut want = Vec::new();
+        let mut now = 0u64;
+        for seq in 0..2_000u64 {
+            let at = if seq % 3 == 0 { now + 5_000_000_000 } else { now + 1_000_000 + seq % 7 };
+            q.push(SimTime::from_nanos(at), seq, seq);
+            want.push((at, seq));
+            if seq % 2 == 1 {
+                let (popped_at, _) = q.pop().unwrap();
+                now = popped_at.as_nanos();
+                want.sort();
+                assert_eq!(popped_at.as_nanos(), want.remove(0).0);
+            }
+        }
+        assert!(!q.far.is_empty() && q.near.len() <= NEAR_MAX, "{} near", q.near.len());
+        want.sort();
+        for (at, seq) in want {
+            assert_eq!(q.pop(), Some((SimTime::from_nanos(at), seq)));
+        }
+        assert_eq!((q.pop(), q.boundary), (None, Key::MAX));
+    }
+
+    /// One step of a random workload for the queue.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Push an event this far after the last popped time.
+        Push(u64),
+        Pop,
+        /// Drop the events whose seq is a multiple of this.
+        Retain(u64),
+        /// Remove the event pushed this many pushes ago.
+        Remove(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            // Ties, near events and far ones, so splits and refills both happen.
+            6 => prop_oneof![Just(0u64), 0..1_000u64, 1_000_000..5_000_000_000u64].prop_map(Op::Push),
+            4 => Just(Op::Pop),
+            1 => (2..5u64).prop_map(Op::Retain),
+            1 => (0..50usize).prop_map(Op::Remove),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn behaves_like_a_sorted_map(ops in proptest::collection::vec(op(), 0..600), wrap_at in 0..1_000u32) {
+            // The model: (time, seq) in a sorted set, seq being the push order.
+            let mut q = EventQueue::with_capacity(0);
+            q.next_order = u32::MAX - wrap_at; // renumbering happens mid-run in most cases
+            let mut model = std::collections::BTreeSet::new();
+            let (mut now, mut next_seq) = (0u64, 0u64);
+            for op in ops {
+                match op {
+                    Op::Push(after) => {
+                        q.push(SimTime::from_nanos(now + after), next_seq, next_seq);
+                        model.insert((now + after, next_seq));
+                        next_seq += 1;
+                    }
+                    Op::Pop => {
+                        let want = model.pop_first();
+                        prop_assert_eq!(q.pop(), want.map(|(at, seq)| (SimTime::from_nanos(at), seq)));
+                        if let Some((at, _)) = want {
+                            now = at;
+                        }
+                    }
+                    Op::Retain(modulus) => {
+                        q.retain(|&seq| seq % modulus != 0);
+                        model.retain(|&(_, seq)| seq % modulus != 0);
+                    }
+                    Op::Remove(ago) => {
+                        let seq = next_seq.wrapping_sub(1 + ago as u64);
+                        let want = model.iter().find(|&&(_, s)| s == seq).copied();
+                        if let Some(entry) = want {
+                            model.remove(&entry);
+                        }
+                        prop_assert_eq!(q.remove(seq), want.map(|(at, s)| (SimTime::from_nanos(at), s)));
+                    }
+                }
+                prop_assert_eq!(q.len(), model.len());
+            }
+            while let Some(want) = model.pop_first() {
+                prop_assert_eq!(q.pop(), Some((SimTime::from_nanos(want.0), want.1)));
+            }
+            prop_assert_eq!(q.pop(), None);
+        }
     }
 }
