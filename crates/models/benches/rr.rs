@@ -13,7 +13,7 @@ use faultline_engine::{NodeId, Prng, Stream};
 use faultline_models::rr;
 
 mod common;
-use common::best_of;
+use common::best_of_alternating;
 
 const REPEATS: usize = 5;
 
@@ -79,10 +79,12 @@ fn report(label: &str, roundtrips: u64, messages: u64, wall_s: f64) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; the first numeric argument is the round-trip count.
     let roundtrips = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(2_000_000);
-    // Interleave so both see the same machine conditions; report the best of each.
-    let (engine, engine_s) =
-        best_of(REPEATS, || rr::run(roundtrips, 1).expect("rr has no event limit"));
-    let ((base_trips, base_msgs), base_s) = best_of(REPEATS, || baseline(roundtrips, 1));
+    // Alternate so both see the same machine conditions; report the best of each.
+    let ((engine, engine_s), ((base_trips, base_msgs), base_s)) = best_of_alternating(
+        REPEATS,
+        || rr::run(roundtrips, 1).expect("rr has no event limit"),
+        || baseline(roundtrips, 1),
+    );
     let engine_rate = report("faultline", engine.roundtrips, engine.messages, engine_s);
     let base_rate = report("baseline ", base_trips, base_msgs, base_s);
     println!("ratio engine/baseline msgs_per_s={:.2}", engine_rate / base_rate);
