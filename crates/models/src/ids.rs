@@ -31,7 +31,13 @@ impl<V> IdWindow<V> {
             self.base -= 1;
         }
         let index = usize::try_from(id - self.base).expect("ids within a window of memory");
-        if index >= self.slots.len() {
+        if index == self.slots.len() {
+            // The next id, as nearly every insert is: one push, no gap to fill.
+            self.slots.push_back(Some(value));
+            self.len += 1;
+            return None;
+        }
+        if index > self.slots.len() {
             self.slots.resize_with(index + 1, || None);
         }
         let old = self.slots[index].replace(value);

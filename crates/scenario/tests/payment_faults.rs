@@ -70,3 +70,22 @@ fn every_request_ends_and_service_recovers_after_crashes() {
         }
     }
 }
+
+#[test]
+fn runs_that_share_a_seeds_arrivals_do_not_change_each_other() {
+    // A seed's arrivals are drawn once per thread and shared by its variants, and a client
+    // that restarts drops the arrivals it missed from its copy. Every run must still be what
+    // it is alone: here each run on this thread (after others of the same seed, crashes
+    // included) against the same run on a fresh thread, which has nothing drawn yet.
+    let s = scenario();
+    for seed in 0..3 {
+        for variant in &s.variants {
+            let shared = s.run(seed, variant, false).unwrap();
+            let alone = std::thread::scope(|scope| {
+                scope.spawn(|| s.run(seed, variant, false).unwrap()).join().unwrap()
+            });
+            assert_eq!(shared.trace_hash, alone.trace_hash, "seed {seed}, {}", variant.name);
+            assert_eq!(shared.metrics, alone.metrics, "seed {seed}, {}", variant.name);
+        }
+    }
+}

@@ -8,6 +8,9 @@ mod metrics;
 mod nodes;
 mod scenario;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use faultline_engine::{
     Fault, FaultGen, FaultKind, Latency, LimitExceeded, Prng, RandomFaults, SimDuration, SimTime,
     Simulation, Stream,
@@ -335,7 +338,44 @@ pub enum Fallback {
 }
 
 /// Arrival times and kinds in `[0, until)`, from the workload stream.
-fn arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
+///
+/// They depend on the seed and the workload alone, so every variant of a seed has the same
+/// ones. Each thread keeps the last schedule it drew: a sweep, which hands out a seed's
+/// variants one after another, draws it once per seed instead of once per variant (it was
+/// a twentieth of a payment sweep's time).
+fn arrivals(config: &PaymentConfig, seed: u64) -> Rc<Vec<(SimTime, Kind)>> {
+    type Drawn = (ArrivalsKey, Rc<Vec<(SimTime, Kind)>>);
+    thread_local! {
+        static LAST: RefCell<Option<Drawn>> = const { RefCell::new(None) };
+    }
+    let key = ArrivalsKey {
+        seed,
+        rate_per_s: config.rate_per_s,
+        phases: config.phases.clone(),
+        until: config.arrivals_until,
+        pay_fraction: config.pay_fraction,
+    };
+    LAST.with_borrow_mut(|last| match last {
+        Some((drawn_for, arrivals)) if *drawn_for == key => Rc::clone(arrivals),
+        _ => {
+            let arrivals = Rc::new(draw_arrivals(config, seed));
+            *last = Some((key, Rc::clone(&arrivals)));
+            arrivals
+        }
+    })
+}
+
+/// Everything an arrival schedule is drawn from.
+#[derive(PartialEq)]
+struct ArrivalsKey {
+    seed: u64,
+    rate_per_s: f64,
+    phases: Vec<Phase>,
+    until: SimDuration,
+    pay_fraction: f64,
+}
+
+fn draw_arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
     let mut rng = Prng::new(seed, Stream::Workload);
     let rates = RateSchedule { base_per_s: config.rate_per_s, phases: config.phases.clone() };
     let end = SimTime::ZERO + config.arrivals_until;

@@ -2,6 +2,7 @@
 //! its policy for calling B, and service B (`payments`) with its own pool and queue.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use faultline_engine::{
     Ctx, Latency, ModelFault, Names, Node, NodeId, Purpose, SimDuration, SimTime, TimerId,
@@ -206,8 +207,9 @@ pub enum PayNode {
 /// Every user of the system as one open-loop source: arrivals do not wait for answers.
 pub struct Clients {
     /// Arrival times and kinds, drawn up front from the workload stream so every variant
-    /// sees the same requests.
-    pub(super) arrivals: Vec<(SimTime, Kind)>,
+    /// sees the same requests; shared with the seed's other variants until a restart edits
+    /// them.
+    pub(super) arrivals: Rc<Vec<(SimTime, Kind)>>,
     pub(super) next: usize,
     pub(super) deadline: SimDuration,
     /// Requests awaiting an answer: the client's deadline, and the timer that fires at it.
@@ -470,7 +472,7 @@ impl Clients {
         // Arrivals are numbered as they are sent, so the missed ones leave the schedule
         // rather than a gap in the numbers.
         let missed = self.arrivals[self.next..].iter().take_while(|&&(at, _)| at < now).count();
-        self.arrivals.drain(self.next..self.next + missed);
+        Rc::make_mut(&mut self.arrivals).drain(self.next..self.next + missed);
         self.schedule_next(ctx);
     }
 
