@@ -123,9 +123,13 @@ impl Prng {
         let used = self.inner.get_word_pos() - start;
         assert!(used <= KEY_WORDS, "a keyed draw took {used} 32-bit words; its key owns 16");
         if used > 0 {
-            // Leave the stream at the next key's start, in the buffer this draw filled.
-            for _ in used..KEY_WORDS {
+            // Leave the stream at the next key's start, in the buffer this draw filled: two
+            // words a step, as a draw of whole `u64`s leaves an even count.
+            if used % 2 == 1 {
                 self.inner.next_u32();
+            }
+            for _ in used.div_ceil(2)..KEY_WORDS / 2 {
+                self.inner.next_u64();
             }
         }
         result
