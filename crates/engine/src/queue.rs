@@ -1,19 +1,20 @@
-//! The event queue: two binary min-heaps of 16-byte `(time, order, slot)` keys over a slab
-//! of event payloads, so sifting moves 16 bytes whatever the model's message size, and
-//! neither the heaps nor the slab allocate once warmed up.
+//! The event queue: 16-byte `(time, order, slot)` keys over a slab of event payloads, so
+//! ordering moves 16 bytes whatever the model's message size, and nothing allocates once
+//! warmed up.
 //!
-//! The heaps are hand-written rather than `std`'s `BinaryHeap` because `BinaryHeap::push`
+//! Two parts, because models with many clients keep most of their queue far in the future:
+//! a payment run holds 50–110 events, nine in ten of them deadline timers seconds away
+//! (nearly all cancelled before they fire), while the events that pop next are a handful of
+//! messages a few milliseconds out. A single heap made every pop sift through all of them.
+//! Now `near` holds what is due before a boundary, at most [`NEAR_MAX`] events kept sorted,
+//! so a pop takes the last one and costs nothing; `far` holds the rest as a binary heap, and
+//! its earliest events move to `near` in batches when `near` runs dry. A small queue never
+//! splits: the `rr` workload's queue is a sorted list of two or three events.
+//!
+//! The heap is hand-written rather than `std`'s `BinaryHeap` because `BinaryHeap::push`
 //! writes the new key and immediately reads it back wider than it was written, a
 //! store-forwarding stall that cost the engine a third of its time on the `rr` benchmark.
 //! Here the key being placed stays in registers and is written once.
-//!
-//! Two heaps, because models with many clients keep most of their queue far in the future:
-//! a payment run holds 50–110 events, nine in ten of them deadline timers seconds away
-//! (nearly all cancelled before they fire), while the events that pop next are a handful of
-//! messages a few milliseconds out. Every pop sifted through all of them. Now the `near`
-//! heap holds what is due before a boundary, the `far` heap the rest; far events move to
-//! `near` in batches when it runs dry. A small queue never splits, so the `rr` workload
-//! pays one comparison per push.
 
 use crate::time::SimTime;
 
@@ -48,15 +49,14 @@ impl Key {
     }
 }
 
-/// The most events the near heap holds before its later half moves to the far heap: deep
-/// enough that a small queue never splits, shallow enough that a pop sifts through five
-/// levels at most.
+/// The most events `near` holds before its later half moves to `far`: enough that a small
+/// queue never splits, few enough that an insertion moves at most half a kilobyte.
 const NEAR_MAX: usize = 32;
 
 /// Events ordered by time, then by the order they were pushed in.
 pub(crate) struct EventQueue<E> {
-    /// The events before `boundary`, as a binary min-heap: `near[i] <= near[2i + 1]` and
-    /// `near[i] <= near[2i + 2]`. The next event is always here, unless `near` is empty.
+    /// The events before `boundary`, sorted latest first: the next event is the last one,
+    /// unless `near` is empty.
     near: Vec<Key>,
     /// The events at or after `boundary`, as a binary min-heap.
     far: Vec<Key>,
@@ -108,7 +108,11 @@ impl<E> EventQueue<E> {
         };
         let key = Key::new(at, order, slot);
         if key < self.boundary {
-            sift_up(&mut self.near, key);
+            // A short list: a scan from the latest beats a binary search's unpredictable
+            // branches, and a timer set far ahead stops at once.
+            let place =
+                self.near.iter().position(|&queued| queued < key).unwrap_or(self.near.len());
+            self.near.insert(place, key);
             if self.near.len() > NEAR_MAX {
                 self.split();
             }
@@ -126,14 +130,7 @@ impl<E> EventQueue<E> {
             }
             self.refill();
         }
-        let last = self.near.pop().expect("a refill leaves near non-empty");
-        let key = match self.near.first() {
-            None => last,
-            Some(&root) => {
-                sift_down(&mut self.near, 0, last);
-                root
-            }
-        };
+        let key = self.near.pop().expect("a refill leaves near non-empty");
         Some((key.at(), self.take(key.slot())))
     }
 
@@ -148,8 +145,8 @@ impl<E> EventQueue<E> {
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
         let payloads = &mut self.payloads;
         let free = &mut self.free;
-        for heap in [&mut self.near, &mut self.far] {
-            heap.retain(|key| {
+        for keys in [&mut self.near, &mut self.far] {
+            keys.retain(|key| {
                 let slot = &mut payloads[key.slot() as usize];
                 let (_, event) = slot.as_ref().expect("a queued slot holds an event");
                 let kept = keep(event);
@@ -159,8 +156,8 @@ impl<E> EventQueue<E> {
                 }
                 kept
             });
-            heapify(heap);
         }
+        heapify(&mut self.far); // `near` stays sorted: retaining keeps the order
         if self.far.is_empty() {
             self.boundary = Key::MAX;
         }
@@ -183,10 +180,15 @@ impl<E> EventQueue<E> {
         let holds = |key: &Key| {
             payloads[key.slot() as usize].as_ref().is_some_and(|&(queued, _)| queued == seq)
         };
-        let heap = if self.near.iter().any(holds) { &mut self.near } else { &mut self.far };
-        let index = heap.iter().position(holds)?;
-        let key = heap.swap_remove(index);
-        heap.sort_unstable(); // a sorted array is a heap, too
+        let key = match self.near.iter().position(holds) {
+            Some(index) => self.near.remove(index),
+            None => {
+                let index = self.far.iter().position(holds)?;
+                let key = self.far.swap_remove(index);
+                self.far.sort_unstable(); // a sorted array is a heap, too
+                key
+            }
+        };
         if self.far.is_empty() {
             self.boundary = Key::MAX;
         }
@@ -204,16 +206,14 @@ impl<E> EventQueue<E> {
     /// the first event moved.
     #[cold]
     fn split(&mut self) {
-        let (earliest, half) = (self.near[0], self.near.len() / 2);
-        self.near.select_nth_unstable(half);
-        let first_moved = self.near[half];
+        // Latest first: the first half is the later one.
+        let moved = self.near.len() / 2;
+        let (first_moved, earliest) = (self.near[moved - 1], self.near[self.near.len() - 1]);
         // A refill should reach about as far ahead as the half that stays.
         self.refill_span_ns = (first_moved.at().as_nanos() - earliest.at().as_nanos()).max(1);
-        for &key in &self.near[half..] {
+        for key in self.near.drain(..moved) {
             sift_up(&mut self.far, key);
         }
-        self.near.truncate(half);
-        heapify(&mut self.near);
         self.boundary = first_moved;
     }
 
@@ -226,10 +226,10 @@ impl<E> EventQueue<E> {
             if first.at().as_nanos() > until || self.near.len() == NEAR_MAX {
                 break;
             }
-            // Far keys come out in order, so each goes to the end of a valid heap.
             self.near.push(first);
             pop_root(&mut self.far);
         }
+        self.near.reverse(); // far keys come out earliest first
         self.boundary = match self.far.first() {
             Some(&first) => first.min(Key::first_at(SimTime::from_nanos(until.saturating_add(1)))),
             None => Key::MAX,
@@ -246,14 +246,14 @@ impl<E> EventQueue<E> {
     /// which keeps every comparison between them, and the near keys below the far ones.
     #[cold]
     fn renumber(&mut self) {
-        for heap in [&mut self.near, &mut self.far] {
-            heap.sort_unstable(); // a sorted array is a heap, too
-        }
+        self.near.reverse(); // earliest first, like the far keys once sorted
+        self.far.sort_unstable(); // a sorted array is a heap, too
         let keys = self.near.iter_mut().chain(self.far.iter_mut());
         for (order, key) in keys.enumerate() {
             let order = u32::try_from(order).expect("fewer than 2^32 pending events");
             *key = Key::new(key.at(), order, key.slot());
         }
+        self.near.reverse();
         self.next_order = u32::try_from(self.len()).expect("fewer than 2^32 pending events");
         self.boundary = self.far.first().copied().unwrap_or(Key::MAX);
     }
