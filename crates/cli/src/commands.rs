@@ -282,6 +282,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         grids: &grids,
         spacetime: failure.as_ref().map(|f| f.diagram(&names)),
         headline_metrics: &headline,
+        invariants: &scenario.invariants,
     };
     let files = faultline_report::render_folder(&report)
         .map_err(|e| Failure { code: 2, message: format!("error: rendering the report: {e}") })?;

@@ -144,7 +144,7 @@ pub fn chart_svg(report: &Report, spec: &ChartSpec) -> Result<String, RenderErro
         draw(&root, report, spec).map_err(|e| RenderError::draw(file.clone(), e))?;
         root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
     }
-    Ok(svg)
+    Ok(full_size_text(&svg))
 }
 
 /// The chart as PNG bytes (8-bit RGB), drawn in memory and encoded in pure Rust.
@@ -159,6 +159,34 @@ pub fn chart_png(report: &Report, spec: &ChartSpec) -> Result<Vec<u8>, RenderErr
         root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
     }
     encode_png(&rgb, (CHART_WIDTH_PX, CHART_HEIGHT_PX), &file)
+}
+
+/// plotters' SVG backend writes every `font-size` as the size asked for divided by 1.24, so
+/// SVG text came out at 0.81 of the size the layout measured it at (and the PNG draws it
+/// at): labels sat in boxes too big for them, and 13 px axis labels read as 10.5 px. This
+/// puts the size asked for back.
+pub(crate) fn full_size_text(svg: &str) -> String {
+    const PLOTTERS_SVG_FONT_DIVISOR: f64 = 1.24;
+    const ATTRIBUTE: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(start) = rest.find(ATTRIBUTE) {
+        let value_start = start + ATTRIBUTE.len();
+        let Some(length) = rest[value_start..].find('"') else { break };
+        out.push_str(&rest[..value_start]);
+        let value = &rest[value_start..value_start + length];
+        match value.parse::<f64>() {
+            // Whole hundredths: the sizes asked for are whole pixels, give or take rounding.
+            Ok(size) => {
+                let full = (size * PLOTTERS_SVG_FONT_DIVISOR * 100.0).round() / 100.0;
+                out.push_str(&number(full));
+            }
+            Err(_) => out.push_str(value),
+        }
+        rest = &rest[value_start + length..];
+    }
+    out.push_str(rest);
+    out
 }
 
 pub(crate) fn register_bundled_font(file: &str) -> Result<(), RenderError> {
@@ -985,6 +1013,7 @@ mod tests {
             grids: &[],
             spacetime: None,
             headline_metrics: &[],
+            invariants: &[],
         };
         let spec = ChartSpec {
             id: "c".to_owned(),

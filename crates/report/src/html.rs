@@ -1,9 +1,14 @@
 //! `index.html`: the whole report in one self-contained page (inline CSS, charts inlined as
-//! SVG, no scripts, nothing fetched), so it can be mailed, archived or opened offline.
+//! SVG, nothing fetched), so it can be mailed, archived, projected or opened offline.
+//!
+//! It reads top to bottom as a lesson (verdicts, the failing run step by step, the charts,
+//! the numbers), with a contents list at the top and a bar of section links that stays in
+//! view while scrolling. Wide tables scroll inside their own box, their first column fixed,
+//! so the page never scrolls sideways.
 
 use std::fmt::{self, Write};
 
-use faultline_outcome::{CellOutcome, Grid};
+use faultline_outcome::{CellOutcome, ChartSpec, Grid, Violation};
 
 use crate::Report;
 use crate::chart::{
@@ -13,11 +18,13 @@ use crate::error::RenderError;
 use crate::json::outcome_name;
 use crate::spacetime::spacetime_svg;
 use crate::table::{
-    METRIC_COLUMNS_MAX, grid_table, hash_hex, metric_cell, metric_layout, seconds, violation_groups,
+    METRIC_COLUMNS_MAX, ViolationGroup, grid_table, hash_hex, metric_cell, metric_layout, seconds,
+    violation_groups,
 };
 
-/// Violations listed per variant; the rest are counted (summary.json has them all).
-const VIOLATIONS_SHOWN_MAX: usize = 5;
+/// Violations listed behind a variant's "all violations" toggle; the rest are counted
+/// (summary.json has them all).
+const VIOLATIONS_LISTED_MAX: usize = 200;
 
 /// How much of its outcome colour a grid cell's background takes, the rest white: the
 /// full colours (a saturated pink, say) are too dark to read text on.
@@ -25,22 +32,36 @@ const GRID_TINT_PERCENT: u32 = 35;
 const _: () = assert!(GRID_TINT_PERCENT <= 100, "a tint is a share of the colour");
 
 const STYLE: &str = "
+html { scroll-padding-top: 3rem; }
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222;
-       max-width: 1040px; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
-h1 { margin-bottom: 0.2rem; }
+       max-width: 1040px; margin: 0 auto 2rem; padding: 0 1rem; line-height: 1.45; }
+h1 { margin: 1.2rem 0 0.2rem; }
 h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 .meta { color: #555; }
-table { border-collapse: collapse; margin: 0.5rem 0; }
+nav.bar { position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1px solid #ddd;
+          padding: 0.45rem 0; overflow-x: auto; white-space: nowrap; }
+nav.bar a { margin-right: 1.1rem; }
+nav.contents ol { margin: 0.2rem 0; padding-left: 1.4rem; }
+nav.contents li { margin: 0.1rem 0; }
+a { color: #0b57a4; }
+.scroll { overflow-x: auto; max-width: 100%; margin: 0.5rem 0; }
+table { border-collapse: collapse; }
 th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #e5e5e5; text-align: right; }
 th { background: #f4f4f4; }
 th:first-child, td:first-child, td.text { text-align: left; }
-td.text { max-width: 40rem; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; z-index: 1;
+          background: #fff; box-shadow: 1px 0 0 #e5e5e5; }
+.scroll th:first-child { background: #f4f4f4; }
+td.text { min-width: 8rem; max-width: 40rem; }
 code { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size: 0.92em; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; border-radius: 2px;
           margin-right: 0.4em; vertical-align: baseline; }
 .bad { color: #b00020; font-weight: 600; }
-figure { margin: 1rem 0; }
-figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+.links { font-size: 0.9em; white-space: nowrap; }
+figure { margin: 1rem 0; overflow-x: auto; }
+figure svg { display: block; width: 100%; min-width: 640px; height: auto; border: 1px solid #eee; }
+details { margin: 0.5rem 0; }
+summary { cursor: pointer; color: #0b57a4; }
 footer { margin-top: 2rem; color: #777; font-size: 0.9em; }
 ";
 
@@ -74,7 +95,10 @@ fn write_page(
     writeln!(html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">")?;
     writeln!(html, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")?;
     writeln!(html, "<title>faultline: {scenario}</title>\n<style>{STYLE}</style>\n</head>")?;
-    writeln!(html, "<body>\n<h1>{scenario}</h1>")?;
+    writeln!(html, "<body>")?;
+    let sections = sections(report);
+    nav_bar(html, &sections)?;
+    writeln!(html, "<h1>{scenario}</h1>")?;
     if !report.about.trim().is_empty() {
         writeln!(html, "<p>{}</p>", escape(report.about.trim()))?;
     }
@@ -99,14 +123,16 @@ fn write_page(
         }
         writeln!(html, "</ul>")?;
     }
+    contents(html, report, &sections)?;
 
-    writeln!(html, "<h2>Verdicts</h2>\n<ul>")?;
+    writeln!(html, "<h2 id=\"verdicts\">Verdicts</h2>\n<ul>")?;
     for (index, outcome) in report.outcomes.iter().enumerate() {
         writeln!(
             html,
-            "<li>{}: {}</li>",
+            "<li>{}: {} {}</li>",
             variant(index, &outcome.variant),
-            escape(&outcome.verdict)
+            escape(&outcome.verdict),
+            verdict_links(report, index)
         )?;
     }
     writeln!(html, "</ul>")?;
@@ -114,7 +140,7 @@ fn write_page(
     // The story first (verdicts, one failing run told step by step, then the charts that
     // show the whole run), the numbers after.
     if let (Some(diagram), Some(svg)) = (&report.spacetime, spacetime_svg) {
-        writeln!(html, "<h2>The first failing run, step by step</h2>")?;
+        writeln!(html, "<h2 id=\"story\">The first failing run, step by step</h2>")?;
         // The caption is also drawn in the picture; as text it can be read aloud, searched
         // and copied.
         writeln!(
@@ -125,14 +151,18 @@ fn write_page(
         )?;
     }
     if !report.charts.is_empty() {
-        writeln!(html, "<h2>Charts</h2>")?;
+        writeln!(html, "<h2 id=\"charts\">Charts</h2>")?;
         for (spec, svg) in report.charts.iter().zip(chart_svgs) {
             // plotters escapes the text it writes into the SVG, so it can go in as it is.
-            writeln!(html, "<figure id=\"{}\">\n{}</figure>", escape(&spec.id), svg.trim_end())?;
+            writeln!(html, "<figure id=\"{}\">\n{}</figure>", chart_anchor(spec), svg.trim_end())?;
         }
     }
-    for grid in report.grids {
-        grid_tables(html, report, grid)?;
+    if !report.grids.is_empty() {
+        writeln!(html, "<section id=\"grids\">")?;
+        for grid in report.grids {
+            grid_tables(html, report, grid)?;
+        }
+        writeln!(html, "</section>")?;
     }
 
     results(html, report)?;
@@ -144,13 +174,139 @@ fn write_page(
     )
 }
 
+/// A top-level part of the page: its anchor and its name in the contents.
+struct Section {
+    anchor: &'static str,
+    name: &'static str,
+}
+
+/// The page's parts that this report has, in page order.
+fn sections(report: &Report) -> Vec<Section> {
+    let mut sections = vec![Section { anchor: "verdicts", name: "Verdicts" }];
+    if report.spacetime.is_some() {
+        sections.push(Section { anchor: "story", name: "The story" });
+    }
+    if !report.charts.is_empty() {
+        sections.push(Section { anchor: "charts", name: "Charts" });
+    }
+    if !report.grids.is_empty() {
+        sections.push(Section { anchor: "grids", name: "Grids" });
+    }
+    sections.push(Section { anchor: "results", name: "Results" });
+    if !metric_layout(report.outcomes, METRIC_COLUMNS_MAX).listed.is_empty() {
+        sections.push(Section { anchor: "metrics", name: "Metrics" });
+    }
+    sections.push(Section { anchor: "violations", name: "Violations" });
+    sections
+}
+
+/// The bar of section links that stays at the top of the window.
+fn nav_bar(html: &mut String, sections: &[Section]) -> fmt::Result {
+    write!(html, "<nav class=\"bar\" aria-label=\"Sections\">")?;
+    for section in sections {
+        write!(html, "<a href=\"#{}\">{}</a>", section.anchor, section.name)?;
+    }
+    writeln!(html, "</nav>")
+}
+
+/// The contents: every section, and under Charts and Grids each one by its short title.
+fn contents(html: &mut String, report: &Report, sections: &[Section]) -> fmt::Result {
+    writeln!(
+        html,
+        "<nav class=\"contents\" aria-label=\"Contents\">\n<strong>Contents</strong>\n<ol>"
+    )?;
+    for section in sections {
+        write!(html, "<li><a href=\"#{}\">{}</a>", section.anchor, section.name)?;
+        let entries: Vec<(String, String)> = match section.anchor {
+            "charts" => report.charts.iter().map(|c| (chart_anchor(c), chart_entry(c))).collect(),
+            "grids" => report
+                .grids
+                .iter()
+                .map(|g| (grid_anchor(g), short_title(&g.title).to_owned()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !entries.is_empty() {
+            write!(html, "\n<ol>")?;
+            for (anchor, title) in entries {
+                write!(html, "<li><a href=\"#{anchor}\">{}</a></li>", escape(&title))?;
+            }
+            write!(html, "</ol>")?;
+        }
+        writeln!(html, "</li>")?;
+    }
+    writeln!(html, "</ol>\n</nav>")
+}
+
+/// A chart in the contents: its short title, and for a per-variant chart (titled
+/// "retry-backoff: calls to payments per second: …") the variant after it.
+fn chart_entry(spec: &ChartSpec) -> String {
+    let own = spec.variant.as_deref().and_then(|v| {
+        let rest = spec.title.strip_prefix(v)?.strip_prefix(':')?;
+        Some(format!("{} ({v})", short_title(rest)))
+    });
+    own.unwrap_or_else(|| short_title(&spec.title).to_owned())
+}
+
+/// A title up to its colon: "Logins that succeed: logins never touch payments, …" is listed
+/// as "Logins that succeed".
+fn short_title(title: &str) -> &str {
+    title.split_once(':').map_or(title, |(short, _)| short).trim()
+}
+
+/// After a verdict: links to the variant's own charts (or the charts it shares), and to its
+/// violations when it has any.
+fn verdict_links(report: &Report, index: usize) -> String {
+    let outcome = &report.outcomes[index];
+    let mut links = Vec::new();
+    let own: Vec<&ChartSpec> =
+        report.charts.iter().filter(|c| c.variant.as_deref() == Some(&outcome.variant)).collect();
+    match own.first() {
+        Some(chart) => links.push(format!("<a href=\"#{}\">its chart</a>", chart_anchor(chart))),
+        None if !report.charts.is_empty() => {
+            links.push("<a href=\"#charts\">charts</a>".to_owned())
+        }
+        None => {}
+    }
+    if !outcome.violations.is_empty() {
+        links.push(format!("<a href=\"#{}\">violations</a>", violations_anchor(index)));
+    }
+    if links.is_empty() {
+        return String::new();
+    }
+    format!("<span class=\"links\">({})</span>", links.join(" · "))
+}
+
+/// A chart's anchor: its id, prefixed so no chart can take a section's anchor.
+fn chart_anchor(spec: &ChartSpec) -> String {
+    format!("chart-{}", escape(&spec.id))
+}
+
+/// A grid's anchor, prefixed so a chart with the same id keeps its own.
+fn grid_anchor(grid: &Grid) -> String {
+    format!("grid-{}", escape(&grid.id))
+}
+
+/// A variant's violations, by its index: names may hold any character.
+fn violations_anchor(index: usize) -> String {
+    format!("violations-{index}")
+}
+
+/// A table in a box that scrolls sideways on its own when it is wider than the page.
+fn open_table(html: &mut String) -> fmt::Result {
+    writeln!(html, "<div class=\"scroll\"><table>")
+}
+
+fn close_table(html: &mut String) -> fmt::Result {
+    writeln!(html, "</table></div>")
+}
+
 /// The results table, then metrics that did not fit as columns, one column per variant.
 fn results(html: &mut String, report: &Report) -> fmt::Result {
     let layout = metric_layout(report.outcomes, METRIC_COLUMNS_MAX);
-    writeln!(
-        html,
-        "<h2>Results</h2>\n<table>\n<tr><th>variant</th><th>trace hash</th><th>events</th>"
-    )?;
+    writeln!(html, "<h2 id=\"results\">Results</h2>")?;
+    open_table(html)?;
+    writeln!(html, "<tr><th>variant</th><th>trace hash</th><th>events</th>")?;
     for name in &layout.columns {
         write!(html, "<th><code>{}</code></th>", escape(name))?;
     }
@@ -170,13 +326,15 @@ fn results(html: &mut String, report: &Report) -> fmt::Result {
         let class = if count > 0 { " class=\"bad\"" } else { "" };
         writeln!(html, "<td{class}>{count}</td></tr>")?;
     }
-    writeln!(html, "</table>")?;
+    close_table(html)?;
 
     if layout.listed.is_empty() {
         return Ok(());
     }
     let title = if layout.columns.is_empty() { "Metrics" } else { "Other metrics" };
-    writeln!(html, "<h3>{title}</h3>\n<table>\n<tr><th>metric</th>")?;
+    writeln!(html, "<h3 id=\"metrics\">{title}</h3>")?;
+    open_table(html)?;
+    writeln!(html, "<tr><th>metric</th>")?;
     for (index, outcome) in report.outcomes.iter().enumerate() {
         write!(html, "<th>{}</th>", variant(index, &outcome.variant))?;
     }
@@ -188,55 +346,85 @@ fn results(html: &mut String, report: &Report) -> fmt::Result {
         }
         writeln!(html, "</tr>")?;
     }
-    writeln!(html, "</table>")
+    close_table(html)
 }
 
-/// Per variant: counts per invariant, then the first few violations in time order.
+/// Per variant: counts per invariant, the first violation of each invariant (in the order
+/// the scenario declares them, its most telling first), and every violation in time order
+/// behind a toggle.
 fn violations(html: &mut String, report: &Report) -> fmt::Result {
-    writeln!(html, "<h2>Violations</h2>")?;
+    writeln!(html, "<h2 id=\"violations\">Violations</h2>")?;
     if report.outcomes.iter().all(|outcome| outcome.violations.is_empty()) {
         return writeln!(html, "<p>No invariant was violated.</p>");
     }
     for (index, outcome) in report.outcomes.iter().enumerate() {
         let name = variant(index, &outcome.variant);
+        let anchor = violations_anchor(index);
         if outcome.violations.is_empty() {
-            writeln!(html, "<h3>{name}</h3>\n<p>No violations.</p>")?;
+            writeln!(html, "<h3 id=\"{anchor}\">{name}</h3>\n<p>No violations.</p>")?;
             continue;
         }
-        let counts: Vec<String> = violation_groups(outcome)
+        let groups = declared_order(violation_groups(outcome), report.invariants);
+        let counts: Vec<String> = groups
             .iter()
             .map(|group| format!("<code>{}</code> ×{}", escape(group.invariant), group.count))
             .collect();
-        writeln!(html, "<h3>{name}</h3>\n<p class=\"bad\">{}</p>", counts.join(", "))?;
         writeln!(
             html,
-            "<table>\n<tr><th>at</th><th>invariant</th><th>node</th><th>detail</th></tr>"
+            "<h3 id=\"{anchor}\">{name}</h3>\n<p class=\"bad\">{}</p>",
+            counts.join(", ")
         )?;
-        for violation in outcome.violations.iter().take(VIOLATIONS_SHOWN_MAX) {
-            writeln!(
-                html,
-                "<tr><td>{}</td><td class=\"text\"><code>{}</code></td>\
-                 <td class=\"text\"><code>{}</code></td><td class=\"text\">{}</td></tr>",
-                seconds(violation.at.as_secs_f64()),
-                escape(&violation.invariant),
-                escape(&violation.node),
-                escape(&violation.detail)
-            )?;
-        }
-        writeln!(html, "</table>")?;
-        let hidden = outcome.violations.len().saturating_sub(VIOLATIONS_SHOWN_MAX);
-        if hidden > 0 {
-            writeln!(html, "<p class=\"meta\">… and {hidden} more (see summary.json).</p>")?;
+        violation_table(html, groups.iter().map(|group| group.first))?;
+        let total = outcome.violations.len();
+        if total > groups.len() {
+            writeln!(html, "<details>\n<summary>All {total} violations, in time order</summary>")?;
+            violation_table(html, outcome.violations.iter().take(VIOLATIONS_LISTED_MAX))?;
+            let unlisted = total.saturating_sub(VIOLATIONS_LISTED_MAX);
+            if unlisted > 0 {
+                writeln!(html, "<p class=\"meta\">… and {unlisted} more (see summary.json).</p>")?;
+            }
+            writeln!(html, "</details>")?;
         }
     }
     Ok(())
+}
+
+/// Groups in the order `invariants` declares them; any it does not name follow, by name.
+fn declared_order<'a>(
+    mut groups: Vec<ViolationGroup<'a>>,
+    invariants: &[String],
+) -> Vec<ViolationGroup<'a>> {
+    let rank = |name: &str| invariants.iter().position(|i| i == name).unwrap_or(invariants.len());
+    // Stable: groups come in name order, which breaks ties among the undeclared.
+    groups.sort_by_key(|group| rank(group.invariant));
+    groups
+}
+
+fn violation_table<'a>(
+    html: &mut String,
+    violations: impl Iterator<Item = &'a Violation>,
+) -> fmt::Result {
+    open_table(html)?;
+    writeln!(html, "<tr><th>at</th><th>invariant</th><th>node</th><th>detail</th></tr>")?;
+    for violation in violations {
+        writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"text\"><code>{}</code></td>\
+             <td class=\"text\"><code>{}</code></td><td class=\"text\">{}</td></tr>",
+            seconds(violation.at.as_secs_f64()),
+            escape(&violation.invariant),
+            escape(&violation.node),
+            escape(&violation.detail)
+        )?;
+    }
+    close_table(html)
 }
 
 /// A grid under its title, one table per variant, each cell tinted with its outcome's colour
 /// (the outcome is also the cell's tooltip, for readers who cannot tell the colours apart).
 fn grid_tables(html: &mut String, report: &Report, grid: &Grid) -> fmt::Result {
     // Prefixed: a chart's figure may have the same id.
-    writeln!(html, "<h2 id=\"grid-{}\">{}</h2>", escape(&grid.id), escape(&grid.title))?;
+    writeln!(html, "<h2 id=\"{}\">{}</h2>", grid_anchor(grid), escape(&grid.title))?;
     if grid.variants.is_empty() {
         writeln!(html, "<p>No variant has cells in this grid.</p>")?;
     }
@@ -247,7 +435,8 @@ fn grid_tables(html: &mut String, report: &Report, grid: &Grid) -> fmt::Result {
             None => format!("<code>{}</code>", escape(&grid_variant.name)),
         };
         let table = grid_table(grid, grid_variant);
-        writeln!(html, "<h3>{name}</h3>\n<table>")?;
+        writeln!(html, "<h3>{name}</h3>")?;
+        open_table(html)?;
         write!(html, "<tr><th>{}</th>", escape(&table.corner))?;
         for column in &table.columns {
             write!(html, "<th>{}</th>", escape(column))?;
@@ -272,7 +461,7 @@ fn grid_tables(html: &mut String, report: &Report, grid: &Grid) -> fmt::Result {
             }
             writeln!(html, "</tr>")?;
         }
-        writeln!(html, "</table>")?;
+        close_table(html)?;
     }
     Ok(())
 }

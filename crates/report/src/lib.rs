@@ -72,6 +72,9 @@ pub struct Report<'a> {
     /// The metrics the terminal table shows, in order: the model's headline numbers. When
     /// empty, the table shows the first non-network metrics by name.
     pub headline_metrics: &'a [&'a str],
+    /// The invariants the scenario checks, in the order it declares them: the page lists a
+    /// variant's violations in this order, so the author's first (most telling) comes first.
+    pub invariants: &'a [String],
 }
 
 /// Every file of the report folder, as (relative file name, bytes), in a fixed order:

@@ -18,7 +18,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
-    FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, encode_png, fit_title,
+    FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, encode_png, fit_title, full_size_text,
     register_bundled_font, shorten_to_fit,
 };
 use crate::error::RenderError;
@@ -156,7 +156,7 @@ pub fn spacetime_svg(diagram: &Spacetime) -> Result<String, RenderError> {
         draw(&root, diagram).map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
         root.present().map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
     }
-    Ok(svg)
+    Ok(full_size_text(&svg))
 }
 
 /// The diagram as PNG bytes (8-bit RGB), drawn in memory and encoded in pure Rust.

@@ -129,6 +129,7 @@ impl Fixture {
             grids: &[],
             spacetime: None,
             headline_metrics: &[],
+            invariants: &[],
         }
     }
 }
@@ -344,6 +345,103 @@ fn index_html_escapes_text_and_inlines_every_chart() {
     assert_eq!(html.matches("<svg").count(), fixture.charts.len());
     assert!(html.contains("message 5 from alice never arrived"), "violation detail missing");
     assert!(html.contains(&fixture.outcomes[1].verdict), "verdict missing");
+}
+
+/// Every `id="…"` and every in-page `href="#…"` of a page.
+fn ids_and_links(html: &str) -> (Vec<&str>, Vec<&str>) {
+    let values = |marker: &str| -> Vec<&str> {
+        html.match_indices(marker)
+            .map(|(at, _)| {
+                let rest = &html[at + marker.len()..];
+                &rest[..rest.find('"').unwrap()]
+            })
+            .collect()
+    };
+    (values(" id=\""), values("href=\"#"))
+}
+
+#[test]
+fn index_html_has_contents_and_every_link_lands() {
+    let fixture = Fixture::new();
+    let mut report = fixture.report();
+    let transfers = Transfers::new();
+    report.spacetime = Some(transfers.diagram());
+    let html = index_html(&report).unwrap();
+    let (ids, links) = ids_and_links(&html);
+    for link in &links {
+        assert!(ids.contains(link), "#{link} has no target");
+    }
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an id is used twice: {ids:?}");
+    // The bar and the contents reach every section; the contents each chart, by its
+    // title up to the colon.
+    for section in ["verdicts", "story", "charts", "results", "metrics", "violations"] {
+        assert!(links.iter().filter(|l| **l == section).count() >= 2, "#{section}: {links:?}");
+    }
+    let entry = "<a href=\"#chart-latency\">Per-message latency</a>";
+    assert!(html.contains(entry), "no contents entry for the latency chart");
+    // A verdict links to its variant's violations, when it has some.
+    let verdict = html.lines().find(|l| l.contains(&fixture.outcomes[0].verdict)).unwrap();
+    assert!(verdict.contains("<a href=\"#violations-0\">violations</a>"), "{verdict}");
+    let clean = html.lines().find(|l| l.contains(&fixture.outcomes[1].verdict)).unwrap();
+    assert!(!clean.contains("violations"), "{clean}");
+    // Wide tables scroll in their own box.
+    assert_eq!(
+        html.matches("<table>").count(),
+        html.matches("<div class=\"scroll\"><table>").count()
+    );
+}
+
+#[test]
+fn violations_show_each_invariant_first_in_declared_order_and_the_rest_behind_a_toggle() {
+    let fixture = Fixture::new();
+    let mut outcomes = fixture.outcomes.clone();
+    let violation = |invariant: &str, at_ms: u64, detail: &str| Violation {
+        invariant: invariant.to_owned(),
+        at: SimTime::from_millis(at_ms),
+        node: "bob".to_owned(),
+        detail: detail.to_owned(),
+        subjects: Vec::new(),
+    };
+    // Early reorders, then the loss the scenario declares first: the loss leads.
+    outcomes[0].violations = (0..6)
+        .map(|k| violation("in-order", 100 * k, &format!("reordered #{k}")))
+        .chain([violation("no-loss", 9_000, "74 messages never arrived")])
+        .collect();
+    let invariants = ["no-loss".to_owned(), "in-order".to_owned()];
+    let report = Report { outcomes: &outcomes, invariants: &invariants, ..fixture.report() };
+    let html = index_html(&report).unwrap();
+    let section = &html[html.find("id=\"violations-0\"").unwrap()..];
+    let (loss, reorder) =
+        (section.find("74 messages").unwrap(), section.find("reordered #0").unwrap());
+    assert!(loss < reorder, "the declared-first invariant comes first");
+    let toggle = section.find("<summary>All 7 violations, in time order</summary>").unwrap();
+    assert!(reorder < toggle && section.find("reordered #5").unwrap() > toggle);
+}
+
+#[test]
+fn svg_text_is_drawn_at_the_size_it_was_laid_out_at() {
+    // plotters' SVG backend divides font sizes by 1.24; the page's text must not shrink
+    // below what the label boxes were measured for. The sizes asked for are whole pixels.
+    let fixture = Fixture::new();
+    let report = fixture.report();
+    let svgs = [
+        chart_svg(&report, &fixture.charts[0]).unwrap(),
+        spacetime_svg(&Transfers::new().diagram()).unwrap(),
+    ];
+    for svg in svgs {
+        let sizes: Vec<f64> = svg
+            .match_indices("font-size=\"")
+            .map(|(at, marker)| {
+                let rest = &svg[at + marker.len()..];
+                rest[..rest.find('"').unwrap()].parse().unwrap()
+            })
+            .collect();
+        assert!(!sizes.is_empty());
+        assert!(sizes.iter().all(|px| px.fract() == 0.0 && *px >= 11.0), "{sizes:?}");
+    }
 }
 
 #[test]
@@ -590,6 +688,7 @@ impl Resilience {
             grids: &self.grids,
             spacetime: None,
             headline_metrics: &[],
+            invariants: &[],
         }
     }
 
@@ -1103,9 +1202,10 @@ fn the_report_folder_tells_the_first_failing_run_after_the_verdicts() {
     assert!(files == render_folder(&report).unwrap(), "two renderings differ");
 
     let html = String::from_utf8(files[2].1.clone()).unwrap();
-    let verdicts_at = html.find("<h2>Verdicts</h2>").unwrap();
-    let story_at = html.find("<h2>The first failing run, step by step</h2>").expect("no story");
-    let charts_at = html.find("<h2>Charts</h2>").unwrap();
+    let verdicts_at = html.find("<h2 id=\"verdicts\">Verdicts</h2>").unwrap();
+    let story_at =
+        html.find("<h2 id=\"story\">The first failing run, step by step</h2>").expect("no story");
+    let charts_at = html.find("<h2 id=\"charts\">Charts</h2>").unwrap();
     assert!(verdicts_at < story_at && story_at < charts_at);
     assert!(html.contains(&format!("<figcaption>{CAPTION}</figcaption>")));
     assert_eq!(html.matches("<svg").count(), fixture.charts.len() + 1);

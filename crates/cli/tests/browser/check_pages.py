@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Opens report pages in headless Chromium, as a reader would, and checks them.
+
+Driven over the DevTools protocol with Debian's python3-websocket. For each page, at a
+desktop width (1280 px) and a phone width (400 px):
+
+- no script error and no console error;
+- the page does not scroll sideways (wide tables and charts scroll in their own box);
+- every in-page link has a target;
+- chart text is at least 11 px on the desktop.
+
+Usage: check_pages.py CHROMIUM PAGE.html...   Prints one line per page and check; exits 1
+if any check fails.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import websocket  # Debian: python3-websocket
+
+WIDTHS_PX = (1280, 400)
+HEIGHT_PX = 900
+CHART_TEXT_MIN_PX = 11.0
+DESKTOP_PX = 1280
+
+
+class Browser:
+    """One headless Chromium and one page in it, over the DevTools protocol."""
+
+    def __init__(self, chromium):
+        self.profile = tempfile.TemporaryDirectory(prefix="faultline-chromium-")
+        self.process = subprocess.Popen(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--hide-scrollbars",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={self.profile.name}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        browser_url = self._devtools_url()
+        port = re.match(r"ws://[^:]+:(\d+)/", browser_url).group(1)
+        page_url = self._page_websocket(port)
+        self.socket = websocket.create_connection(page_url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.errors = []
+        self.call("Runtime.enable")
+        self.call("Log.enable")
+        self.call("Page.enable")
+
+    def _devtools_url(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            if not line:
+                break
+            found = re.search(r"DevTools listening on (ws://\S+)", line)
+            if found:
+                return found.group(1)
+        raise RuntimeError("Chromium did not start its DevTools server")
+
+    def _page_websocket(self, port):
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
+            targets = json.load(answer)
+        pages = [t for t in targets if t.get("type") == "page"]
+        return pages[0]["webSocketDebuggerUrl"]
+
+    def call(self, method, **params):
+        self.next_id += 1
+        ident = self.next_id
+        self.socket.send(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self._event(message)
+
+    def _event(self, message):
+        method = message.get("method")
+        params = message.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get("text")
+            self.errors.append(f"script error: {text}")
+        elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
+            args = " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
+            self.errors.append(f"console error: {args}")
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+            self.errors.append(f"log error: {params['entry'].get('text')}")
+        elif method == "Page.loadEventFired":
+            self.loaded = True
+
+    def open(self, url, width_px):
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width_px,
+            height=HEIGHT_PX,
+            deviceScaleFactor=1,
+            mobile=width_px < 600,
+        )
+        self.loaded = False
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + 30
+        while not self.loaded and time.monotonic() < deadline:
+            self._event(json.loads(self.socket.recv()))
+        if not self.loaded:
+            raise RuntimeError(f"{url} did not finish loading")
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"check failed to run: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def close(self):
+        self.socket.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.profile.cleanup()
+
+
+# Each check is a JavaScript expression that returns a list of problems (empty: passed).
+SIDEWAYS = """(() => {
+  const doc = document.documentElement;
+  return doc.scrollWidth > window.innerWidth
+    ? [`the page is ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`] : [];
+})()"""
+
+LINKS = """(() => {
+  const broken = [];
+  for (const a of document.querySelectorAll('a[href^="#"]')) {
+    const id = decodeURIComponent(a.getAttribute('href').slice(1));
+    if (!document.getElementById(id)) broken.push(`link to #${id} has no target`);
+  }
+  return broken;
+})()"""
+
+CHART_TEXT = """(() => {
+  const small = [];
+  for (const svg of document.querySelectorAll('figure svg')) {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll('text')) {
+      const px = parseFloat(getComputedStyle(text).fontSize) * scale;
+      if (px < %(min)s && text.textContent.trim()) {
+        small.push(`"${text.textContent.trim()}" in #${svg.closest('figure').id} is ${px.toFixed(1)} px`);
+      }
+    }
+  }
+  return small.slice(0, 5);
+})()""" % {"min": CHART_TEXT_MIN_PX}
+
+
+def check_page(browser, path):
+    url = "file://" + os.path.abspath(path)
+    problems = []
+    for width_px in WIDTHS_PX:
+        browser.errors = []
+        browser.open(url, width_px)
+        checks = [("sideways scroll", SIDEWAYS), ("links", LINKS)]
+        if width_px == DESKTOP_PX:
+            checks.append(("chart text", CHART_TEXT))
+        for name, expression in checks:
+            for problem in browser.evaluate(expression):
+                problems.append(f"{width_px} px, {name}: {problem}")
+        problems.extend(f"{width_px} px: {error}" for error in browser.errors)
+    return problems
+
+
+def main():
+    chromium, pages = sys.argv[1], sys.argv[2:]
+    browser = Browser(chromium)
+    failed = False
+    try:
+        for page in pages:
+            problems = check_page(browser, page)
+            if problems:
+                failed = True
+                print(f"FAIL {page}")
+                for problem in problems:
+                    print(f"  {problem}")
+            else:
+                print(f"ok   {page}")
+    finally:
+        browser.close()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
