@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use faultline_engine::{FaultKind, TraceRecord, first_divergence};
 use faultline_outcome::Outcome;
-use faultline_report::{FirstFailure, Report, Sweep, TraceColumns};
+use faultline_report::{FirstFailure, Report, Sweep, TraceColumns, TraceLink};
 use faultline_scenario::{Scenario, Variant, closest};
 use indicatif::ProgressBar;
 
@@ -157,6 +157,22 @@ fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// `to` as a link from a page in `from_dir`: `../traces/run.json`. Both are made absolute
+/// against the working directory first; a path no relative link reaches (another drive) is
+/// linked as it is.
+fn relative_href(from_dir: &Path, to: &Path) -> String {
+    let (Ok(from), Ok(to)) = (std::path::absolute(from_dir), std::path::absolute(to)) else {
+        return to.display().to_string();
+    };
+    let common = from.components().zip(to.components()).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return to.display().to_string();
+    }
+    let ups = from.components().count() - common;
+    let downs = to.components().skip(common).map(|c| c.as_os_str().to_string_lossy().into_owned());
+    std::iter::repeat_n("..".to_owned(), ups).chain(downs).collect::<Vec<_>>().join("/")
+}
+
 /// The first violation of the first variant that has one, with a full trace of its run
 /// (rerun with one if it was not kept): the report draws the moments before it.
 fn first_failure(
@@ -271,6 +287,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         faultline_report::add_sweep(&sweep, &mut charts, &mut outcomes, &mut grids);
     }
     charts.retain(|spec| faultline_report::informative(spec, &outcomes));
+    let several = outcomes.len() > 1;
+    let mut traces = Vec::new();
+    for outcome in &outcomes {
+        for (path, format) in [(&args.perfetto, "Perfetto"), (&args.trace, "JSON lines")] {
+            if let Some(path) = path {
+                let file = per_variant(path, &outcome.variant, several);
+                let href = relative_href(&out, &file);
+                traces.push(TraceLink { variant: outcome.variant.clone(), format, href });
+            }
+        }
+    }
     let report = Report {
         scenario: &scenario.name,
         about: &scenario.about,
@@ -283,6 +310,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         spacetime: failure.as_ref().map(|f| f.diagram(&names)),
         headline_metrics: &headline,
         invariants: &scenario.invariants,
+        traces: &traces,
     };
     let files = faultline_report::render_folder(&report)
         .map_err(|e| Failure { code: 2, message: format!("error: rendering the report: {e}") })?;
@@ -291,7 +319,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         message: format!("error: cannot write {}: {e}", what.display()),
     };
     replace_dir(&out, &files).map_err(|e| io_failure(&out, e))?;
-    let several = outcomes.len() > 1;
     // A file written under another name than the one asked for is said, not left to find.
     let mut notices = Vec::new();
     for path in [&args.trace, &args.perfetto].into_iter().flatten() {
@@ -327,7 +354,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         }
         if let Some(path) = &args.perfetto {
             let path = per_variant(path, &outcome.variant, several);
-            let text = faultline_report::perfetto_json(trace, &names);
+            let text = faultline_report::perfetto_json(trace, &names, &outcome.violations);
             write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
         }
     }

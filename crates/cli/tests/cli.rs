@@ -221,6 +221,13 @@ fn traces_are_written_as_json_lines_and_perfetto_json() {
     assert!(events.iter().any(|e| e["event"] == "drop" && e["reason"] == "partition"));
     let chrome: Value = serde_json::from_slice(&std::fs::read(&perfetto).unwrap()).unwrap();
     assert!(chrome["traceEvents"].as_array().unwrap().len() > 100);
+    // The page links to both, relative to its folder, so the folder and its traces can move
+    // together.
+    let page = std::fs::read_to_string(dir.join("r/index.html")).unwrap();
+    for (href, file) in [("../p.json", &perfetto), ("../t.jsonl", &jsonl)] {
+        assert!(page.contains(&format!("<a href=\"{href}\">")), "no link to {href}");
+        assert!(dir.join("r").join(href).canonicalize().unwrap() == file.canonicalize().unwrap());
+    }
 }
 
 #[test]

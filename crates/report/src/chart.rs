@@ -1014,6 +1014,7 @@ mod tests {
             spacetime: None,
             headline_metrics: &[],
             invariants: &[],
+            traces: &[],
         };
         let spec = ChartSpec {
             id: "c".to_owned(),

@@ -75,6 +75,18 @@ pub struct Report<'a> {
     /// The invariants the scenario checks, in the order it declares them: the page lists a
     /// variant's violations in this order, so the author's first (most telling) comes first.
     pub invariants: &'a [String],
+    /// Full traces written beside the report, which the page links to.
+    pub traces: &'a [TraceLink],
+}
+
+/// A full trace of one variant's run, written with the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceLink {
+    pub variant: String,
+    /// What opens it: `Perfetto` (ui.perfetto.dev) or `JSON lines`.
+    pub format: &'static str,
+    /// From the report's folder to the file, `/`-separated.
+    pub href: String,
 }
 
 /// Every file of the report folder, as (relative file name, bytes), in a fixed order:

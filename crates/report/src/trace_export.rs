@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use faultline_engine::{NodeId, SimTime, TraceEvent, TraceRecord};
+use faultline_outcome::Violation;
 use serde_json::Value;
 
 use crate::json::{float, object};
@@ -86,12 +87,22 @@ const SLICE_DURATION_NS_MAX: u64 = 1_000;
 const DUPLICATE_FLOW_ID_STRIDE: u64 = 1 << 48;
 const DUPLICATE_FLOWS_MAX: u64 = 31;
 
-/// Chrome trace event JSON for ui.perfetto.dev: a process per node (`pid` = index + 1), a
-/// short slice per event on its node (with the record's `subject` among its args when the
-/// model names one), an arrow per delivered message from its send to its delivery, a slice
-/// `drop <reason>: <msg>` on the sender per lost message, and global instants where faults
-/// begin and end. Times are microseconds.
-pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
+/// Chrome trace event JSON for ui.perfetto.dev.
+///
+/// - A process per node (`pid` = index + 1), its one thread named after it too.
+/// - A short slice per event on its node. Slices are named by what happened, with numbers
+///   replaced by `#` (`T#: debit X $#`, `timer Deadline { id: # }`), so the viewer groups
+///   the thousands of messages of one kind; the full text, the message id and the record's
+///   `subject` (when the model names one) are in the slice's args.
+/// - An arrow per delivered message from its send to its delivery, and a slice
+///   `drop <reason>: <kind>` on the sender per lost message.
+/// - Faults as spans from begin to end on a `faults` process, a thread per fault.
+/// - Each of `violations` as an instant in category `violation` on its node (or over the
+///   whole trace when the node is not one of `names`), named by its invariant, with its
+///   sentence in the args.
+///
+/// Times are microseconds.
+pub fn perfetto_json(trace: &[TraceRecord], names: &[String], violations: &[Violation]) -> String {
     let mut deliveries: BTreeMap<u64, u64> = BTreeMap::new();
     for record in trace {
         if let TraceEvent::Deliver { msg_id, .. } = record.event {
@@ -99,7 +110,7 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
         }
     }
     let mut slices = Vec::new();
-    let mut instants = Vec::new();
+    let mut faults: BTreeMap<usize, FaultSpan> = BTreeMap::new();
     // Deliveries seen so far per message, to give each of its arrows its own id.
     let mut delivered: BTreeMap<u64, u64> = BTreeMap::new();
     for record in trace {
@@ -107,20 +118,28 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
         let mut slice = match &record.event {
             TraceEvent::Start { node } => Slice::new(*node, at, "start", "start"),
             TraceEvent::Timer { node, timer } => {
-                Slice::new(*node, at, "timer", &format!("timer {timer}"))
+                let mut slice = Slice::new(*node, at, "timer", &format!("timer {}", kind(timer)));
+                slice.args = vec![("timer", timer.as_str().into())];
+                slice
             }
             TraceEvent::Send { from, to, msg_id, msg } => {
-                let mut slice = Slice::new(*from, at, "msg", msg);
-                slice.args =
-                    vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
+                let mut slice = Slice::new(*from, at, "msg", &kind(msg));
+                slice.args = vec![
+                    ("msg_id", (*msg_id).into()),
+                    ("msg", msg.as_str().into()),
+                    ("to", node_name(names, *to).into()),
+                ];
                 let arrows = deliveries.get(msg_id).copied().unwrap_or(0).min(DUPLICATE_FLOWS_MAX);
                 slice.flows_out = (0..arrows).map(|k| flow_id(*msg_id, k)).collect();
                 slice
             }
             TraceEvent::Deliver { from, to, msg_id, msg } => {
-                let mut slice = Slice::new(*to, at, "msg", msg);
-                slice.args =
-                    vec![("msg_id", (*msg_id).into()), ("from", node_name(names, *from).into())];
+                let mut slice = Slice::new(*to, at, "msg", &kind(msg));
+                slice.args = vec![
+                    ("msg_id", (*msg_id).into()),
+                    ("msg", msg.as_str().into()),
+                    ("from", node_name(names, *from).into()),
+                ];
                 let seen = delivered.entry(*msg_id).or_default();
                 if *seen < DUPLICATE_FLOWS_MAX {
                     slice.flow_in = Some(flow_id(*msg_id, *seen));
@@ -129,24 +148,35 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
                 slice
             }
             TraceEvent::Buffer { from, to, msg_id, msg } => {
-                let mut slice = Slice::new(*to, at, "wait", &format!("waits: {msg}"));
-                slice.args =
-                    vec![("msg_id", (*msg_id).into()), ("from", node_name(names, *from).into())];
+                let mut slice = Slice::new(*to, at, "wait", &format!("waits: {}", kind(msg)));
+                slice.args = vec![
+                    ("msg_id", (*msg_id).into()),
+                    ("msg", msg.as_str().into()),
+                    ("from", node_name(names, *from).into()),
+                ];
                 slice
             }
             TraceEvent::Drop { from, to, msg_id, msg, reason } => {
-                let name = format!("drop {}: {msg}", reason.as_str());
+                let name = format!("drop {}: {}", reason.as_str(), kind(msg));
                 let mut slice = Slice::new(*from, at, "drop", &name);
-                slice.args =
-                    vec![("msg_id", (*msg_id).into()), ("to", node_name(names, *to).into())];
+                slice.args = vec![
+                    ("msg_id", (*msg_id).into()),
+                    ("msg", msg.as_str().into()),
+                    ("to", node_name(names, *to).into()),
+                ];
                 slice
             }
-            TraceEvent::FaultBegin { description, .. } => {
-                instants.push(global_instant(at, &format!("fault begins: {description}")));
+            TraceEvent::FaultBegin { index, description } => {
+                faults.insert(*index, FaultSpan { description, from: at, until: None });
                 continue;
             }
-            TraceEvent::FaultEnd { description, .. } => {
-                instants.push(global_instant(at, &format!("fault ends: {description}")));
+            TraceEvent::FaultEnd { index, description } => {
+                let span = faults.entry(*index).or_insert(FaultSpan {
+                    description,
+                    from: at,
+                    until: None,
+                });
+                span.until = Some(at);
                 continue;
             }
         };
@@ -159,7 +189,9 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String]) -> String {
     for slice in &slices {
         slice.push_events(&mut events);
     }
-    events.extend(instants);
+    let trace_end = trace.last().map_or(SimTime::ZERO, |record| record.at);
+    fault_spans(&faults, trace_end, &mut events);
+    events.extend(violations.iter().map(|violation| violation_instant(violation, names)));
     // One event per line: diffable, and a viewer need not parse one huge line.
     let lines: Vec<String> = events.iter().map(Value::to_string).collect();
     format!("{{\"traceEvents\":[\n{}\n],\"displayTimeUnit\":\"ms\"}}\n", lines.join(",\n"))
@@ -255,8 +287,100 @@ fn set_durations(slices: &mut [Slice]) {
     }
 }
 
-/// Metadata naming each node's process, for every named node and any node the trace
-/// mentions beyond the names.
+/// What happened, without the numbers that make every message's text unique: each run of
+/// digits (with any decimal point inside it) becomes one `#`.
+fn kind(text: &str) -> String {
+    let mut kind = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars.next_if(|&n| n.is_ascii_digit() || n == '.' || n == '_').is_some() {}
+            if !kind.ends_with('#') {
+                kind.push('#');
+            }
+        } else {
+            kind.push(c);
+        }
+    }
+    // "…at 1." ends a sentence, not a number.
+    if text.ends_with('.') && !kind.ends_with('.') {
+        kind.push('.');
+    }
+    kind
+}
+
+/// A fault from its begin to its end, if it ended within the trace.
+struct FaultSpan<'a> {
+    description: &'a str,
+    from: SimTime,
+    until: Option<SimTime>,
+}
+
+/// The process that holds the faults, apart from every node's.
+const FAULTS_PID: u64 = 0;
+
+/// A `faults` process with a thread per fault (they may overlap), each fault a span on it;
+/// one still in force when the trace ends lasts to the end.
+fn fault_spans(faults: &BTreeMap<usize, FaultSpan>, trace_end: SimTime, events: &mut Vec<Value>) {
+    if faults.is_empty() {
+        return;
+    }
+    events.push(metadata("process_name", FAULTS_PID, FAULTS_PID, "faults"));
+    for (&index, span) in faults {
+        let tid = index as u64 + 1;
+        events.push(metadata("thread_name", FAULTS_PID, tid, span.description));
+        let until = span.until.unwrap_or(trace_end).max(span.from);
+        events.push(object([
+            ("ph", "X".into()),
+            ("name", span.description.into()),
+            ("cat", "fault".into()),
+            ("pid", FAULTS_PID.into()),
+            ("tid", tid.into()),
+            ("ts", micros(span.from.as_nanos())),
+            ("dur", micros(until.as_nanos() - span.from.as_nanos())),
+            ("args", object([("ended", span.until.is_some().into())])),
+        ]));
+    }
+}
+
+/// A violation as an instant on its node's track, or over the whole trace when its node is
+/// not a node of the run (a checker's own name, say).
+fn violation_instant(violation: &Violation, names: &[String]) -> Value {
+    let node = names.iter().position(|name| *name == violation.node);
+    let (scope, pid) = match node {
+        Some(index) => ("t", pid(NodeId(index as u32))),
+        None => ("g", FAULTS_PID),
+    };
+    object([
+        ("ph", "i".into()),
+        ("s", scope.into()),
+        ("name", violation.invariant.as_str().into()),
+        ("cat", "violation".into()),
+        ("pid", pid.into()),
+        ("tid", pid.into()),
+        ("ts", micros(violation.at.as_nanos())),
+        (
+            "args",
+            object([
+                ("detail", violation.detail.as_str().into()),
+                ("node", violation.node.as_str().into()),
+            ]),
+        ),
+    ])
+}
+
+fn metadata(what: &str, pid: u64, tid: u64, name: &str) -> Value {
+    object([
+        ("ph", "M".into()),
+        ("name", what.into()),
+        ("pid", pid.into()),
+        ("tid", tid.into()),
+        ("args", object([("name", name.into())])),
+    ])
+}
+
+/// Metadata naming each node's process and its one thread, for every named node and any
+/// node the trace mentions beyond the names.
 fn process_names(trace: &[TraceRecord], names: &[String]) -> Vec<Value> {
     let mut nodes: Vec<NodeId> = (0..names.len()).map(|i| NodeId(i as u32)).collect();
     for record in trace {
@@ -274,28 +398,11 @@ fn process_names(trace: &[TraceRecord], names: &[String]) -> Vec<Value> {
     nodes.dedup();
     nodes
         .into_iter()
-        .map(|node| {
-            object([
-                ("ph", "M".into()),
-                ("name", "process_name".into()),
-                ("pid", pid(node).into()),
-                ("tid", pid(node).into()),
-                ("args", object([("name", node_name(names, node).into())])),
-            ])
+        .flat_map(|node| {
+            let (pid, name) = (pid(node), node_name(names, node));
+            ["process_name", "thread_name"].map(|what| metadata(what, pid, pid, &name))
         })
         .collect()
-}
-
-fn global_instant(at: SimTime, name: &str) -> Value {
-    object([
-        ("ph", "i".into()),
-        ("s", "g".into()),
-        ("name", name.into()),
-        ("cat", "fault".into()),
-        ("pid", 0.into()),
-        ("tid", 0.into()),
-        ("ts", micros(at.as_nanos())),
-    ])
 }
 
 fn flow_id(msg_id: u64, delivery: u64) -> u64 {
@@ -344,12 +451,12 @@ mod tests {
         let named = trace(Some(7));
         let jsonl = trace_jsonl(&named, &names);
         assert_eq!(jsonl.matches("\"subject\":7").count(), 2, "{jsonl}");
-        let perfetto = perfetto_json(&named, &names);
+        let perfetto = perfetto_json(&named, &names, &[]);
         assert_eq!(perfetto.matches("\"subject\":7").count(), 2, "{perfetto}");
 
         let plain = trace(None);
         assert!(!trace_jsonl(&plain, &names).contains("subject"));
-        assert!(!perfetto_json(&plain, &names).contains("subject"));
+        assert!(!perfetto_json(&plain, &names, &[]).contains("subject"));
     }
 
     #[test]

@@ -130,6 +130,7 @@ impl Fixture {
             spacetime: None,
             headline_metrics: &[],
             invariants: &[],
+            traces: &[],
         }
     }
 }
@@ -465,16 +466,27 @@ fn trace_jsonl_has_one_object_per_record_with_names() {
 #[test]
 fn perfetto_json_links_each_delivery_to_its_send() {
     let (records, names) = trace();
-    let json: Value = serde_json::from_str(&perfetto_json(&records, &names)).unwrap();
+    let json: Value = serde_json::from_str(&perfetto_json(&records, &names, &[])).unwrap();
     assert_eq!(json["displayTimeUnit"], "ms");
     let events = json["traceEvents"].as_array().unwrap();
     let with = |ph: &str| -> Vec<&Value> { events.iter().filter(|e| e["ph"] == ph).collect() };
 
-    let process_names: BTreeMap<u64, &str> = with("M")
-        .iter()
-        .map(|e| (e["pid"].as_u64().unwrap(), e["args"]["name"].as_str().unwrap()))
-        .collect();
-    assert_eq!(process_names, BTreeMap::from([(1, "alice"), (2, "bob")]));
+    // Every node is a process, and its track a thread, both named after it; the faults have
+    // their own process.
+    let named = |what: &str| -> BTreeMap<(u64, u64), &str> {
+        with("M")
+            .iter()
+            .filter(|e| e["name"] == what)
+            .map(|e| {
+                let ids = (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap());
+                (ids, e["args"]["name"].as_str().unwrap())
+            })
+            .collect()
+    };
+    let processes = BTreeMap::from([((0, 0), "faults"), ((1, 1), "alice"), ((2, 2), "bob")]);
+    assert_eq!(named("process_name"), processes);
+    let threads = BTreeMap::from([((0, 1), "partition"), ((1, 1), "alice"), ((2, 2), "bob")]);
+    assert_eq!(named("thread_name"), threads);
 
     // Message 7 was delivered twice: two arrows from alice at 1 ms to bob at 2 and 3 ms.
     let starts = with("s");
@@ -507,9 +519,68 @@ fn perfetto_json_links_each_delivery_to_its_send() {
     assert_eq!(drops.len(), 1);
     assert_eq!(drops[0]["pid"], 1, "a drop shows on the sender");
 
-    let faults = with("i");
-    assert_eq!(faults.len(), 2);
-    assert!(faults.iter().all(|e| e["s"] == "g"));
+    // The partition is one span, from 4 ms to 7 ms, on the faults' process.
+    let faults: Vec<&Value> = with("X").into_iter().filter(|e| e["cat"] == "fault").collect();
+    assert_eq!(faults.len(), 1);
+    assert_eq!(
+        (faults[0]["name"].as_str(), faults[0]["pid"].as_u64()),
+        (Some("partition"), Some(0))
+    );
+    assert_eq!((faults[0]["ts"].as_f64(), faults[0]["dur"].as_f64()), (Some(4000.0), Some(3000.0)));
+    assert!(with("i").is_empty(), "no violations, no instants");
+}
+
+#[test]
+fn perfetto_slices_are_named_by_kind_and_violations_are_marked() {
+    let (alice, bob) = (NodeId(0), NodeId(1));
+    let send = |at_ms, msg_id: u64, text: &str| TraceRecord {
+        at: SimTime::from_millis(at_ms),
+        hash: 0,
+        event: TraceEvent::Send { from: alice, to: bob, msg_id, msg: text.to_owned() },
+        subject: None,
+    };
+    let records = [
+        send(1, 3, "T1: debit X $100.00"),
+        send(2, 4, "T2: debit X $25.50"),
+        send(3, 5, "alice's message #87"),
+    ];
+    let names = ["alice".to_owned(), "bob".to_owned()];
+    let violations = [
+        Violation {
+            invariant: "no-negative-balance".to_owned(),
+            at: SimTime::from_millis(3),
+            node: "bob".to_owned(),
+            detail: "X fell to -$100.00".to_owned(),
+            subjects: Vec::new(),
+        },
+        Violation {
+            invariant: "conservation".to_owned(),
+            at: SimTime::from_millis(4),
+            node: "checker".to_owned(),
+            detail: "$100.00 appeared".to_owned(),
+            subjects: Vec::new(),
+        },
+    ];
+    let json: Value = serde_json::from_str(&perfetto_json(&records, &names, &violations)).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+    let slices: Vec<&Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+    let slice_names: Vec<&str> = slices.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    // Two debits, one name: ids and amounts go to the args.
+    assert_eq!(slice_names, ["T#: debit X $#", "T#: debit X $#", "alice's message #"]);
+    assert_eq!(slices[1]["args"]["msg"], "T2: debit X $25.50");
+    assert_eq!(slices[1]["args"]["msg_id"], 4);
+
+    let marks: Vec<&Value> = events.iter().filter(|e| e["cat"] == "violation").collect();
+    assert_eq!(marks.len(), 2);
+    assert!(marks.iter().all(|e| e["ph"] == "i"));
+    assert_eq!(
+        (marks[0]["name"].as_str(), marks[0]["pid"].as_u64()),
+        (Some("no-negative-balance"), Some(2))
+    );
+    assert_eq!((marks[0]["s"].as_str(), marks[0]["ts"].as_f64()), (Some("t"), Some(3000.0)));
+    assert_eq!(marks[0]["args"]["detail"], "X fell to -$100.00");
+    // A checker is not a node of the run: its violation marks the whole trace.
+    assert_eq!(marks[1]["s"], "g");
 }
 
 #[test]
@@ -689,6 +760,7 @@ impl Resilience {
             spacetime: None,
             headline_metrics: &[],
             invariants: &[],
+            traces: &[],
         }
     }
 
