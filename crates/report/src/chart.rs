@@ -141,10 +141,138 @@ pub fn chart_svg(report: &Report, spec: &ChartSpec) -> Result<String, RenderErro
     {
         let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH_PX, CHART_HEIGHT_PX))
             .into_drawing_area();
-        draw(&root, report, spec).map_err(|e| RenderError::draw(file.clone(), e))?;
+        let mut parts = PageParts::default();
+        draw(&root, report, spec, Layer::All, &mut parts)
+            .map_err(|e| RenderError::draw(file.clone(), e))?;
         root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
     }
     Ok(full_size_text(&svg))
+}
+
+/// A chart as the page shows it: for a chart comparing variants over lines or dots, each
+/// variant's data in its own `<g data-variant="…">` (with a tooltip per point) over the
+/// axes, and the legend as the page's own rows, which toggle the variants. Other charts are
+/// the `.svg` file's picture, legend included.
+pub(crate) struct PageChart {
+    pub(crate) svg: String,
+    /// Empty when the legend is inside the picture.
+    pub(crate) legend: Vec<PageLegendRow>,
+    /// Where the picture leaves room for the legend, from its left edge.
+    pub(crate) legend_left_px: u32,
+}
+
+/// One legend row of a page chart, and the variant it toggles.
+pub(crate) struct PageLegendRow {
+    pub(crate) variant: String,
+    pub(crate) text: String,
+    pub(crate) color: Rgb,
+    pub(crate) dashed: bool,
+}
+
+/// A point a reader can hover over on a page chart: where it is drawn and what it says.
+struct HoverPoint {
+    variant: usize,
+    at_px: (i32, i32),
+    text: String,
+}
+
+/// What drawing a page layer reports back: the legend (from the frame) and the hover
+/// points (from each variant's layer).
+#[derive(Default)]
+struct PageParts {
+    legend: Vec<(usize, LegendRow)>,
+    legend_left_px: u32,
+    hover: Vec<HoverPoint>,
+}
+
+/// What one drawing pass of a chart draws.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    /// Everything: the PNG and the `.svg` file.
+    All,
+    /// The page's picture without data or legend: background, title, axes, shading, labels.
+    Frame,
+    /// One variant's data, by variant index, on a transparent background.
+    Series(usize),
+}
+
+/// Hover points beyond this many on one chart are left out (a dot per message can be
+/// thousands): the variant's tooltip still names it.
+const HOVER_POINTS_MAX: usize = 2_000;
+
+pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart, RenderError> {
+    let layered =
+        matches!(spec.kind, ChartKind::Line | ChartKind::Points) && spec.variant.is_none();
+    if !layered {
+        let svg = chart_svg(report, spec)?;
+        return Ok(PageChart { svg, legend: Vec::new(), legend_left_px: CHART_WIDTH_PX });
+    }
+    let file = format!("{}.svg", spec.id);
+    register_bundled_font(&file)?;
+    let render = |layer: Layer, parts: &mut PageParts| -> Result<String, RenderError> {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH_PX, CHART_HEIGHT_PX))
+                .into_drawing_area();
+            draw(&root, report, spec, layer, parts)
+                .map_err(|e| RenderError::draw(file.clone(), e))?;
+            root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
+        }
+        Ok(full_size_text(&svg))
+    };
+    let mut parts = PageParts::default();
+    let frame = render(Layer::Frame, &mut parts)?;
+    let mut variants: Vec<usize> = parts.legend.iter().map(|(variant, _)| *variant).collect();
+    variants.sort_unstable();
+    variants.dedup();
+    let layers = variants
+        .iter()
+        .map(|&variant| Ok((variant, render(Layer::Series(variant), &mut parts)?)))
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let hover = parts.hover.len() <= HOVER_POINTS_MAX;
+    let mut groups = String::new();
+    for (variant, layer) in &layers {
+        let name = xml_escape(&report.outcomes[*variant].variant);
+        groups.push_str(&format!("<g data-variant=\"{name}\">\n<title>{name}</title>\n"));
+        groups.push_str(svg_body(layer));
+        for point in parts.hover.iter().filter(|p| hover && p.variant == *variant) {
+            let (x, y) = point.at_px;
+            groups.push_str(&format!(
+                "<circle class=\"hover\" cx=\"{x}\" cy=\"{y}\" r=\"6\" fill=\"none\" \
+                 pointer-events=\"all\"><title>{}</title></circle>\n",
+                xml_escape(&point.text)
+            ));
+        }
+        groups.push_str("</g>\n");
+    }
+    let end = frame.rfind("</svg>").expect("an SVG document ends its root");
+    let svg = format!("{}{groups}{}", &frame[..end], &frame[end..]);
+    let legend = parts
+        .legend
+        .into_iter()
+        .map(|(variant, row)| PageLegendRow {
+            variant: report.outcomes[variant].variant.clone(),
+            text: row.text,
+            color: Rgb(row.color.0, row.color.1, row.color.2),
+            dashed: matches!(row.sample, Sample::DashedLine | Sample::Ring),
+        })
+        .collect();
+    Ok(PageChart { svg, legend, legend_left_px: parts.legend_left_px })
+}
+
+/// What lies between an SVG document's root tags.
+fn svg_body(svg: &str) -> &str {
+    let start = svg.find("<svg").and_then(|at| svg[at..].find('>').map(|end| at + end + 1));
+    let end = svg.rfind("</svg>");
+    match (start, end) {
+        (Some(start), Some(end)) if start <= end => &svg[start..end],
+        _ => "",
+    }
+}
+
+/// Text for SVG element content and attribute values.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The chart as PNG bytes (8-bit RGB), drawn in memory and encoded in pure Rust.
@@ -155,7 +283,9 @@ pub fn chart_png(report: &Report, spec: &ChartSpec) -> Result<Vec<u8>, RenderErr
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (CHART_WIDTH_PX, CHART_HEIGHT_PX))
             .into_drawing_area();
-        draw(&root, report, spec).map_err(|e| RenderError::draw(file.clone(), e))?;
+        let mut parts = PageParts::default();
+        draw(&root, report, spec, Layer::All, &mut parts)
+            .map_err(|e| RenderError::draw(file.clone(), e))?;
         root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
     }
     encode_png(&rgb, (CHART_WIDTH_PX, CHART_HEIGHT_PX), &file)
@@ -253,11 +383,17 @@ fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     report: &Report,
     spec: &ChartSpec,
+    layer: Layer,
+    parts: &mut PageParts,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    root.fill(&WHITE)?;
+    if !matches!(layer, Layer::Series(_)) {
+        root.fill(&WHITE)?;
+    }
     let x_max_s = x_max_s(report, spec);
     match spec.kind {
-        ChartKind::Line | ChartKind::Points => draw_curves(root, report, spec, x_max_s),
+        ChartKind::Line | ChartKind::Points => {
+            draw_curves(root, report, spec, x_max_s, layer, parts)
+        }
         ChartKind::StackedArea => draw_stacks(root, report, spec, x_max_s),
         ChartKind::StateStrip => draw_strip(root, report, spec, x_max_s),
     }
@@ -288,6 +424,8 @@ fn draw_curves<DB: DrawingBackend>(
     report: &Report,
     spec: &ChartSpec,
     x_max_s: f64,
+    layer: Layer,
+    parts: &mut PageParts,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let mut curves = data::curves(report.outcomes, &spec.id, x_max_s);
     // A per-variant chart shows its variant's parts, each in a colour and solid: the
@@ -341,14 +479,20 @@ fn draw_curves<DB: DrawingBackend>(
     };
     let (y_min, y_max) = (y_range.start, y_range.end);
     let (x_range_start, x_range_end) = (x_range.start, x_range.end);
-    let mut chart = frame(&plot_area, &spec.title, x_range, y_range, Y_LABEL_AREA_PX)?;
-    let x_desc = spec.x_label.as_deref().unwrap_or(TIME_AXIS);
-    draw_mesh(&mut chart, x_desc, &spec.y_label, &|value: &f64| number(*value), true)?;
-    // Fault windows are instants of one run: they mean nothing on a parameter axis.
-    if spec.x_label.is_none() {
-        shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    // A variant's layer lays the chart out as the frame does, title included, but draws
+    // none of it: its data must land on the frame's axes.
+    let title_shown = !matches!(layer, Layer::Series(_));
+    let mut chart = frame(&plot_area, &spec.title, x_range, y_range, Y_LABEL_AREA_PX, title_shown)?;
+    let frame_shown = matches!(layer, Layer::All | Layer::Frame);
+    if frame_shown {
+        let x_desc = spec.x_label.as_deref().unwrap_or(TIME_AXIS);
+        draw_mesh(&mut chart, x_desc, &spec.y_label, &|value: &f64| number(*value), true)?;
+        // Fault windows are instants of one run: they mean nothing on a parameter axis.
+        if spec.x_label.is_none() {
+            shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+        }
+        draw_reference_lines(&mut chart, spec, x_max_s)?;
     }
-    draw_reference_lines(&mut chart, spec, x_max_s)?;
     let (x_px, y_px) = chart.plotting_area().get_pixel_range();
     let scale_px = (
         f64::from(x_px.end - x_px.start) / (x_range_end - x_range_start),
@@ -356,6 +500,22 @@ fn draw_curves<DB: DrawingBackend>(
     );
     let covered = data::covered_by_later(&curves, scale_px);
     for (curve, covered) in curves.iter().zip(&covered) {
+        let shown = match layer {
+            Layer::All => true,
+            Layer::Frame => false,
+            Layer::Series(variant) => variant == curve.variant_index,
+        };
+        if !shown {
+            continue;
+        }
+        if let Layer::Series(variant) = layer {
+            let name = display_name(curve);
+            let x_unit = if spec.x_label.is_some() { "" } else { " s" };
+            for &(x, y) in curve.runs.iter().flatten() {
+                let text = format!("{name}: {} at {}{x_unit}", number(y), number(x));
+                parts.hover.push(HoverPoint { variant, at_px: chart.backend_coord(&(x, y)), text });
+            }
+        }
         let color = variant_color(curve.variant_index).plotters();
         let solid = curve.label_rank == 0;
         for (run, covered) in curve.runs.iter().zip(covered) {
@@ -384,10 +544,19 @@ fn draw_curves<DB: DrawingBackend>(
             }
         }
     }
+    if !frame_shown {
+        return Ok(());
+    }
     if one_dot_each {
         label_dots(&mut chart, &curves)?;
     }
     label_reference_lines(&mut chart, spec, x_max_s)?;
+    if layer == Layer::Frame {
+        // The page draws the legend itself, as rows that toggle the variants.
+        parts.legend = curves.iter().map(|c| c.variant_index).zip(rows).collect();
+        parts.legend_left_px = plot_area.dim_in_pixel().0;
+        return Ok(());
+    }
     draw_legend(&legend_area, &rows)
 }
 
@@ -525,7 +694,8 @@ fn draw_stacks<DB: DrawingBackend>(
     }
 
     let (plot_area, legend_area) = split_off_legend(root, &rows)?;
-    let mut chart = frame(&plot_area, &spec.title, 0.0..x_max_s, y_min..y_max, Y_LABEL_AREA_PX)?;
+    let mut chart =
+        frame(&plot_area, &spec.title, 0.0..x_max_s, y_min..y_max, Y_LABEL_AREA_PX, true)?;
     draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &|value: &f64| number(*value), true)?;
     shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
     for (stack_rank, stack) in stacks.iter().enumerate() {
@@ -620,7 +790,7 @@ fn draw_strip<DB: DrawingBackend>(
     let y_max = count as f64 - 0.5;
     let y_spec =
         BandAxis { linear: (y_min..y_max).into(), centres: (0..bands.len()).map(band_y).collect() };
-    let mut chart = frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px)?;
+    let mut chart = frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px, true)?;
     let name_at = |y: &f64| {
         let from_top = (count - 1).checked_sub(y.round() as usize);
         from_top.and_then(|k| names.get(k)).cloned().unwrap_or_default()
@@ -678,8 +848,11 @@ fn frame<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
     x_range: Range<f64>,
     y_spec: Y,
     y_label_area_px: u32,
+    title_shown: bool,
 ) -> Result<TimeChart<'a, DB, Y::CoordDescType>, DrawingAreaErrorKind<DB::ErrorType>> {
     let (title, title_style) = fit_title(area, title)?;
+    // A hidden title still takes its room, so every layer has the same plot area.
+    let title_style = if title_shown { title_style } else { title_style.color(&TRANSPARENT) };
     ChartBuilder::on(area)
         .caption(title, title_style)
         .margin(MARGIN_PX)

@@ -1,5 +1,6 @@
-//! `index.html`: the whole report in one self-contained page (inline CSS, charts inlined as
-//! SVG, nothing fetched), so it can be mailed, archived, projected or opened offline.
+//! `index.html`: the whole report in one self-contained page (inline CSS, SVG and a little
+//! plain JavaScript, nothing fetched), so it can be mailed, archived, projected or opened
+//! offline from `file://`.
 //!
 //! It reads top to bottom as a lesson (verdicts, the failing run step by step, the charts,
 //! the numbers), with a contents list at the top and a bar of section links that stays in
@@ -12,7 +13,8 @@ use faultline_outcome::{CellOutcome, ChartSpec, Grid, Violation};
 
 use crate::Report;
 use crate::chart::{
-    OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb, chart_svg, variant_color,
+    CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, PageChart, Rgb, page_chart,
+    variant_color,
 };
 use crate::error::RenderError;
 use crate::json::outcome_name;
@@ -60,35 +62,82 @@ code { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size:
 .links { font-size: 0.9em; white-space: nowrap; }
 figure { margin: 1rem 0; overflow-x: auto; }
 figure svg { display: block; width: 100%; min-width: 640px; height: auto; border: 1px solid #eee; }
+figure.chart { position: relative; }
+ul.legend { list-style: none; margin: 0.3rem 0; padding: 0; display: flex; flex-wrap: wrap;
+            gap: 0.1rem 0.4rem; font-size: 0.85rem; }
+ul.legend button { font: inherit; color: inherit; background: none; border: 1px solid transparent;
+                   border-radius: 3px; padding: 0.1rem 0.3rem; cursor: pointer; text-align: left; }
+ul.legend button:hover { border-color: #ccc; }
+ul.legend button[aria-pressed=false] { opacity: 0.4; text-decoration: line-through; }
+ul.legend .sample { display: inline-block; width: 1.4em; margin-right: 0.4em;
+                    vertical-align: middle; }
+[data-variant].off { display: none; }
+@media (min-width: 760px) {
+  ul.legend { position: absolute; top: 2.6rem; left: var(--legend-left); right: 0.3rem;
+              display: block; }
+  ul.legend li { margin: 0.1rem 0; }
+}
 details { margin: 0.5rem 0; }
 summary { cursor: pointer; color: #0b57a4; }
 footer { margin-top: 2rem; color: #777; font-size: 0.9em; }
 ";
 
+/// Hides, shows and isolates variants across every chart. Progressive: without it the page
+/// reads the same, with every variant shown.
+const SCRIPT: &str = "
+(() => {
+  const hidden = new Set();
+  const apply = () => {
+    for (const el of document.querySelectorAll('[data-variant]')) {
+      el.classList.toggle('off', hidden.has(el.dataset.variant));
+    }
+    for (const button of document.querySelectorAll('[data-toggle-variant]')) {
+      button.setAttribute('aria-pressed', String(!hidden.has(button.dataset.toggleVariant)));
+    }
+  };
+  const all = () => [...new Set([...document.querySelectorAll('[data-toggle-variant]')]
+    .map((button) => button.dataset.toggleVariant))];
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest('[data-toggle-variant]');
+    if (!button) return;
+    const variant = button.dataset.toggleVariant;
+    if (hidden.has(variant)) hidden.delete(variant); else hidden.add(variant);
+    apply();
+  });
+  document.addEventListener('dblclick', (event) => {
+    const button = event.target.closest('[data-toggle-variant]');
+    if (!button) return;
+    const variant = button.dataset.toggleVariant;
+    const alone = all().every((v) => (v === variant) !== hidden.has(v));
+    hidden.clear();
+    if (!alone) for (const v of all()) if (v !== variant) hidden.add(v);
+    apply();
+  });
+})();
+";
+
 /// The report as one HTML page, every chart (and the spacetime diagram) rendered and inlined.
 pub fn index_html(report: &Report) -> Result<String, RenderError> {
-    let chart_svgs =
-        report.charts.iter().map(|spec| chart_svg(report, spec)).collect::<Result<Vec<_>, _>>()?;
+    let charts =
+        report.charts.iter().map(|spec| page_chart(report, spec)).collect::<Result<Vec<_>, _>>()?;
     let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
-    Ok(page(report, &chart_svgs, spacetime.as_deref()))
+    Ok(page(report, &charts, spacetime.as_deref()))
 }
 
-/// The page around already rendered pictures: one SVG per [`Report::charts`] entry, and the
-/// spacetime diagram's when the report has one. The report folder renders each picture once
-/// for both its `.svg` file and the page.
-pub(crate) fn page(report: &Report, chart_svgs: &[String], spacetime_svg: Option<&str>) -> String {
-    assert_eq!(chart_svgs.len(), report.charts.len(), "one SVG per chart");
+/// The page around already rendered pictures: one [`PageChart`] per [`Report::charts`]
+/// entry, and the spacetime diagram's SVG when the report has one.
+pub(crate) fn page(report: &Report, charts: &[PageChart], spacetime_svg: Option<&str>) -> String {
+    assert_eq!(charts.len(), report.charts.len(), "one picture per chart");
     assert_eq!(spacetime_svg.is_some(), report.spacetime.is_some(), "a spacetime SVG if asked");
     let mut html = String::new();
-    write_page(&mut html, report, chart_svgs, spacetime_svg)
-        .expect("writing to a String cannot fail");
+    write_page(&mut html, report, charts, spacetime_svg).expect("writing to a String cannot fail");
     html
 }
 
 fn write_page(
     html: &mut String,
     report: &Report,
-    chart_svgs: &[String],
+    charts: &[PageChart],
     spacetime_svg: Option<&str>,
 ) -> fmt::Result {
     let scenario = escape(report.scenario);
@@ -153,9 +202,15 @@ fn write_page(
     }
     if !report.charts.is_empty() {
         writeln!(html, "<h2 id=\"charts\">Charts</h2>")?;
-        for (spec, svg) in report.charts.iter().zip(chart_svgs) {
-            // plotters escapes the text it writes into the SVG, so it can go in as it is.
-            writeln!(html, "<figure id=\"{}\">\n{}</figure>", chart_anchor(spec), svg.trim_end())?;
+        if charts.iter().any(|chart| !chart.legend.is_empty()) {
+            writeln!(
+                html,
+                "<p class=\"meta\">Click a variant in a legend to hide or show it in every \
+                 chart; double-click to show it alone. Hover over a line for its values.</p>"
+            )?;
+        }
+        for (spec, chart) in report.charts.iter().zip(charts) {
+            chart_figure(html, spec, chart)?;
         }
     }
     if !report.grids.is_empty() {
@@ -171,8 +226,9 @@ fn write_page(
     writeln!(
         html,
         "<footer>Generated by faultline. Data: <a href=\"summary.json\">summary.json</a>, \
-         <a href=\"summary.md\">summary.md</a>.</footer>\n</body>\n</html>"
-    )
+         <a href=\"summary.md\">summary.md</a>.</footer>"
+    )?;
+    writeln!(html, "<script>{SCRIPT}</script>\n</body>\n</html>")
 }
 
 /// Links to the full traces written with the report, per variant.
@@ -197,6 +253,39 @@ fn trace_links(html: &mut String, report: &Report) -> fmt::Result {
         }
     }
     writeln!(html, "</ul>")
+}
+
+/// A chart: its picture, and its legend as buttons that hide and show the variants. A
+/// per-variant chart belongs to its variant, and hides with it.
+fn chart_figure(html: &mut String, spec: &ChartSpec, chart: &PageChart) -> fmt::Result {
+    let owner = spec.variant.as_deref().map(|v| format!(" data-variant=\"{}\"", escape(v)));
+    // Over the room the picture leaves for it, where there is room; below, where not.
+    let left_percent = f64::from(chart.legend_left_px) * 100.0 / f64::from(CHART_WIDTH_PX);
+    writeln!(
+        html,
+        "<figure id=\"{}\" class=\"chart\" style=\"--legend-left: {left_percent:.1}%\"{}>",
+        chart_anchor(spec),
+        owner.unwrap_or_default()
+    )?;
+    // plotters escapes the text it writes into the SVG, so it can go in as it is.
+    writeln!(html, "{}", chart.svg.trim_end())?;
+    if !chart.legend.is_empty() {
+        writeln!(html, "<ul class=\"legend\">")?;
+        for row in &chart.legend {
+            let line = if row.dashed { "dashed" } else { "solid" };
+            writeln!(
+                html,
+                "<li><button type=\"button\" data-toggle-variant=\"{}\" aria-pressed=\"true\" \
+                 title=\"hide or show {0} in every chart\"><span class=\"sample\" \
+                 style=\"border-top: 3px {line} {}\"></span>{}</button></li>",
+                escape(&row.variant),
+                row.color.hex(),
+                escape(&row.text)
+            )?;
+        }
+        writeln!(html, "</ul>")?;
+    }
+    writeln!(html, "</figure>")
 }
 
 /// A top-level part of the page: its anchor and its name in the contents.

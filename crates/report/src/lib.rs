@@ -108,11 +108,17 @@ pub fn render_folder(report: &Report) -> Result<Vec<(String, Vec<u8>)>, RenderEr
     let mut summary = serde_json::to_string_pretty(&summary_json(report))
         .map_err(|e| RenderError::json("summary.json", e))?;
     summary.push('\n');
-    // Each SVG goes both into its own file and into index.html: render it once.
     let chart_svgs =
         report.charts.iter().map(|spec| chart_svg(report, spec)).collect::<Result<Vec<_>, _>>()?;
+    // The page's charts come apart into a layer per variant; the files are whole pictures.
+    let page_charts = report
+        .charts
+        .iter()
+        .map(|spec| chart::page_chart(report, spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The diagram goes both into its own file and into index.html: render it once.
     let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
-    let page = html::page(report, &chart_svgs, spacetime.as_deref());
+    let page = html::page(report, &page_charts, spacetime.as_deref());
     let mut files = vec![
         ("summary.json".to_owned(), summary.into_bytes()),
         ("summary.md".to_owned(), summary_md(report).into_bytes()),

@@ -342,7 +342,10 @@ fn index_html_escapes_text_and_inlines_every_chart() {
     report.about = "if balance < 0 && <script>alert(1)</script>";
     let html = index_html(&report).unwrap();
     assert!(html.contains("if balance &lt; 0 &amp;&amp; &lt;script&gt;"), "about not escaped");
-    assert!(!html.contains("<script"), "a script got through");
+    assert!(!html.contains("<script>alert"), "a script got through");
+    // The page's own script is the only one, and it fetches nothing.
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(!html.contains(" src=") && !html.contains("fetch("));
     assert_eq!(html.matches("<svg").count(), fixture.charts.len());
     assert!(html.contains("message 5 from alice never arrived"), "violation detail missing");
     assert!(html.contains(&fixture.outcomes[1].verdict), "verdict missing");
@@ -393,6 +396,30 @@ fn index_html_has_contents_and_every_link_lands() {
         html.matches("<table>").count(),
         html.matches("<div class=\"scroll\"><table>").count()
     );
+}
+
+#[test]
+fn page_charts_group_each_variant_with_tooltips_and_a_legend_that_toggles_it() {
+    let fixture = Fixture::new();
+    let html = index_html(&fixture.report()).unwrap();
+    let figure = |id: &str| {
+        let start = html.find(&format!("<figure id=\"chart-{id}\"")).unwrap();
+        &html[start..start + html[start..].find("</figure>").unwrap()]
+    };
+    for id in ["delivered", "latency"] {
+        let chart = figure(id);
+        for variant in ["fire-and-forget", "retry"] {
+            let group = format!("<g data-variant=\"{variant}\">\n<title>{variant}</title>");
+            assert!(chart.contains(&group), "{id}: no tooltip group for {variant}");
+            let toggle = format!("data-toggle-variant=\"{variant}\"");
+            assert!(chart.contains(&toggle), "{id}: no legend entry toggles {variant}");
+        }
+    }
+    // A point says whose it is and its value: retry's latency at 7.2 s was 3012.5 ms.
+    assert!(figure("latency").contains("<title>retry: 3012.5 at 7.2 s</title>"));
+    // The chart's own file stays a whole picture, its legend drawn in it.
+    let file = chart_svg(&fixture.report(), &fixture.charts[0]).unwrap();
+    assert!(!file.contains("data-variant") && file.contains("fire-and-forget\n</text>"));
 }
 
 #[test]

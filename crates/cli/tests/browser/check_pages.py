@@ -7,7 +7,10 @@ desktop width (1280 px) and a phone width (400 px):
 - no script error and no console error;
 - the page does not scroll sideways (wide tables and charts scroll in their own box);
 - every in-page link has a target;
-- chart text is at least 11 px on the desktop.
+- chart text is at least 11 px on the desktop;
+- every variant's series has a tooltip, and points say their values;
+- a legend entry hides its variant in every chart and shows it again, and a double-click
+  shows it alone.
 
 Usage: check_pages.py CHROMIUM PAGE.html...   Prints one line per page and check; exits 1
 if any check fails.
@@ -166,6 +169,48 @@ CHART_TEXT = """(() => {
 })()""" % {"min": CHART_TEXT_MIN_PX}
 
 
+TOOLTIPS = """(() => {
+  const groups = [...document.querySelectorAll('figure g[data-variant]')];
+  const problems = groups.filter((g) => !g.querySelector(':scope > title'))
+    .map((g) => `a series of ${g.dataset.variant} in #${g.closest('figure').id} has no tooltip`);
+  if (groups.length && !document.querySelector('figure circle.hover > title')) {
+    problems.push('no point says its value on hover');
+  }
+  if (groups.length && !document.querySelector('[data-toggle-variant]')) {
+    problems.push('series can be toggled but no legend entry toggles them');
+  }
+  return problems;
+})()"""
+
+TOGGLE = """(() => {
+  const problems = [];
+  const button = document.querySelector('figure [data-toggle-variant]');
+  if (!button) return problems;
+  const variant = button.dataset.toggleVariant;
+  const shown = (g) => getComputedStyle(g).display !== 'none';
+  const series = () => [...document.querySelectorAll('figure g[data-variant]')];
+  const own = () => series().filter((g) => g.dataset.variant === variant);
+  const charts = new Set(own().map((g) => g.closest('figure').id));
+  button.click();
+  const still = own().filter(shown).length;
+  if (still) problems.push(`after hiding ${variant}, ${still} of its series still show`);
+  const lost = series().filter((g) => g.dataset.variant !== variant && !shown(g)).length;
+  if (lost) problems.push(`hiding ${variant} hid ${lost} series of other variants`);
+  if (button.getAttribute('aria-pressed') !== 'false') problems.push('the button does not say it is off');
+  button.click();
+  if (own().some((g) => !shown(g))) problems.push(`showing ${variant} again left some hidden`);
+  button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+  const others = series().filter((g) => g.dataset.variant !== variant && shown(g)).length;
+  if (others) problems.push(`a double-click on ${variant} left ${others} other series shown`);
+  button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+  if (series().some((g) => !shown(g))) problems.push('a second double-click did not show all again');
+  if (charts.size < 2 && document.querySelectorAll('figure.chart ul.legend').length >= 2) {
+    problems.push(`${variant} has series in only ${charts.size} chart(s)`);
+  }
+  return problems;
+})()"""
+
+
 def check_page(browser, path):
     url = "file://" + os.path.abspath(path)
     problems = []
@@ -174,7 +219,7 @@ def check_page(browser, path):
         browser.open(url, width_px)
         checks = [("sideways scroll", SIDEWAYS), ("links", LINKS)]
         if width_px == DESKTOP_PX:
-            checks.append(("chart text", CHART_TEXT))
+            checks += [("chart text", CHART_TEXT), ("tooltips", TOOLTIPS), ("toggles", TOGGLE)]
         for name, expression in checks:
             for problem in browser.evaluate(expression):
                 problems.append(f"{width_px} px, {name}: {problem}")
