@@ -271,7 +271,7 @@ fn svg_body(svg: &str) -> &str {
 }
 
 /// Text for SVG element content and attribute values.
-fn xml_escape(text: &str) -> String {
+pub(crate) fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -18,7 +18,7 @@ use crate::chart::{
 };
 use crate::error::RenderError;
 use crate::json::outcome_name;
-use crate::spacetime::spacetime_svg;
+use crate::spacetime::spacetime_page_svg;
 use crate::table::{
     METRIC_COLUMNS_MAX, ViolationGroup, grid_table, hash_hex, metric_cell, metric_layout, seconds,
     violation_groups,
@@ -72,6 +72,11 @@ ul.legend button[aria-pressed=false] { opacity: 0.4; text-decoration: line-throu
 ul.legend .sample { display: inline-block; width: 1.4em; margin-right: 0.4em;
                     vertical-align: middle; }
 [data-variant].off { display: none; }
+#spacetime path.step:hover { stroke: rgba(0, 0, 0, 0.08); }
+#spacetime path.step.current { stroke: rgba(255, 176, 0, 0.45); }
+.stepper { margin-top: 0.4rem; }
+.stepper button { font: inherit; padding: 0.2rem 0.6rem; cursor: pointer; }
+.step-text { margin: 0.3rem 0; min-height: 2.8em; }
 @media (min-width: 760px) {
   ul.legend { position: absolute; top: 2.6rem; left: var(--legend-left); right: 0.3rem;
               display: block; }
@@ -104,6 +109,26 @@ const SCRIPT: &str = "
     if (hidden.has(variant)) hidden.delete(variant); else hidden.add(variant);
     apply();
   });
+  const stepper = document.querySelector('#spacetime .stepper');
+  const steps = [...document.querySelectorAll('#spacetime path.step')];
+  if (stepper && steps.length) {
+    let current = -1;
+    const text = stepper.querySelector('.step-text');
+    const previous = stepper.querySelector('[data-step-previous]');
+    const next = stepper.querySelector('[data-step-next]');
+    const show = (index) => {
+      current = index;
+      steps.forEach((step, k) => step.classList.toggle('current', k === index));
+      const said = steps[index].querySelector('title').textContent;
+      text.textContent = `Message ${index + 1} of ${steps.length}: ${said}`;
+      previous.disabled = index <= 0;
+      next.disabled = index >= steps.length - 1;
+    };
+    previous.disabled = true;
+    previous.addEventListener('click', () => show(Math.max(current - 1, 0)));
+    next.addEventListener('click', () => show(Math.min(current + 1, steps.length - 1)));
+    stepper.hidden = false;
+  }
   document.addEventListener('dblclick', (event) => {
     const button = event.target.closest('[data-toggle-variant]');
     if (!button) return;
@@ -120,7 +145,7 @@ const SCRIPT: &str = "
 pub fn index_html(report: &Report) -> Result<String, RenderError> {
     let charts =
         report.charts.iter().map(|spec| page_chart(report, spec)).collect::<Result<Vec<_>, _>>()?;
-    let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
+    let spacetime = report.spacetime.as_ref().map(spacetime_page_svg).transpose()?;
     Ok(page(report, &charts, spacetime.as_deref()))
 }
 
@@ -195,9 +220,17 @@ fn write_page(
         // and copied.
         writeln!(
             html,
-            "<figure id=\"spacetime\">\n<figcaption>{}</figcaption>\n{}</figure>",
+            "<figure id=\"spacetime\">\n<figcaption>{}</figcaption>\n{}",
             escape(diagram.caption),
             svg.trim_end()
+        )?;
+        // Shown by the script, which is what makes the buttons work.
+        writeln!(
+            html,
+            "<div class=\"stepper\" hidden><button type=\"button\" data-step-previous>← previous \
+             message</button> <button type=\"button\" data-step-next>next message →</button>\
+             <p class=\"step-text\" aria-live=\"polite\">Step through the messages in the \
+             order they were sent; hover over one to read it.</p></div>\n</figure>"
         )?;
     }
     if !report.charts.is_empty() {

@@ -116,9 +116,10 @@ pub fn render_folder(report: &Report) -> Result<Vec<(String, Vec<u8>)>, RenderEr
         .iter()
         .map(|spec| chart::page_chart(report, spec))
         .collect::<Result<Vec<_>, _>>()?;
-    // The diagram goes both into its own file and into index.html: render it once.
     let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
-    let page = html::page(report, &page_charts, spacetime.as_deref());
+    let page_spacetime =
+        report.spacetime.as_ref().map(spacetime::spacetime_page_svg).transpose()?;
+    let page = html::page(report, &page_charts, page_spacetime.as_deref());
     let mut files = vec![
         ("summary.json".to_owned(), summary.into_bytes()),
         ("summary.md".to_owned(), summary_md(report).into_bytes()),

@@ -19,7 +19,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
     FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, encode_png, fit_title, full_size_text,
-    register_bundled_font, shorten_to_fit,
+    register_bundled_font, shorten_to_fit, xml_escape,
 };
 use crate::error::RenderError;
 use crate::trace_export::node_name;
@@ -148,15 +148,100 @@ const IN_FLIGHT_GAP_PX: i32 = 5;
 
 /// The diagram as an SVG document.
 pub fn spacetime_svg(diagram: &Spacetime) -> Result<String, RenderError> {
+    Ok(svg_and_steps(diagram)?.0)
+}
+
+/// The diagram as the page shows it: the picture, and over it one transparent, hoverable
+/// path per message in the order they were sent (`<path class="step" data-step="k">`),
+/// whose tooltip says who sent what when, and what became of it. The page's script steps
+/// through them; without it they are tooltips.
+pub(crate) fn spacetime_page_svg(diagram: &Spacetime) -> Result<String, RenderError> {
+    let (svg, steps) = svg_and_steps(diagram)?;
+    let mut overlay = String::from("<g class=\"steps\">\n");
+    for (index, step) in steps.iter().enumerate() {
+        let mut d = String::new();
+        for (k, (a, b)) in step.segments.iter().enumerate() {
+            let (a, b) = (px(*a), px(*b));
+            let moved = if k == 0 { format!("M{} {}", a.0, a.1) } else { String::new() };
+            d.push_str(&format!("{moved} L{} {} ", b.0, b.1));
+        }
+        overlay.push_str(&format!(
+            "<path class=\"step\" data-step=\"{index}\" d=\"{}\" fill=\"none\" stroke=\"transparent\" \
+             stroke-width=\"12\" stroke-linecap=\"round\" pointer-events=\"stroke\">\
+             <title>{}</title></path>\n",
+            d.trim_end(),
+            xml_escape(&step.text)
+        ));
+    }
+    overlay.push_str("</g>\n");
+    let end = svg.rfind("</svg>").expect("an SVG document ends its root");
+    Ok(format!("{}{overlay}{}", &svg[..end], &svg[end..]))
+}
+
+fn svg_and_steps(diagram: &Spacetime) -> Result<(String, Vec<Step>), RenderError> {
     register_bundled_font(SVG_FILE)?;
     let mut svg = String::new();
+    let steps;
     {
         let size = (SPACETIME_WIDTH_PX, SPACETIME_HEIGHT_PX);
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw(&root, diagram).map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
+        steps = draw(&root, diagram).map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
         root.present().map_err(|e| RenderError::draw(SVG_FILE.to_owned(), e))?;
     }
-    Ok(full_size_text(&svg))
+    Ok((full_size_text(&svg), steps))
+}
+
+/// One message of the story as a step a reader can go through: where it is drawn, and a
+/// sentence about it.
+struct Step {
+    segments: Vec<(Point, Point)>,
+    text: String,
+}
+
+/// "bob → bank: T2: debit X $100.00, sent at 1012.4 ms, delivered at 1015.1 ms".
+fn step_text(flight: &Flight, names: &[String], until: SimTime) -> String {
+    let at = |time: SimTime| format!("{} ms", ms_exact(time.as_nanos()));
+    let fate = match flight.fate {
+        Fate::Delivered { at: when } if when > until => {
+            format!("delivered at {}, after the window ends", at(when))
+        }
+        Fate::Delivered { at: when } => format!("delivered at {}", at(when)),
+        Fate::Waited { arrived_at, read_at: Some(read), .. } => {
+            format!(
+                "arrived at {} while the receiver was paused, read at {}",
+                at(arrived_at),
+                at(read)
+            )
+        }
+        Fate::Waited { arrived_at, lost_at: Some(lost), .. } => {
+            format!(
+                "arrived at {} while the receiver was paused, lost when it crashed at {}",
+                at(arrived_at),
+                at(lost)
+            )
+        }
+        Fate::Waited { arrived_at, .. } => {
+            format!(
+                "arrived at {} while the receiver was paused, still unread at the end",
+                at(arrived_at)
+            )
+        }
+        Fate::Lost { at: when, reason } => format!("lost at {} ({})", at(when), reason.as_str()),
+        Fate::InFlight => "still on its way when the run ended".to_owned(),
+    };
+    let again = match flight.lost_again {
+        Some((times, last)) => {
+            format!("; lost the same way {times} more times, the last sent at {}", at(last))
+        }
+        None => String::new(),
+    };
+    format!(
+        "{} → {}: {}, sent at {}, {fate}{again}",
+        node_name(names, flight.from),
+        node_name(names, flight.to),
+        flight.text,
+        at(flight.sent_at)
+    )
 }
 
 /// The diagram as PNG bytes (8-bit RGB), drawn in memory and encoded in pure Rust.
@@ -471,10 +556,11 @@ struct Present {
     fault: bool,
 }
 
+/// Draws the diagram; returns its messages as steps, in the order they were sent.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     diagram: &Spacetime,
-) -> DrawResult<(), DB> {
+) -> DrawResult<Vec<Step>, DB> {
     root.fill(&WHITE)?;
     let story =
         data::story(diagram.trace, diagram.from, diagram.until, diagram.highlight, diagram.node);
@@ -487,7 +573,8 @@ fn draw<DB: DrawingBackend>(
             ms_exact(diagram.until.as_nanos())
         );
         let middle = (SPACETIME_WIDTH_PX as i32 / 2, SPACETIME_HEIGHT_PX as i32 / 2);
-        return root.draw_text(&text, &style, middle);
+        root.draw_text(&text, &style, middle)?;
+        return Ok(Vec::new());
     }
 
     let layout = Layout::new(&story.nodes, story.window, &story.folds, header_top_px);
@@ -551,7 +638,21 @@ fn draw<DB: DrawingBackend>(
         root.draw(&Rectangle::new([px((left, top)), px((right, bottom))], background))?;
         root.draw_text(&label.text, &text_style(label.size_px, label.color), px(label.at))?;
     }
-    draw_key(root, &present, story.flights_hidden, story.timers_hidden)
+    draw_key(root, &present, story.flights_hidden, story.timers_hidden)?;
+
+    let mut in_order: Vec<&Flight> = story.flights.iter().collect();
+    in_order.sort_by_key(|flight| (flight.sent_at, flight.msg_id));
+    let steps = in_order
+        .into_iter()
+        .map(|flight| {
+            let path = flight_path(&layout, flight);
+            let segments =
+                path.windows(2).filter_map(|pair| layout.clip(pair[0], pair[1])).collect();
+            Step { segments, text: step_text(flight, diagram.names, diagram.until) }
+        })
+        .filter(|step: &Step| !step.segments.is_empty())
+        .collect();
+    Ok(steps)
 }
 
 /// The title and the caption under it; returns where the node names go.

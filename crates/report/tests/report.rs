@@ -1309,6 +1309,26 @@ fn the_report_folder_tells_the_first_failing_run_after_the_verdicts() {
     assert!(html.contains(&format!("<figcaption>{CAPTION}</figcaption>")));
     assert_eq!(html.matches("<svg").count(), fixture.charts.len() + 1);
     assert_eq!(html, index_html(&report).unwrap());
+    // On the page, each message is a step with a tooltip, in the order they were sent; the
+    // diagram's own file is the plain picture.
+    let steps: Vec<&str> = html
+        .match_indices("<path class=\"step\" data-step=\"")
+        .map(|(at, _)| {
+            let title = &html[at..];
+            let start = title.find("<title>").unwrap() + "<title>".len();
+            &title[start..start + title[start..].find("</title>").unwrap()]
+        })
+        .collect();
+    assert!(steps.len() >= 4, "{steps:?}");
+    assert!(steps.iter().all(|s| s.contains(" → ") && s.contains(", sent at ")), "{steps:?}");
+    let sent_ms = |step: &str| -> f64 {
+        let rest = &step[step.find(", sent at ").unwrap() + ", sent at ".len()..];
+        rest[..rest.find(" ms").unwrap()].parse().unwrap()
+    };
+    assert!(steps.windows(2).all(|pair| sent_ms(pair[0]) <= sent_ms(pair[1])), "{steps:?}");
+    assert!(html.contains("data-step-next") && html.contains("data-step-previous"));
+    let file = String::from_utf8(files[3].1.clone()).unwrap();
+    assert!(!file.contains("class=\"step\""));
 
     let md = String::from_utf8(files[1].1.clone()).unwrap();
     let section = "## The first failing run, step by step\n\n";

@@ -10,7 +10,9 @@ desktop width (1280 px) and a phone width (400 px):
 - chart text is at least 11 px on the desktop;
 - every variant's series has a tooltip, and points say their values;
 - a legend entry hides its variant in every chart and shows it again, and a double-click
-  shows it alone.
+  shows it alone;
+- the step-by-step diagram's messages have tooltips with their times, and "next" and
+  "previous" step through them in order.
 
 Usage: check_pages.py CHROMIUM PAGE.html...   Prints one line per page and check; exits 1
 if any check fails.
@@ -211,6 +213,36 @@ TOGGLE = """(() => {
 })()"""
 
 
+STEPS = """(() => {
+  const steps = [...document.querySelectorAll('#spacetime path.step')];
+  if (!document.getElementById('spacetime')) return [];
+  const problems = [];
+  if (!steps.length) return ['the step-by-step diagram has no messages to step through'];
+  if (steps.some((step) => !step.querySelector('title')?.textContent.includes(' ms'))) {
+    problems.push('a message has no tooltip with its times');
+  }
+  const stepper = document.querySelector('#spacetime .stepper');
+  if (!stepper || stepper.hidden) return problems.concat(['the step buttons are not shown']);
+  const next = stepper.querySelector('[data-step-next]');
+  const previous = stepper.querySelector('[data-step-previous]');
+  const at = () => steps.findIndex((step) => step.classList.contains('current'));
+  next.click();
+  if (at() !== 0) problems.push(`the first "next" went to message ${at() + 1}`);
+  if (steps.length > 1) {
+    next.click();
+    if (at() !== 1) problems.push(`the second "next" went to message ${at() + 1}`);
+    previous.click();
+    if (at() !== 0) problems.push(`"previous" went to message ${at() + 1}`);
+  }
+  const text = stepper.querySelector('.step-text').textContent;
+  if (!text.startsWith(`Message 1 of ${steps.length}: `)) problems.push(`the step text says "${text}"`);
+  if (steps.filter((step) => step.classList.contains('current')).length !== 1) {
+    problems.push('more than one message is marked as the current one');
+  }
+  return problems;
+})()"""
+
+
 def check_page(browser, path):
     url = "file://" + os.path.abspath(path)
     problems = []
@@ -219,7 +251,12 @@ def check_page(browser, path):
         browser.open(url, width_px)
         checks = [("sideways scroll", SIDEWAYS), ("links", LINKS)]
         if width_px == DESKTOP_PX:
-            checks += [("chart text", CHART_TEXT), ("tooltips", TOOLTIPS), ("toggles", TOGGLE)]
+            checks += [
+                ("chart text", CHART_TEXT),
+                ("tooltips", TOOLTIPS),
+                ("toggles", TOGGLE),
+                ("steps", STEPS),
+            ]
         for name, expression in checks:
             for problem in browser.evaluate(expression):
                 problems.append(f"{width_px} px, {name}: {problem}")
