@@ -180,6 +180,9 @@ struct HoverPoint {
 /// points (from each variant's layer).
 #[derive(Default)]
 struct PageParts {
+    /// The variants drawn, by index: a layer each.
+    variants: Vec<usize>,
+    /// The legend's rows and whose they are, when the page draws the legend.
     legend: Vec<(usize, LegendRow)>,
     legend_left_px: u32,
     hover: Vec<HoverPoint>,
@@ -201,8 +204,8 @@ enum Layer {
 const HOVER_POINTS_MAX: usize = 2_000;
 
 pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart, RenderError> {
-    let layered =
-        matches!(spec.kind, ChartKind::Line | ChartKind::Points) && spec.variant.is_none();
+    let layered = spec.variant.is_none()
+        && matches!(spec.kind, ChartKind::Line | ChartKind::Points | ChartKind::StateStrip);
     if !layered {
         let svg = chart_svg(report, spec)?;
         return Ok(PageChart { svg, legend: Vec::new(), legend_left_px: CHART_WIDTH_PX });
@@ -222,7 +225,7 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
     };
     let mut parts = PageParts::default();
     let frame = render(Layer::Frame, &mut parts)?;
-    let mut variants: Vec<usize> = parts.legend.iter().map(|(variant, _)| *variant).collect();
+    let mut variants = parts.variants.clone();
     variants.sort_unstable();
     variants.dedup();
     let layers = variants
@@ -395,7 +398,7 @@ fn draw<DB: DrawingBackend>(
             draw_curves(root, report, spec, x_max_s, layer, parts)
         }
         ChartKind::StackedArea => draw_stacks(root, report, spec, x_max_s),
-        ChartKind::StateStrip => draw_strip(root, report, spec, x_max_s),
+        ChartKind::StateStrip => draw_strip(root, report, spec, x_max_s, layer, parts),
     }
 }
 
@@ -553,6 +556,7 @@ fn draw_curves<DB: DrawingBackend>(
     label_reference_lines(&mut chart, spec, x_max_s)?;
     if layer == Layer::Frame {
         // The page draws the legend itself, as rows that toggle the variants.
+        parts.variants = curves.iter().map(|c| c.variant_index).collect();
         parts.legend = curves.iter().map(|c| c.variant_index).zip(rows).collect();
         parts.legend_left_px = plot_area.dim_in_pixel().0;
         return Ok(());
@@ -740,6 +744,8 @@ fn draw_strip<DB: DrawingBackend>(
     report: &Report,
     spec: &ChartSpec,
     x_max_s: f64,
+    layer: Layer,
+    parts: &mut PageParts,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let bands = data::bands(report.outcomes, &spec.id, x_max_s);
     let state_row = |state: usize, text: String| LegendRow {
@@ -790,14 +796,29 @@ fn draw_strip<DB: DrawingBackend>(
     let y_max = count as f64 - 0.5;
     let y_spec =
         BandAxis { linear: (y_min..y_max).into(), centres: (0..bands.len()).map(band_y).collect() };
-    let mut chart = frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px, true)?;
+    let frame_shown = matches!(layer, Layer::All | Layer::Frame);
+    let mut chart =
+        frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px, frame_shown)?;
     let name_at = |y: &f64| {
         let from_top = (count - 1).checked_sub(y.round() as usize);
         from_top.and_then(|k| names.get(k)).cloned().unwrap_or_default()
     };
-    draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &name_at, false)?;
-    shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    if frame_shown {
+        draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &name_at, false)?;
+        shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    }
+    if layer == Layer::Frame {
+        parts.variants = bands.iter().map(|band| band.variant_index).collect();
+    }
     for (k, band) in bands.iter().enumerate() {
+        let shown = match layer {
+            Layer::All => true,
+            Layer::Frame => false,
+            Layer::Series(variant) => variant == band.variant_index,
+        };
+        if !shown {
+            continue;
+        }
         let (low, high) = (band_y(k) - BAND_HALF_HEIGHT, band_y(k) + BAND_HALF_HEIGHT);
         let spans = band.spans.iter().map(|span| {
             let color = ordered_color(span.state).plotters();
@@ -808,8 +829,14 @@ fn draw_strip<DB: DrawingBackend>(
         let outline = Rectangle::new([(0.0, low), (x_max_s, high)], BAND_OUTLINE.stroke_width(1));
         chart.draw_series(iter::once(outline))?;
     }
+    // Over the bands: each variant's layer draws them again over its own, which lands on
+    // the frame's exactly.
     mark_fault_edges(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
-    draw_legend(&legend_area, &rows)
+    if frame_shown {
+        // The legend names the states, not the variants: it stays in the picture.
+        draw_legend(&legend_area, &rows)?;
+    }
+    Ok(())
 }
 
 /// The y axis of a state strip: linear, with its ticks (labelled with the variants' names) at

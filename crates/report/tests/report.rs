@@ -423,6 +423,21 @@ fn page_charts_group_each_variant_with_tooltips_and_a_legend_that_toggles_it() {
 }
 
 #[test]
+fn a_state_strip_on_the_page_has_a_band_group_per_variant_and_keeps_its_state_legend() {
+    let fixture = Resilience::new();
+    let html = index_html(&fixture.report()).unwrap();
+    let start = html.find("<figure id=\"chart-breaker\"").unwrap();
+    let figure = &html[start..start + html[start..].find("</figure>").unwrap()];
+    // Only the variants with a breaker have a band; each is its own group.
+    for variant in ["breaker", "breaker-stuck"] {
+        assert!(figure.contains(&format!("<g data-variant=\"{variant}\">")), "{variant}");
+    }
+    // The legend names the states, so it stays in the picture: no toggles here.
+    assert!(!figure.contains("data-toggle-variant"));
+    assert!(figure.contains("HALF_OPEN\n</text>"), "the state legend is drawn");
+}
+
+#[test]
 fn violations_show_each_invariant_first_in_declared_order_and_the_rest_behind_a_toggle() {
     let fixture = Fixture::new();
     let mut outcomes = fixture.outcomes.clone();

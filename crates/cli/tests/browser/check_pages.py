@@ -38,7 +38,10 @@ class Browser:
     """One headless Chromium and one page in it, over the DevTools protocol."""
 
     def __init__(self, chromium):
-        self.profile = tempfile.TemporaryDirectory(prefix="faultline-chromium-")
+        # Chromium's helpers may still be writing its profile as it exits.
+        self.profile = tempfile.TemporaryDirectory(
+            prefix="faultline-chromium-", ignore_cleanup_errors=True
+        )
         self.process = subprocess.Popen(
             [
                 chromium,

@@ -45,6 +45,8 @@ pub(super) struct Layer<'a> {
 pub(super) struct Band {
     /// The variant's name, followed by the label when the variant has several series here.
     pub(super) name: String,
+    /// The variant's index among the outcomes.
+    pub(super) variant_index: usize,
     /// In time order, not overlapping; a gap where the state is unknown.
     pub(super) spans: Vec<Span>,
 }
@@ -268,14 +270,14 @@ fn value_at(points: &[(f64, f64)], x_s: f64) -> f64 {
 /// it has several: a variant with one series is named by its name alone), in scenario order.
 pub(super) fn bands(outcomes: &[Outcome], chart_id: &str, x_max_s: f64) -> Vec<Band> {
     let mut bands = Vec::new();
-    for outcome in outcomes {
+    for (variant_index, outcome) in outcomes.iter().enumerate() {
         let groups = by_label(outcome, chart_id);
         let several = groups.len() > 1;
         for (label, members) in groups {
             let name = with_label(&outcome.variant, label.filter(|_| several));
             let points: Vec<(f64, f64)> =
                 members.iter().flat_map(|series| series.points.iter().copied()).collect();
-            bands.push(Band { name, spans: spans(&points, x_max_s) });
+            bands.push(Band { name, variant_index, spans: spans(&points, x_max_s) });
         }
     }
     bands
