@@ -7,6 +7,8 @@
 //! rest of a busy run; faults stay, since they are what the story ran into. Otherwise it
 //! draws every message of the moments before the violation.
 
+use std::collections::BTreeSet;
+
 use faultline_engine::{NodeId, SimDuration, SimTime, TraceEvent, TraceRecord};
 use faultline_outcome::{Outcome, Violation};
 
@@ -16,7 +18,10 @@ use crate::spacetime::Spacetime;
 /// interleaving, few enough messages to read.
 const LOOKBACK: SimDuration = SimDuration::from_millis(100);
 
-/// How far past the violation the diagram goes: the message that completes it.
+/// How far past the violation the diagram goes at least: the message that completes it.
+/// It goes on until the messages in flight at the violation have arrived (or were lost), up
+/// to [`LOOKBACK`] past it, so that no answer ends in mid-air; any still in flight then are
+/// drawn as continuing.
 const AFTER: SimDuration = SimDuration::from_millis(5);
 
 /// Around a story, this share of its span on either side, and at least `STORY_MARGIN_MIN`:
@@ -95,12 +100,37 @@ impl FirstFailure {
     }
 }
 
-/// From the first message (at most [`LOOKBACK`] before the violation) to just after it.
+/// From the first message (at most [`LOOKBACK`] before the violation) to the end of the last
+/// message in flight at it (at least [`AFTER`], at most [`LOOKBACK`] past it).
 fn lookback_window(trace: &[TraceRecord], at: SimTime) -> (SimTime, SimTime) {
     let first_send = trace.iter().find(|r| matches!(r.event, TraceEvent::Send { .. }));
     let earliest = SimTime::ZERO + at.since(SimTime::ZERO + LOOKBACK);
     let from = first_send.map_or(earliest, |r| r.at.max(earliest));
-    (from, at + AFTER)
+    let latest = at + LOOKBACK;
+    let mut in_flight = BTreeSet::new();
+    let mut until = at + AFTER;
+    for record in trace.iter().filter(|r| r.at >= from && r.at <= latest) {
+        match record.event {
+            TraceEvent::Send { msg_id, .. } if record.at <= at => {
+                in_flight.insert(msg_id);
+            }
+            TraceEvent::Deliver { msg_id, .. }
+            | TraceEvent::Buffer { msg_id, .. }
+            | TraceEvent::Drop { msg_id, .. } => {
+                if in_flight.remove(&msg_id) && record.at > until {
+                    until = record.at;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !in_flight.is_empty() {
+        // What is still in flight at the cap leaves the window, marked as continuing; what
+        // never arrived before the run ended needs no more of it than the run had.
+        let run_end = trace.last().map_or(latest, |r| r.at.min(latest));
+        until = until.max(run_end);
+    }
+    (from, until)
 }
 
 /// From the first record of the stories `subjects` to the later of their last record and
@@ -182,6 +212,8 @@ mod tests {
         message(22, 23, pay, shop, 13, Some(1));
         message(24, 26, shop, customer, 14, Some(1));
         message(40, 41, shop, pay, 22, Some(2));
+        // The poller's second question is slow: in flight at the violation, it arrives after.
+        message(23, 45, poller, shop, 2, None);
         let description = "partition {poller} | {shop}".to_owned();
         trace.push(record(16, TraceEvent::FaultBegin { index: 0, description }, None));
         let retry = TraceEvent::Timer { node: shop, timer: "Retry(1)".to_owned() };
@@ -248,7 +280,8 @@ mod tests {
             let (failure, names) = failure(subjects);
             let diagram = failure.diagram(&names);
             assert_eq!(diagram.trace, interleaved());
-            assert_eq!((diagram.from, diagram.until), (at(2), at(25) + AFTER));
+            // Up to the slow question's arrival, so that it does not end in mid-air.
+            assert_eq!((diagram.from, diagram.until), (at(2), at(45)));
             assert_eq!(diagram.highlight, [12], "one step stands out, not every message");
         }
     }
@@ -265,6 +298,25 @@ mod tests {
         // A node nobody wrote to: the last message of all before it.
         assert_eq!(violating_step(&trace, Some(NodeId(9)), at(14)), [21]);
         assert!(violating_step(&trace, None, at(1)).is_empty());
+    }
+
+    #[test]
+    fn the_moments_before_a_violation_run_on_until_what_was_in_flight_lands_within_a_cap() {
+        let (a, b) = (NodeId(0), NodeId(1));
+        let record = |ms, event| TraceRecord { at: at(ms), hash: 0, event, subject: None };
+        let send = |msg_id| TraceEvent::Send { from: a, to: b, msg_id, msg: String::new() };
+        let deliver = |msg_id| TraceEvent::Deliver { from: a, to: b, msg_id, msg: String::new() };
+        let quiet = [record(10, send(1)), record(12, deliver(1))];
+        assert_eq!(lookback_window(&quiet, at(12)), (at(10), at(12) + AFTER));
+        // Sent before the violation, arriving 150 ms after it: past the cap, so drawn as
+        // continuing out of a window that ends LOOKBACK after the violation.
+        let slow = [record(10, send(1)), record(12, deliver(1)), record(12, send(2))];
+        let slow = [&slow[..], &[record(162, deliver(2))]].concat();
+        assert_eq!(lookback_window(&slow, at(12)), (at(10), at(12) + LOOKBACK));
+        // Never arrived before the run ended at 40 ms: the window ends with the run.
+        assert_eq!(lookback_window(&slow[..3], at(12)).1, at(12) + AFTER);
+        let unfinished = [&slow[..3], &[record(40, send(3))]].concat();
+        assert_eq!(lookback_window(&unfinished, at(12)).1, at(40));
     }
 
     #[test]
