@@ -61,7 +61,8 @@ code { font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace; font-size:
 .bad { color: #b00020; font-weight: 600; }
 .links { font-size: 0.9em; white-space: nowrap; }
 figure { margin: 1rem 0; overflow-x: auto; }
-figure svg { display: block; width: 100%; min-width: 640px; height: auto; border: 1px solid #eee; }
+figure svg { display: block; box-sizing: border-box; width: 100%; min-width: 640px; height: auto;
+  border: 1px solid #eee; }
 figure.chart { position: relative; }
 ul.legend { list-style: none; margin: 0.3rem 0; padding: 0; display: flex; flex-wrap: wrap;
             gap: 0.1rem 0.4rem; font-size: 0.85rem; }

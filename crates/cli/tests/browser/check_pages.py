@@ -7,7 +7,7 @@ desktop width (1280 px) and a phone width (400 px):
 - no script error and no console error;
 - the page does not scroll sideways (wide tables and charts scroll in their own box);
 - every in-page link has a target;
-- chart text is at least 11 px on the desktop;
+- on the desktop, chart text is at least 11 px and every chart fits its column;
 - every variant's series has a tooltip, and points say their values;
 - a legend entry hides its variant in every chart and shows it again, and a double-click
   shows it alone;
@@ -174,6 +174,13 @@ CHART_TEXT = """(() => {
 })()""" % {"min": CHART_TEXT_MIN_PX}
 
 
+# On a desktop every chart fits its column; only a phone scrolls a chart in its own box.
+CHARTS_FIT = """(() => [...document.querySelectorAll('figure')]
+  .filter((figure) => figure.scrollWidth > figure.clientWidth)
+  .map((figure) => `#${figure.id} is ${figure.scrollWidth} px wide in ${figure.clientWidth} px`)
+)()"""
+
+
 TOOLTIPS = """(() => {
   const groups = [...document.querySelectorAll('figure g[data-variant]')];
   const problems = groups.filter((g) => !g.querySelector(':scope > title'))
@@ -256,6 +263,7 @@ def check_page(browser, path):
         if width_px == DESKTOP_PX:
             checks += [
                 ("chart text", CHART_TEXT),
+                ("charts fit", CHARTS_FIT),
                 ("tooltips", TOOLTIPS),
                 ("toggles", TOGGLE),
                 ("steps", STEPS),
