@@ -169,15 +169,45 @@ pub(crate) struct PageLegendRow {
     pub(crate) dashed: bool,
 }
 
-/// A point a reader can hover over on a page chart: where it is drawn and what it says.
-struct HoverPoint {
-    variant: usize,
-    at_px: (i32, i32),
+/// Something a reader can hover over on a page chart, what it says, and whose it is: a
+/// variant's (hidden with it) or the whole chart's.
+struct Hover {
+    variant: Option<usize>,
+    area: HoverArea,
     text: String,
 }
 
-/// What drawing a page layer reports back: the legend (from the frame) and the hover
-/// points (from each variant's layer).
+/// Where a hover target is drawn, in the picture's pixels.
+enum HoverArea {
+    /// A point of a line or a dot.
+    Point((i32, i32)),
+    /// A stretch of a state strip's band, or a column of a stacked chart.
+    Rect((i32, i32), (i32, i32)),
+}
+
+impl Hover {
+    fn svg(&self) -> String {
+        let text = xml_escape(&self.text);
+        match self.area {
+            HoverArea::Point((x, y)) => format!(
+                "<circle class=\"hover\" cx=\"{x}\" cy=\"{y}\" r=\"6\" fill=\"none\" \
+                 pointer-events=\"all\"><title>{text}</title></circle>\n"
+            ),
+            HoverArea::Rect((x0, y0), (x1, y1)) => format!(
+                "<rect class=\"hover\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" \
+                 fill=\"none\" pointer-events=\"all\"><title>{text}</title></rect>\n",
+                x0.min(x1),
+                y0.min(y1),
+                x0.abs_diff(x1),
+                y0.abs_diff(y1)
+            ),
+        }
+    }
+}
+
+/// What drawing a page layer reports back: the legend (from the frame) and what a reader
+/// can hover over (from each variant's layer, or from the one picture of an unlayered
+/// chart).
 #[derive(Default)]
 struct PageParts {
     /// The variants drawn, by index: a layer each.
@@ -185,7 +215,7 @@ struct PageParts {
     /// The legend's rows and whose they are, when the page draws the legend.
     legend: Vec<(usize, LegendRow)>,
     legend_left_px: u32,
-    hover: Vec<HoverPoint>,
+    hover: Vec<Hover>,
 }
 
 /// What one drawing pass of a chart draws.
@@ -199,17 +229,13 @@ enum Layer {
     Series(usize),
 }
 
-/// Hover points beyond this many on one chart are left out (a dot per message can be
+/// Hover targets beyond this many on one chart are left out (a dot per message can be
 /// thousands): the variant's tooltip still names it.
-const HOVER_POINTS_MAX: usize = 2_000;
+const HOVER_TARGETS_MAX: usize = 2_000;
 
 pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart, RenderError> {
     let layered = spec.variant.is_none()
         && matches!(spec.kind, ChartKind::Line | ChartKind::Points | ChartKind::StateStrip);
-    if !layered {
-        let svg = chart_svg(report, spec)?;
-        return Ok(PageChart { svg, legend: Vec::new(), legend_left_px: CHART_WIDTH_PX });
-    }
     let file = format!("{}.svg", spec.id);
     register_bundled_font(&file)?;
     let render = |layer: Layer, parts: &mut PageParts| -> Result<String, RenderError> {
@@ -224,6 +250,17 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
         Ok(full_size_text(&svg))
     };
     let mut parts = PageParts::default();
+    if !layered {
+        let svg = render(Layer::All, &mut parts)?;
+        let hover: String = if parts.hover.len() <= HOVER_TARGETS_MAX {
+            parts.hover.iter().map(Hover::svg).collect()
+        } else {
+            String::new()
+        };
+        let end = svg.rfind("</svg>").expect("an SVG document ends its root");
+        let svg = format!("{}{hover}{}", &svg[..end], &svg[end..]);
+        return Ok(PageChart { svg, legend: Vec::new(), legend_left_px: CHART_WIDTH_PX });
+    }
     let frame = render(Layer::Frame, &mut parts)?;
     let mut variants = parts.variants.clone();
     variants.sort_unstable();
@@ -232,19 +269,14 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
         .iter()
         .map(|&variant| Ok((variant, render(Layer::Series(variant), &mut parts)?)))
         .collect::<Result<Vec<_>, RenderError>>()?;
-    let hover = parts.hover.len() <= HOVER_POINTS_MAX;
+    let hover = parts.hover.len() <= HOVER_TARGETS_MAX;
     let mut groups = String::new();
     for (variant, layer) in &layers {
         let name = xml_escape(&report.outcomes[*variant].variant);
         groups.push_str(&format!("<g data-variant=\"{name}\">\n<title>{name}</title>\n"));
         groups.push_str(svg_body(layer));
-        for point in parts.hover.iter().filter(|p| hover && p.variant == *variant) {
-            let (x, y) = point.at_px;
-            groups.push_str(&format!(
-                "<circle class=\"hover\" cx=\"{x}\" cy=\"{y}\" r=\"6\" fill=\"none\" \
-                 pointer-events=\"all\"><title>{}</title></circle>\n",
-                xml_escape(&point.text)
-            ));
+        for target in parts.hover.iter().filter(|h| hover && h.variant == Some(*variant)) {
+            groups.push_str(&target.svg());
         }
         groups.push_str("</g>\n");
     }
@@ -397,7 +429,7 @@ fn draw<DB: DrawingBackend>(
         ChartKind::Line | ChartKind::Points => {
             draw_curves(root, report, spec, x_max_s, layer, parts)
         }
-        ChartKind::StackedArea => draw_stacks(root, report, spec, x_max_s),
+        ChartKind::StackedArea => draw_stacks(root, report, spec, x_max_s, parts),
         ChartKind::StateStrip => draw_strip(root, report, spec, x_max_s, layer, parts),
     }
 }
@@ -511,13 +543,13 @@ fn draw_curves<DB: DrawingBackend>(
         if !shown {
             continue;
         }
-        if let Layer::Series(variant) = layer {
-            let name = display_name(curve);
-            let x_unit = if spec.x_label.is_some() { "" } else { " s" };
-            for &(x, y) in curve.runs.iter().flatten() {
-                let text = format!("{name}: {} at {}{x_unit}", number(y), number(x));
-                parts.hover.push(HoverPoint { variant, at_px: chart.backend_coord(&(x, y)), text });
-            }
+        // On a layered page chart, a variant's points hide with it.
+        let owner = if let Layer::Series(variant) = layer { Some(variant) } else { None };
+        let name = display_name(curve);
+        for &(x, y) in curve.runs.iter().flatten() {
+            let text = format!("{name}, {}: {}", x_text(spec, x), quantity(&spec.y_label, y));
+            let area = HoverArea::Point(chart.backend_coord(&(x, y)));
+            parts.hover.push(Hover { variant: owner, area, text });
         }
         let color = variant_color(curve.variant_index).plotters();
         let solid = curve.label_rank == 0;
@@ -565,6 +597,29 @@ fn draw_curves<DB: DrawingBackend>(
 }
 
 /// `range` widened by a twentieth of its span at each end.
+/// Where a hover target is along the x axis: a time, or a parameter's value.
+fn x_text(spec: &ChartSpec, x: f64) -> String {
+    match &spec.x_label {
+        Some(label) => quantity(label, x),
+        None => format!("{} s", number(x)),
+    }
+}
+
+/// A value in its axis's words, the unit in parentheses moved after the number:
+/// "p99 latency (ms)" and 108.9 read "p99 latency 108.9 ms"; "latency (ms), mean" reads
+/// "latency, mean 108.9 ms"; a label without a unit reads "success rate: 0.98".
+fn quantity(label: &str, value: f64) -> String {
+    let unit = label.rfind(" (").and_then(|open| {
+        let close = open + label[open..].find(')')?;
+        Some((&label[..open], &label[open + 2..close], &label[close + 1..]))
+    });
+    match unit {
+        Some((what, "%", rest)) => format!("{what}{rest} {}%", number(value)),
+        Some((what, unit, rest)) => format!("{what}{rest} {} {unit}", number(value)),
+        None => format!("{label}: {}", number(value)),
+    }
+}
+
 fn pad(range: Range<f64>) -> Range<f64> {
     let margin = (range.end - range.start) / 20.0;
     range.start - margin..range.end + margin
@@ -674,6 +729,7 @@ fn draw_stacks<DB: DrawingBackend>(
     report: &Report,
     spec: &ChartSpec,
     x_max_s: f64,
+    parts: &mut PageParts,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let stacks = data::stacks(report.outcomes, &spec.id, x_max_s);
     let edges = || stacks.iter().flat_map(|stack| &stack.layers).flat_map(|layer| &layer.edges);
@@ -730,6 +786,28 @@ fn draw_stacks<DB: DrawingBackend>(
         }
     }
     mark_fault_edges(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
+    // A column per instant of the time grid, reaching halfway to its neighbours, says every
+    // part's value there.
+    for stack in &stacks {
+        let Some(grid) = stack.layers.first().map(|layer| &layer.edges) else { continue };
+        for (k, &(x_s, _, _)) in grid.iter().enumerate() {
+            let before = if k == 0 { x_s } else { (grid[k - 1].0 + x_s) / 2.0 };
+            let after = grid.get(k + 1).map_or(x_s, |next| (next.0 + x_s) / 2.0);
+            let mut text = format!("{}, {}, {}:", stack.variant, x_text(spec, x_s), spec.y_label);
+            for layer in &stack.layers {
+                let (_, bottom, top) = layer.edges[k];
+                let part = layer.label.unwrap_or(stack.variant);
+                text.push_str(&format!("\n{part}: {}", number(top - bottom)));
+            }
+            let corners =
+                (chart.backend_coord(&(before, y_max)), chart.backend_coord(&(after, y_min)));
+            parts.hover.push(Hover {
+                variant: None,
+                area: HoverArea::Rect(corners.0, corners.1),
+                text,
+            });
+        }
+    }
     // Over the areas, which would hide a line behind them.
     draw_reference_lines(&mut chart, spec, x_max_s)?;
     label_reference_lines(&mut chart, spec, x_max_s)?;
@@ -825,6 +903,22 @@ fn draw_strip<DB: DrawingBackend>(
             Rectangle::new([(span.from_s, low), (span.until_s, high)], color.filled())
         });
         chart.draw_series(spans)?;
+        let owner = if let Layer::Series(variant) = layer { Some(variant) } else { None };
+        for span in &band.spans {
+            let state = spec.states.get(span.state).cloned();
+            let state = state.unwrap_or_else(|| format!("state {}", span.state));
+            let (from, until) = (number(span.from_s), number(span.until_s));
+            let text = format!("{}: {state} from {from} s to {until} s", band.name);
+            let corners = (
+                chart.backend_coord(&(span.from_s, high)),
+                chart.backend_coord(&(span.until_s, low)),
+            );
+            parts.hover.push(Hover {
+                variant: owner,
+                area: HoverArea::Rect(corners.0, corners.1),
+                text,
+            });
+        }
         // The band's whole extent, outlined: a stretch of unknown state shows as a hole.
         let outline = Rectangle::new([(0.0, low), (x_max_s, high)], BAND_OUTLINE.stroke_width(1));
         chart.draw_series(iter::once(outline))?;
@@ -1177,6 +1271,17 @@ pub(crate) fn shorten_to_fit<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hover_text_puts_the_unit_after_the_number() {
+        assert_eq!(quantity("p99 latency (ms)", 108.9), "p99 latency 108.9 ms");
+        assert_eq!(
+            quantity("p99 answer latency (ms), mean", 3.5),
+            "p99 answer latency, mean 3.5 ms"
+        );
+        assert_eq!(quantity("runs with an anomaly (%)", 12.0), "runs with an anomaly 12%");
+        assert_eq!(quantity("pay success rate", 0.5), "pay success rate: 0.5");
+    }
 
     #[test]
     fn palette_is_stable_and_repeats() {

@@ -116,10 +116,10 @@ fn lookback_window(trace: &[TraceRecord], at: SimTime) -> (SimTime, SimTime) {
             }
             TraceEvent::Deliver { msg_id, .. }
             | TraceEvent::Buffer { msg_id, .. }
-            | TraceEvent::Drop { msg_id, .. } => {
-                if in_flight.remove(&msg_id) && record.at > until {
-                    until = record.at;
-                }
+            | TraceEvent::Drop { msg_id, .. }
+                if in_flight.remove(&msg_id) =>
+            {
+                until = until.max(record.at);
             }
             _ => {}
         }

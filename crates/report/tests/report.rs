@@ -398,14 +398,17 @@ fn index_html_has_contents_and_every_link_lands() {
     );
 }
 
+/// The page's figure of the chart `id`.
+fn chart_figure<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html.find(&format!("<figure id=\"chart-{id}\"")).unwrap();
+    &html[start..start + html[start..].find("</figure>").unwrap()]
+}
+
 #[test]
 fn page_charts_group_each_variant_with_tooltips_and_a_legend_that_toggles_it() {
     let fixture = Fixture::new();
     let html = index_html(&fixture.report()).unwrap();
-    let figure = |id: &str| {
-        let start = html.find(&format!("<figure id=\"chart-{id}\"")).unwrap();
-        &html[start..start + html[start..].find("</figure>").unwrap()]
-    };
+    let figure = |id: &str| chart_figure(&html, id);
     for id in ["delivered", "latency"] {
         let chart = figure(id);
         for variant in ["fire-and-forget", "retry"] {
@@ -416,7 +419,7 @@ fn page_charts_group_each_variant_with_tooltips_and_a_legend_that_toggles_it() {
         }
     }
     // A point says whose it is and its value: retry's latency at 7.2 s was 3012.5 ms.
-    assert!(figure("latency").contains("<title>retry: 3012.5 at 7.2 s</title>"));
+    assert!(figure("latency").contains("<title>retry, 7.2 s: latency 3012.5 ms</title>"));
     // The chart's own file stays a whole picture, its legend drawn in it.
     let file = chart_svg(&fixture.report(), &fixture.charts[0]).unwrap();
     assert!(!file.contains("data-variant") && file.contains("fire-and-forget\n</text>"));
@@ -426,8 +429,7 @@ fn page_charts_group_each_variant_with_tooltips_and_a_legend_that_toggles_it() {
 fn a_state_strip_on_the_page_has_a_band_group_per_variant_and_keeps_its_state_legend() {
     let fixture = Resilience::new();
     let html = index_html(&fixture.report()).unwrap();
-    let start = html.find("<figure id=\"chart-breaker\"").unwrap();
-    let figure = &html[start..start + html[start..].find("</figure>").unwrap()];
+    let figure = chart_figure(&html, "breaker");
     // Only the variants with a breaker have a band; each is its own group.
     for variant in ["breaker", "breaker-stuck"] {
         assert!(figure.contains(&format!("<g data-variant=\"{variant}\">")), "{variant}");
@@ -435,6 +437,25 @@ fn a_state_strip_on_the_page_has_a_band_group_per_variant_and_keeps_its_state_le
     // The legend names the states, so it stays in the picture: no toggles here.
     assert!(!figure.contains("data-toggle-variant"));
     assert!(figure.contains("HALF_OPEN\n</text>"), "the state legend is drawn");
+    // Each stretch of a band says its state and when, and hides with its variant.
+    let band = &figure[figure.find("<g data-variant=\"breaker-stuck\">").unwrap()..];
+    let band = &band[..band.find("</g>").unwrap()];
+    assert!(band.contains("<title>breaker-stuck: HALF_OPEN from 3.2 s to 4 s</title>"), "{band}");
+}
+
+#[test]
+fn a_stacked_chart_on_the_page_says_every_part_at_each_instant_on_hover() {
+    let fixture = Resilience::new();
+    let html = index_html(&fixture.report()).unwrap();
+    let figure = chart_figure(&html, "attempts-retry");
+    // At 4 s, in the slowdown: 50 first tries and 40 + 10 retries, each part on its own line.
+    let column = "<title>retry, 4 s, attempts per second:\nfirst tries: 50\nretries: 50</title>";
+    assert!(figure.contains(column), "{figure}");
+    assert_eq!(
+        figure.matches("<rect class=\"hover\"").count(),
+        11,
+        "one column per second, 0 to 10 s"
+    );
 }
 
 #[test]

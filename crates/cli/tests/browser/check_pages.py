@@ -8,7 +8,8 @@ desktop width (1280 px) and a phone width (400 px):
 - the page does not scroll sideways (wide tables and charts scroll in their own box);
 - every in-page link has a target;
 - on the desktop, chart text is at least 11 px and every chart fits its column;
-- every variant's series has a tooltip, and points say their values;
+- every variant's series has a tooltip, and every chart says its values on hover (a
+  line's points, a state strip's stretches, a stacked chart's instants);
 - a legend entry hides its variant in every chart and shows it again, and a double-click
   shows it alone;
 - the step-by-step diagram's messages have tooltips with their times, and "next" and
@@ -185,9 +186,22 @@ TOOLTIPS = """(() => {
   const groups = [...document.querySelectorAll('figure g[data-variant]')];
   const problems = groups.filter((g) => !g.querySelector(':scope > title'))
     .map((g) => `a series of ${g.dataset.variant} in #${g.closest('figure').id} has no tooltip`);
-  if (groups.length && !document.querySelector('figure circle.hover > title')) {
-    problems.push('no point says its value on hover');
+  for (const chart of document.querySelectorAll('figure.chart')) {
+    const targets = [...chart.querySelectorAll('.hover')].filter((t) => t.querySelector('title'));
+    if (!targets.length) {
+      problems.push(`nothing in #${chart.id} says its value on hover`);
+      continue;
+    }
+    // The pointer reaches a target: nothing drawn later covers it.
+    const target = targets[Math.floor(targets.length / 2)];
+    target.scrollIntoView({block: 'center'});
+    const box = target.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+    if (!hit?.closest('.hover')) {
+      problems.push(`the pointer over "${target.textContent}" in #${chart.id} finds ${hit?.tagName}`);
+    }
   }
+  window.scrollTo(0, 0);
   if (groups.length && !document.querySelector('[data-toggle-variant]')) {
     problems.push('series can be toggled but no legend entry toggles them');
   }
