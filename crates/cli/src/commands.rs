@@ -2,7 +2,7 @@
 //! loading and running that `sweep` shares with them.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -157,20 +157,53 @@ fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// `to` as a link from a page in `from_dir`: `../traces/run.json`. Both are made absolute
-/// against the working directory first; a path no relative link reaches (another drive) is
-/// linked as it is.
+/// `to` as a link from a page in `from_dir`: `../traces/run.json`, each name
+/// percent-encoded. Both are made absolute against the working directory and their `.` and
+/// `..` resolved first; a path no relative link reaches (another drive) is linked as it is.
 fn relative_href(from_dir: &Path, to: &Path) -> String {
     let (Ok(from), Ok(to)) = (std::path::absolute(from_dir), std::path::absolute(to)) else {
         return to.display().to_string();
     };
-    let common = from.components().zip(to.components()).take_while(|(a, b)| a == b).count();
+    let (from, to) = (lexically_normal(&from), lexically_normal(&to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     if common == 0 {
-        return to.display().to_string();
+        return to.iter().collect::<PathBuf>().display().to_string();
     }
-    let ups = from.components().count() - common;
-    let downs = to.components().skip(common).map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let ups = from.len() - common;
+    let downs =
+        to[common..].iter().map(|name| percent_encoded(&name.as_os_str().to_string_lossy()));
     std::iter::repeat_n("..".to_owned(), ups).chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// An absolute path's parts with `.` dropped and each `..` taking away the part before it,
+/// as a browser resolves a link (`out/../traces` is `traces`, not a folder named `..`).
+fn lexically_normal(path: &Path) -> Vec<Component<'_>> {
+    let mut parts = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            Component::ParentDir => {}
+            other => parts.push(other),
+        }
+    }
+    parts
+}
+
+/// A file name as a URL path segment: a `#`, `?`, `%` or space in it would end or change the
+/// link. Unreserved characters stay as they are; every other byte of its UTF-8 is `%XX`.
+fn percent_encoded(name: &str) -> String {
+    let mut encoded = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// The first violation of the first variant that has one, with a full trace of its run
@@ -507,7 +540,20 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
 mod tests {
     use faultline_engine::{NodeId, SimTime, TraceEvent, TraceRecord};
 
-    use super::{describe_divergence, first_different_line, thousands};
+    use std::path::Path;
+
+    use super::{describe_divergence, first_different_line, relative_href, thousands};
+
+    #[test]
+    fn a_trace_link_climbs_only_the_folders_there_are_and_escapes_its_names() {
+        let link = |from: &str, to: &str| relative_href(Path::new(from), Path::new(to));
+        assert_eq!(link("/work/out", "/work/traces/run.json"), "../traces/run.json");
+        // `..` in the page's folder is resolved, not counted as a folder to climb out of.
+        assert_eq!(link("/work/a/../x/out", "/work/p.json"), "../../p.json");
+        assert_eq!(link("/work/out/.", "/work/out/./p.json"), "p.json");
+        // A variant's name goes into its trace file's name; `#` and spaces would break the link.
+        assert_eq!(link("/w/out", "/w/out/p-a #1 é.json"), "p-a%20%231%20%C3%A9.json");
+    }
 
     #[test]
     fn thousands_are_separated_by_commas() {

@@ -316,8 +316,10 @@ struct FaultSpan<'a> {
     until: Option<SimTime>,
 }
 
-/// The process that holds the faults, apart from every node's.
-const FAULTS_PID: u64 = 0;
+/// The process that holds the faults, apart from every node's (`index + 1`). Not 0: viewers
+/// give process 0 a meaning of their own (the idle "swapper" in Perfetto's importer). The
+/// largest 32-bit signed pid, which every reader accepts and no run has nodes enough to reach.
+const FAULTS_PID: u64 = i32::MAX as u64;
 
 /// A `faults` process with a thread per fault (they may overlap), each fault a span on it;
 /// one still in force when the trace ends lasts to the end.
@@ -409,7 +411,7 @@ fn flow_id(msg_id: u64, delivery: u64) -> u64 {
     msg_id + delivery * DUPLICATE_FLOW_ID_STRIDE
 }
 
-/// Process 0 is what viewers show for events without a process; nodes start at 1.
+/// Nodes' processes start at 1: viewers treat process 0 as special.
 fn pid(node: NodeId) -> u64 {
     u64::from(node.0) + 1
 }

@@ -546,9 +546,15 @@ fn perfetto_json_links_each_delivery_to_its_send() {
             })
             .collect()
     };
-    let processes = BTreeMap::from([((0, 0), "faults"), ((1, 1), "alice"), ((2, 2), "bob")]);
+    // The faults' process is none of the nodes', and not 0, which viewers treat as special.
+    let faults_pid = named("process_name").into_iter().find(|(_, name)| *name == "faults");
+    let faults_pid = faults_pid.unwrap().0.0;
+    assert!(faults_pid > 2, "faults share process {faults_pid} with a node or with 0");
+    let processes =
+        BTreeMap::from([((faults_pid, faults_pid), "faults"), ((1, 1), "alice"), ((2, 2), "bob")]);
     assert_eq!(named("process_name"), processes);
-    let threads = BTreeMap::from([((0, 1), "partition"), ((1, 1), "alice"), ((2, 2), "bob")]);
+    let threads =
+        BTreeMap::from([((faults_pid, 1), "partition"), ((1, 1), "alice"), ((2, 2), "bob")]);
     assert_eq!(named("thread_name"), threads);
 
     // Message 7 was delivered twice: two arrows from alice at 1 ms to bob at 2 and 3 ms.
@@ -587,7 +593,7 @@ fn perfetto_json_links_each_delivery_to_its_send() {
     assert_eq!(faults.len(), 1);
     assert_eq!(
         (faults[0]["name"].as_str(), faults[0]["pid"].as_u64()),
-        (Some("partition"), Some(0))
+        (Some("partition"), Some(faults_pid))
     );
     assert_eq!((faults[0]["ts"].as_f64(), faults[0]["dur"].as_f64()), (Some(4000.0), Some(3000.0)));
     assert!(with("i").is_empty(), "no violations, no instants");
