@@ -26,6 +26,7 @@ use plotters::style::{FontStyle, register_font};
 
 use crate::Report;
 use crate::error::RenderError;
+use crate::html::escape;
 use crate::table::number;
 use data::with_label;
 
@@ -187,7 +188,7 @@ enum HoverArea {
 
 impl Hover {
     fn svg(&self) -> String {
-        let text = xml_escape(&self.text);
+        let text = escape(&self.text);
         match self.area {
             HoverArea::Point((x, y)) => format!(
                 "<circle class=\"hover\" cx=\"{x}\" cy=\"{y}\" r=\"6\" fill=\"none\" \
@@ -216,6 +217,8 @@ struct PageParts {
     legend: Vec<(usize, LegendRow)>,
     legend_left_px: u32,
     hover: Vec<Hover>,
+    /// A dot chart's labels, which the page draws over the variants' layers.
+    dot_labels: Vec<DotLabel>,
 }
 
 /// What one drawing pass of a chart draws.
@@ -229,8 +232,8 @@ enum Layer {
     Series(usize),
 }
 
-/// Hover targets beyond this many on one chart are left out (a dot per message can be
-/// thousands): the variant's tooltip still names it.
+/// At most this many hover targets on one chart (a dot per message can be thousands): beyond
+/// it, every k-th is kept, evenly along each series, so that the page stays light.
 const HOVER_TARGETS_MAX: usize = 2_000;
 
 pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart, RenderError> {
@@ -252,11 +255,7 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
     let mut parts = PageParts::default();
     if !layered {
         let svg = render(Layer::All, &mut parts)?;
-        let hover: String = if parts.hover.len() <= HOVER_TARGETS_MAX {
-            parts.hover.iter().map(Hover::svg).collect()
-        } else {
-            String::new()
-        };
+        let hover: String = thinned(&parts.hover).map(Hover::svg).collect();
         let end = svg.rfind("</svg>").expect("an SVG document ends its root");
         let svg = format!("{}{hover}{}", &svg[..end], &svg[end..]);
         return Ok(PageChart { svg, legend: Vec::new(), legend_left_px: CHART_WIDTH_PX });
@@ -269,16 +268,20 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
         .iter()
         .map(|&variant| Ok((variant, render(Layer::Series(variant), &mut parts)?)))
         .collect::<Result<Vec<_>, RenderError>>()?;
-    let hover = parts.hover.len() <= HOVER_TARGETS_MAX;
+    let hover: Vec<&Hover> = thinned(&parts.hover).collect();
     let mut groups = String::new();
     for (variant, layer) in &layers {
-        let name = xml_escape(&report.outcomes[*variant].variant);
+        let name = escape(&report.outcomes[*variant].variant);
         groups.push_str(&format!("<g data-variant=\"{name}\">\n<title>{name}</title>\n"));
         groups.push_str(svg_body(layer));
-        for target in parts.hover.iter().filter(|h| hover && h.variant == Some(*variant)) {
+        for target in hover.iter().filter(|h| h.variant == Some(*variant)) {
             groups.push_str(&target.svg());
         }
         groups.push_str("</g>\n");
+    }
+    let names: Vec<&str> = report.outcomes.iter().map(|o| o.variant.as_str()).collect();
+    for label in &parts.dot_labels {
+        groups.push_str(&label.page_svg(&names));
     }
     let end = frame.rfind("</svg>").expect("an SVG document ends its root");
     let svg = format!("{}{groups}{}", &frame[..end], &frame[end..]);
@@ -295,6 +298,11 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
     Ok(PageChart { svg, legend, legend_left_px: parts.legend_left_px })
 }
 
+/// At most [`HOVER_TARGETS_MAX`] of `targets`, evenly spread.
+fn thinned(targets: &[Hover]) -> impl Iterator<Item = &Hover> {
+    targets.iter().step_by(targets.len().div_ceil(HOVER_TARGETS_MAX).max(1))
+}
+
 /// What lies between an SVG document's root tags.
 fn svg_body(svg: &str) -> &str {
     let start = svg.find("<svg").and_then(|at| svg[at..].find('>').map(|end| at + end + 1));
@@ -303,11 +311,6 @@ fn svg_body(svg: &str) -> &str {
         (Some(start), Some(end)) if start <= end => &svg[start..end],
         _ => "",
     }
-}
-
-/// Text for SVG element content and attribute values.
-pub(crate) fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The chart as PNG bytes (8-bit RGB), drawn in memory and encoded in pure Rust.
@@ -583,7 +586,18 @@ fn draw_curves<DB: DrawingBackend>(
         return Ok(());
     }
     if one_dot_each {
-        label_dots(&mut chart, &curves)?;
+        let labels = place_dot_labels(&chart, &curves);
+        if layer == Layer::Frame {
+            // On the page a label goes with its variants, as their dots do.
+            parts.dot_labels = labels;
+        } else {
+            for label in labels {
+                let style = TextStyle::from((FONT_FAMILY, DOT_LABEL_SIZE_PX).into_font())
+                    .pos(Pos::new(label.hpos, VPos::Center));
+                let text = Text::new(label.text, label.offset_px, style);
+                chart.draw_series(iter::once(EmptyElement::at(label.point) + text))?;
+            }
+        }
     }
     label_reference_lines(&mut chart, spec, x_max_s)?;
     if layer == Layer::Frame {
@@ -596,7 +610,6 @@ fn draw_curves<DB: DrawingBackend>(
     draw_legend(&legend_area, &rows)
 }
 
-/// `range` widened by a twentieth of its span at each end.
 /// Where a hover target is along the x axis: a time, or a parameter's value.
 fn x_text(spec: &ChartSpec, x: f64) -> String {
     match &spec.x_label {
@@ -605,21 +618,30 @@ fn x_text(spec: &ChartSpec, x: f64) -> String {
     }
 }
 
-/// A value in its axis's words, the unit in parentheses moved after the number:
+/// A value in its axis's words, a unit in parentheses moved to the number:
 /// "p99 latency (ms)" and 108.9 read "p99 latency 108.9 ms"; "latency (ms), mean" reads
-/// "latency, mean 108.9 ms"; a label without a unit reads "success rate: 0.98".
+/// "latency, mean 108.9 ms"; "balance ($)" reads "balance $100". Anything else reads
+/// "label: value" ("availability (share answered): 0.98"): words in parentheses explain,
+/// they are no unit.
 fn quantity(label: &str, value: f64) -> String {
+    const UNIT_CHARS_MAX: usize = 5;
     let unit = label.rfind(" (").and_then(|open| {
         let close = open + label[open..].find(')')?;
-        Some((&label[..open], &label[open + 2..close], &label[close + 1..]))
+        let unit = &label[open + 2..close];
+        let short = !unit.is_empty() && unit.chars().count() <= UNIT_CHARS_MAX;
+        (short && !unit.contains(char::is_whitespace))
+            .then(|| (&label[..open], unit, &label[close + 1..]))
     });
+    let value = number(value);
     match unit {
-        Some((what, "%", rest)) => format!("{what}{rest} {}%", number(value)),
-        Some((what, unit, rest)) => format!("{what}{rest} {} {unit}", number(value)),
-        None => format!("{label}: {}", number(value)),
+        Some((what, "%", rest)) => format!("{what}{rest} {value}%"),
+        Some((what, "$", rest)) => format!("{what}{rest} ${value}"),
+        Some((what, unit, rest)) => format!("{what}{rest} {value} {unit}"),
+        None => format!("{label}: {value}"),
     }
 }
 
+/// `range` widened by a twentieth of its span at each end.
 fn pad(range: Range<f64>) -> Range<f64> {
     let margin = (range.end - range.start) / 20.0;
     range.start - margin..range.end + margin
@@ -628,15 +650,16 @@ fn pad(range: Range<f64>) -> Range<f64> {
 /// Names each dot beside it, so that a reader needs no legend, and dots that land on one
 /// another (two variants with the same result) are named together instead of one hiding
 /// the other.
-fn label_dots<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
-    chart: &mut TimeChart<DB, Y>,
+fn place_dot_labels<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &TimeChart<DB, Y>,
     curves: &[data::Curve<'_>],
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Vec<DotLabel> {
     /// Where dots are drawn (in pixels), where that is in data, and whose they are.
     struct Spot {
         px: (i32, i32),
         point: (f64, f64),
         names: Vec<String>,
+        owners: Vec<usize>,
     }
     let mut spots: Vec<Spot> = Vec::new();
     for curve in curves {
@@ -647,15 +670,24 @@ fn label_dots<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
                 (x - px.0).abs() <= DOT_SAME_PX && (y - px.1).abs() <= DOT_SAME_PX
             };
             match spots.iter_mut().find(|spot| near(spot.px)) {
-                Some(spot) => spot.names.push(name.clone()),
-                None => spots.push(Spot { px, point, names: vec![name.clone()] }),
+                Some(spot) => {
+                    spot.names.push(name.clone());
+                    spot.owners.push(curve.variant_index);
+                }
+                None => spots.push(Spot {
+                    px,
+                    point,
+                    names: vec![name.clone()],
+                    owners: vec![curve.variant_index],
+                }),
             }
         }
     }
     let (x_px, y_px) = chart.plotting_area().get_pixel_range();
     let dots_px: Vec<(i32, i32)> = spots.iter().map(|spot| spot.px).collect();
     let mut taken: Vec<Box2> = Vec::new();
-    for Spot { px, point, names } in spots {
+    let mut labels = Vec::with_capacity(spots.len());
+    for Spot { px, point, names, owners } in spots {
         let text = names.join(" = ");
         let width_px = (text.chars().count() as f64 * f64::from(DOT_LABEL_SIZE_PX) * 0.6) as i32;
         let height_px = DOT_LABEL_SIZE_PX as i32 + 2;
@@ -687,12 +719,40 @@ fn label_dots<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         if let Some(b) = fits((hpos, dx, dy)) {
             taken.push(b);
         }
-        let style = TextStyle::from((FONT_FAMILY, DOT_LABEL_SIZE_PX).into_font())
-            .pos(Pos::new(hpos, VPos::Center));
-        chart
-            .draw_series(iter::once(EmptyElement::at(point) + Text::new(text, (dx, dy), style)))?;
+        let at_px = (px.0 + dx, px.1 + dy);
+        labels.push(DotLabel { owners, text, point, offset_px: (dx, dy), at_px, hpos });
     }
-    Ok(())
+    labels
+}
+
+/// A name beside the dots of a one-dot-per-variant chart, and the variants whose dots it
+/// names (several, where their dots coincide).
+struct DotLabel {
+    owners: Vec<usize>,
+    text: String,
+    /// The dot, in data, and the label's anchor from it, in pixels.
+    point: (f64, f64),
+    offset_px: (i32, i32),
+    /// The anchor in the picture's pixels, and which end of the text sits there.
+    at_px: (i32, i32),
+    hpos: HPos,
+}
+
+impl DotLabel {
+    /// The label as the page draws it, shown while any of its variants is: `names` are the
+    /// outcomes' variant names by index.
+    fn page_svg(&self, names: &[&str]) -> String {
+        let owners: Vec<&str> = self.owners.iter().map(|&k| names[k]).collect();
+        let owners = serde_json::to_string(&owners).expect("names are strings");
+        let anchor = if matches!(self.hpos, HPos::Left) { "start" } else { "end" };
+        let (x, y) = self.at_px;
+        format!(
+            "<text data-variants=\"{}\" x=\"{x}\" y=\"{y}\" dy=\"0.5ex\" text-anchor=\"{anchor}\" \
+             font-family=\"{FONT_FAMILY}\" font-size=\"{DOT_LABEL_SIZE_PX}\" fill=\"#000000\">{}</text>\n",
+            escape(&owners),
+            escape(&self.text)
+        )
+    }
 }
 
 /// A label's box on a dot chart, in pixels.
@@ -877,12 +937,14 @@ fn draw_strip<DB: DrawingBackend>(
     let frame_shown = matches!(layer, Layer::All | Layer::Frame);
     let mut chart =
         frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px, frame_shown)?;
-    let name_at = |y: &f64| {
-        let from_top = (count - 1).checked_sub(y.round() as usize);
-        from_top.and_then(|k| names.get(k)).cloned().unwrap_or_default()
-    };
+    let band_at = |y: &f64| (count - 1).checked_sub(y.round() as usize);
+    let name_at = |y: &f64| band_at(y).and_then(|k| names.get(k)).cloned().unwrap_or_default();
     if frame_shown {
-        draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, &name_at, false)?;
+        // On the page each band's name is drawn in its variant's layer, to hide with it.
+        let nameless = |_: &f64| String::new();
+        let tick: &dyn Fn(&f64) -> String =
+            if layer == Layer::Frame { &nameless } else { &name_at };
+        draw_mesh(&mut chart, TIME_AXIS, &spec.y_label, tick, false)?;
         shade_faults(&mut chart, report.faults, x_max_s, (y_min, y_max))?;
     }
     if layer == Layer::Frame {
@@ -903,6 +965,19 @@ fn draw_strip<DB: DrawingBackend>(
             Rectangle::new([(span.from_s, low), (span.until_s, high)], color.filled())
         });
         chart.draw_series(spans)?;
+        if matches!(layer, Layer::Series(_)) {
+            // The band's name where the frame's axis would have put it: through the same
+            // axis, drawn with nothing but this one tick label.
+            let own_name = |y: &f64| if band_at(y) == Some(k) { name_at(y) } else { String::new() };
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_labels(0)
+                .axis_style(TRANSPARENT)
+                .y_label_formatter(&own_name)
+                .label_style((FONT_FAMILY, TICK_LABEL_SIZE_PX))
+                .draw()?;
+        }
         let owner = if let Layer::Series(variant) = layer { Some(variant) } else { None };
         for span in &band.spans {
             let state = spec.states.get(span.state).cloned();
@@ -1273,6 +1348,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_crowded_chart_keeps_hover_targets_evenly_spread_within_the_cap() {
+        let targets = |n: i32| -> Vec<Hover> {
+            let area = |k| HoverArea::Point((k, 0));
+            (0..n).map(|k| Hover { variant: None, area: area(k), text: k.to_string() }).collect()
+        };
+        let texts = |all: &[Hover]| thinned(all).map(|h| h.text.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&targets(3)), ["0", "1", "2"]);
+        let crowded = texts(&targets(4_500));
+        assert_eq!(crowded.len(), 1_500, "every third, not none");
+        assert_eq!((crowded[1].as_str(), crowded[1_499].as_str()), ("3", "4497"));
+    }
+
+    #[test]
     fn hover_text_puts_the_unit_after_the_number() {
         assert_eq!(quantity("p99 latency (ms)", 108.9), "p99 latency 108.9 ms");
         assert_eq!(
@@ -1281,6 +1369,11 @@ mod tests {
         );
         assert_eq!(quantity("runs with an anomaly (%)", 12.0), "runs with an anomaly 12%");
         assert_eq!(quantity("pay success rate", 0.5), "pay success rate: 0.5");
+        assert_eq!(quantity("all accounts ($)", 100.0), "all accounts $100");
+        assert_eq!(
+            quantity("availability (share of transfers answered), mean", 1.0),
+            "availability (share of transfers answered), mean: 1"
+        );
     }
 
     #[test]

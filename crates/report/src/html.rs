@@ -72,10 +72,15 @@ ul.legend button:hover { border-color: #ccc; }
 ul.legend button[aria-pressed=false] { opacity: 0.4; text-decoration: line-through; }
 ul.legend .sample { display: inline-block; width: 1.4em; margin-right: 0.4em;
                     vertical-align: middle; }
-[data-variant].off { display: none; }
+[data-variant].off, [data-variants].off { display: none; }
 #spacetime path.step:hover { stroke: rgba(0, 0, 0, 0.08); }
 #spacetime path.step.current { stroke: rgba(255, 176, 0, 0.45); }
-.stepper { margin-top: 0.4rem; }
+/* The diagram scrolls sideways in its own box, so that the step buttons can stay in view at
+   the bottom of the window while the reader steps down a tall diagram. */
+#spacetime { overflow: visible; }
+#spacetime .picture { overflow-x: auto; }
+.stepper { position: sticky; bottom: 0; padding: 0.4rem 0; background: #fff;
+           border-top: 1px solid #eee; }
 .stepper button { font: inherit; padding: 0.2rem 0.6rem; cursor: pointer; }
 .step-text { margin: 0.3rem 0; min-height: 2.8em; }
 @media (min-width: 760px) {
@@ -97,6 +102,10 @@ const SCRIPT: &str = "
     for (const el of document.querySelectorAll('[data-variant]')) {
       el.classList.toggle('off', hidden.has(el.dataset.variant));
     }
+    // A label shared by several variants (dots that coincide) goes with the last of them.
+    for (const el of document.querySelectorAll('[data-variants]')) {
+      el.classList.toggle('off', JSON.parse(el.dataset.variants).every((v) => hidden.has(v)));
+    }
     for (const button of document.querySelectorAll('[data-toggle-variant]')) {
       button.setAttribute('aria-pressed', String(!hidden.has(button.dataset.toggleVariant)));
     }
@@ -104,6 +113,14 @@ const SCRIPT: &str = "
   const all = () => [...new Set([...document.querySelectorAll('[data-toggle-variant]')]
     .map((button) => button.dataset.toggleVariant))];
   document.addEventListener('click', (event) => {
+    // A link to a hidden variant's chart or violations shows that variant again.
+    const link = event.target.closest('a[href^=\"#\"]');
+    const target = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    const owner = target && target.closest('[data-variant].off');
+    if (owner) {
+      hidden.delete(owner.dataset.variant);
+      apply();
+    }
     const button = event.target.closest('[data-toggle-variant]');
     if (!button) return;
     const variant = button.dataset.toggleVariant;
@@ -124,6 +141,11 @@ const SCRIPT: &str = "
       text.textContent = `Message ${index + 1} of ${steps.length}: ${said}`;
       previous.disabled = index <= 0;
       next.disabled = index >= steps.length - 1;
+      // Keep the message in view above the buttons as the steps go down the diagram.
+      const box = steps[index].getBoundingClientRect();
+      if (box.top < 40 || box.bottom > stepper.getBoundingClientRect().top) {
+        steps[index].scrollIntoView({block: 'center'});
+      }
     };
     previous.disabled = true;
     previous.addEventListener('click', () => show(Math.max(current - 1, 0)));
@@ -221,7 +243,8 @@ fn write_page(
         // and copied.
         writeln!(
             html,
-            "<figure id=\"spacetime\">\n<figcaption>{}</figcaption>\n{}",
+            "<figure id=\"spacetime\">\n<figcaption>{}</figcaption>\n<div class=\"picture\">\n{}\n\
+             </div>",
             escape(diagram.caption),
             svg.trim_end()
         )?;
@@ -639,8 +662,8 @@ fn variant(index: usize, name: &str) -> String {
     )
 }
 
-/// Text for element content and quoted attribute values.
-fn escape(text: &str) -> String {
+/// Text for HTML or SVG element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -19,9 +19,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
     FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, encode_png, fit_title, full_size_text,
-    register_bundled_font, shorten_to_fit, xml_escape,
+    register_bundled_font, shorten_to_fit,
 };
 use crate::error::RenderError;
+use crate::html::escape;
 use crate::trace_export::node_name;
 use data::{Fate, Flight, Story};
 
@@ -170,7 +171,7 @@ pub(crate) fn spacetime_page_svg(diagram: &Spacetime) -> Result<String, RenderEr
              stroke-width=\"12\" stroke-linecap=\"round\" pointer-events=\"stroke\">\
              <title>{}</title></path>\n",
             d.trim_end(),
-            xml_escape(&step.text)
+            escape(&step.text)
         ));
     }
     overlay.push_str("</g>\n");
@@ -198,9 +199,10 @@ struct Step {
     text: String,
 }
 
-/// "bob → bank: T2: debit X $100.00, sent at 1012.4 ms, delivered at 1015.1 ms".
+/// "bob → bank: T2: debit X $100.00, sent at 1012.4 ms, delivered at 1015.1 ms": to a tenth
+/// of a millisecond, as a reader compares times (the axis says where exactly).
 fn step_text(flight: &Flight, names: &[String], until: SimTime) -> String {
-    let at = |time: SimTime| format!("{} ms", ms_exact(time.as_nanos()));
+    let at = |time: SimTime| format!("{} ms", ms(time.as_nanos(), 1));
     let fate = match flight.fate {
         Fate::Delivered { at: when } if when > until => {
             format!("delivered at {}, after the window ends", at(when))
