@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::repo;
+use common::{faultline, repo, scratch, stderr};
 
 /// Chromium from `FAULTLINE_CHROMIUM`, or the first of the usual names on `PATH`.
 fn chromium() -> Option<PathBuf> {
@@ -59,6 +59,29 @@ fn report_pages() -> Vec<PathBuf> {
     pages
 }
 
+/// A page whose variant's name has every character that could break markup, a script or a
+/// link: double-transfer, its first variant renamed, written with Perfetto traces.
+fn page_with_awkward_names() -> PathBuf {
+    let dir = scratch("browser-awkward-names");
+    let text = std::fs::read_to_string(repo().join("scenarios/double-transfer.ron")).unwrap();
+    let awkward = r#"check \"then\" <debit> & 'x' #1"#;
+    let renamed = text.replacen("\"check-then-debit\"", &format!("\"{awkward}\""), 1);
+    assert_ne!(renamed, text, "the scenario names its variant check-then-debit");
+    let scenario = dir.join("awkward.ron");
+    std::fs::write(&scenario, renamed).unwrap();
+    let (out, trace) = (dir.join("report"), dir.join("trace.json"));
+    let output = faultline(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--perfetto",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    out.join("index.html")
+}
+
 #[test]
 fn report_pages_read_well_in_a_real_browser() {
     let Some(chromium) = chromium() else { return skip("Chromium") };
@@ -68,6 +91,7 @@ fn report_pages_read_well_in_a_real_browser() {
         .arg(script)
         .arg(chromium)
         .args(report_pages())
+        .arg(page_with_awkward_names())
         .output()
         .expect("the browser check runs");
     let printed = format!(

@@ -6,7 +6,7 @@ desktop width (1280 px) and a phone width (400 px):
 
 - no script error and no console error;
 - the page does not scroll sideways (wide tables and charts scroll in their own box);
-- every in-page link has a target;
+- every in-page link has a target, and every link to a file (a trace) finds it;
 - on the desktop, chart text is at least 11 px and every chart fits its column;
 - every variant's series has a tooltip, and every chart says its values on hover (a
   line's points, a state strip's stretches, a stacked chart's instants);
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 import websocket  # Debian: python3-websocket
 
@@ -43,6 +44,8 @@ class Browser:
         self.profile = tempfile.TemporaryDirectory(
             prefix="faultline-chromium-", ignore_cleanup_errors=True
         )
+        self.log_path = os.path.join(self.profile.name, "chromium.log")
+        self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [
                 chromium,
@@ -56,10 +59,13 @@ class Browser:
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=self.log,
         )
-        browser_url = self._devtools_url()
+        try:
+            browser_url = self._devtools_url()
+        except RuntimeError:
+            self.process.kill()
+            raise
         port = re.match(r"ws://[^:]+:(\d+)/", browser_url).group(1)
         page_url = self._page_websocket(port)
         self.socket = websocket.create_connection(page_url, timeout=30, suppress_origin=True)
@@ -70,15 +76,19 @@ class Browser:
         self.call("Page.enable")
 
     def _devtools_url(self):
+        # Chromium names its DevTools address on stderr, which goes to a file (a pipe nobody
+        # reads after start-up could fill and stall it). Waits no longer than 30 s: a
+        # Chromium that hangs without a word must not hang the test suite.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                break
-            found = re.search(r"DevTools listening on (ws://\S+)", line)
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with open(self.log_path, "rb") as log:
+                found = re.search(rb"DevTools listening on (ws://\S+)", log.read())
             if found:
-                return found.group(1)
-        raise RuntimeError("Chromium did not start its DevTools server")
+                return found.group(1).decode()
+            time.sleep(0.05)
+        with open(self.log_path, "rb") as log:
+            said = log.read().decode(errors="replace").strip()[-2000:]
+        raise RuntimeError(f"Chromium did not start its DevTools server; it said:\n{said}")
 
     def _page_websocket(self, port):
         import urllib.request
@@ -141,6 +151,7 @@ class Browser:
         self.socket.close()
         self.process.terminate()
         self.process.wait(timeout=10)
+        self.log.close()
         self.profile.cleanup()
 
 
@@ -210,29 +221,57 @@ TOOLTIPS = """(() => {
 
 TOGGLE = """(() => {
   const problems = [];
-  const button = document.querySelector('figure [data-toggle-variant]');
-  if (!button) return problems;
-  const variant = button.dataset.toggleVariant;
   const shown = (g) => getComputedStyle(g).display !== 'none';
   const series = () => [...document.querySelectorAll('figure g[data-variant]')];
-  const own = () => series().filter((g) => g.dataset.variant === variant);
-  const charts = new Set(own().map((g) => g.closest('figure').id));
-  button.click();
-  const still = own().filter(shown).length;
-  if (still) problems.push(`after hiding ${variant}, ${still} of its series still show`);
-  const lost = series().filter((g) => g.dataset.variant !== variant && !shown(g)).length;
-  if (lost) problems.push(`hiding ${variant} hid ${lost} series of other variants`);
-  if (button.getAttribute('aria-pressed') !== 'false') problems.push('the button does not say it is off');
-  button.click();
-  if (own().some((g) => !shown(g))) problems.push(`showing ${variant} again left some hidden`);
-  button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
-  const others = series().filter((g) => g.dataset.variant !== variant && shown(g)).length;
-  if (others) problems.push(`a double-click on ${variant} left ${others} other series shown`);
-  button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
-  if (series().some((g) => !shown(g))) problems.push('a second double-click did not show all again');
-  if (charts.size < 2 && document.querySelectorAll('figure.chart ul.legend').length >= 2) {
-    problems.push(`${variant} has series in only ${charts.size} chart(s)`);
+  // Dot labels name the variants whose dots they mark: one goes when all of those have gone.
+  const labels = () => [...document.querySelectorAll('figure [data-variants]')];
+  const buttons = [...document.querySelectorAll('figure [data-toggle-variant]')];
+  const variants = [...new Set(buttons.map((b) => b.dataset.toggleVariant))];
+  for (const variant of variants) {
+    const button = buttons.find((b) => b.dataset.toggleVariant === variant);
+    const own = () => series().filter((g) => g.dataset.variant === variant);
+    const charts = new Set(own().map((g) => g.closest('figure').id));
+    button.click();
+    const still = own().filter(shown).length;
+    if (still) problems.push(`after hiding ${variant}, ${still} of its series still show`);
+    const lost = series().filter((g) => g.dataset.variant !== variant && !shown(g)).length;
+    if (lost) problems.push(`hiding ${variant} hid ${lost} series of other variants`);
+    for (const label of labels().filter(shown)) {
+      if (JSON.parse(label.dataset.variants).every((v) => v === variant)) {
+        problems.push(`the label "${label.textContent.trim()}" stays after hiding ${variant}`);
+      }
+    }
+    if (button.getAttribute('aria-pressed') !== 'false') problems.push(`the ${variant} button does not say it is off`);
+    button.click();
+    if (own().some((g) => !shown(g))) problems.push(`showing ${variant} again left some hidden`);
+    button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+    const others = series().filter((g) => g.dataset.variant !== variant && shown(g)).length;
+    if (others) problems.push(`a double-click on ${variant} left ${others} other series shown`);
+    for (const label of labels().filter(shown)) {
+      if (!JSON.parse(label.dataset.variants).includes(variant)) {
+        problems.push(`the label "${label.textContent.trim()}" stays with ${variant} alone`);
+      }
+    }
+    button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
+    if (series().some((g) => !shown(g))) problems.push('a second double-click did not show all again');
+    if (charts.size < 2 && document.querySelectorAll('figure.chart ul.legend').length >= 2) {
+      problems.push(`${variant} has series in only ${charts.size} chart(s)`);
+    }
   }
+  // A link to what a hidden variant owns (its chart) shows the variant again.
+  const owned = [...document.querySelectorAll('figure[data-variant]')];
+  const link = owned.map((f) => document.querySelector(`a[href="#${f.id}"]`)).find(Boolean);
+  if (link) {
+    const figure = document.getElementById(link.hash.slice(1));
+    const button = buttons.find((b) => b.dataset.toggleVariant === figure.dataset.variant);
+    if (button) {
+      button.click();
+      link.click();
+      if (!shown(figure)) problems.push(`the link to #${figure.id} leads to a hidden chart`);
+      if (button.getAttribute('aria-pressed') !== 'true') problems.push('following the link did not turn its variant on');
+    }
+  }
+  window.scrollTo(0, 0);
   return problems;
 })()"""
 
@@ -241,11 +280,12 @@ STEPS = """(() => {
   const steps = [...document.querySelectorAll('#spacetime path.step')];
   if (!document.getElementById('spacetime')) return [];
   const problems = [];
-  if (!steps.length) return ['the step-by-step diagram has no messages to step through'];
+  const stepper = document.querySelector('#spacetime .stepper');
+  // A window without messages has nothing to step through, and offers no buttons.
+  if (!steps.length) return stepper && !stepper.hidden ? ['buttons step through no messages'] : [];
   if (steps.some((step) => !step.querySelector('title')?.textContent.includes(' ms'))) {
     problems.push('a message has no tooltip with its times');
   }
-  const stepper = document.querySelector('#spacetime .stepper');
   if (!stepper || stepper.hidden) return problems.concat(['the step buttons are not shown']);
   const next = stepper.querySelector('[data-step-next]');
   const previous = stepper.querySelector('[data-step-previous]');
@@ -263,8 +303,31 @@ STEPS = """(() => {
   if (steps.filter((step) => step.classList.contains('current')).length !== 1) {
     problems.push('more than one message is marked as the current one');
   }
+  // Down to the last message: it and the buttons are on screen together.
+  while (!next.disabled) next.click();
+  const last = steps[steps.length - 1].getBoundingClientRect();
+  const buttons = stepper.getBoundingClientRect();
+  if (last.bottom > buttons.top + 1 || last.bottom < 0) {
+    problems.push('at the last message, the message and the step buttons are not both in view');
+  }
+  if (buttons.bottom > window.innerHeight + 1) problems.push('the step buttons are below the window');
+  window.scrollTo(0, 0);
   return problems;
 })()"""
+
+
+def missing_files(browser):
+    """Links to files beside the page (trace files) that are not there."""
+    hrefs = browser.evaluate(
+        "[...document.querySelectorAll('a[href]')].map((a) => a.href)"
+        ".filter((href) => href.startsWith('file:'))"
+    )
+    missing = []
+    for href in hrefs:
+        path = urllib.parse.unquote(urllib.parse.urlsplit(href).path)
+        if not os.path.exists(path):
+            missing.append(f"a link to {path}, which does not exist")
+    return missing
 
 
 def check_page(browser, path):
@@ -285,6 +348,8 @@ def check_page(browser, path):
         for name, expression in checks:
             for problem in browser.evaluate(expression):
                 problems.append(f"{width_px} px, {name}: {problem}")
+        if width_px == DESKTOP_PX:
+            problems.extend(f"{width_px} px, files: {p}" for p in missing_files(browser))
         problems.extend(f"{width_px} px: {error}" for error in browser.errors)
     return problems
 
