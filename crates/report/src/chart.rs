@@ -219,6 +219,40 @@ struct PageParts {
     hover: Vec<Hover>,
     /// A dot chart's labels, which the page draws over the variants' layers.
     dot_labels: Vec<DotLabel>,
+    /// The rims of stretches of line that later lines cover, which the page draws under
+    /// their variants' layers.
+    rims: Vec<Rim>,
+}
+
+/// A stretch of a variant's line drawn wider, as a rim around the later lines over it.
+struct Rim {
+    variant: usize,
+    /// The variants whose lines cover it: the rim shows while any of them is shown.
+    coverers: Vec<usize>,
+    points_px: Vec<(i32, i32)>,
+    width_px: u32,
+    color: Rgb,
+}
+
+impl Rim {
+    fn page_svg(&self, names: &[&str]) -> String {
+        let points: Vec<String> = self.points_px.iter().map(|(x, y)| format!("{x},{y}")).collect();
+        format!(
+            "<g data-variants=\"{}\"><polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" \
+             points=\"{}\"/></g>\n",
+            variants_attribute(names, &self.coverers),
+            self.color.hex(),
+            self.width_px,
+            points.join(" ")
+        )
+    }
+}
+
+/// The variants `indices` (into `names`) as a `data-variants` attribute's value: a JSON list,
+/// escaped for the attribute.
+fn variants_attribute(names: &[&str], indices: &[usize]) -> String {
+    let list: Vec<&str> = indices.iter().map(|&k| names[k]).collect();
+    escape(&serde_json::to_string(&list).expect("names are strings"))
 }
 
 /// What one drawing pass of a chart draws.
@@ -269,17 +303,20 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
         .map(|&variant| Ok((variant, render(Layer::Series(variant), &mut parts)?)))
         .collect::<Result<Vec<_>, RenderError>>()?;
     let hover: Vec<&Hover> = thinned(&parts.hover).collect();
+    let names: Vec<&str> = report.outcomes.iter().map(|o| o.variant.as_str()).collect();
     let mut groups = String::new();
     for (variant, layer) in &layers {
         let name = escape(&report.outcomes[*variant].variant);
         groups.push_str(&format!("<g data-variant=\"{name}\">\n<title>{name}</title>\n"));
+        for rim in parts.rims.iter().filter(|rim| rim.variant == *variant) {
+            groups.push_str(&rim.page_svg(&names));
+        }
         groups.push_str(svg_body(layer));
         for target in hover.iter().filter(|h| h.variant == Some(*variant)) {
             groups.push_str(&target.svg());
         }
         groups.push_str("</g>\n");
     }
-    let names: Vec<&str> = report.outcomes.iter().map(|o| o.variant.as_str()).collect();
     for label in &parts.dot_labels {
         groups.push_str(&label.page_svg(&names));
     }
@@ -565,13 +602,34 @@ fn draw_curves<DB: DrawingBackend>(
                 // Stretches hidden under later lines are drawn wider, as a rim around them.
                 let mut start = 0;
                 while start < covered.len() {
-                    let under = covered[start];
+                    let under = &covered[start];
                     let end = (start..covered.len())
-                        .find(|&k| covered[k] != under)
+                        .find(|&k| covered[k] != *under)
                         .unwrap_or(covered.len());
-                    let steps = under.min(RIM_STEPS_MAX) as u32;
-                    let stroke = color.stroke_width(LINE_WIDTH_PX + RIM_STEP_PX * steps);
-                    chart.draw_series(LineSeries::new(run[start..=end].iter().copied(), stroke))?;
+                    let stretch = run[start..=end].iter().copied();
+                    let width_px =
+                        LINE_WIDTH_PX + RIM_STEP_PX * under.len().min(RIM_STEPS_MAX) as u32;
+                    match owner {
+                        // On the page the rim goes when the lines over it do: a variant shown
+                        // alone is a plain line.
+                        Some(variant) if !under.is_empty() => {
+                            let line = color.stroke_width(LINE_WIDTH_PX);
+                            chart.draw_series(LineSeries::new(stretch.clone(), line))?;
+                            parts.rims.push(Rim {
+                                variant,
+                                coverers: under.iter().map(|&c| curves[c].variant_index).collect(),
+                                points_px: stretch.map(|at| chart.backend_coord(&at)).collect(),
+                                width_px,
+                                color: variant_color(curve.variant_index),
+                            });
+                        }
+                        _ => {
+                            chart.draw_series(LineSeries::new(
+                                stretch,
+                                color.stroke_width(width_px),
+                            ))?;
+                        }
+                    }
                     start = end;
                 }
             } else {
@@ -742,14 +800,12 @@ impl DotLabel {
     /// The label as the page draws it, shown while any of its variants is: `names` are the
     /// outcomes' variant names by index.
     fn page_svg(&self, names: &[&str]) -> String {
-        let owners: Vec<&str> = self.owners.iter().map(|&k| names[k]).collect();
-        let owners = serde_json::to_string(&owners).expect("names are strings");
         let anchor = if matches!(self.hpos, HPos::Left) { "start" } else { "end" };
         let (x, y) = self.at_px;
         format!(
             "<text data-variants=\"{}\" x=\"{x}\" y=\"{y}\" dy=\"0.5ex\" text-anchor=\"{anchor}\" \
              font-family=\"{FONT_FAMILY}\" font-size=\"{DOT_LABEL_SIZE_PX}\" fill=\"#000000\">{}</text>\n",
-            escape(&owners),
+            variants_attribute(names, &self.owners),
             escape(&self.text)
         )
     }

@@ -1490,3 +1490,28 @@ fn a_chart_where_nothing_moves_is_not_informative_but_a_trade_off_on_one_line_is
         .collect();
     assert!(informative(&tradeoff, &same_y));
 }
+
+#[test]
+fn a_line_under_later_lines_has_a_rim_that_goes_when_they_do() {
+    let fixture = Resilience::new();
+    let html = index_html(&fixture.report()).unwrap();
+    let figure = chart_figure(&html, "latency");
+    let group = |variant: &str| {
+        let start = figure.find(&format!("<g data-variant=\"{variant}\">")).unwrap();
+        let end =
+            figure[start + 1..].find("<g data-variant=").map_or(figure.len(), |k| start + 1 + k);
+        &figure[start..end]
+    };
+    // Every variant's p50 is the same line: retry's lies under breaker's and breaker-stuck's,
+    // so its rim shows while either of those does, two steps wide; breaker's, one step.
+    let rim = |coverers: &str, width: u32| {
+        format!(
+            "<g data-variants=\"[{coverers}]\"><polyline fill=\"none\" stroke=\"#0072B2\" stroke-width=\"{width}\""
+        )
+    };
+    assert!(group("retry").contains(&rim("&quot;breaker&quot;,&quot;breaker-stuck&quot;", 6)));
+    assert!(group("breaker").contains("<g data-variants=\"[&quot;breaker-stuck&quot;]\">"));
+    assert!(!group("breaker-stuck").contains("data-variants"), "nothing covers the last line");
+    // Under the rim, the line itself is drawn plain, so a variant shown alone is one thin line.
+    assert!(group("retry").contains("stroke=\"#0072B2\" stroke-width=\"2\""));
+}

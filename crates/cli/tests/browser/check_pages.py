@@ -221,10 +221,17 @@ TOOLTIPS = """(() => {
 
 TOGGLE = """(() => {
   const problems = [];
-  const shown = (g) => getComputedStyle(g).display !== 'none';
+  // Drawn at all: neither it nor any element around it hidden (checkVisibility() does not
+  // see into SVG).
+  const shown = (el) => {
+    for (let at = el; at; at = at.parentElement) if (getComputedStyle(at).display === 'none') return false;
+    return true;
+  };
   const series = () => [...document.querySelectorAll('figure g[data-variant]')];
-  // Dot labels name the variants whose dots they mark: one goes when all of those have gone.
-  const labels = () => [...document.querySelectorAll('figure [data-variants]')];
+  // Marks that several variants share (a label of coinciding dots, the rim of a line under
+  // later lines) go when all of those have gone.
+  const shared = () => [...document.querySelectorAll('figure [data-variants]')];
+  const mark = (el) => el.textContent.trim() ? `the label "${el.textContent.trim()}"` : 'a rim';
   const buttons = [...document.querySelectorAll('figure [data-toggle-variant]')];
   const variants = [...new Set(buttons.map((b) => b.dataset.toggleVariant))];
   for (const variant of variants) {
@@ -236,9 +243,9 @@ TOGGLE = """(() => {
     if (still) problems.push(`after hiding ${variant}, ${still} of its series still show`);
     const lost = series().filter((g) => g.dataset.variant !== variant && !shown(g)).length;
     if (lost) problems.push(`hiding ${variant} hid ${lost} series of other variants`);
-    for (const label of labels().filter(shown)) {
-      if (JSON.parse(label.dataset.variants).every((v) => v === variant)) {
-        problems.push(`the label "${label.textContent.trim()}" stays after hiding ${variant}`);
+    for (const el of shared().filter(shown)) {
+      if (JSON.parse(el.dataset.variants).every((v) => v === variant)) {
+        problems.push(`${mark(el)} of ${el.dataset.variants} stays after hiding ${variant}`);
       }
     }
     if (button.getAttribute('aria-pressed') !== 'false') problems.push(`the ${variant} button does not say it is off`);
@@ -247,9 +254,9 @@ TOGGLE = """(() => {
     button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));
     const others = series().filter((g) => g.dataset.variant !== variant && shown(g)).length;
     if (others) problems.push(`a double-click on ${variant} left ${others} other series shown`);
-    for (const label of labels().filter(shown)) {
-      if (!JSON.parse(label.dataset.variants).includes(variant)) {
-        problems.push(`the label "${label.textContent.trim()}" stays with ${variant} alone`);
+    for (const el of shared().filter(shown)) {
+      if (!JSON.parse(el.dataset.variants).includes(variant)) {
+        problems.push(`${mark(el)} of ${el.dataset.variants} stays with ${variant} alone`);
       }
     }
     button.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));

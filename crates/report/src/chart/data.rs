@@ -145,12 +145,15 @@ fn distance_px(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
     (x * x + y * y).sqrt()
 }
 
-/// For every segment of every curve (curve, run, segment): how many curves drawn after it
-/// pass over it (within [`HIDDEN_WITHIN_PX`] of its ends and middle) and would hide it.
-/// The chart draws such a segment wider by that many steps, so each hidden curve shows as
-/// a rim around the ones on top of it: two policies with the same result stay two visible
-/// lines. `scale_px` turns data units into pixels, (x, y).
-pub(super) fn covered_by_later(curves: &[Curve<'_>], scale_px: (f64, f64)) -> Vec<Vec<Vec<usize>>> {
+/// For every segment of every curve (curve, run, segment): the curves drawn after it (by
+/// index) that pass over it (within [`HIDDEN_WITHIN_PX`] of its ends and middle) and would
+/// hide it. The chart draws such a segment wider by a step per curve, so each hidden curve
+/// shows as a rim around the ones on top of it: two policies with the same result stay two
+/// visible lines. `scale_px` turns data units into pixels, (x, y).
+pub(super) fn covered_by_later(
+    curves: &[Curve<'_>],
+    scale_px: (f64, f64),
+) -> Vec<Vec<Vec<Vec<usize>>>> {
     let to_px = |(x, y): (f64, f64)| (x * scale_px.0, y * scale_px.1);
     let px_runs: Vec<Vec<Vec<(f64, f64)>>> = curves
         .iter()
@@ -171,12 +174,11 @@ pub(super) fn covered_by_later(curves: &[Curve<'_>], scale_px: (f64, f64)) -> Ve
                     run.windows(2)
                         .map(|w| {
                             let middle = ((w[0].0 + w[1].0) / 2.0, (w[0].1 + w[1].1) / 2.0);
-                            px_runs[i + 1..]
-                                .iter()
-                                .filter(|later| {
-                                    [w[0], middle, w[1]].iter().all(|&p| near(p, later))
+                            (i + 1..px_runs.len())
+                                .filter(|&later| {
+                                    [w[0], middle, w[1]].iter().all(|&p| near(p, &px_runs[later]))
                                 })
-                                .count()
+                                .collect()
                         })
                         .collect()
                 })
@@ -334,9 +336,9 @@ mod tests {
         let c = curve("c", &[(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]);
         let covered = covered_by_later(&[a, b, c], (100.0, 100.0));
         // a's first segment lies under b and c, its second under nobody.
-        assert_eq!(covered[0], vec![vec![2, 0]]);
-        assert_eq!(covered[1], vec![vec![1, 1]]);
-        assert_eq!(covered[2], vec![vec![0, 0]]);
+        assert_eq!(covered[0], [[vec![1, 2], vec![]]]);
+        assert_eq!(covered[1], [[vec![2], vec![2]]]);
+        assert!(covered[2][0].iter().all(Vec::is_empty), "nothing covers the last");
     }
 
     #[test]
@@ -345,7 +347,7 @@ mod tests {
         let a = curve("a", &[(0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (10.0, 0.0)]);
         let b = curve("b", &[(0.0, 1.0), (1.01, 1.0), (1.01, 0.0), (10.0, 0.0)]);
         let covered = covered_by_later(&[a, b], (80.0, 400.0));
-        assert_eq!(covered[0], vec![vec![1, 1, 1]]);
+        assert_eq!(covered[0], [[[1], [1], [1]]]);
     }
 
     #[test]
