@@ -136,18 +136,32 @@ const LEGEND_WIDTH_MAX_PX: u32 = 280;
 
 /// The chart as an SVG document.
 pub fn chart_svg(report: &Report, spec: &ChartSpec) -> Result<String, RenderError> {
+    render_svg(report, spec, Layer::All, &mut PageParts::default())
+}
+
+/// One drawing pass of the chart as an SVG document, reporting its parts for the page.
+fn render_svg(
+    report: &Report,
+    spec: &ChartSpec,
+    layer: Layer,
+    parts: &mut PageParts,
+) -> Result<String, RenderError> {
     let file = format!("{}.svg", spec.id);
     register_bundled_font(&file)?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH_PX, CHART_HEIGHT_PX))
             .into_drawing_area();
-        let mut parts = PageParts::default();
-        draw(&root, report, spec, Layer::All, &mut parts)
-            .map_err(|e| RenderError::draw(file.clone(), e))?;
+        draw(&root, report, spec, layer, parts).map_err(|e| RenderError::draw(file.clone(), e))?;
         root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
     }
     Ok(full_size_text(&svg))
+}
+
+/// `svg` with `inner` added at the end of its root, over everything already drawn.
+pub(crate) fn drawn_over(svg: &str, inner: &str) -> String {
+    let end = svg.rfind("</svg>").expect("an SVG document ends its root");
+    format!("{}{inner}{}", &svg[..end], &svg[end..])
 }
 
 /// A chart as the page shows it: for a chart comparing variants over lines or dots, each
@@ -266,41 +280,90 @@ enum Layer {
     Series(usize),
 }
 
+impl Layer {
+    /// Whether this pass draws the frame: background, title, axes, shading and labels.
+    fn draws_frame(self) -> bool {
+        matches!(self, Layer::All | Layer::Frame)
+    }
+
+    /// Whether this pass draws the data of the variant at index `variant`.
+    fn draws_variant(self, variant: usize) -> bool {
+        match self {
+            Layer::All => true,
+            Layer::Frame => false,
+            Layer::Series(own) => own == variant,
+        }
+    }
+
+    /// The variant whose layer this is, if it is one: what it draws for the page (hover
+    /// targets, rims) hides with that variant.
+    fn variant(self) -> Option<usize> {
+        match self {
+            Layer::Series(variant) => Some(variant),
+            Layer::All | Layer::Frame => None,
+        }
+    }
+}
+
 /// At most this many hover targets on one chart (a dot per message can be thousands): beyond
 /// it, every k-th is kept, evenly along each series, so that the page stays light.
 const HOVER_TARGETS_MAX: usize = 2_000;
 
+/// The chart as the page shows it.
 pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart, RenderError> {
-    let layered = spec.variant.is_none()
-        && matches!(spec.kind, ChartKind::Line | ChartKind::Points | ChartKind::StateStrip);
-    let file = format!("{}.svg", spec.id);
-    register_bundled_font(&file)?;
-    let render = |layer: Layer, parts: &mut PageParts| -> Result<String, RenderError> {
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (CHART_WIDTH_PX, CHART_HEIGHT_PX))
-                .into_drawing_area();
-            draw(&root, report, spec, layer, parts)
-                .map_err(|e| RenderError::draw(file.clone(), e))?;
-            root.present().map_err(|e| RenderError::draw(file.clone(), e))?;
-        }
-        Ok(full_size_text(&svg))
-    };
-    let mut parts = PageParts::default();
-    if !layered {
-        let svg = render(Layer::All, &mut parts)?;
-        let hover: String = thinned(&parts.hover).map(Hover::svg).collect();
-        let end = svg.rfind("</svg>").expect("an SVG document ends its root");
-        let svg = format!("{}{hover}{}", &svg[..end], &svg[end..]);
-        return Ok(PageChart { svg, legend: Vec::new(), legend_left_px: CHART_WIDTH_PX });
+    if layered(spec) {
+        layered_page_chart(report, spec)
+    } else {
+        let mut parts = PageParts::default();
+        let svg = render_svg(report, spec, Layer::All, &mut parts)?;
+        Ok(whole_page_chart(&svg, &parts))
     }
-    let frame = render(Layer::Frame, &mut parts)?;
+}
+
+/// The chart's `.svg` file and its picture on the page, each drawn once: a chart the page
+/// does not take apart is the file's picture with the hover targets over it.
+pub(crate) fn chart_pictures(
+    report: &Report,
+    spec: &ChartSpec,
+) -> Result<(String, PageChart), RenderError> {
+    let mut parts = PageParts::default();
+    let svg = render_svg(report, spec, Layer::All, &mut parts)?;
+    let page = if layered(spec) {
+        layered_page_chart(report, spec)?
+    } else {
+        whole_page_chart(&svg, &parts)
+    };
+    Ok((svg, page))
+}
+
+/// Whether the page draws the chart as a layer per variant (a chart comparing variants
+/// over lines, dots or state strips) rather than as one picture.
+fn layered(spec: &ChartSpec) -> bool {
+    spec.variant.is_none()
+        && matches!(spec.kind, ChartKind::Line | ChartKind::Points | ChartKind::StateStrip)
+}
+
+/// A chart the page shows whole: its picture with the hover targets over it, and the
+/// legend inside the picture.
+fn whole_page_chart(svg: &str, parts: &PageParts) -> PageChart {
+    let hover: String = thinned(&parts.hover).map(Hover::svg).collect();
+    PageChart { svg: drawn_over(svg, &hover), legend: Vec::new(), legend_left_px: CHART_WIDTH_PX }
+}
+
+/// A chart comparing variants, taken apart: the frame, then each variant's layer in a group
+/// of its own (its rims under it, its hover targets over it), then the dot labels; the
+/// legend becomes the page's rows.
+fn layered_page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart, RenderError> {
+    let mut parts = PageParts::default();
+    let frame = render_svg(report, spec, Layer::Frame, &mut parts)?;
     let mut variants = parts.variants.clone();
     variants.sort_unstable();
     variants.dedup();
     let layers = variants
         .iter()
-        .map(|&variant| Ok((variant, render(Layer::Series(variant), &mut parts)?)))
+        .map(|&variant| {
+            Ok((variant, render_svg(report, spec, Layer::Series(variant), &mut parts)?))
+        })
         .collect::<Result<Vec<_>, RenderError>>()?;
     let hover: Vec<&Hover> = thinned(&parts.hover).collect();
     let names: Vec<&str> = report.outcomes.iter().map(|o| o.variant.as_str()).collect();
@@ -320,8 +383,6 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
     for label in &parts.dot_labels {
         groups.push_str(&label.page_svg(&names));
     }
-    let end = frame.rfind("</svg>").expect("an SVG document ends its root");
-    let svg = format!("{}{groups}{}", &frame[..end], &frame[end..]);
     let legend = parts
         .legend
         .into_iter()
@@ -332,7 +393,7 @@ pub(crate) fn page_chart(report: &Report, spec: &ChartSpec) -> Result<PageChart,
             dashed: matches!(row.sample, Sample::DashedLine | Sample::Ring),
         })
         .collect();
-    Ok(PageChart { svg, legend, legend_left_px: parts.legend_left_px })
+    Ok(PageChart { svg: drawn_over(&frame, &groups), legend, legend_left_px: parts.legend_left_px })
 }
 
 /// At most [`HOVER_TARGETS_MAX`] of `targets`, evenly spread.
@@ -461,7 +522,7 @@ fn draw<DB: DrawingBackend>(
     layer: Layer,
     parts: &mut PageParts,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    if !matches!(layer, Layer::Series(_)) {
+    if layer.draws_frame() {
         root.fill(&WHITE)?;
     }
     let x_max_s = x_max_s(report, spec);
@@ -556,9 +617,8 @@ fn draw_curves<DB: DrawingBackend>(
     let (x_range_start, x_range_end) = (x_range.start, x_range.end);
     // A variant's layer lays the chart out as the frame does, title included, but draws
     // none of it: its data must land on the frame's axes.
-    let title_shown = !matches!(layer, Layer::Series(_));
-    let mut chart = frame(&plot_area, &spec.title, x_range, y_range, Y_LABEL_AREA_PX, title_shown)?;
-    let frame_shown = matches!(layer, Layer::All | Layer::Frame);
+    let frame_shown = layer.draws_frame();
+    let mut chart = frame(&plot_area, &spec.title, x_range, y_range, Y_LABEL_AREA_PX, frame_shown)?;
     if frame_shown {
         let x_desc = spec.x_label.as_deref().unwrap_or(TIME_AXIS);
         draw_mesh(&mut chart, x_desc, &spec.y_label, &|value: &f64| number(*value), true)?;
@@ -575,16 +635,11 @@ fn draw_curves<DB: DrawingBackend>(
     );
     let covered = data::covered_by_later(&curves, scale_px);
     for (curve, covered) in curves.iter().zip(&covered) {
-        let shown = match layer {
-            Layer::All => true,
-            Layer::Frame => false,
-            Layer::Series(variant) => variant == curve.variant_index,
-        };
-        if !shown {
+        if !layer.draws_variant(curve.variant_index) {
             continue;
         }
         // On a layered page chart, a variant's points hide with it.
-        let owner = if let Layer::Series(variant) = layer { Some(variant) } else { None };
+        let owner = layer.variant();
         let name = display_name(curve);
         for &(x, y) in curve.runs.iter().flatten() {
             let text = format!("{name}, {}: {}", x_text(spec, x), quantity(&spec.y_label, y));
@@ -990,7 +1045,7 @@ fn draw_strip<DB: DrawingBackend>(
     let y_max = count as f64 - 0.5;
     let y_spec =
         BandAxis { linear: (y_min..y_max).into(), centres: (0..bands.len()).map(band_y).collect() };
-    let frame_shown = matches!(layer, Layer::All | Layer::Frame);
+    let frame_shown = layer.draws_frame();
     let mut chart =
         frame(&plot_area, &spec.title, 0.0..x_max_s, y_spec, y_label_area_px, frame_shown)?;
     let band_at = |y: &f64| (count - 1).checked_sub(y.round() as usize);
@@ -1007,12 +1062,7 @@ fn draw_strip<DB: DrawingBackend>(
         parts.variants = bands.iter().map(|band| band.variant_index).collect();
     }
     for (k, band) in bands.iter().enumerate() {
-        let shown = match layer {
-            Layer::All => true,
-            Layer::Frame => false,
-            Layer::Series(variant) => variant == band.variant_index,
-        };
-        if !shown {
+        if !layer.draws_variant(band.variant_index) {
             continue;
         }
         let (low, high) = (band_y(k) - BAND_HALF_HEIGHT, band_y(k) + BAND_HALF_HEIGHT);
@@ -1021,7 +1071,8 @@ fn draw_strip<DB: DrawingBackend>(
             Rectangle::new([(span.from_s, low), (span.until_s, high)], color.filled())
         });
         chart.draw_series(spans)?;
-        if matches!(layer, Layer::Series(_)) {
+        let owner = layer.variant();
+        if owner.is_some() {
             // The band's name where the frame's axis would have put it: through the same
             // axis, drawn with nothing but this one tick label.
             let own_name = |y: &f64| if band_at(y) == Some(k) { name_at(y) } else { String::new() };
@@ -1034,7 +1085,6 @@ fn draw_strip<DB: DrawingBackend>(
                 .label_style((FONT_FAMILY, TICK_LABEL_SIZE_PX))
                 .draw()?;
         }
-        let owner = if let Layer::Series(variant) = layer { Some(variant) } else { None };
         for span in &band.spans {
             let state = spec.states.get(span.state).cloned();
             let state = state.unwrap_or_else(|| format!("state {}", span.state));

@@ -108,17 +108,17 @@ pub fn render_folder(report: &Report) -> Result<Vec<(String, Vec<u8>)>, RenderEr
     let mut summary = serde_json::to_string_pretty(&summary_json(report))
         .map_err(|e| RenderError::json("summary.json", e))?;
     summary.push('\n');
-    let chart_svgs =
-        report.charts.iter().map(|spec| chart_svg(report, spec)).collect::<Result<Vec<_>, _>>()?;
-    // The page's charts come apart into a layer per variant; the files are whole pictures.
-    let page_charts = report
+    // The files are whole pictures; the page's charts comparing variants come apart into a
+    // layer per variant, and the rest are the files' pictures with hover targets added.
+    let (chart_svgs, page_charts): (Vec<String>, Vec<_>) = report
         .charts
         .iter()
-        .map(|spec| chart::page_chart(report, spec))
-        .collect::<Result<Vec<_>, _>>()?;
-    let spacetime = report.spacetime.as_ref().map(spacetime_svg).transpose()?;
-    let page_spacetime =
-        report.spacetime.as_ref().map(spacetime::spacetime_page_svg).transpose()?;
+        .map(|spec| chart::chart_pictures(report, spec))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let (spacetime, page_spacetime) =
+        report.spacetime.as_ref().map(spacetime::spacetime_svgs).transpose()?.unzip();
     let page = html::page(report, &page_charts, page_spacetime.as_deref());
     let mut files = vec![
         ("summary.json".to_owned(), summary.into_bytes()),

@@ -18,8 +18,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
-    FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, encode_png, fit_title, full_size_text,
-    register_bundled_font, shorten_to_fit,
+    FAULT_LABEL, FAULT_SHADE, FONT_FAMILY, OUTCOME_FAILED, drawn_over, encode_png, fit_title,
+    full_size_text, register_bundled_font, shorten_to_fit,
 };
 use crate::error::RenderError;
 use crate::html::escape;
@@ -152,11 +152,16 @@ pub fn spacetime_svg(diagram: &Spacetime) -> Result<String, RenderError> {
     Ok(svg_and_steps(diagram)?.0)
 }
 
-/// The diagram as the page shows it: the picture, and over it one transparent, hoverable
-/// path per message in the order they were sent (`<path class="step" data-step="k">`),
-/// whose tooltip says who sent what when, and what became of it. The page's script steps
-/// through them; without it they are tooltips.
+/// The diagram as the page shows it: see [`spacetime_svgs`].
 pub(crate) fn spacetime_page_svg(diagram: &Spacetime) -> Result<String, RenderError> {
+    Ok(spacetime_svgs(diagram)?.1)
+}
+
+/// The diagram's `.svg` file and, from the same drawing, its picture on the page: over it
+/// one transparent, hoverable path per message in the order they were sent
+/// (`<path class="step" data-step="k">`), whose tooltip says who sent what when, and what
+/// became of it. The page's script steps through them; without it they are tooltips.
+pub(crate) fn spacetime_svgs(diagram: &Spacetime) -> Result<(String, String), RenderError> {
     let (svg, steps) = svg_and_steps(diagram)?;
     let mut overlay = String::from("<g class=\"steps\">\n");
     for (index, step) in steps.iter().enumerate() {
@@ -175,8 +180,8 @@ pub(crate) fn spacetime_page_svg(diagram: &Spacetime) -> Result<String, RenderEr
         ));
     }
     overlay.push_str("</g>\n");
-    let end = svg.rfind("</svg>").expect("an SVG document ends its root");
-    Ok(format!("{}{overlay}{}", &svg[..end], &svg[end..]))
+    let page = drawn_over(&svg, &overlay);
+    Ok((svg, page))
 }
 
 fn svg_and_steps(diagram: &Spacetime) -> Result<(String, Vec<Step>), RenderError> {

@@ -124,22 +124,14 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String], violations: &[Viol
             }
             TraceEvent::Send { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*from, at, "msg", &kind(msg));
-                slice.args = vec![
-                    ("msg_id", (*msg_id).into()),
-                    ("msg", msg.as_str().into()),
-                    ("to", node_name(names, *to).into()),
-                ];
+                slice.args = message_args(*msg_id, msg, ("to", node_name(names, *to)));
                 let arrows = deliveries.get(msg_id).copied().unwrap_or(0).min(DUPLICATE_FLOWS_MAX);
                 slice.flows_out = (0..arrows).map(|k| flow_id(*msg_id, k)).collect();
                 slice
             }
             TraceEvent::Deliver { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*to, at, "msg", &kind(msg));
-                slice.args = vec![
-                    ("msg_id", (*msg_id).into()),
-                    ("msg", msg.as_str().into()),
-                    ("from", node_name(names, *from).into()),
-                ];
+                slice.args = message_args(*msg_id, msg, ("from", node_name(names, *from)));
                 let seen = delivered.entry(*msg_id).or_default();
                 if *seen < DUPLICATE_FLOWS_MAX {
                     slice.flow_in = Some(flow_id(*msg_id, *seen));
@@ -149,21 +141,13 @@ pub fn perfetto_json(trace: &[TraceRecord], names: &[String], violations: &[Viol
             }
             TraceEvent::Buffer { from, to, msg_id, msg } => {
                 let mut slice = Slice::new(*to, at, "wait", &format!("waits: {}", kind(msg)));
-                slice.args = vec![
-                    ("msg_id", (*msg_id).into()),
-                    ("msg", msg.as_str().into()),
-                    ("from", node_name(names, *from).into()),
-                ];
+                slice.args = message_args(*msg_id, msg, ("from", node_name(names, *from)));
                 slice
             }
             TraceEvent::Drop { from, to, msg_id, msg, reason } => {
                 let name = format!("drop {}: {}", reason.as_str(), kind(msg));
                 let mut slice = Slice::new(*from, at, "drop", &name);
-                slice.args = vec![
-                    ("msg_id", (*msg_id).into()),
-                    ("msg", msg.as_str().into()),
-                    ("to", node_name(names, *to).into()),
-                ];
+                slice.args = message_args(*msg_id, msg, ("to", node_name(names, *to)));
                 slice
             }
             TraceEvent::FaultBegin { index, description } => {
@@ -285,6 +269,16 @@ fn set_durations(slices: &mut [Slice]) {
             }
         }
     }
+}
+
+/// A message's slice's args: its id, its full text (the slice's name keeps only its kind),
+/// and the node at the other end, as `("to", name)` or `("from", name)`.
+fn message_args(
+    msg_id: u64,
+    msg: &str,
+    (end, node): (&'static str, String),
+) -> Vec<(&'static str, Value)> {
+    vec![("msg_id", msg_id.into()), ("msg", msg.into()), (end, node.into())]
 }
 
 /// What happened, without the numbers that make every message's text unique: each run of
