@@ -1,6 +1,6 @@
 //! Latency distributions, sampled with `libm` so every platform draws the same bits.
 
-use crate::rng::{Prng, unit_from_bits};
+use crate::rng::{Prng, mix64, unit_from_bits};
 use crate::time::SimDuration;
 
 /// How long a message spends on the wire. Jitter between messages is what reorders them.
@@ -55,33 +55,27 @@ impl Latency {
 
     /// Draws one latency. A constant takes no word from `rng` and every other kind takes
     /// exactly one, so the k-th message on a link sees the same number in every variant of a
-    /// scenario. Each kind maps its word through its quantile function, which is monotone:
-    /// a larger word is a longer latency whatever the distribution's parameters.
+    /// scenario, whatever the distribution's parameters.
     #[inline]
     pub fn sample(&self, rng: &mut Prng) -> SimDuration {
-        match self {
-            Latency::Constant(d) => *d,
-            _ => self.sample_from(rng.next_u64()),
-        }
-    }
-
-    fn sample_from(&self, a: u64) -> SimDuration {
         match *self {
             Latency::Constant(d) => d,
             Latency::Uniform { min, max } => {
                 let (lo, hi) = (min.as_nanos(), max.as_nanos().max(min.as_nanos()));
                 let span = hi - lo + 1;
+                let a = rng.next_u64();
                 SimDuration::from_nanos(lo + ((u128::from(a) * u128::from(span)) >> 64) as u64)
             }
             Latency::Normal { mean, std_dev } => {
-                let ns = mean.as_nanos() as f64 + std_dev.as_nanos() as f64 * std_normal(a);
+                let z = std_normal(rng.next_u64());
+                let ns = mean.as_nanos() as f64 + std_dev.as_nanos() as f64 * z;
                 SimDuration::from_nanos(ns.max(0.0) as u64)
             }
             Latency::LogNormal { median, sigma } => {
-                median.mul_f64(libm::exp(sigma * std_normal(a)))
+                median.mul_f64(libm::exp(sigma * std_normal(rng.next_u64())))
             }
             Latency::Pareto { scale, shape } => {
-                let u = 1.0 - unit_from_bits(a); // (0, 1]
+                let u = 1.0 - unit_from_bits(rng.next_u64()); // (0, 1]
                 let factor = libm::pow(u, -1.0 / shape).min(PARETO_CAP_FACTOR);
                 scale.mul_f64(factor)
             }
@@ -187,10 +181,7 @@ struct SplitMix64(u64);
 impl SplitMix64 {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        mix64(self.0)
     }
 }
 

@@ -173,7 +173,7 @@ impl<E> EventQueue<E> {
         })
     }
 
-    /// Removes the event pushed with `seq`, wherever it is in the order; O(n log n), for
+    /// Removes the event pushed with `seq`, wherever it is in the order; O(n), for
     /// exploration only.
     pub(crate) fn remove(&mut self, seq: u64) -> Option<(SimTime, E)> {
         let payloads = &self.payloads;
@@ -185,7 +185,7 @@ impl<E> EventQueue<E> {
             None => {
                 let index = self.far.iter().position(holds)?;
                 let key = self.far.swap_remove(index);
-                self.far.sort_unstable(); // a sorted array is a heap, too
+                heapify(&mut self.far);
                 key
             }
         };

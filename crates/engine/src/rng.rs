@@ -124,11 +124,9 @@ impl Prng {
         assert!(used <= KEY_WORDS, "a keyed draw took {used} 32-bit words; its key owns 16");
         if used > 0 {
             // Leave the stream at the next key's start, in the buffer this draw filled: two
-            // words a step, as a draw of whole `u64`s leaves an even count.
-            if used % 2 == 1 {
-                self.inner.next_u32();
-            }
-            for _ in used.div_ceil(2)..KEY_WORDS / 2 {
+            // words a step, as `Prng` only ever draws whole `u64`s.
+            debug_assert_eq!(used % 2, 0, "a Prng draws whole u64s");
+            for _ in used / 2..KEY_WORDS / 2 {
                 self.inner.next_u64();
             }
         }
@@ -166,6 +164,15 @@ impl Prng {
         let u = 1.0 - self.unit();
         mean.mul_f64(-libm::log(u))
     }
+}
+
+/// SplitMix64's finaliser (Sebastiano Vigna): every bit of `z` reaches every bit of the
+/// result, so nearby inputs give unrelated outputs.
+#[inline]
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Maps 64 random bits to [0, 1) using the top 53 bits, exactly representable in an f64.

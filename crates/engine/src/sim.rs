@@ -147,14 +147,17 @@ impl Timers {
         self.generations[id.slot as usize] == id.generation
     }
 
-    /// Retires a live timer (fired or cancelled); stale ids are ignored.
+    /// Retires a live timer (fired or cancelled), and says whether it was live; stale ids
+    /// are ignored.
     #[inline]
-    pub(crate) fn cancel(&mut self, id: TimerId) {
-        if self.is_live(id) {
+    fn cancel(&mut self, id: TimerId) -> bool {
+        let live = self.is_live(id);
+        if live {
             let generation = &mut self.generations[id.slot as usize];
             *generation = generation.wrapping_add(1);
             self.free.push(id.slot);
         }
+        live
     }
 }
 
@@ -168,7 +171,7 @@ pub(crate) struct Core<M, T, O> {
     /// Per node, per purpose, in order then keyed; created on first use, since most nodes
     /// draw for one purpose or none.
     node_rngs: Vec<Option<Prng>>,
-    pub(crate) timers: Timers,
+    timers: Timers,
     /// Timers cancelled since the queue was last swept of them. Cancelling leaves the event
     /// where it is, to be skipped when it pops; but a model that cancels most of its timers
     /// long before they are due (a deadline per request, answered in milliseconds) would
@@ -293,10 +296,9 @@ impl<M: Clone + TraceEncode + fmt::Debug, T: fmt::Debug, O> Core<M, T, O> {
     /// Cancels a timer that has not fired; stale ids are ignored.
     #[inline]
     pub(crate) fn cancel_timer(&mut self, id: TimerId) {
-        if !self.timers.is_live(id) {
+        if !self.timers.cancel(id) {
             return;
         }
-        self.timers.cancel(id);
         self.cancelled_since_sweep += 1;
         if self.cancelled_since_sweep >= SWEEP_AFTER_AT_LEAST
             && 2 * self.cancelled_since_sweep > self.queue.len()

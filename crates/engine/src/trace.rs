@@ -29,6 +29,7 @@
 
 use crate::network::DropReason;
 use crate::node::NodeId;
+use crate::rng::mix64;
 use crate::time::{SimDuration, SimTime};
 
 /// A small, fixed hash function over 64-bit words (no per-process keys, no platform-width
@@ -52,11 +53,8 @@ impl TraceHasher {
     /// The hash of everything fed so far.
     #[inline]
     pub fn finish(&self) -> u64 {
-        // Final avalanche (splitmix64), so nearby states give unrelated hashes.
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        // Final avalanche, so nearby states give unrelated hashes.
+        mix64(self.0)
     }
 
     /// The hash of a sequence of words from a zero state: what a value whose encoding is

@@ -11,12 +11,11 @@ pub struct IdWindow<V> {
     /// The id of `slots[0]`.
     base: u64,
     slots: VecDeque<Option<V>>,
-    len: usize,
 }
 
 impl<V> Default for IdWindow<V> {
     fn default() -> IdWindow<V> {
-        IdWindow { base: 0, slots: VecDeque::new(), len: 0 }
+        IdWindow { base: 0, slots: VecDeque::new() }
     }
 }
 
@@ -34,15 +33,12 @@ impl<V> IdWindow<V> {
         if index == self.slots.len() {
             // The next id, as nearly every insert is: one push, no gap to fill.
             self.slots.push_back(Some(value));
-            self.len += 1;
             return None;
         }
         if index > self.slots.len() {
             self.slots.resize_with(index + 1, || None);
         }
-        let old = self.slots[index].replace(value);
-        self.len += usize::from(old.is_none());
-        old
+        self.slots[index].replace(value)
     }
 
     fn index(&self, id: u64) -> Option<usize> {
@@ -66,7 +62,6 @@ impl<V> IdWindow<V> {
     pub fn remove(&mut self, id: u64) -> Option<V> {
         let index = self.index(id)?;
         let value = self.slots[index].take()?;
-        self.len -= 1;
         // Closed ids at the front leave the window.
         while let Some(None) = self.slots.front() {
             self.slots.pop_front();
@@ -75,17 +70,14 @@ impl<V> IdWindow<V> {
         Some(value)
     }
 
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    /// How many ids are held: for tests, as the hot path never asks.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().flatten().count()
     }
 
     pub fn clear(&mut self) {
         self.slots.clear();
-        self.len = 0;
     }
 
     /// What is held, in increasing order of id.

@@ -10,7 +10,7 @@ pub mod bank;
 pub mod broker;
 pub mod chat;
 mod check;
-pub mod ids;
+mod ids;
 pub mod kv;
 mod model;
 pub mod orders;

@@ -350,15 +350,14 @@ fn arrivals(config: &PaymentConfig, seed: u64) -> Rc<Vec<(SimTime, Kind)>> {
     }
     let key = ArrivalsKey {
         seed,
-        rate_per_s: config.rate_per_s,
-        phases: config.phases.clone(),
+        rates: RateSchedule { base_per_s: config.rate_per_s, phases: config.phases.clone() },
         until: config.arrivals_until,
         pay_fraction: config.pay_fraction,
     };
     LAST.with_borrow_mut(|last| match last {
         Some((drawn_for, arrivals)) if *drawn_for == key => Rc::clone(arrivals),
         _ => {
-            let arrivals = Rc::new(draw_arrivals(config, seed));
+            let arrivals = Rc::new(draw_arrivals(&key));
             *last = Some((key, Rc::clone(&arrivals)));
             arrivals
         }
@@ -369,22 +368,20 @@ fn arrivals(config: &PaymentConfig, seed: u64) -> Rc<Vec<(SimTime, Kind)>> {
 #[derive(PartialEq)]
 struct ArrivalsKey {
     seed: u64,
-    rate_per_s: f64,
-    phases: Vec<Phase>,
+    rates: RateSchedule,
     until: SimDuration,
     pay_fraction: f64,
 }
 
-fn draw_arrivals(config: &PaymentConfig, seed: u64) -> Vec<(SimTime, Kind)> {
-    let mut rng = Prng::new(seed, Stream::Workload);
-    let rates = RateSchedule { base_per_s: config.rate_per_s, phases: config.phases.clone() };
-    let end = SimTime::ZERO + config.arrivals_until;
+fn draw_arrivals(key: &ArrivalsKey) -> Vec<(SimTime, Kind)> {
+    let mut rng = Prng::new(key.seed, Stream::Workload);
+    let end = SimTime::ZERO + key.until;
     let mut out = Vec::new();
     let mut at = SimTime::ZERO;
-    while let Some(next) = rates.next_arrival(&mut rng, at, end) {
+    while let Some(next) = key.rates.next_arrival(&mut rng, at, end) {
         at = next;
         // Always one draw for the kind, so arrival times do not depend on the pay fraction.
-        let kind = if rng.chance(config.pay_fraction) { Kind::Pay } else { Kind::Login };
+        let kind = if rng.chance(key.pay_fraction) { Kind::Pay } else { Kind::Login };
         out.push((at, kind));
     }
     out
