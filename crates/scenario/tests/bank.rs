@@ -98,3 +98,50 @@ fn retries_are_refused_for_replicated_strategies() {
     .unwrap_err();
     assert!(errors.to_string().contains("retries are not modelled for replicated strategies"));
 }
+
+#[test]
+fn a_contention_rerun_in_which_no_transfer_finishes_draws_no_completion_time() {
+    // The bank crashes before the first transfer and stays down, and clients wait longer
+    // than the run for an answer: no transfer of any rerun finishes, so there is no completion time to draw (it once panicked reading one).
+    let s = scenario(
+        r#"Scenario(name: "t", duration: "5s",
+            faults: [Crash(node: "bank", at: "500ms")],
+            model: Bank(
+                accounts: [("X", 10000), ("Y", 0)],
+                transfers: [(client: "alice", from: "X", to: "Y", amount: 100, at: "1s")],
+                request_timeout: "10s",
+                contention: [2, 4],
+            ),
+            invariants: ["no-negative-balance", "conservation"],
+            variants: [(name: "cas", policy: Bank(strategy: CompareAndSet(max_attempts: 3, backoff: Fixed("10ms"))))],
+        )"#,
+    );
+    let outcome = s.run(s.seed, &s.variants[0], false).unwrap();
+    let series = |id: &str| outcome.series.iter().find(|s| s.chart == id).unwrap().points.clone();
+    assert_eq!(series("contention-completion"), Vec::<(f64, f64)>::new());
+    assert_eq!(series("contention-calls").len(), 2, "write attempts are counted, finished or not");
+}
+
+#[test]
+fn balances_and_amounts_are_bounded_so_no_sum_overflows_into_a_false_overdraft() {
+    let source = |opening: &str, amount: &str| {
+        format!(
+            r#"Scenario(name: "t", duration: "5s",
+            model: Bank(accounts: [("X", {opening}), ("Y", 0)],
+                transfers: [(client: "alice", from: "X", to: "Y", amount: {amount}, at: "1s")],
+                request_timeout: "1s"),
+            invariants: ["no-negative-balance", "conservation"],
+            variants: [(name: "atomic", policy: Bank(strategy: Atomic))],
+        )"#
+        )
+    };
+    let near_max = "9223372036854775000";
+    let opening = parse(&source(near_max, "100"), "t.ron").unwrap_err().to_string();
+    assert!(opening.contains("t.ron:2:36: account `X` may open with at most"), "{opening}");
+    let amount = parse(&source("100", near_max), "t.ron").unwrap_err().to_string();
+    assert!(amount.contains("amount must be 1 to 100000000000 cents"), "{amount}");
+    // The largest allowed values run, and nothing overflows into a violation.
+    let s = scenario(&source("100000000000", "100000000000"));
+    let outcome = s.run(s.seed, &s.variants[0], false).unwrap();
+    assert_eq!(outcome.violations, Vec::new(), "{:?}", outcome.violations);
+}

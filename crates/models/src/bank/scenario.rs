@@ -85,11 +85,23 @@ pub enum RawStrategy {
     CheckThenDebit,
     ReadModifyWrite,
     Atomic,
-    CompareAndSet { max_attempts: u32, backoff: RawBackoff },
-    LockLease { fencing: bool, max_attempts: u32, backoff: RawBackoff },
+    CompareAndSet {
+        max_attempts: u32,
+        backoff: RawBackoff,
+    },
+    LockLease {
+        fencing: bool,
+        /// The debit and the credit as one transaction at the bank (default: two requests).
+        #[serde(default)]
+        transaction: bool,
+        max_attempts: u32,
+        backoff: RawBackoff,
+    },
     SingleWriter,
     AsyncReplication,
-    SyncPrimary { primary: String },
+    SyncPrimary {
+        primary: String,
+    },
     Quorum,
 }
 
@@ -104,6 +116,10 @@ pub struct RawTransferRetry {
 const MAX_TRANSFERS: usize = 10_000;
 const MAX_CONTENDERS: u32 = 1_000;
 const MAX_ATTEMPTS: u32 = 1_000;
+/// $1,000,000,000.00: an opening balance or an amount at most this keeps every sum of the
+/// run (all accounts, plus every transfer debited at once) exact in an `i64` and in the
+/// `f64` of a chart, so no overflow can pass for an overdraft.
+const MAX_CENTS: i64 = 100_000_000_000;
 
 pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConfig {
     let p = |path: &[Step]| path.to_vec();
@@ -119,6 +135,9 @@ pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConf
         }
         if *cents < 0 {
             c.error(&at, format!("account `{name}` cannot open below zero"), None);
+        } else if *cents > MAX_CENTS {
+            let message = format!("account `{name}` may open with at most {MAX_CENTS} cents");
+            c.error(&at, message, None);
         }
         accounts.push((name.clone(), *cents));
     }
@@ -146,12 +165,9 @@ pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConf
         if t.from == t.to {
             c.error(&at("to"), "a transfer needs two different accounts".into(), None);
         }
-        if t.amount <= 0 {
-            c.error(
-                &at("amount"),
-                format!("amount must be positive cents, not {}", t.amount),
-                None,
-            );
+        if t.amount <= 0 || t.amount > MAX_CENTS {
+            let message = format!("amount must be 1 to {MAX_CENTS} cents, not {}", t.amount);
+            c.error(&at("amount"), message, None);
         }
         if t.at.0 >= end {
             c.error(&at("at"), format!("the run ends at {}", end.human()), None);
@@ -297,10 +313,11 @@ pub(super) fn policy(raw: &RawBankPolicy, config: &BankConfig, c: &mut Check) ->
             let backoff = c.backoff(&field(&["strategy"]), raw_backoff);
             Strategy::CompareAndSet { max_attempts: *max_attempts, backoff }
         }
-        RawStrategy::LockLease { fencing, max_attempts, backoff: raw_backoff } => {
+        RawStrategy::LockLease { fencing, transaction, max_attempts, backoff: raw_backoff } => {
             attempts(c, &field(&["strategy"]), *max_attempts);
             let backoff = c.backoff(&field(&["strategy"]), raw_backoff);
-            Strategy::LockLease { fencing: *fencing, max_attempts: *max_attempts, backoff }
+            let (fencing, transaction, max_attempts) = (*fencing, *transaction, *max_attempts);
+            Strategy::LockLease { fencing, transaction, max_attempts, backoff }
         }
         RawStrategy::AsyncReplication => Strategy::Replicated(Replication::Async),
         RawStrategy::Quorum => Strategy::Replicated(Replication::Quorum),
