@@ -343,6 +343,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         spacetime: failure.as_ref().map(|f| f.diagram(&names)),
         headline_metrics: &headline,
         invariants: &scenario.invariants,
+        not_checked: &scenario.not_checked,
         traces: &traces,
     };
     let files = faultline_report::render_folder(&report)
@@ -519,13 +520,19 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let mut failures = Vec::new();
     for path in &args.scenarios {
         match load(path) {
-            Ok(scenario) => output::stdout(&format!(
-                "ok: {} ({}, {} variants, {})\n",
-                path.display(),
-                scenario.name,
-                scenario.variants.len(),
-                faults_summary(&scenario)
-            ))?,
+            Ok(scenario) => {
+                let mut text = format!(
+                    "ok: {} ({}, {} variants, {})\n",
+                    path.display(),
+                    scenario.name,
+                    scenario.variants.len(),
+                    faults_summary(&scenario)
+                );
+                for not_checked in &scenario.not_checked {
+                    text.push_str(&format!("  not checked: {}\n", not_checked.sentence()));
+                }
+                output::stdout(&text)?
+            }
             Err(failure) => failures.push(failure.message),
         }
     }

@@ -55,6 +55,14 @@ pub trait Model: 'static {
     /// The nodes of a run, in id order: fault schedules name them.
     fn node_names(config: &Self::Config) -> Vec<String>;
 
+    /// The declared invariants this configuration gives nothing to check, or that the
+    /// checker cannot see in it, each with why in one sentence (replica convergence where
+    /// there are no replicas). A scenario cannot list them; `check` and the report say why
+    /// they are left out. The default: every invariant applies.
+    fn inapplicable(_config: &Self::Config) -> Vec<(Invariant, String)> {
+        Vec::new()
+    }
+
     /// The charts a report of these variants shows. Declare only charts that get data.
     fn charts(config: &Self::Config, variants: &[(&str, &Self::Policy)]) -> Vec<ChartSpec>;
 

@@ -19,6 +19,26 @@ pub struct Invariant {
     pub promise: &'static str,
 }
 
+/// An invariant the model declares that a scenario does not check, and why: the report and
+/// `faultline check` show it, so a clean verdict never reads as more than was checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotChecked {
+    pub invariant: &'static str,
+    /// Why, in one sentence: the model's (it does not apply) or the scenario's own;
+    /// `None` when the scenario leaves it out without saying why.
+    pub why: Option<String>,
+}
+
+impl NotChecked {
+    /// "conservation: why", or "conservation (no reason given)".
+    pub fn sentence(&self) -> String {
+        match &self.why {
+            Some(why) => format!("{}: {why}", self.invariant),
+            None => format!("{} (the scenario gives no reason)", self.invariant),
+        }
+    }
+}
+
 /// A metric a model reports, e.g. `messages.lost`. Names are a contract for scripts.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Metric(pub &'static str);

@@ -1518,6 +1518,7 @@ mod tests {
             spacetime: None,
             headline_metrics: &[],
             invariants: &[],
+            not_checked: &[],
             traces: &[],
         };
         let spec = ChartSpec {

@@ -220,6 +220,7 @@ fn write_page(
         }
         writeln!(html, "</ul>")?;
     }
+    checks(html, report)?;
     trace_links(html, report)?;
     contents(html, report, &sections)?;
 
@@ -286,6 +287,25 @@ fn write_page(
          <a href=\"summary.md\">summary.md</a>.</footer>"
     )?;
     writeln!(html, "<script>{SCRIPT}</script>\n</body>\n</html>")
+}
+
+/// What the runs check, and what they do not, with why.
+fn checks(html: &mut String, report: &Report) -> fmt::Result {
+    let names: Vec<String> =
+        report.invariants.iter().map(|i| format!("<code>{}</code>", escape(i))).collect();
+    if !names.is_empty() {
+        writeln!(html, "<p class=\"meta\">Checks: {}.</p>", names.join(", "))?;
+    }
+    if report.not_checked.is_empty() {
+        return Ok(());
+    }
+    writeln!(html, "<p class=\"meta\">Not checked:</p>\n<ul class=\"meta\">")?;
+    for not_checked in report.not_checked {
+        let why = not_checked.why.as_deref().unwrap_or("the scenario gives no reason");
+        let name = escape(not_checked.invariant);
+        writeln!(html, "<li><code>{name}</code>: {}</li>", escape(why))?;
+    }
+    writeln!(html, "</ul>")
 }
 
 /// Links to the full traces written with the report, per variant.

@@ -25,7 +25,7 @@ mod table;
 mod terminal;
 mod trace_export;
 
-use faultline_outcome::{ChartSpec, FaultWindow, Grid, Outcome};
+use faultline_outcome::{ChartSpec, FaultWindow, Grid, NotChecked, Outcome};
 
 pub use chart::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Rgb,
@@ -75,6 +75,9 @@ pub struct Report<'a> {
     /// The invariants the scenario checks, in the order it declares them: the page lists a
     /// variant's violations in this order, so the author's first (most telling) comes first.
     pub invariants: &'a [String],
+    /// The model's invariants the scenario does not check, and why: shown beside the ones
+    /// it does, so a clean verdict never reads as more than was checked.
+    pub not_checked: &'a [NotChecked],
     /// Full traces written beside the report, which the page links to.
     pub traces: &'a [TraceLink],
 }

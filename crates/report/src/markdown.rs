@@ -15,6 +15,19 @@ use crate::table::{
     violation_groups,
 };
 
+/// What the runs check, and what they do not, with why.
+fn checks(md: &mut String, report: &Report) -> fmt::Result {
+    if !report.invariants.is_empty() {
+        let names: Vec<String> = report.invariants.iter().map(|i| code(i)).collect();
+        writeln!(md, "- Checks: {}", names.join(", "))?;
+    }
+    for not_checked in report.not_checked {
+        let why = not_checked.why.as_deref().unwrap_or("the scenario gives no reason");
+        writeln!(md, "- Not checked: {}: {}", code(not_checked.invariant), one_line(why))?;
+    }
+    Ok(())
+}
+
 /// The report folder's `summary.md`.
 pub fn summary_md(report: &Report) -> String {
     let mut md = String::new();
@@ -38,6 +51,7 @@ fn write_summary(md: &mut String, report: &Report) -> fmt::Result {
             writeln!(md, "  - {window}: {}", one_line(&fault.label))?;
         }
     }
+    checks(md, report)?;
 
     results(md, report)?;
     violations(md, report)?;

@@ -9,8 +9,8 @@ use std::io::Cursor;
 
 use faultline_engine::{DropReason, NodeId, SimTime, TraceEvent, TraceRecord};
 use faultline_outcome::{
-    CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Outcome, Series,
-    Violation,
+    CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, NotChecked,
+    Outcome, Series, Violation,
 };
 use faultline_report::{
     CHART_HEIGHT_PX, CHART_WIDTH_PX, OUTCOME_FAILED, OUTCOME_INDETERMINATE, OUTCOME_OK, Report,
@@ -130,6 +130,7 @@ impl Fixture {
             spacetime: None,
             headline_metrics: &[],
             invariants: &[],
+            not_checked: &[],
             traces: &[],
         }
     }
@@ -486,6 +487,26 @@ fn violations_show_each_invariant_first_in_declared_order_and_the_rest_behind_a_
 }
 
 #[test]
+fn the_page_and_the_summary_say_which_invariants_were_checked_and_why_others_were_not() {
+    let fixture = Fixture::new();
+    let invariants = ["no-loss".to_owned()];
+    let not_checked = [
+        NotChecked { invariant: "in-order", why: Some("the relay has one path".to_owned()) },
+        NotChecked { invariant: "no-duplicate", why: None },
+    ];
+    let report = Report { invariants: &invariants, not_checked: &not_checked, ..fixture.report() };
+    let md = summary_md(&report);
+    assert!(md.contains("- Checks: `no-loss`\n"), "{md}");
+    assert!(md.contains("- Not checked: `in-order`: the relay has one path\n"), "{md}");
+    assert!(md.contains("- Not checked: `no-duplicate`: the scenario gives no reason\n"), "{md}");
+    let html = index_html(&report).unwrap();
+    assert!(html.contains("Checks: <code>no-loss</code>."), "{html}");
+    assert!(html.contains("<li><code>in-order</code>: the relay has one path</li>"), "{html}");
+    // Before the verdicts: a reader knows what a clean verdict covers before reading it.
+    assert!(html.find("Not checked:").unwrap() < html.find("id=\"verdicts\"").unwrap());
+}
+
+#[test]
 fn svg_text_is_drawn_at_the_size_it_was_laid_out_at() {
     // plotters' SVG backend divides font sizes by 1.24; the page's text must not shrink
     // below what the label boxes were measured for. The sizes asked for are whole pixels.
@@ -829,6 +850,7 @@ impl Resilience {
             spacetime: None,
             headline_metrics: &[],
             invariants: &[],
+            not_checked: &[],
             traces: &[],
         }
     }

@@ -10,6 +10,7 @@
 
 mod error;
 mod explore;
+mod invariants;
 mod locate;
 mod raw;
 mod registry;

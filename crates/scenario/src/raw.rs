@@ -28,6 +28,9 @@ pub(crate) struct RawScenario {
     pub model: IgnoredAny,
     #[serde(default)]
     pub invariants: Vec<String>,
+    /// Invariants of the model this scenario leaves out on purpose: (invariant, why).
+    #[serde(default)]
+    pub unchecked: Vec<(String, String)>,
     pub variants: Vec<RawVariant>,
     #[serde(default)]
     pub max_events: Option<u64>,

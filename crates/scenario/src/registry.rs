@@ -164,6 +164,8 @@ pub trait LoadedModel: Send + Sync {
     /// The nodes of a run, in id order.
     fn node_names(&self) -> Vec<String>;
     fn invariants(&self) -> &'static [Invariant];
+    /// The invariants this configuration gives nothing to check, with why.
+    fn inapplicable(&self) -> Vec<(Invariant, String)>;
     fn headline_metrics(&self) -> &'static [Metric];
     fn tradeoff(&self) -> Option<Tradeoff>;
     fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec>;
@@ -210,6 +212,10 @@ impl<M: Model> LoadedModel for Loaded<M> {
 
     fn invariants(&self) -> &'static [Invariant] {
         M::INVARIANTS
+    }
+
+    fn inapplicable(&self) -> Vec<(Invariant, String)> {
+        M::inapplicable(&self.config)
     }
 
     fn headline_metrics(&self) -> &'static [Metric] {

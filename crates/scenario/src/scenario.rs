@@ -7,7 +7,7 @@ use faultline_engine::{
     SimDuration, SwarmBounds, SwarmDraw, draw_swarm, realise,
 };
 use faultline_models::RunSetup;
-use faultline_outcome::{ChartSpec, FaultWindow, Grid, Metric, Outcome, Tradeoff};
+use faultline_outcome::{ChartSpec, FaultWindow, Grid, Metric, NotChecked, Outcome, Tradeoff};
 
 use crate::registry::LoadedModel;
 
@@ -35,6 +35,8 @@ pub struct Scenario {
     /// The model, with its checked configuration and the variants' policies.
     pub model: Arc<dyn LoadedModel>,
     pub invariants: Vec<String>,
+    /// The model's invariants that runs of this scenario do not check, and why.
+    pub not_checked: Vec<NotChecked>,
     pub variants: Vec<Variant>,
     pub max_events: u64,
     /// Seeds `0..n` that `faultline run` sweeps for its report's strategy table.

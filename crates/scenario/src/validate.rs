@@ -501,24 +501,7 @@ pub(crate) fn validate(
     model.check_schedule(&fixed_faults, &random_faults, &mut c);
 
     // Invariants.
-    if let Some(entry) = entry {
-        let known: Vec<&str> = entry.invariants().iter().map(|i| i.id).collect();
-        let mut seen = BTreeSet::new();
-        for (i, name) in raw.invariants.iter().enumerate() {
-            let path = [Field("invariants"), Index(i)];
-            if !known.contains(&name.as_str()) {
-                let message = if known.is_empty() {
-                    format!("the {} model checks no invariants", entry.name())
-                } else {
-                    format!("the {} model has no invariant `{name}`", entry.name())
-                };
-                let help = (!known.is_empty()).then(|| suggestion(name, &known));
-                c.error(&path, message, help);
-            } else if !seen.insert(name.as_str()) {
-                c.error(&path, format!("invariant `{name}` is listed twice"), None);
-            }
-        }
-    }
+    let not_checked = crate::invariants::check(&raw.invariants, &raw.unchecked, &*model, &mut c);
 
     // Variants.
     if raw.variants.is_empty() {
@@ -561,6 +544,7 @@ pub(crate) fn validate(
         random_faults,
         model: Arc::from(model),
         invariants: raw.invariants,
+        not_checked,
         variants,
         max_events,
         report_sweep: raw.report_sweep,

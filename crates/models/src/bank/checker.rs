@@ -47,8 +47,11 @@ pub(super) struct Checker<'a> {
     finished: BTreeMap<u32, (SimTime, Ending)>,
     /// Debits applied per transfer: more than one is a transfer applied twice.
     debits: BTreeMap<(u8, u32), u32>,
-    /// Each transfer's source account.
+    /// Each transfer's source account, and its destination.
     sources: Vec<u8>,
+    destinations: Vec<u8>,
+    /// Credits applied per (store, transfer): a debit without one is a transfer left halfway.
+    credited: BTreeSet<(u8, u32)>,
     /// Reads served, per account: (transfer, balance read).
     reads: BTreeMap<u8, Vec<(u32, i64)>>,
     min_cents: i64,
@@ -103,6 +106,8 @@ impl<'a> Checker<'a> {
             finished: BTreeMap::new(),
             debits: BTreeMap::new(),
             sources: config.transfers.iter().map(|t| t.from as u8).collect(),
+            destinations: config.transfers.iter().map(|t| t.to as u8).collect(),
+            credited: BTreeSet::new(),
             reads: BTreeMap::new(),
             last_change: SimTime::ZERO,
             overdrawn: Vec::new(),
@@ -167,6 +172,9 @@ impl<'a> Checker<'a> {
                 // A debit is a change to the transfer's source account, whatever its sign:
                 // a stale absolute write may even raise it.
                 let debit = self.sources.get(transfer as usize) == Some(&acct);
+                if self.destinations.get(transfer as usize) == Some(&acct) {
+                    self.credited.insert((store, transfer));
+                }
                 let (s, i) = (store as usize, acct as usize);
                 self.balances_cents[s][i] = cents;
                 self.applied.insert((store, transfer));
@@ -260,14 +268,32 @@ impl<'a> Checker<'a> {
         } else {
             String::new()
         };
+        let halfway = self.halfway(store);
         let detail = format!(
-            "{} was {verb}{place}: the accounts hold {} where {} began ({})",
+            "{} was {verb}{place}: the accounts hold {} where {} began ({}){}",
             dollars(created.abs()),
             dollars(total),
             dollars(initial),
-            self.holdings(store)
+            self.holdings(store),
+            self.halfway_story(&halfway).map_or(String::new(), |story| format!("; {story}")),
         );
-        self.violation(super::CONSERVATION, at, store, detail, &[]);
+        self.violation(super::CONSERVATION, at, store, detail, &halfway);
+    }
+
+    /// The transfers whose debit landed at `store` and whose credit never did.
+    fn halfway(&self, store: usize) -> Vec<u32> {
+        let store = store as u8;
+        let debited = self.debits.keys().filter(|&&(s, _)| s == store).map(|&(_, t)| t);
+        debited.filter(|&t| !self.credited.contains(&(store, t))).collect()
+    }
+
+    /// "T3 was given up between its debit and its credit", or `None` when none was.
+    fn halfway_story(&self, halfway: &[u32]) -> Option<String> {
+        let names: Vec<String> = halfway.iter().map(|&t| transfer_name(t)).collect();
+        let (verb, its) = if names.len() == 1 { ("was", "its") } else { ("were", "their") };
+        (!names.is_empty()).then(|| {
+            format!("{} {verb} left between {its} debit and {its} credit", listing(&names))
+        })
     }
 
     /// "r1 approved T1 and r3 approved T2, each against its own copy of X; once the updates
@@ -415,6 +441,37 @@ impl<'a> Checker<'a> {
         }
 
         self.violations.sort_by_key(|v| v.at);
+        let verdict = if self.min_cents < 0 {
+            format!(
+                "overdrew: the lowest balance was {}; {}",
+                dollars(self.min_cents),
+                self.violations
+                    .iter()
+                    .find(|v| v.invariant == super::NO_NEGATIVE_BALANCE.id)
+                    .map_or(String::new(), |v| v.detail.clone())
+            )
+        } else if created > 0 {
+            let cause = if self.lost_updates > 0 { ": a lost update" } else { "" };
+            format!("created {} out of thin air{cause}", dollars(created))
+        } else if created < 0 {
+            let halfway = self.halfway_story(&self.halfway(worst));
+            let cause = halfway.map_or(String::new(), |story| format!(": {story}"));
+            format!("destroyed {}{cause}", dollars(-created))
+        } else if applied_twice > 0 {
+            format!("applied {applied_twice} of {submitted} transfers twice")
+        } else if let Some(first) = self.violations.first() {
+            format!("broke {}: {}", first.invariant, first.detail)
+        } else {
+            let p99 = if latencies_ns.is_empty() {
+                String::new()
+            } else {
+                format!("; p99 {:.0} ms", percentile(&latencies_ns, 99.0) as f64 / 1e6)
+            };
+            format!(
+                "kept every balance whole: {committed} committed, {rejected} refused for \
+                 insufficient funds, {unavailable} unavailable{p99}"
+            )
+        };
         let replicated = self.stores.len() > 1;
         let to_end = |mut points: Vec<(f64, f64)>| {
             if let Some(&(_, last)) = points.last() {
@@ -440,37 +497,6 @@ impl<'a> Checker<'a> {
             }
         }
 
-        let verdict = if self.min_cents < 0 {
-            format!(
-                "overdrew: the lowest balance was {}; {}",
-                dollars(self.min_cents),
-                self.violations
-                    .iter()
-                    .find(|v| v.invariant == super::NO_NEGATIVE_BALANCE.id)
-                    .map_or(String::new(), |v| v.detail.clone())
-            )
-        } else if created != 0 {
-            format!(
-                "{} {} out of thin air{}",
-                if created > 0 { "created" } else { "destroyed" },
-                dollars(created.abs()),
-                if self.lost_updates > 0 { ": a lost update" } else { "" }
-            )
-        } else if applied_twice > 0 {
-            format!("applied {applied_twice} of {submitted} transfers twice")
-        } else if let Some(first) = self.violations.first() {
-            format!("broke {}: {}", first.invariant, first.detail)
-        } else {
-            let p99 = if latencies_ns.is_empty() {
-                String::new()
-            } else {
-                format!("; p99 {:.0} ms", percentile(&latencies_ns, 99.0) as f64 / 1e6)
-            };
-            format!(
-                "kept every balance whole: {committed} committed, {rejected} refused for \
-                 insufficient funds, {unavailable} unavailable{p99}"
-            )
-        };
         Summary { metrics, violations: self.violations, series, verdict }
     }
 }

@@ -28,8 +28,10 @@ pub enum Strategy {
     /// Read a version, write only if it is unchanged; on a conflict back off and retry.
     CompareAndSet { max_attempts: u32, backoff: Backoff },
     /// Take a lease on the source account, read, think, write; with fencing, writes carry
-    /// the lease's token and the bank refuses tokens older than one it has seen.
-    LockLease { fencing: bool, max_attempts: u32, backoff: Backoff },
+    /// the lease's token and the bank refuses tokens older than one it has seen. With
+    /// `transaction`, the debit and the credit are one request the bank applies whole or not
+    /// at all; without, they are two, and a client that gives up between them loses the debit.
+    LockLease { fencing: bool, transaction: bool, max_attempts: u32, backoff: Backoff },
     /// Send the whole transfer to the account's owner, which applies it atomically.
     SingleWriter,
     /// Send the whole transfer to the client's replica, which agrees with the others as the
@@ -87,6 +89,18 @@ pub enum BankMsg {
         acct: u8,
         version: u64,
         cents: i64,
+    },
+    /// A lease holder's transfer as one transaction: write `from` := `from_cents` and credit
+    /// `to` with `credit_cents`, both or neither; only if `token` is current on both accounts
+    /// and `from` is still at `base_version` (so a resent copy is refused, not applied twice).
+    Commit {
+        op: Op,
+        from: u8,
+        from_cents: i64,
+        base_version: u64,
+        to: u8,
+        credit_cents: i64,
+        token: Option<u64>,
     },
     /// A whole transfer for the single writer; `key` makes retries idempotent.
     Transfer {
@@ -378,6 +392,12 @@ impl TraceEncode for BankMsg {
                 out.word(29);
                 txn.encode(out);
             }
+            BankMsg::Commit { op, from, from_cents, base_version, to, credit_cents, token } => {
+                out.word(30);
+                (op, from, from_cents).encode(out);
+                (base_version, to, credit_cents).encode(out);
+                token.encode(out);
+            }
         }
     }
 }
@@ -457,6 +477,12 @@ impl BankMsg {
             }
             BankMsg::Cas { op, acct, version, cents } => {
                 write!(f, "{op:?}: {} := {} if v{version}", name(*acct), money(*cents))
+            }
+            BankMsg::Commit { op, from, from_cents, to, credit_cents, token, .. } => {
+                let (source, destination) = (name(*from), name(*to));
+                let (debited, credited) = (money(*from_cents), money(*credit_cents));
+                write!(f, "{op:?}: {source} := {debited}, {destination} += {credited} at once")?;
+                write!(f, "{}", fence(token))
             }
             BankMsg::Transfer { op, from, to, cents, key } => {
                 write!(f, "{op:?}: move {} {}→{}", money(*cents), name(*from), name(*to))?;
@@ -602,6 +628,8 @@ enum Phase {
     WriteDestination,
     Cas,
     Credit,
+    /// A lease holder's debit and credit in one transaction.
+    Commit,
     Transfer,
 }
 
@@ -780,6 +808,7 @@ impl Node for BankNode {
             | BankMsg::DebitIfCovered { op, .. }
             | BankMsg::Write { op, .. }
             | BankMsg::Cas { op, .. }
+            | BankMsg::Commit { op, .. }
             | BankMsg::Transfer { op, .. }
             | BankMsg::ReadOk { op, .. }
             | BankMsg::Done { op, .. }
@@ -1017,6 +1046,7 @@ impl Client {
             | BankMsg::DebitIfCovered { .. }
             | BankMsg::Write { .. }
             | BankMsg::Cas { .. }
+            | BankMsg::Commit { .. }
             | BankMsg::Transfer { .. }
             | BankMsg::Acquire { .. }
             | BankMsg::Release { .. }
@@ -1155,6 +1185,13 @@ impl Client {
                 assert!(credit_token.is_some(), "only a fenced credit is refused");
                 self.finish(ctx, transfer, Ending::Unavailable);
             }
+            // Refused: a newer lease holder has been at one of the accounts, or the source
+            // changed since the read (a resent copy of a transaction already applied). Either
+            // way nothing moved.
+            (Phase::Commit, BankMsg::Done { ok, .. }) => {
+                let ending = if ok { Ending::Committed } else { Ending::Unavailable };
+                self.finish(ctx, transfer, ending);
+            }
             (Phase::Transfer, BankMsg::Done { ok, .. }) => {
                 let ending = if ok { Ending::Committed } else { Ending::Rejected };
                 self.finish(ctx, transfer, ending);
@@ -1168,13 +1205,24 @@ impl Client {
     }
 
     fn write_after_thinking(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32) {
-        let Strategy::LockLease { fencing, .. } = self.strategy else {
+        let Strategy::LockLease { fencing, transaction, .. } = self.strategy else {
             unreachable!("only a lease holder thinks between reading and writing")
         };
         let job = self.jobs.get_mut(&transfer).expect("a transfer thinks while in progress");
         let (balance, version) = job.read.expect("it thinks about what it read");
-        let (from, _, cents) = job.accounts();
+        let (from, to, cents) = job.accounts();
         let token = job.token.filter(|_| fencing);
+        if transaction {
+            return self.request(ctx, transfer, Phase::Commit, |op| BankMsg::Commit {
+                op,
+                from,
+                from_cents: balance - cents,
+                base_version: version,
+                to,
+                credit_cents: cents,
+                token,
+            });
+        }
         self.request(ctx, transfer, Phase::WriteSource, |op| BankMsg::Write {
             op,
             acct: from,
@@ -1243,6 +1291,7 @@ impl Bank {
                 | BankMsg::DebitIfCovered { .. }
                 | BankMsg::Write { .. }
                 | BankMsg::Cas { .. }
+                | BankMsg::Commit { .. }
                 | BankMsg::Transfer { .. }
         ) {
             ctx.observe(BankObs::WriteAttempt);
@@ -1295,6 +1344,24 @@ impl Bank {
                 let ok = version == current;
                 if ok {
                     self.change(ctx, op.transfer, acct, cents - old);
+                }
+                BankMsg::Done { op, ok }
+            }
+            BankMsg::Commit {
+                op,
+                from: source,
+                from_cents,
+                base_version,
+                to,
+                credit_cents,
+                token,
+            } => {
+                let fenced = self.fenced(source, token) && self.fenced(to, token);
+                let ok = fenced && self.accounts[source as usize].1 == base_version;
+                if ok {
+                    let old = self.accounts[source as usize].0;
+                    self.change(ctx, op.transfer, source, from_cents - old);
+                    self.change(ctx, op.transfer, to, credit_cents);
                 }
                 BankMsg::Done { op, ok }
             }
@@ -1400,6 +1467,7 @@ impl Locks {
             | BankMsg::DebitIfCovered { .. }
             | BankMsg::Write { .. }
             | BankMsg::Cas { .. }
+            | BankMsg::Commit { .. }
             | BankMsg::Transfer { .. }
             | BankMsg::ReadOk { .. }
             | BankMsg::Done { .. }

@@ -391,6 +391,7 @@ impl Replica {
             | BankMsg::Credit { .. }
             | BankMsg::DebitIfCovered { .. }
             | BankMsg::Write { .. }
+            | BankMsg::Commit { .. }
             | BankMsg::Cas { .. }
             | BankMsg::ReadOk { .. }
             | BankMsg::Done { .. }
