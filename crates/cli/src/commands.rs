@@ -1,6 +1,7 @@
 //! `faultline run` and `faultline check`: the command-line contract of the design, and the
 //! loading and running that `sweep` shares with them.
 
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -144,15 +145,22 @@ pub(crate) fn thousands(n: u64) -> String {
     text
 }
 
-/// Where a per-variant file goes: `path` itself for one variant, `stem.variant.ext` for more.
+/// Where a per-variant file goes: `path` itself for one variant, `stem.variant.ext` for more,
+/// the variant's name percent-encoded: whatever the loader lets through, a name stays one
+/// part of one file name, in the folder the user named.
 fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
+    per_variant_file(path, &percent_encoded(variant), several)
+}
+
+/// `path` itself, or `stem.part.ext` for several variants.
+fn per_variant_file(path: &Path, part: &str, several: bool) -> PathBuf {
     if !several {
         return path.to_path_buf();
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let name = match path.extension() {
-        Some(ext) => format!("{stem}.{variant}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{variant}"),
+        Some(ext) => format!("{stem}.{part}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{part}"),
     };
     path.with_file_name(name)
 }
@@ -359,7 +367,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             notices.push(format!(
                 "{} variants ran, so each has its own file: {}",
                 outcomes.len(),
-                per_variant(path, "<variant>", true).display()
+                per_variant_file(path, "<variant>", true).display()
             ));
         }
     }
@@ -453,16 +461,28 @@ fn trace_in_another_process(
     };
     let exe = std::env::current_exe().map_err(|e| failure(e.to_string()))?;
     let output = std::process::Command::new(exe)
-        .arg(TRACE_COMMAND)
-        .arg(scenario)
-        .args(["--seed", &seed.to_string(), "--variant", &variant.name])
-        .args(swarm.then_some("--swarm"))
+        .args(trace_args(scenario, seed, swarm, &variant.name))
         .output()
         .map_err(|e| failure(e.to_string()))?;
     if !output.status.success() {
         return Err(failure(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
     }
     String::from_utf8(output.stdout).map_err(|e| failure(e.to_string()))
+}
+
+/// The arguments of the second process: `--variant=NAME` as one argument and the file after
+/// `--`, so neither a name nor a path that starts with `-` is ever read as a flag.
+fn trace_args(scenario: &Path, seed: u64, swarm: bool, variant: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        TRACE_COMMAND.into(),
+        format!("--seed={seed}").into(),
+        format!("--variant={variant}").into(),
+    ];
+    if swarm {
+        args.push("--swarm".into());
+    }
+    args.extend(["--".into(), scenario.as_os_str().to_owned()]);
+    args
 }
 
 /// The first line where two traces (JSON lines) differ, described with both versions.
@@ -542,7 +562,10 @@ mod tests {
 
     use std::path::Path;
 
-    use super::{describe_divergence, first_different_line, relative_href, thousands};
+    use super::{
+        describe_divergence, first_different_line, per_variant, relative_href, thousands,
+        trace_args,
+    };
 
     #[test]
     fn a_trace_link_climbs_only_the_folders_there_are_and_escapes_its_names() {
@@ -553,6 +576,29 @@ mod tests {
         assert_eq!(link("/work/out/.", "/work/out/./p.json"), "p.json");
         // A variant's name goes into its trace file's name; `#` and spaces would break the link.
         assert_eq!(link("/w/out", "/w/out/p-a #1 é.json"), "p-a%20%231%20%C3%A9.json");
+    }
+
+    #[test]
+    fn the_second_process_reads_a_leading_dash_as_a_name_not_a_flag() {
+        use clap::Parser;
+        let args = trace_args(Path::new("-odd.ron"), 7, true, "-x");
+        let cli = crate::Cli::try_parse_from(std::iter::once("faultline".into()).chain(args));
+        let Ok(crate::Cli { command: crate::Command::DeterminismTrace(trace) }) = cli else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((trace.variant.as_str(), trace.seed, trace.swarm), ("-x", 7, true));
+        assert_eq!(trace.scenario, Path::new("-odd.ron"));
+    }
+
+    #[test]
+    fn a_variant_name_stays_one_part_of_one_file_name() {
+        let file = per_variant(Path::new("out/run.jsonl"), "a/../../escape", true);
+        assert_eq!(file, Path::new("out/run.a%2F..%2F..%2Fescape.jsonl"));
+        assert_eq!(file.parent(), Some(Path::new("out")));
+        assert_eq!(
+            per_variant(Path::new("out/run.jsonl"), "a/b", false),
+            Path::new("out/run.jsonl")
+        );
     }
 
     #[test]

@@ -183,6 +183,34 @@ fn bad_scenarios_exit_2_with_file_line_col_and_write_nothing() {
 }
 
 #[test]
+fn a_variant_name_that_is_not_a_plain_name_is_refused_where_it_is_written() {
+    let dir = scratch("variant-name");
+    let bad = dir.join("bad.ron");
+    let source = std::fs::read_to_string(repo().join(CHAT))
+        .unwrap()
+        .replace("(name: \"fire-and-forget\"", "(name: \"a/../../escape\"");
+    std::fs::write(&bad, source).unwrap();
+    let checked = faultline(&["check", bad.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(2));
+    let message = stderr(&checked);
+    assert!(
+        message.contains("bad.ron:25:16: variant name \"a/../../escape\" has '/' in it"),
+        "{message}"
+    );
+    assert!(message.contains("help: a variant name is 1 to 64 ASCII letters, digits"), "{message}");
+    assert_eq!(stdout(&checked), "");
+    // Nothing is run, so no trace lands outside the folder named, nor anywhere.
+    let trace = dir.join("traces/x.jsonl");
+    let out = dir.join("report");
+    let (t, o) = (trace.to_str().unwrap(), out.to_str().unwrap());
+    let output = faultline(&["run", bad.to_str().unwrap(), "--trace", t, "--out", o]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["bad.ron"], "nothing written");
+    assert!(!dir.parent().unwrap().join("escape.jsonl").exists());
+}
+
+#[test]
 fn unknown_variants_and_missing_files_are_usage_errors() {
     let unknown = faultline(&["run", CHAT, "--variant", "ack"]);
     assert_eq!(unknown.status.code(), Some(2));

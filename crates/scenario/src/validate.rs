@@ -26,14 +26,15 @@ const MAX_RANDOM_COUNT: u32 = 10_000;
 /// The longest variant name: it goes into file names (`run.<variant>.jsonl`) and tables.
 const VARIANT_NAME_MAX_CHARS: usize = 64;
 /// What a variant name may be, in the words an error uses.
-const VARIANT_NAME_RULE: &str = "a variant name is 1 to 64 ASCII letters, digits, `-`, `_` or \
-                                 `.`, starting with a letter or digit";
+const VARIANT_NAME_RULE: &str =
+    "a variant name is 1 to 64 ASCII letters, digits, `-` or `_`, starting with a letter or digit";
 
-/// Why `name` cannot name a variant, if it cannot. A name becomes part of file names, links
-/// and page ids: with only these characters it needs no escaping anywhere and can never be
-/// a path (`a/../x`), a flag (`-x`) or hidden (`.x`).
+/// Why `name` cannot name a variant, if it cannot. A name becomes part of file names, links,
+/// page ids and the name of a shrunk scenario (`<scenario>-shrunk-<variant>-seed<S>`, which
+/// must be a scenario name): with only these characters it needs no escaping anywhere and
+/// can never be a path (`a/../x`), a flag (`-x`) or a file's extension (`x.jsonl`).
 fn variant_name_problem(name: &str) -> Option<String> {
-    let allowed = |ch: char| ch.is_ascii_alphanumeric() || "-_.".contains(ch);
+    let allowed = |ch: char| ch.is_ascii_alphanumeric() || "-_".contains(ch);
     let shown = format!("{name:?}");
     if name.chars().count() > VARIANT_NAME_MAX_CHARS {
         Some(format!("variant name {shown} is longer than {VARIANT_NAME_MAX_CHARS} characters"))
@@ -624,7 +625,7 @@ mod tests {
 
     #[test]
     fn variant_names_are_plain_file_name_characters() {
-        for good in ["ff", "ack-retransmit", "v2.1", "a_b", "9lives", &"x".repeat(64)] {
+        for good in ["ff", "ack-retransmit", "a_b", "9lives", &"x".repeat(64)] {
             assert!(crate::parse(&scenario(&[], good), "f.ron").is_ok(), "{good}");
         }
         let long = "x".repeat(65);
@@ -633,8 +634,9 @@ mod tests {
             ("two words", "has ' ' in it"),
             ("quote\"d", "has '\"' in it"),
             ("café", "has 'é' in it"),
+            ("v2.1", "has '.' in it"),
             ("-flag", "must start with a letter or digit"),
-            (".hidden", "must start with a letter or digit"),
+            ("_hidden", "must start with a letter or digit"),
             (long.as_str(), "is longer than 64 characters"),
         ] {
             let errors = crate::parse(&scenario(&[], bad), "f.ron").expect_err(bad).0;
