@@ -34,6 +34,10 @@ pub struct ShrinkArgs {
     /// `reports/<scenario>-shrunk-<variant>-seed<S>/`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the file at `--out` (or the default path) if there is one; without it an
+    /// existing file is left alone and nothing runs (exit code 2).
+    #[arg(long)]
+    pub force: bool,
     /// Stop after this many runs, with the smallest failing run found so far (said when it
     /// happens). At least 2: the failing run, and the run of its schedule as a file.
     #[arg(
@@ -53,6 +57,13 @@ pub fn shrink(args: &ShrinkArgs) -> Result<ExitCode, Failure> {
         Path::new("reports").join("shrunk").join(name)
     });
     let out_text = out.display().to_string();
+    // Checked before the search, so a refusal costs no runs. A dangling link counts too.
+    if !args.force && out.symlink_metadata().is_ok() {
+        return Err(Failure::usage(format!(
+            "error: {out_text} already exists; shrink does not replace a file\n  help: pass \
+             --force to replace it, or --out FILE to write another"
+        )));
+    }
     let mut made_with = shrink_command(&file, args.seed, &args.variant, args.invariant.as_deref());
     if args.max_runs != DEFAULT_MAX_RUNS {
         made_with.push_str(&format!(" --max-runs {}", args.max_runs));
