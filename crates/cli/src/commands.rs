@@ -14,7 +14,7 @@ use faultline_scenario::{Scenario, Variant, closest};
 use indicatif::ProgressBar;
 
 use crate::Failure;
-use crate::output::{self, check_replaceable, replace_dir, write_file};
+use crate::output::{self, Staged, percent_encoded, prepare_report_dir};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -200,20 +200,6 @@ fn lexically_normal(path: &Path) -> Vec<Component<'_>> {
     parts
 }
 
-/// A file name as a URL path segment: a `#`, `?`, `%` or space in it would end or change the
-/// link. Unreserved characters stay as they are; every other byte of its UTF-8 is `%XX`.
-fn percent_encoded(name: &str) -> String {
-    let mut encoded = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 /// The first violation of the first variant that has one, with a full trace of its run
 /// (rerun with one if it was not kept): the report draws the moments before it.
 fn first_failure(
@@ -271,7 +257,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let scenario = as_run(written, seed, args.swarm);
     let variants = select(&scenario, &args.variants)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    check_replaceable(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
+    prepare_report_dir(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let keep_trace = args.trace.is_some() || args.perfetto.is_some() || args.check_determinism;
     let names = scenario.node_names();
 
@@ -359,7 +345,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         code: 2,
         message: format!("error: cannot write {}: {e}", what.display()),
     };
-    replace_dir(&out, &files).map_err(|e| io_failure(&out, e))?;
+    // Every file is written before any takes its place: a full disk leaves no new output.
+    let mut staged = Staged::default();
+    staged.folder(&out, &files).map_err(|e| io_failure(&out, e))?;
     // A file written under another name than the one asked for is said, not left to find.
     let mut notices = Vec::new();
     for path in [&args.trace, &args.perfetto].into_iter().flatten() {
@@ -391,12 +379,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         if let Some(path) = &args.trace {
             let path = per_variant(path, &outcome.variant, several);
             let text = faultline_report::trace_jsonl(trace, &names);
-            write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
+            staged.file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
         }
         if let Some(path) = &args.perfetto {
             let path = per_variant(path, &outcome.variant, several);
             let text = faultline_report::perfetto_json(trace, &names, &outcome.violations);
-            write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
+            staged.file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
         }
     }
 
@@ -414,7 +402,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             out.join("index.html").display()
         )
     };
+    // Standard output too may be a file on a full disk: the files are put in place only
+    // once it took the table.
     output::stdout(&text)?;
+    staged.commit().map_err(|(path, e)| io_failure(&path, e))?;
     for notice in &notices {
         output::stderr_line(notice);
     }

@@ -10,7 +10,7 @@ use faultline_scenario::{Models, ShrinkError, ShrinkRequest, Shrunk};
 
 use crate::Failure;
 use crate::commands::{load_source, run_one, thousands};
-use crate::output::{self, write_file};
+use crate::output::{self, Staged, percent_encoded};
 
 /// Runs a search may make unless `--max-runs` says otherwise: a few seconds for the bundled
 /// scenarios.
@@ -53,7 +53,8 @@ pub fn shrink(args: &ShrinkArgs) -> Result<ExitCode, Failure> {
     let (source, scenario) = load_source(&args.scenario)?;
     let file = args.scenario.display().to_string();
     let out = args.out.clone().unwrap_or_else(|| {
-        let name = format!("{}-{}-seed{}.ron", scenario.name, args.variant, args.seed);
+        let variant = percent_encoded(&args.variant);
+        let name = format!("{}-{variant}-seed{}.ron", scenario.name, args.seed);
         Path::new("reports").join("shrunk").join(name)
     });
     let out_text = out.display().to_string();
@@ -87,11 +88,15 @@ pub fn shrink(args: &ShrinkArgs) -> Result<ExitCode, Failure> {
         Failure { code, message: format!("error: {file}, seed {}: {e}", args.seed) }
     })?;
     verify(&shrunk, &out_text)?;
-    write_file(&out, shrunk.text.as_bytes()).map_err(|e| Failure {
+    let cannot_write = |e: std::io::Error| Failure {
         code: 2,
         message: format!("error: cannot write {out_text}: {e}"),
-    })?;
+    };
+    // The file takes its place only once standard output took the summary.
+    let mut staged = Staged::default();
+    staged.file(&out, shrunk.text.as_bytes()).map_err(cannot_write)?;
     output::stdout(&summary(&scenario.name, args, &shrunk, &out_text, &run_with))?;
+    staged.commit().map_err(|(_, e)| cannot_write(e))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -306,6 +306,79 @@ fn out_never_replaces_a_folder_that_is_not_a_report() {
     }
 }
 
+/// The names in `dir`, sorted.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_write_that_fails_leaves_no_new_output() {
+    let dir = scratch("write-fails");
+    let report = dir.join("report");
+    let o = report.to_str().unwrap();
+    assert!(faultline(&["run", CHAT, "--out", o]).status.success());
+    std::fs::write(report.join("earlier.txt"), "the earlier report").unwrap();
+    // A trace that cannot be written: its folder would have to be made inside a file.
+    std::fs::write(dir.join("file"), "").unwrap();
+    let trace = dir.join("file/x.jsonl");
+    let output = faultline(&["run", CHAT, "--out", o, "--trace", trace.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot write"), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(report.join("earlier.txt").exists(), "the earlier report was not replaced");
+    assert_eq!(listing(&dir), ["file", "report"], "no temporaries left");
+
+    // Standard output on a full disk: the report folder is not created either.
+    let Ok(full) = std::fs::File::create("/dev/full") else { return };
+    let fresh = dir.join("fresh");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", CHAT, "--json", "--out", fresh.to_str().unwrap()])
+        .current_dir(repo())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot write to standard output"), "{}", stderr(&output));
+    assert_eq!(listing(&dir), ["file", "report"], "no report folder, no temporaries");
+}
+
+#[test]
+fn a_run_killed_between_renames_is_undone_by_the_next_run() {
+    let dir = scratch("killed-run");
+    let report = dir.join("report");
+    // What a run killed between its two renames leaves: no report, the earlier one moved
+    // aside, the new one staged (process ids no process has).
+    let retired = dir.join(".report.old-999999999");
+    std::fs::create_dir_all(&retired).unwrap();
+    std::fs::write(retired.join("summary.json"), "{}").unwrap();
+    std::fs::write(retired.join("earlier.txt"), "the earlier report").unwrap();
+    std::fs::create_dir_all(dir.join(".report.tmp-999999999")).unwrap();
+    std::fs::write(dir.join(".report.tmp-999999999/summary.json"), "{}").unwrap();
+    std::fs::write(dir.join(".x.jsonl.tmp-999999998"), "half a trace").unwrap();
+    // A run that then fails (its trace cannot be written) still gives the earlier report back.
+    std::fs::write(dir.join("file"), "").unwrap();
+    let o = report.to_str().unwrap();
+    let run = |trace: &str| {
+        let trace = dir.join(trace);
+        let args = ["run", CHAT, "--variant", "fire-and-forget", "--out", o, "--trace"];
+        faultline(&[&args[..], &[trace.to_str().unwrap()]].concat())
+    };
+    let output = run("file/x.jsonl");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(listing(&dir), [".x.jsonl.tmp-999999998", "file", "report"]);
+    assert!(report.join("earlier.txt").exists(), "the earlier report is back");
+    // A run that succeeds replaces it, and cleans up the trace's leftover too.
+    let output = run("x.jsonl");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(listing(&dir), ["file", "report", "x.jsonl"]);
+    assert!(!report.join("earlier.txt").exists() && report.join("index.html").exists());
+}
+
 /// The payment story, as a script would check it: the cascade under the article's timeout, its
 /// prevention by a breaker, and the article's breaker that never closes, over several seeds.
 #[test]
