@@ -1,6 +1,7 @@
 //! `faultline run` and `faultline check`: the command-line contract of the design, and the
 //! loading and running that `sweep` shares with them.
 
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use faultline_scenario::{Scenario, Variant, closest};
 use indicatif::ProgressBar;
 
 use crate::Failure;
-use crate::output::{self, check_replaceable, replace_dir, write_file};
+use crate::output::{self, Staged, percent_encoded, prepare_report_dir};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -144,15 +145,22 @@ pub(crate) fn thousands(n: u64) -> String {
     text
 }
 
-/// Where a per-variant file goes: `path` itself for one variant, `stem.variant.ext` for more.
+/// Where a per-variant file goes: `path` itself for one variant, `stem.variant.ext` for more,
+/// the variant's name percent-encoded: whatever the loader lets through, a name stays one
+/// part of one file name, in the folder the user named.
 fn per_variant(path: &Path, variant: &str, several: bool) -> PathBuf {
+    per_variant_file(path, &percent_encoded(variant), several)
+}
+
+/// `path` itself, or `stem.part.ext` for several variants.
+fn per_variant_file(path: &Path, part: &str, several: bool) -> PathBuf {
     if !several {
         return path.to_path_buf();
     }
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let name = match path.extension() {
-        Some(ext) => format!("{stem}.{variant}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{variant}"),
+        Some(ext) => format!("{stem}.{part}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{part}"),
     };
     path.with_file_name(name)
 }
@@ -190,20 +198,6 @@ fn lexically_normal(path: &Path) -> Vec<Component<'_>> {
         }
     }
     parts
-}
-
-/// A file name as a URL path segment: a `#`, `?`, `%` or space in it would end or change the
-/// link. Unreserved characters stay as they are; every other byte of its UTF-8 is `%XX`.
-fn percent_encoded(name: &str) -> String {
-    let mut encoded = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 /// The first violation of the first variant that has one, with a full trace of its run
@@ -263,7 +257,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     let scenario = as_run(written, seed, args.swarm);
     let variants = select(&scenario, &args.variants)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    check_replaceable(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
+    prepare_report_dir(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let keep_trace = args.trace.is_some() || args.perfetto.is_some() || args.check_determinism;
     let names = scenario.node_names();
 
@@ -352,7 +346,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         code: 2,
         message: format!("error: cannot write {}: {e}", what.display()),
     };
-    replace_dir(&out, &files).map_err(|e| io_failure(&out, e))?;
+    // Every file is written before any takes its place: a full disk leaves no new output.
+    let mut staged = Staged::default();
+    staged.folder(&out, &files).map_err(|e| io_failure(&out, e))?;
     // A file written under another name than the one asked for is said, not left to find.
     let mut notices = Vec::new();
     for path in [&args.trace, &args.perfetto].into_iter().flatten() {
@@ -360,7 +356,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             notices.push(format!(
                 "{} variants ran, so each has its own file: {}",
                 outcomes.len(),
-                per_variant(path, "<variant>", true).display()
+                per_variant_file(path, "<variant>", true).display()
             ));
         }
     }
@@ -384,12 +380,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
         if let Some(path) = &args.trace {
             let path = per_variant(path, &outcome.variant, several);
             let text = faultline_report::trace_jsonl(trace, &names);
-            write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
+            staged.file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
         }
         if let Some(path) = &args.perfetto {
             let path = per_variant(path, &outcome.variant, several);
             let text = faultline_report::perfetto_json(trace, &names, &outcome.violations);
-            write_file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
+            staged.file(&path, text.as_bytes()).map_err(|e| io_failure(&path, e))?;
         }
     }
 
@@ -407,7 +403,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
             out.join("index.html").display()
         )
     };
+    // Standard output too may be a file on a full disk: the files are put in place only
+    // once it took the table.
     output::stdout(&text)?;
+    staged.commit().map_err(|(path, e)| io_failure(&path, e))?;
     for notice in &notices {
         output::stderr_line(notice);
     }
@@ -454,16 +453,28 @@ fn trace_in_another_process(
     };
     let exe = std::env::current_exe().map_err(|e| failure(e.to_string()))?;
     let output = std::process::Command::new(exe)
-        .arg(TRACE_COMMAND)
-        .arg(scenario)
-        .args(["--seed", &seed.to_string(), "--variant", &variant.name])
-        .args(swarm.then_some("--swarm"))
+        .args(trace_args(scenario, seed, swarm, &variant.name))
         .output()
         .map_err(|e| failure(e.to_string()))?;
     if !output.status.success() {
         return Err(failure(String::from_utf8_lossy(&output.stderr).trim().to_owned()));
     }
     String::from_utf8(output.stdout).map_err(|e| failure(e.to_string()))
+}
+
+/// The arguments of the second process: `--variant=NAME` as one argument and the file after
+/// `--`, so neither a name nor a path that starts with `-` is ever read as a flag.
+fn trace_args(scenario: &Path, seed: u64, swarm: bool, variant: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        TRACE_COMMAND.into(),
+        format!("--seed={seed}").into(),
+        format!("--variant={variant}").into(),
+    ];
+    if swarm {
+        args.push("--swarm".into());
+    }
+    args.extend(["--".into(), scenario.as_os_str().to_owned()]);
+    args
 }
 
 /// The first line where two traces (JSON lines) differ, described with both versions.
@@ -549,7 +560,10 @@ mod tests {
 
     use std::path::Path;
 
-    use super::{describe_divergence, first_different_line, relative_href, thousands};
+    use super::{
+        describe_divergence, first_different_line, per_variant, relative_href, thousands,
+        trace_args,
+    };
 
     #[test]
     fn a_trace_link_climbs_only_the_folders_there_are_and_escapes_its_names() {
@@ -560,6 +574,29 @@ mod tests {
         assert_eq!(link("/work/out/.", "/work/out/./p.json"), "p.json");
         // A variant's name goes into its trace file's name; `#` and spaces would break the link.
         assert_eq!(link("/w/out", "/w/out/p-a #1 é.json"), "p-a%20%231%20%C3%A9.json");
+    }
+
+    #[test]
+    fn the_second_process_reads_a_leading_dash_as_a_name_not_a_flag() {
+        use clap::Parser;
+        let args = trace_args(Path::new("-odd.ron"), 7, true, "-x");
+        let cli = crate::Cli::try_parse_from(std::iter::once("faultline".into()).chain(args));
+        let Ok(crate::Cli { command: crate::Command::DeterminismTrace(trace) }) = cli else {
+            panic!("{cli:?}")
+        };
+        assert_eq!((trace.variant.as_str(), trace.seed, trace.swarm), ("-x", 7, true));
+        assert_eq!(trace.scenario, Path::new("-odd.ron"));
+    }
+
+    #[test]
+    fn a_variant_name_stays_one_part_of_one_file_name() {
+        let file = per_variant(Path::new("out/run.jsonl"), "a/../../escape", true);
+        assert_eq!(file, Path::new("out/run.a%2F..%2F..%2Fescape.jsonl"));
+        assert_eq!(file.parent(), Some(Path::new("out")));
+        assert_eq!(
+            per_variant(Path::new("out/run.jsonl"), "a/b", false),
+            Path::new("out/run.jsonl")
+        );
     }
 
     #[test]

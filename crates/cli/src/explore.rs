@@ -15,7 +15,7 @@ use faultline_scenario::{Reduction, Refusal, Scenario, Variant};
 
 use crate::Failure;
 use crate::commands::{load, select};
-use crate::output::{self, check_replaceable, replace_dir};
+use crate::output::{self, Staged, percent_encoded, prepare_report_dir};
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
@@ -58,7 +58,7 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(format!("{}-explore", scenario.name)));
-    check_replaceable(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
+    prepare_report_dir(&out).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let reduction = if args.no_reduction { Reduction::None } else { Reduction::Dpor };
 
     let explorations =
@@ -73,7 +73,8 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
         };
         let diagram = failure.diagram(&names);
         let render = |e: faultline_report::RenderError| Failure::usage(format!("error: {e}"));
-        let stem = &exploration.variant;
+        // Encoded, so that no name, whatever the loader let through, leaves the folder.
+        let stem = percent_encoded(&exploration.variant);
         files.push((format!("{stem}.svg"), spacetime_svg(&diagram).map_err(render)?.into_bytes()));
         files.push((format!("{stem}.png"), spacetime_png(&diagram).map_err(render)?));
         diagrams.push(Some(out.join(format!("{stem}.svg")).display().to_string()));
@@ -87,18 +88,22 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode, Failure> {
         notes: &scenario.explore_notes(),
     };
     let json = format!("{:#}\n", explore_json(&report));
+    let cannot_write = |path: &Path, e: std::io::Error| Failure {
+        code: 2,
+        message: format!("error: cannot write {}: {e}", path.display()),
+    };
+    // The folder is put in place only once it is whole and standard output took the text.
+    let mut staged = Staged::default();
     if !files.is_empty() {
         files.insert(0, ("summary.json".to_owned(), json.clone().into_bytes()));
-        replace_dir(&out, &files).map_err(|e| Failure {
-            code: 2,
-            message: format!("error: cannot write {}: {e}", out.display()),
-        })?;
+        staged.folder(&out, &files).map_err(|e| cannot_write(&out, e))?;
     }
     if args.json {
         output::stdout(&json)?;
     } else {
         output::stdout(&explore_text(&report))?;
     }
+    staged.commit().map_err(|(path, e)| cannot_write(&path, e))?;
     let violated = explorations.iter().any(|e| e.shortest.is_some());
     Ok(if violated { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -31,7 +31,11 @@ impl fmt::Display for ShardSpec {
     }
 }
 
-/// Parses `I/N`: two whole numbers with 1 ≤ I ≤ N.
+/// The most shards a sweep may be cut into: more than any cluster runs at once, and few
+/// enough that merge's bookkeeping stays small whatever a shard file says.
+pub const MAX_SHARDS: u64 = 100_000;
+
+/// Parses `I/N`: two whole numbers with 1 ≤ I ≤ N ≤ [`MAX_SHARDS`].
 pub fn parse_shard(text: &str) -> Result<ShardSpec, String> {
     const EXPECTED: &str = "expected `I/N` with 1 <= I <= N, e.g. `2/8` for the second of 8 shards";
     let Some((index, count)) = text.split_once('/') else {
@@ -43,6 +47,11 @@ pub fn parse_shard(text: &str) -> Result<ShardSpec, String> {
     let (index, count) = (number(index)?, number(count)?);
     if index == 0 || index > count {
         return Err(format!("`{text}` names no shard: shards count from 1 to N; {EXPECTED}"));
+    }
+    if count > MAX_SHARDS {
+        return Err(format!(
+            "`{text}`: a sweep is cut into at most {MAX_SHARDS} shards, not {count}"
+        ));
     }
     Ok(ShardSpec { index, count })
 }
@@ -126,6 +135,58 @@ fn experiment(shard: &Shard) -> [(&'static str, String); 7] {
     ]
 }
 
+/// Why a shard's counts cannot be those of its slice, if they cannot: every tally ran each
+/// of its seeds once, so no count of runs exceeds them and every violating seed is one of
+/// them. A hand-edited or damaged file would otherwise merge into shares above 100%.
+fn counts_problem(shard: &Shard) -> Option<String> {
+    let seeds = shard.shard_seeds[0]..shard.shard_seeds[1];
+    let runs = seeds.end.saturating_sub(seeds.start);
+    for tally in &shard.tallies {
+        let name = &tally.name;
+        if tally.runs != runs {
+            return Some(format!("variant `{name}` ran {} times, not {runs}", tally.runs));
+        }
+        if tally.runs_anomalous > runs {
+            return Some(format!(
+                "variant `{name}` has {} anomalous runs of {runs}",
+                tally.runs_anomalous
+            ));
+        }
+        for (invariant, violating, first_seeds) in &tally.invariants {
+            if *violating > runs || first_seeds.len() as u64 > *violating {
+                return Some(format!(
+                    "variant `{name}` violates `{invariant}` in {violating} runs of {runs}, \
+                     {} of them listed",
+                    first_seeds.len()
+                ));
+            }
+            if let Some(seed) = first_seeds.iter().find(|seed| !seeds.contains(seed)) {
+                return Some(format!(
+                    "variant `{name}` lists seed {seed} as violating `{invariant}`"
+                ));
+            }
+        }
+        if let Some((metric, m)) = tally.metrics.iter().find(|(_, m)| m.runs > runs) {
+            return Some(format!("variant `{name}` has {} runs of `{metric}` of {runs}", m.runs));
+        }
+    }
+    None
+}
+
+/// The first (up to) `limit` shards of `1..=count` that `present` (ascending) leaves out,
+/// found from the gaps between the shards given: the missing ones are never walked, however
+/// many there are.
+fn first_missing(present: impl Iterator<Item = u64>, count: u64, limit: usize) -> Vec<u64> {
+    let mut missing = Vec::new();
+    let mut next = 1;
+    for index in present.chain([count.saturating_add(1)]) {
+        let gap = (next..index).take(limit - missing.len());
+        missing.extend(gap);
+        next = index.saturating_add(1);
+    }
+    missing
+}
+
 /// Checks that `shards` are the N slices of one sweep, each once, and returns them in order.
 fn check(paths: &[PathBuf], shards: Vec<Shard>) -> Result<Vec<Shard>, Failure> {
     let first = experiment(&shards[0]);
@@ -151,15 +212,22 @@ fn check(paths: &[PathBuf], shards: Vec<Shard>) -> Result<Vec<Shard>, Failure> {
         }
     }
     let (seeds, count) = (shards[0].seeds[0]..shards[0].seeds[1], shards[0].shard[1]);
+    if seeds.is_empty() || count == 0 || count > MAX_SHARDS {
+        return Err(refuse(format!(
+            "{}: damaged shard file: shard {}/{count} of seeds {}..{}: a sweep has seeds and \
+             1 to {MAX_SHARDS} shards",
+            paths[0].display(),
+            shards[0].shard[0],
+            seeds.start,
+            seeds.end
+        )));
+    }
     let mut by_index: BTreeMap<u64, (&PathBuf, Shard)> = BTreeMap::new();
     for (path, shard) in paths.iter().zip(shards) {
         let index = shard.shard[0];
         let spec = ShardSpec { index, count };
         let expected = (index >= 1 && index <= count).then(|| slice(&seeds, spec));
-        let runs = shard.shard_seeds[1].saturating_sub(shard.shard_seeds[0]);
-        if expected != Some(shard.shard_seeds[0]..shard.shard_seeds[1])
-            || shard.tallies.iter().any(|t| t.runs != runs)
-        {
+        if expected != Some(shard.shard_seeds[0]..shard.shard_seeds[1]) {
             return Err(refuse(format!(
                 "{}: damaged shard file: shard {spec} of seeds {}..{} does not hold seeds {}..{}",
                 path.display(),
@@ -167,6 +235,12 @@ fn check(paths: &[PathBuf], shards: Vec<Shard>) -> Result<Vec<Shard>, Failure> {
                 seeds.end,
                 shard.shard_seeds[0],
                 shard.shard_seeds[1]
+            )));
+        }
+        if let Some(problem) = counts_problem(&shard) {
+            return Err(refuse(format!(
+                "{}: damaged shard file: its counts do not add up: {problem}",
+                path.display()
             )));
         }
         if let Some((earlier, _)) = by_index.get(&index) {
@@ -179,15 +253,17 @@ fn check(paths: &[PathBuf], shards: Vec<Shard>) -> Result<Vec<Shard>, Failure> {
         }
         by_index.insert(index, (path, shard));
     }
-    let missing: Vec<String> =
-        (1..=count).filter(|i| !by_index.contains_key(i)).map(|i| format!("{i}/{count}")).collect();
-    if !missing.is_empty() {
-        let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
-        let more = if missing.len() > shown.len() { ", …" } else { "" };
+    // Every index given lies in 1..=count and is given once, so the rest are missing.
+    let missing = count - by_index.len() as u64;
+    if missing > 0 {
+        let shown: Vec<String> = first_missing(by_index.keys().copied(), count, 10)
+            .into_iter()
+            .map(|i| format!("{i}/{count}"))
+            .collect();
+        let more = if missing > shown.len() as u64 { ", …" } else { "" };
         return Err(refuse(format!(
-            "{} of {count} shards missing: {}{more}\n  help: run each missing one with `faultline \
-             sweep {} --seeds {}..{} --shard I/{count} --json`",
-            missing.len(),
+            "{missing} of {count} shards missing: {}{more}\n  help: run each missing one with \
+             `faultline sweep {} --seeds {}..{} --shard I/{count} --json`",
             shown.join(", "),
             by_index.values().next().map_or("", |(_, s)| s.scenario_path.as_str()),
             seeds.start,
@@ -268,6 +344,22 @@ mod tests {
             assert!(message.contains("expected `I/N`"), "{bad}: {message}");
         }
         assert!(parse_shard("0/4").unwrap_err().contains("count from 1"));
+    }
+
+    #[test]
+    fn shard_counts_are_bounded() {
+        assert_eq!(parse_shard("1/100000"), Ok(ShardSpec { index: 1, count: MAX_SHARDS }));
+        let message = parse_shard("1/1000000000000").unwrap_err();
+        assert!(message.contains("at most 100000 shards, not 1000000000000"), "{message}");
+    }
+
+    #[test]
+    fn missing_shards_are_found_from_the_gaps_between_those_given() {
+        assert_eq!(first_missing([2, 3].into_iter(), 4, 10), [1, 4]);
+        assert_eq!(first_missing([].into_iter(), 3, 10), [1, 2, 3]);
+        assert_eq!(first_missing([1, 2].into_iter(), 2, 10), Vec::<u64>::new());
+        assert_eq!(first_missing([5].into_iter(), MAX_SHARDS, 3), [1, 2, 3]);
+        assert_eq!(first_missing([1, 3].into_iter(), u64::MAX, 2), [2, 4]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use faultline_scenario::{Models, ShrinkError, ShrinkRequest, Shrunk};
 
 use crate::Failure;
 use crate::commands::{load_source, run_one, thousands};
-use crate::output::{self, write_file};
+use crate::output::{self, Staged, percent_encoded};
 
 /// Runs a search may make unless `--max-runs` says otherwise: a few seconds for the bundled
 /// scenarios.
@@ -34,6 +34,10 @@ pub struct ShrinkArgs {
     /// `reports/<scenario>-shrunk-<variant>-seed<S>/`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the file at `--out` (or the default path) if there is one; without it an
+    /// existing file is left alone and nothing runs (exit code 2).
+    #[arg(long)]
+    pub force: bool,
     /// Stop after this many runs, with the smallest failing run found so far (said when it
     /// happens). At least 2: the failing run, and the run of its schedule as a file.
     #[arg(
@@ -49,10 +53,18 @@ pub fn shrink(args: &ShrinkArgs) -> Result<ExitCode, Failure> {
     let (source, scenario) = load_source(&args.scenario)?;
     let file = args.scenario.display().to_string();
     let out = args.out.clone().unwrap_or_else(|| {
-        let name = format!("{}-{}-seed{}.ron", scenario.name, args.variant, args.seed);
+        let variant = percent_encoded(&args.variant);
+        let name = format!("{}-{variant}-seed{}.ron", scenario.name, args.seed);
         Path::new("reports").join("shrunk").join(name)
     });
     let out_text = out.display().to_string();
+    // Checked before the search, so a refusal costs no runs. A dangling link counts too.
+    if !args.force && out.symlink_metadata().is_ok() {
+        return Err(Failure::usage(format!(
+            "error: {out_text} already exists; shrink does not replace a file\n  help: pass \
+             --force to replace it, or --out FILE to write another"
+        )));
+    }
     let mut made_with = shrink_command(&file, args.seed, &args.variant, args.invariant.as_deref());
     if args.max_runs != DEFAULT_MAX_RUNS {
         made_with.push_str(&format!(" --max-runs {}", args.max_runs));
@@ -76,11 +88,15 @@ pub fn shrink(args: &ShrinkArgs) -> Result<ExitCode, Failure> {
         Failure { code, message: format!("error: {file}, seed {}: {e}", args.seed) }
     })?;
     verify(&shrunk, &out_text)?;
-    write_file(&out, shrunk.text.as_bytes()).map_err(|e| Failure {
+    let cannot_write = |e: std::io::Error| Failure {
         code: 2,
         message: format!("error: cannot write {out_text}: {e}"),
-    })?;
+    };
+    // The file takes its place only once standard output took the summary.
+    let mut staged = Staged::default();
+    staged.file(&out, shrunk.text.as_bytes()).map_err(cannot_write)?;
     output::stdout(&summary(&scenario.name, args, &shrunk, &out_text, &run_with))?;
+    staged.commit().map_err(|(_, e)| cannot_write(e))?;
     Ok(ExitCode::SUCCESS)
 }
 

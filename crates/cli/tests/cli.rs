@@ -183,6 +183,34 @@ fn bad_scenarios_exit_2_with_file_line_col_and_write_nothing() {
 }
 
 #[test]
+fn a_variant_name_that_is_not_a_plain_name_is_refused_where_it_is_written() {
+    let dir = scratch("variant-name");
+    let bad = dir.join("bad.ron");
+    let source = std::fs::read_to_string(repo().join(CHAT))
+        .unwrap()
+        .replace("(name: \"fire-and-forget\"", "(name: \"a/../../escape\"");
+    std::fs::write(&bad, source).unwrap();
+    let checked = faultline(&["check", bad.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(2));
+    let message = stderr(&checked);
+    assert!(
+        message.contains("bad.ron:25:16: variant name \"a/../../escape\" has '/' in it"),
+        "{message}"
+    );
+    assert!(message.contains("help: a variant name is 1 to 64 ASCII letters, digits"), "{message}");
+    assert_eq!(stdout(&checked), "");
+    // Nothing is run, so no trace lands outside the folder named, nor anywhere.
+    let trace = dir.join("traces/x.jsonl");
+    let out = dir.join("report");
+    let (t, o) = (trace.to_str().unwrap(), out.to_str().unwrap());
+    let output = faultline(&["run", bad.to_str().unwrap(), "--trace", t, "--out", o]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["bad.ron"], "nothing written");
+    assert!(!dir.parent().unwrap().join("escape.jsonl").exists());
+}
+
+#[test]
 fn unknown_variants_and_missing_files_are_usage_errors() {
     let unknown = faultline(&["run", CHAT, "--variant", "ack"]);
     assert_eq!(unknown.status.code(), Some(2));
@@ -276,6 +304,79 @@ fn out_never_replaces_a_folder_that_is_not_a_report() {
         let output = faultline(&["run", CHAT, "--out", report.to_str().unwrap()]);
         assert!(output.status.success(), "{}", stderr(&output));
     }
+}
+
+/// The names in `dir`, sorted.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_write_that_fails_leaves_no_new_output() {
+    let dir = scratch("write-fails");
+    let report = dir.join("report");
+    let o = report.to_str().unwrap();
+    assert!(faultline(&["run", CHAT, "--out", o]).status.success());
+    std::fs::write(report.join("earlier.txt"), "the earlier report").unwrap();
+    // A trace that cannot be written: its folder would have to be made inside a file.
+    std::fs::write(dir.join("file"), "").unwrap();
+    let trace = dir.join("file/x.jsonl");
+    let output = faultline(&["run", CHAT, "--out", o, "--trace", trace.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot write"), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(report.join("earlier.txt").exists(), "the earlier report was not replaced");
+    assert_eq!(listing(&dir), ["file", "report"], "no temporaries left");
+
+    // Standard output on a full disk: the report folder is not created either.
+    let Ok(full) = std::fs::File::create("/dev/full") else { return };
+    let fresh = dir.join("fresh");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", CHAT, "--json", "--out", fresh.to_str().unwrap()])
+        .current_dir(repo())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot write to standard output"), "{}", stderr(&output));
+    assert_eq!(listing(&dir), ["file", "report"], "no report folder, no temporaries");
+}
+
+#[test]
+fn a_run_killed_between_renames_is_undone_by_the_next_run() {
+    let dir = scratch("killed-run");
+    let report = dir.join("report");
+    // What a run killed between its two renames leaves: no report, the earlier one moved
+    // aside, the new one staged (process ids no process has).
+    let retired = dir.join(".report.old-999999999");
+    std::fs::create_dir_all(&retired).unwrap();
+    std::fs::write(retired.join("summary.json"), "{}").unwrap();
+    std::fs::write(retired.join("earlier.txt"), "the earlier report").unwrap();
+    std::fs::create_dir_all(dir.join(".report.tmp-999999999")).unwrap();
+    std::fs::write(dir.join(".report.tmp-999999999/summary.json"), "{}").unwrap();
+    std::fs::write(dir.join(".x.jsonl.tmp-999999998"), "half a trace").unwrap();
+    // A run that then fails (its trace cannot be written) still gives the earlier report back.
+    std::fs::write(dir.join("file"), "").unwrap();
+    let o = report.to_str().unwrap();
+    let run = |trace: &str| {
+        let trace = dir.join(trace);
+        let args = ["run", CHAT, "--variant", "fire-and-forget", "--out", o, "--trace"];
+        faultline(&[&args[..], &[trace.to_str().unwrap()]].concat())
+    };
+    let output = run("file/x.jsonl");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(listing(&dir), [".x.jsonl.tmp-999999998", "file", "report"]);
+    assert!(report.join("earlier.txt").exists(), "the earlier report is back");
+    // A run that succeeds replaces it, and cleans up the trace's leftover too.
+    let output = run("x.jsonl");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(listing(&dir), ["file", "report", "x.jsonl"]);
+    assert!(!report.join("earlier.txt").exists() && report.join("index.html").exists());
 }
 
 /// The payment story, as a script would check it: the cascade under the article's timeout, its

@@ -246,3 +246,72 @@ fn a_bad_shard_argument_exits_2_and_says_what_was_expected() {
         assert!(stderr(&output).contains("expected `I/N` with 1 <= I <= N"), "{}", stderr(&output));
     }
 }
+
+#[test]
+fn shard_counts_are_bounded_and_merge_never_walks_the_missing_ones() {
+    let output = faultline(&[&DOUBLE[..], &["--shard", "1/1000000000000", "--json"]].concat());
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert!(stderr(&output).contains("at most 100000 shards"), "{}", stderr(&output));
+    // A shard file that claims a huge count is refused at once, in bounded memory.
+    let dir = scratch("shard-huge-count");
+    let path = shards(&dir, &DOUBLE, 2, &[1]).remove(0);
+    let edit = |name: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut shard: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        change(&mut shard);
+        let edited = dir.join(name);
+        std::fs::write(&edited, shard.to_string()).unwrap();
+        edited
+    };
+    let huge = edit("huge.json", &|shard| {
+        shard["shard"] = serde_json::json!([1, 1_000_000_000_000u64]);
+        shard["shard_seeds"] = serde_json::json!([0, 0]);
+    });
+    refused(&[huge], "a sweep has seeds and 1 to 100000 shards");
+    // The largest count allowed: 99,999 missing shards, the first ten of them named.
+    let most = edit("most.json", &|shard| {
+        shard["shard"] = serde_json::json!([1, 100_000]);
+        shard["shard_seeds"] = serde_json::json!([0, 0]);
+        for tally in shard["tallies"].as_array_mut().unwrap() {
+            tally["runs"] = serde_json::json!(0);
+            tally["events"] = serde_json::json!(0);
+            tally["runs_anomalous"] = serde_json::json!(0);
+            tally["metrics"] = serde_json::json!({});
+            for invariant in tally["invariants"].as_array_mut().unwrap() {
+                invariant[1] = serde_json::json!(0);
+                invariant[2] = serde_json::json!([]);
+            }
+        }
+    });
+    refused(&[most], "99999 of 100000 shards missing: 2/100000, 3/100000");
+}
+
+#[test]
+fn merge_refuses_a_shard_whose_counts_do_not_add_up() {
+    let dir = scratch("shard-refuse-counts");
+    let paths = shards(&dir, &DOUBLE, 2, &[1, 2]);
+    let text = std::fs::read_to_string(&paths[1]).unwrap();
+    let edited = |name: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut shard: serde_json::Value = serde_json::from_str(&text).unwrap();
+        change(&mut shard["tallies"][0]);
+        let path = dir.join(name);
+        std::fs::write(&path, shard.to_string()).unwrap();
+        vec![paths[0].clone(), path]
+    };
+    // Shard 2/2 of 0..20 holds 10 seeds: 10..20.
+    let violating = edited("violating.json", &|tally| tally["invariants"][0][1] = 500_000.into());
+    refused(&violating, "its counts do not add up: variant `check-then-debit` violates");
+    let runs = edited("runs.json", &|tally| tally["runs"] = 11.into());
+    refused(&runs, "variant `check-then-debit` ran 11 times, not 10");
+    let anomalous = edited("anomalous.json", &|tally| tally["runs_anomalous"] = 11.into());
+    refused(&anomalous, "11 anomalous runs of 10");
+    let seed = edited("seed.json", &|tally| {
+        tally["invariants"][0][1] = 1.into();
+        tally["invariants"][0][2] = serde_json::json!([3]);
+    });
+    refused(&seed, "lists seed 3 as violating `no-negative-balance`");
+    let metric =
+        edited("metric.json", &|tally| tally["metrics"]["availability"]["runs"] = 11.into());
+    refused(&metric, "has 11 runs of `availability` of 10");
+}

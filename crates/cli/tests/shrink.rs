@@ -181,3 +181,24 @@ fn bad_requests_exit_2_and_write_nothing() {
         &["invalid value '1' for '--max-runs <N>'"],
     );
 }
+
+#[test]
+fn an_existing_file_is_replaced_only_with_force() {
+    let dir = scratch("shrink-existing");
+    let out = dir.join("mine.ron");
+    std::fs::write(&out, "precious").unwrap();
+    let args = ["shrink", SWARM, "--seed", "3", "--variant", "fire-and-forget", "--out"];
+    let output = faultline(&[&args[..], &[out.to_str().unwrap()]].concat());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    let message = stderr(&output);
+    assert!(
+        message.contains("mine.ron already exists; shrink does not replace a file"),
+        "{message}"
+    );
+    assert!(message.contains("pass --force to replace it"), "{message}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "precious", "left alone");
+    let forced = faultline(&[&args[..], &[out.to_str().unwrap(), "--force"]].concat());
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("Scenario("), "replaced");
+}

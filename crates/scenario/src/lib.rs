@@ -37,9 +37,12 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
 
 /// Parses and validates the scenario in `source`, whose model may be any of `models`.
 pub fn parse_with(source: &str, file: &str, models: &Models) -> Result<Scenario, ScenarioErrors> {
+    // Editors that write a byte-order mark show none: the file starts after it, at 1:1.
+    let source = source.strip_prefix(locate::BOM).unwrap_or(source);
     let raw: raw::RawScenario =
         from_ron(source, file, (1, 1)).map_err(|e| ScenarioErrors(vec![e]))?;
-    validate::validate(raw, file, source, models).map_err(|mut errors| {
+    let positions = locate::Positions::new(source);
+    validate::validate(raw, file, &positions, models).map_err(|mut errors| {
         // In the order a reader meets them in the file.
         errors.sort_by_key(|e| (e.line, e.col));
         ScenarioErrors(errors)

@@ -269,72 +269,86 @@ impl Reader {
     }
 }
 
-/// Reads the whole of `source` into a tree of positions.
-fn read(source: &str) -> (Vec<char>, Located) {
-    let mut reader = Reader { chars: source.chars().collect(), at: 0, line: 1, col: 1 };
-    // Skip `#![enable(...)]` attributes before the value.
-    loop {
-        reader.skip_trivia();
-        if reader.peek() == Some('#') {
-            while reader.peek().is_some_and(|c| c != ']') {
+/// The byte-order mark some editors put before the text: not part of the value, and
+/// invisible, so it takes no column either.
+pub(crate) const BOM: char = '\u{feff}';
+
+/// A file read once into a tree of positions: every lookup after that walks the tree, so
+/// checking a file with thousands of faults and errors reads it once, not once per lookup.
+pub(crate) struct Positions {
+    chars: Vec<char>,
+    root: Located,
+}
+
+impl Positions {
+    /// Reads the whole of `source`: a leading byte-order mark and `#![enable(...)]`
+    /// attributes are skipped over, then the one value.
+    pub(crate) fn new(source: &str) -> Positions {
+        #[cfg(test)]
+        tests::BUILDS.with(|builds| builds.set(builds.get() + 1));
+        let mut reader = Reader { chars: source.chars().collect(), at: 0, line: 1, col: 1 };
+        if reader.peek() == Some(BOM) {
+            reader.at += 1;
+        }
+        loop {
+            reader.skip_trivia();
+            if reader.peek() == Some('#') {
+                while reader.peek().is_some_and(|c| c != ']') {
+                    reader.bump();
+                }
                 reader.bump();
+            } else {
+                break;
             }
-            reader.bump();
-        } else {
-            break;
+        }
+        let root = reader.value(0);
+        Positions { chars: reader.chars, root }
+    }
+
+    /// The position of the value at `path`, or of the deepest part of the path that exists
+    /// (a missing optional field points at its enclosing value). Never fails.
+    pub(crate) fn locate(&self, path: &[Step]) -> Pos {
+        find(&self.root, path).1
+    }
+
+    /// The body of the named value at `path`, if the path exists.
+    pub(crate) fn body(&self, path: &[Step]) -> Option<Body> {
+        let chars = &self.chars;
+        let value = find(&self.root, path).0?;
+        let text =
+            |from: usize, to: usize| chars[from.min(to)..to.min(chars.len())].iter().collect();
+        let whole = text(value.start, value.end);
+        let (text, pos) = match (&value.tree, value.body) {
+            (Tree::Seq(items), Some(_)) if matches!(items.as_slice(), [only] if only.name.is_none() && only.body.is_some()) =>
+            {
+                let only = &items[0];
+                let (start, pos) = only.body.unwrap_or((0, only.pos));
+                (text(start, only.end), pos)
+            }
+            (_, Some((start, pos))) => (text(start, value.end), pos),
+            (_, None) => ("()".to_owned(), value.pos),
+        };
+        Some(Body { name: value.name.clone(), text, pos, whole, whole_pos: value.pos })
+    }
+
+    /// Where the value at `path` sits, as char indices `start..end`, if it exists.
+    pub(crate) fn span(&self, path: &[Step]) -> Option<Range<usize>> {
+        find(&self.root, path).0.map(|value| value.start..value.end)
+    }
+
+    /// The spans (char indices) of the elements of the list or tuple at `path`, if it is one.
+    pub(crate) fn elements(&self, path: &[Step]) -> Option<Vec<Range<usize>>> {
+        match &find(&self.root, path).0?.tree {
+            Tree::Seq(items) => Some(items.iter().map(|item| item.start..item.end).collect()),
+            _ => None,
         }
     }
-    let root = reader.value(0);
-    (reader.chars, root)
-}
 
-/// The position of the value at `path`, or of the deepest part of the path that exists
-/// (a missing optional field points at its enclosing value). Never fails.
-pub(crate) fn locate(source: &str, path: &[Step]) -> Pos {
-    let (_, root) = read(source);
-    find(&root, path).1
-}
-
-/// The body of the named value at `path`, if the path exists.
-pub(crate) fn body(source: &str, path: &[Step]) -> Option<Body> {
-    let (chars, root) = read(source);
-    let (found, _) = find(&root, path);
-    let value = found?;
-    let text = |from: usize, to: usize| chars[from.min(to)..to.min(chars.len())].iter().collect();
-    let whole = text(value.start, value.end);
-    let (text, pos) = match (&value.tree, value.body) {
-        (Tree::Seq(items), Some(_)) if matches!(items.as_slice(), [only] if only.name.is_none() && only.body.is_some()) =>
-        {
-            let only = &items[0];
-            let (start, pos) = only.body.unwrap_or((0, only.pos));
-            (text(start, only.end), pos)
-        }
-        (_, Some((start, pos))) => (text(start, value.end), pos),
-        (_, None) => ("()".to_owned(), value.pos),
-    };
-    Some(Body { name: value.name.clone(), text, pos, whole, whole_pos: value.pos })
-}
-
-/// Where the value at `path` sits in `source`, as char indices `start..end`, if it exists.
-pub(crate) fn span(source: &str, path: &[Step]) -> Option<Range<usize>> {
-    let (_, root) = read(source);
-    find(&root, path).0.map(|value| value.start..value.end)
-}
-
-/// The spans (char indices) of the elements of the list or tuple at `path`, if it is one.
-pub(crate) fn elements(source: &str, path: &[Step]) -> Option<Vec<Range<usize>>> {
-    let (_, root) = read(source);
-    match &find(&root, path).0?.tree {
-        Tree::Seq(items) => Some(items.iter().map(|item| item.start..item.end).collect()),
-        _ => None,
+    /// The char index of the top value's first char (after leading comments and
+    /// attributes), and of the `(` that opens its body, if it has one.
+    pub(crate) fn top(&self) -> (usize, Option<usize>) {
+        (self.root.start, self.root.body.map(|(at, _)| at))
     }
-}
-
-/// The char index of the top value's first char (after leading comments and attributes),
-/// and of the `(` that opens its body, if it has one.
-pub(crate) fn top(source: &str) -> (usize, Option<usize>) {
-    let (_, root) = read(source);
-    (root.start, root.body.map(|(at, _)| at))
 }
 
 /// The value at `path` if it exists, and the position of it or of its deepest existing part.
@@ -370,8 +384,20 @@ fn find<'t>(root: &'t Located, path: &[Step]) -> (Option<&'t Located>, Pos) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::cell::Cell;
+
     use super::*;
+
+    thread_local! {
+        /// How many times this thread read a file into [`Positions`]: the work of checking
+        /// a file grows with this times its length.
+        pub(crate) static BUILDS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn locate(source: &str, path: &[Step]) -> Pos {
+        Positions::new(source).locate(path)
+    }
 
     const SOURCE: &str = r#"// a comment (with parens
 Scenario(
@@ -399,15 +425,16 @@ Scenario(
     #[test]
     fn bodies_of_named_values_parse_on_their_own() {
         use Step::*;
-        let policy = body(SOURCE, &[Field("variants"), Index(0), Field("policy")]).unwrap();
+        let policy =
+            Positions::new(SOURCE).body(&[Field("variants"), Index(0), Field("policy")]).unwrap();
         assert_eq!(policy.name.as_deref(), Some("Chat"));
         assert_eq!(policy.text, "(delivery: FireAndForget)");
         assert_eq!(policy.pos, (8, 40));
-        let wrapped = body("M(x: N((a: 1)), y: K)", &[Field("x")]).unwrap();
+        let wrapped = Positions::new("M(x: N((a: 1)), y: K)").body(&[Field("x")]).unwrap();
         assert_eq!((wrapped.name.as_deref(), wrapped.text.as_str()), (Some("N"), "(a: 1)"));
-        let bare = body("M(x: N((a: 1)), y: K)", &[Field("y")]).unwrap();
+        let bare = Positions::new("M(x: N((a: 1)), y: K)").body(&[Field("y")]).unwrap();
         assert_eq!((bare.name.as_deref(), bare.text.as_str()), (Some("K"), "()"));
-        assert_eq!(body(SOURCE, &[Field("nothing")]), None);
+        assert_eq!(Positions::new(SOURCE).body(&[Field("nothing")]), None);
     }
 
     #[test]
@@ -416,14 +443,17 @@ Scenario(
         let text = |range: Range<usize>| {
             SOURCE.chars().skip(range.start).take(range.len()).collect::<String>()
         };
-        assert_eq!(span(SOURCE, &[Field("name")]).map(text).as_deref(), Some("\"x\""));
-        let faults = elements(SOURCE, &[Field("faults")]).unwrap();
+        assert_eq!(
+            Positions::new(SOURCE).span(&[Field("name")]).map(text).as_deref(),
+            Some("\"x\"")
+        );
+        let faults = Positions::new(SOURCE).elements(&[Field("faults")]).unwrap();
         let faults: Vec<String> = faults.into_iter().map(text).collect();
         assert_eq!(faults[1], "Crash(node: \"c\", at: \"1s\")");
         assert!(faults[0].starts_with("Partition(") && faults[0].ends_with(')'), "{faults:?}");
-        assert_eq!(elements(SOURCE, &[Field("name")]), None);
-        assert_eq!(span(SOURCE, &[Field("nothing")]), None);
-        let (start, body) = top(SOURCE);
+        assert_eq!(Positions::new(SOURCE).elements(&[Field("name")]), None);
+        assert_eq!(Positions::new(SOURCE).span(&[Field("nothing")]), None);
+        let (start, body) = Positions::new(SOURCE).top();
         assert_eq!(text(start..start + 9), "Scenario(");
         assert_eq!(body, Some(start + 8));
     }
@@ -434,5 +464,15 @@ Scenario(
         assert_eq!(locate(SOURCE, &[Field("faults"), Index(1), Field("restart")]), (6, 9));
         assert_eq!(locate("", &[Field("x")]), (1, 1));
         assert_eq!(locate("((((", &[Index(3)]), (1, 1));
+    }
+
+    #[test]
+    fn a_byte_order_mark_takes_no_column() {
+        use Step::*;
+        let marked = format!("{BOM}{SOURCE}");
+        assert_eq!(locate(&marked, &[Field("name")]), (3, 11));
+        assert_eq!(locate(&format!("{BOM}M(x: 1)"), &[Field("x")]), (1, 6));
+        // Char indices still count it, so edits land where they should in the file as read.
+        assert_eq!(Positions::new(&format!("{BOM}M(x: 1)")).span(&[Field("x")]), Some(6..7));
     }
 }

@@ -11,7 +11,7 @@ use faultline_engine::{
 use faultline_models::{Check, FaultSpec, Problem, Step, suggestion};
 
 use crate::error::ScenarioError;
-use crate::locate::{Body, body, locate};
+use crate::locate::{Body, Positions};
 use crate::raw::{
     Dur, RawFault, RawModelFault, RawNetwork, RawScalar, RawScenario, RawSwarm, parse_duration,
 };
@@ -22,6 +22,30 @@ use crate::scenario::{Scenario, Variant};
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 /// More faults than this from one generator is a typo, not a scenario.
 const MAX_RANDOM_COUNT: u32 = 10_000;
+
+/// The longest variant name: it goes into file names (`run.<variant>.jsonl`) and tables.
+const VARIANT_NAME_MAX_CHARS: usize = 64;
+/// What a variant name may be, in the words an error uses.
+const VARIANT_NAME_RULE: &str =
+    "a variant name is 1 to 64 ASCII letters, digits, `-` or `_`, starting with a letter or digit";
+
+/// Why `name` cannot name a variant, if it cannot. A name becomes part of file names, links,
+/// page ids and the name of a shrunk scenario (`<scenario>-shrunk-<variant>-seed<S>`, which
+/// must be a scenario name): with only these characters it needs no escaping anywhere and
+/// can never be a path (`a/../x`), a flag (`-x`) or a file's extension (`x.jsonl`).
+fn variant_name_problem(name: &str) -> Option<String> {
+    let allowed = |ch: char| ch.is_ascii_alphanumeric() || "-_".contains(ch);
+    let shown = format!("{name:?}");
+    if name.chars().count() > VARIANT_NAME_MAX_CHARS {
+        Some(format!("variant name {shown} is longer than {VARIANT_NAME_MAX_CHARS} characters"))
+    } else if let Some(bad) = name.chars().find(|&ch| !allowed(ch)) {
+        Some(format!("variant name {shown} has {bad:?} in it"))
+    } else if !name.starts_with(|ch: char| ch.is_ascii_alphanumeric()) {
+        Some(format!("variant name {shown} must start with a letter or digit"))
+    } else {
+        None
+    }
+}
 
 /// The engine's faults, as scenario files name them (every variant of `RawFault`): every
 /// model can be given them.
@@ -187,11 +211,11 @@ fn at(d: Dur) -> SimTime {
 }
 
 /// Turns problems found by path into errors with positions.
-fn positioned(problems: Vec<Problem>, file: &str, source: &str) -> Vec<ScenarioError> {
+fn positioned(problems: Vec<Problem>, file: &str, positions: &Positions) -> Vec<ScenarioError> {
     problems
         .into_iter()
         .map(|p| {
-            let (line, col) = locate(source, &p.path);
+            let (line, col) = positions.locate(&p.path);
             ScenarioError { file: file.to_string(), line, col, message: p.message, help: p.help }
         })
         .collect()
@@ -201,7 +225,7 @@ fn positioned(problems: Vec<Problem>, file: &str, source: &str) -> Vec<ScenarioE
 pub(crate) fn validate(
     raw: RawScenario,
     file: &str,
-    source: &str,
+    positions: &Positions,
     models: &Models,
 ) -> Result<Scenario, Vec<ScenarioError>> {
     use Step::{Field, Index};
@@ -232,10 +256,10 @@ pub(crate) fn validate(
 
     // The model, first: it decides which nodes and invariants exist.
     let names = models.names();
-    let config = body(source, &[Field("model")]).unwrap_or(Body {
+    let config = positions.body(&[Field("model")]).unwrap_or(Body {
         name: None,
         text: "()".into(),
-        pos: locate(source, &[Field("model")]),
+        pos: positions.locate(&[Field("model")]),
         whole: String::new(),
         whole_pos: (1, 1),
     });
@@ -255,7 +279,7 @@ pub(crate) fn validate(
     let mut policies = Vec::new();
     for i in 0..raw.variants.len() {
         let path = [Field("variants"), Index(i), Field("policy")];
-        let policy = body(source, &path);
+        let policy = positions.body(&path);
         let named = policy.as_ref().and_then(|p| p.name.as_deref());
         match (entry, named) {
             (Some(entry), Some(name)) if name == entry.name() => {}
@@ -281,7 +305,7 @@ pub(crate) fn validate(
     let Some(model) = model else {
         // Without a model there are no nodes to resolve faults against: report what was
         // found so far rather than every node name as unknown.
-        errors.extend(positioned(c.into_problems(), file, source));
+        errors.extend(positioned(c.into_problems(), file, positions));
         return Err(errors);
     };
     let node_names = model.node_names();
@@ -300,7 +324,7 @@ pub(crate) fn validate(
             from: at(from),
             until: until.map(at),
         };
-        let Some(found) = body(source, &path) else { continue };
+        let Some(found) = positions.body(&path) else { continue };
         let Some(name) = found.name.as_deref() else {
             let message = "a fault is written `Kind(...)`, e.g. `Partition(...)`".to_string();
             c.error(&path, message, None);
@@ -513,6 +537,8 @@ pub(crate) fn validate(
         let path = [Field("variants"), Index(i), Field("name")];
         if variant.name.is_empty() {
             c.error(&path, "a variant needs a name".into(), None);
+        } else if let Some(problem) = variant_name_problem(&variant.name) {
+            c.error(&path, problem, Some(VARIANT_NAME_RULE.into()));
         } else if !variant_names.insert(variant.name.as_str()) {
             c.error(&path, format!("two variants are named `{}`", variant.name), None);
         }
@@ -530,7 +556,7 @@ pub(crate) fn validate(
     }
     let mut problems = model_problems;
     problems.extend(c.into_problems());
-    errors.extend(positioned(problems, file, source));
+    errors.extend(positioned(problems, file, positions));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -555,6 +581,55 @@ pub(crate) fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::locate::tests::BUILDS;
+
+    /// A chat scenario with `faults` (each a line) and a variant named `variant`.
+    fn scenario(faults: &[String], variant: &str) -> String {
+        format!(
+            "Scenario(\n    name: \"t\",\n    duration: \"60s\",\n    faults: [\n{}    ],\n    \
+             model: Chat(rate_per_s: 4.0, send_until: \"45s\"),\n    variants: [(name: {variant:?}, \
+             policy: Chat(delivery: FireAndForget))],\n)",
+            faults.iter().map(|fault| format!("        {fault},\n")).collect::<String>()
+        )
+    }
+
+    #[test]
+    fn a_file_is_read_for_positions_once_however_many_faults_and_errors() {
+        let crash = |i: usize, node: &str| format!("Crash(node: {node:?}, at: \"{}ms\")", 100 + i);
+        let good: Vec<String> = (0..4000).map(|i| crash(i, "server-a")).collect();
+        let bad: Vec<String> = (0..4000).map(|i| crash(i, "nobody")).collect();
+        let builds = |source: &str| {
+            let before = BUILDS.with(|b| b.get());
+            let result = crate::parse(source, "big.ron");
+            (BUILDS.with(|b| b.get()) - before, result.map(|_| ()).map_err(|e| e.0.len()))
+        };
+        assert_eq!(builds(&scenario(&good, "v")), (1, Ok(())));
+        assert_eq!(builds(&scenario(&bad, "v")), (1, Err(4000)));
+    }
+
+    #[test]
+    fn variant_names_are_plain_file_name_characters() {
+        for good in ["ff", "ack-retransmit", "a_b", "9lives", &"x".repeat(64)] {
+            assert!(crate::parse(&scenario(&[], good), "f.ron").is_ok(), "{good}");
+        }
+        let long = "x".repeat(65);
+        for (bad, says) in [
+            ("a/../../escape", "has '/' in it"),
+            ("two words", "has ' ' in it"),
+            ("quote\"d", "has '\"' in it"),
+            ("café", "has 'é' in it"),
+            ("v2.1", "has '.' in it"),
+            ("-flag", "must start with a letter or digit"),
+            ("_hidden", "must start with a letter or digit"),
+            (long.as_str(), "is longer than 64 characters"),
+        ] {
+            let errors = crate::parse(&scenario(&[], bad), "f.ron").expect_err(bad).0;
+            let [error] = errors.as_slice() else { panic!("{bad}: {errors:?}") };
+            assert!(error.message.contains(says), "{bad}: {error}");
+            assert_eq!((error.line, error.col), (7, 23), "{bad}: at the name: {error}");
+            assert_eq!(error.help.as_deref(), Some(VARIANT_NAME_RULE), "{bad}");
+        }
+    }
 
     #[test]
     fn engine_fault_names_are_exactly_the_raw_fault_variants() {

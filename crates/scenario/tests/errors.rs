@@ -194,3 +194,18 @@ fn without_a_swarm_section_the_network_is_the_upper_bound() {
     assert_eq!(scenario.swarm.loss_probability, (0.1, 0.3));
     assert_eq!(scenario.swarm.duplicate_probability, (0.0, 0.0));
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped_and_positions_stay_right() {
+    let marked = |source: &str| format!("\u{feff}{source}");
+    assert!(parse(&marked(GOOD), "bom.ron").is_ok(), "a file an editor saved with a BOM loads");
+    // An error ron finds, and one found after parsing: both at the editor's line and column.
+    let syntax = GOOD.replace(r#"duration: "60s""#, r#"durtion: "60s""#);
+    let e = &parse(&marked(&syntax), "bom.ron").unwrap_err().0[0];
+    assert_eq!((e.line, e.col), (4, 5), "{e}");
+    let (from, to) = (r#"["server-b"]"#, r#"["server-c"]"#);
+    let e = &parse(&marked(&GOOD.replace(from, to)), "bom.ron").unwrap_err().0[0];
+    points_at(e, from, to, r#""server-c""#);
+    let first = parse(&marked(r#"Scenario(nme: "x")"#), "bom.ron").unwrap_err().0;
+    assert_eq!((first[0].line, first[0].col), (1, 10), "{}", first[0]);
+}

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::locate::{Step, elements, span, top};
+use crate::locate::{Positions, Step};
 
 /// Replace the chars `range` of the text with `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub(crate) fn apply(source: &str, mut edits: Vec<Edit>) -> String {
 /// Sets the value at `path` to `text` (scenario syntax); `None` if the file has no value
 /// there.
 pub(crate) fn set(source: &str, path: &[Step], text: String) -> Option<Edit> {
-    span(source, path).map(|range| Edit { range, text })
+    Positions::new(source).span(path).map(|range| Edit { range, text })
 }
 
 /// Sets the top-level field `field` to `text`, adding it at the top of the body when the
@@ -36,15 +36,16 @@ pub(crate) fn set_field(source: &str, field: &'static str, text: String) -> Edit
     if let Some(edit) = set(source, &[Step::Field(field)], text.clone()) {
         return edit;
     }
-    let at = top(source).1.map_or(0, |open| open + 1);
+    let at = Positions::new(source).top().1.map_or(0, |open| open + 1);
     Edit { range: at..at, text: format!("\n    {field}: {text},") }
 }
 
 /// Keeps only the elements `keep` (ascending indices) of the list at `path`, separated as
 /// the first two were; `None` if there is no list there.
 pub(crate) fn keep(source: &str, path: &[Step], keep: &[usize]) -> Option<Edit> {
-    let list = span(source, path)?;
-    let items = elements(source, path)?;
+    let positions = Positions::new(source);
+    let list = positions.span(path)?;
+    let items = positions.elements(path)?;
     let chars: Vec<char> = source.chars().collect();
     let text = |range: Range<usize>| chars[range].iter().collect::<String>();
     let (Some(first), Some(last), false) = (items.first(), items.last(), keep.is_empty()) else {
@@ -67,7 +68,7 @@ pub(crate) fn keep(source: &str, path: &[Step], keep: &[usize]) -> Option<Edit> 
 /// Replaces the comments before the top value with `header` (`//` lines), keeping
 /// attributes such as `#![enable(...)]`.
 pub(crate) fn header(source: &str, header: &str) -> Edit {
-    let start = top(source).0;
+    let start = Positions::new(source).top().0;
     let before: String = source.chars().take(start).collect();
     let mut text = header.to_owned();
     for line in before.lines().filter(|line| line.trim_start().starts_with('#')) {
