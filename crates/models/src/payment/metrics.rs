@@ -2,7 +2,7 @@
 //! histograms), attempts at B, A's busy workers, B's queue, the breaker's state, how long
 //! payments took to recover after the faults, and a one-sentence verdict.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{SimDuration, SimTime};
 use faultline_outcome::{FaultWindow, Series};
@@ -16,6 +16,81 @@ use crate::stats::{Bins, StepMax, percentile_unsorted};
 /// and for how many consecutive seconds, to count as recovered.
 const RECOVERY_TOLERANCE: f64 = 0.02;
 const RECOVERY_HOLD_S: u64 = 5;
+
+/// The calls A is waiting on B for, and per bin the longest any of them had waited by the
+/// bin's end (or by its own end, for a call that ended in the bin): a call B never
+/// answers shows as a wait that grows for ever. A bin in which A waited on nothing has no
+/// value (NaN), not a wait of 0.
+struct Waiting {
+    /// (when the attempt was sent, request id) of every call still waited for.
+    open: BTreeSet<(SimTime, u64)>,
+    /// When each open call was sent, by request id (one attempt at a time per request).
+    sent: BTreeMap<u64, SimTime>,
+    longest_s: Vec<f64>,
+    /// Bins whose end has been sampled.
+    sampled: usize,
+}
+
+impl Waiting {
+    fn new(bins: &Bins) -> Waiting {
+        let longest_s = vec![f64::NAN; bins.count()];
+        Waiting { open: BTreeSet::new(), sent: BTreeMap::new(), longest_s, sampled: 0 }
+    }
+
+    fn called(&mut self, bins: &Bins, at: SimTime, id: u64) {
+        self.sample_until(bins, at);
+        self.open.insert((at, id));
+        self.sent.insert(id, at);
+        self.note(bins, at, at);
+    }
+
+    fn ended(&mut self, bins: &Bins, at: SimTime, id: u64) {
+        self.sample_until(bins, at);
+        if let Some(sent) = self.sent.remove(&id) {
+            self.open.remove(&(sent, id));
+            self.note(bins, at, sent);
+        }
+    }
+
+    fn idle(&mut self, bins: &Bins, at: SimTime) {
+        self.sample_until(bins, at);
+        self.open.clear();
+        self.sent.clear();
+    }
+
+    /// A call sent at `sent` had waited until `at`: the longest of its bin, if longer.
+    fn note(&mut self, bins: &Bins, at: SimTime, sent: SimTime) {
+        if let Some(longest_s) = self.longest_s.get_mut(bins.index(at)) {
+            *longest_s = longest_s.max(at.since(sent).as_secs_f64());
+        }
+    }
+
+    /// Samples the oldest open call at the end of every bin that ended by `at` (calls change
+    /// only at observations, so that is exact).
+    fn sample_until(&mut self, bins: &Bins, at: SimTime) {
+        while self.sampled < self.longest_s.len() && bins.start(self.sampled + 1) <= at {
+            let edge = bins.start(self.sampled + 1);
+            if let Some(&(oldest, _)) = self.open.first() {
+                let waited_s = edge.since(oldest).as_secs_f64();
+                let longest_s = &mut self.longest_s[self.sampled];
+                *longest_s = longest_s.max(waited_s);
+            }
+            self.sampled += 1;
+        }
+    }
+
+    /// The longest wait per bin, as (bin start, seconds) points; the last bin's calls are
+    /// sampled at the run's `end`.
+    fn points(mut self, bins: &Bins, end: SimTime) -> Vec<(f64, f64)> {
+        self.sample_until(bins, end);
+        if let (Some(&(oldest, _)), Some(last)) =
+            (self.open.first(), self.longest_s.get_mut(self.sampled))
+        {
+            *last = last.max(end.since(oldest).as_secs_f64());
+        }
+        self.longest_s.iter().enumerate().map(|(i, &s)| (bins.start_s(i), s)).collect()
+    }
+}
 
 /// When and how a request was answered.
 type Answered = (SimTime, Answer);
@@ -32,6 +107,7 @@ pub(super) struct Watcher {
     short_circuited: Counts,
     breaker: Vec<(f64, f64)>,
     auth_busy: StepMax<1_000>,
+    waiting: Waiting,
     payments_queue: StepMax<1_000>,
     wasted: u64,
     skipped: u64,
@@ -91,8 +167,8 @@ struct KindStats {
     /// Per second sent, for the seconds in which some were sent: (second, requests, ok).
     /// Recovery is judged second by second however long the run.
     per_s: Vec<(u64, u64, u64)>,
-    /// Per chart bin sent: latencies in microseconds (kept for payments only, for the p99
-    /// chart).
+    /// Per chart bin sent: latencies in microseconds of those that succeeded (kept for
+    /// payments only, for the p99 chart).
     latency_us_per_bin: Vec<Vec<u64>>,
     latency_us: Option<Histogram<u64>>,
 }
@@ -113,6 +189,7 @@ impl Watcher {
             short_circuited: Counts::new(&bins),
             breaker: Vec::new(),
             auth_busy: StepMax::default(),
+            waiting: Waiting::new(&bins),
             payments_queue: StepMax::default(),
             wasted: 0,
             skipped: 0,
@@ -128,11 +205,21 @@ impl Watcher {
             PayObs::Answered { id, answer } => {
                 self.requests[id as usize].2 = Some((at, answer));
             }
-            PayObs::Attempt { first: true } => self.first_tries.bump(&self.bins, at),
-            PayObs::Attempt { first: false } => self.retries.bump(&self.bins, at),
+            PayObs::Attempt { id, first } => {
+                let counts = if first { &mut self.first_tries } else { &mut self.retries };
+                counts.bump(&self.bins, at);
+                self.waiting.called(&self.bins, at, id);
+            }
+            PayObs::CallEnded { id } => self.waiting.ended(&self.bins, at, id),
             PayObs::ShortCircuited => self.short_circuited.bump(&self.bins, at),
             PayObs::Breaker(state) => self.breaker.push((at.as_secs_f64(), state.index() as f64)),
-            PayObs::AuthBusy(n) => self.auth_busy.set(at, u64::from(n)),
+            PayObs::AuthBusy(n) => {
+                self.auth_busy.set(at, u64::from(n));
+                // No busy worker, no call to wait for: this is how a restart drops them.
+                if n == 0 {
+                    self.waiting.idle(&self.bins, at);
+                }
+            }
             PayObs::PaymentsQueue(n) => self.payments_queue.set(at, u64::from(n)),
             PayObs::Wasted => self.wasted += 1,
             PayObs::Skipped => self.skipped += 1,
@@ -153,6 +240,7 @@ impl Watcher {
         let in_faults = |s: f64| windows.iter().any(|w| s >= w.from_s && s < w.until_s);
 
         let mut kinds: [KindStats; 2] = Default::default();
+        kinds[Kind::Pay as usize].latency_us_per_bin = vec![Vec::new(); bins.count()];
         for &(sent_at, kind, answered) in &self.requests {
             let stats = &mut kinds[kind as usize];
             let sent_s = sent_at.as_secs_f64();
@@ -172,12 +260,12 @@ impl Watcher {
             let (answered_at, answer) =
                 answered.unwrap_or((sent_at + duration, Answer::Failed(Cause::Timeout)));
             let latency_us = answered_at.since(sent_at).as_nanos() / 1_000;
-            if kind == Kind::Pay {
-                let bin = bins.index(sent_at);
-                if stats.latency_us_per_bin.len() <= bin {
-                    stats.latency_us_per_bin.resize(bin + 1, Vec::new());
+            // The chart's latencies are of payments that succeeded: a failure's latency says
+            // how fast it failed, and drawn as a latency it makes a dead service look fast.
+            if kind == Kind::Pay && answer == Answer::Ok {
+                if let Some(latencies) = stats.latency_us_per_bin.get_mut(bins.index(sent_at)) {
+                    latencies.push(latency_us);
                 }
-                stats.latency_us_per_bin[bin].push(latency_us);
             }
             let histogram = stats.latency_us.get_or_insert_with(|| {
                 Histogram::new_with_bounds(1, 24 * 3_600 * 1_000_000, 3).expect("valid bounds")
@@ -234,16 +322,20 @@ impl Watcher {
             series.push(Series::new(chart, success));
         }
 
-        // The p99 latency per second, for payments: the tail is where timeouts show, and
-        // a p50 line per variant beside it would double a crowded chart.
+        // The p99 latency per bin, for payments that succeeded: where none did there is no
+        // latency to draw, and the line breaks. A p50 line per variant beside it would double
+        // a crowded chart.
         let [login, mut pay] = kinds;
-        let mut p99 = Vec::new();
-        for (bin, latencies) in pay.latency_us_per_bin.iter_mut().enumerate() {
-            if latencies.is_empty() {
-                continue;
-            }
-            p99.push((bins.start_s(bin), percentile_unsorted(latencies, 99.0) as f64 / 1_000.0));
-        }
+        let p99: Vec<(f64, f64)> = (pay.latency_us_per_bin.iter_mut().enumerate())
+            .map(|(bin, latencies)| {
+                let p99_ms = if latencies.is_empty() {
+                    f64::NAN
+                } else {
+                    percentile_unsorted(latencies, 99.0) as f64 / 1_000.0
+                };
+                (bins.start_s(bin), p99_ms)
+            })
+            .collect();
         series.push(Series::new(super::PAY_LATENCY, p99));
 
         // Recovery: the first second after the last fault from which `pay` holds within
@@ -294,6 +386,8 @@ impl Watcher {
         }
         let busy = self.auth_busy.points(&bins, bins.count());
         series.push(Series::new(super::AUTH_BUSY, busy));
+        let waiting = self.waiting.points(&bins, SimTime::ZERO + duration);
+        series.push(Series::new(super::PAY_WAITING, waiting));
         let queued = self.payments_queue.points(&bins, bins.count());
         series.push(Series::new(super::PAYMENTS_QUEUE, queued));
         if policy.breaker.is_some() {
@@ -320,17 +414,19 @@ impl Watcher {
 }
 
 /// The success rate of the requests sent in each bin, from per-second counts (second,
-/// requests, ok) in time order; bins in which none were sent have no point.
+/// requests, ok) in time order. A bin in which none were sent has no rate (NaN): the line
+/// breaks there rather than join its neighbours over it.
 fn success_per_bin(per_s: &[(u64, u64, u64)], bins: &Bins) -> Vec<(f64, f64)> {
-    let mut per_bin: Vec<(usize, u64, u64)> = Vec::new();
+    let mut per_bin = vec![(0, 0); bins.count()];
     for &(second, n, ok) in per_s {
-        let bin = bins.index(SimTime::from_secs(second));
-        match per_bin.last_mut() {
-            Some(last) if last.0 == bin => (last.1, last.2) = (last.1 + n, last.2 + ok),
-            _ => per_bin.push((bin, n, ok)),
+        if let Some(counts) = per_bin.get_mut(bins.index(SimTime::from_secs(second))) {
+            *counts = (counts.0 + n, counts.1 + ok);
         }
     }
-    per_bin.into_iter().map(|(bin, n, ok)| (bins.start_s(bin), rate(ok, n))).collect()
+    let point = |(bin, &(n, ok)): (usize, &(u64, u64))| {
+        (bins.start_s(bin), if n == 0 { f64::NAN } else { rate(ok, n) })
+    };
+    per_bin.iter().enumerate().map(point).collect()
 }
 
 /// The first second at or after the last fault from which payments, second by second,
@@ -442,6 +538,20 @@ fn verdict(f: &Facts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_without_payments_has_no_success_rate_and_does_not_break_a_recovery() {
+        // (second, requests, ok): nothing sent in seconds 1 and 2.
+        let per_s = [(0, 4, 4), (3, 2, 1), (4, 1, 1), (5, 1, 1), (6, 1, 1), (7, 1, 1), (8, 1, 1)];
+        let success = success_per_bin(&per_s, &Bins::seconds(SimDuration::from_secs(10)));
+        let rates: Vec<f64> = success.iter().map(|&(_, r)| r).collect();
+        assert_eq!(rates[0], 1.0);
+        assert!(rates[1].is_nan() && rates[2].is_nan() && rates[9].is_nan(), "{rates:?}");
+        assert_eq!(rates[3], 0.5);
+        // Back at 4 s: 4..8 all succeed; second 3 at 50% is not.
+        assert_eq!(recovered_at(&per_s, 1.0, 2.0), Some(4));
+        assert_eq!(recovered_at(&per_s, 1.0, 9.0), None);
+    }
 
     fn facts() -> Facts {
         Facts {

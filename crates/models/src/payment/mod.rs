@@ -46,6 +46,8 @@ pub const PAY_SUCCESS: ChartId = ChartId("pay-success");
 pub const LOGIN_SUCCESS: ChartId = ChartId("login-success");
 pub const AUTH_BUSY: ChartId = ChartId("auth-busy");
 pub const PAY_LATENCY: ChartId = ChartId("pay-latency");
+/// The longest auth has been waiting on a call to payments.
+pub const PAY_WAITING: ChartId = ChartId("pay-waiting");
 pub const PAYMENTS_QUEUE: ChartId = ChartId("payments-queue");
 pub const BREAKER: ChartId = ChartId("breaker");
 /// Drawn once per variant: its first tries, retries and refused calls, stacked.
@@ -121,8 +123,19 @@ impl Model for Payment {
             ),
             ChartSpec::line(
                 PAY_LATENCY,
-                format!("Payment latency, p99 by {bin} sent: timeouts set the tail"),
+                format!(
+                    "Latency of the payments that succeeded, p99 by {bin} sent: where none did, the \
+                     line breaks"
+                ),
                 "p99 latency (ms)",
+            ),
+            ChartSpec::line(
+                PAY_WAITING,
+                format!(
+                    "Longest auth waited on a call to payments, per {bin}: a timeout caps it; \
+                     without one it grows for ever"
+                ),
+                "waited (s)",
             ),
             ChartSpec::line(
                 PAYMENTS_QUEUE,
