@@ -136,14 +136,27 @@ pub struct Outcome {
     pub trace: Option<Vec<TraceRecord>>,
 }
 
-/// Points of one variant on one chart: x is virtual seconds.
-#[derive(Clone, Debug, PartialEq)]
+/// Points of one variant on one chart: x is virtual seconds. A y of NaN is a gap: nothing
+/// was measured there (a percentile of no latencies, a rate of no requests), and charts
+/// break the line rather than draw a value.
+#[derive(Clone, Debug)]
 pub struct Series {
     pub chart: String,
     /// Names a part of the variant's data when it has several on one chart (`first tries`,
     /// `retries`); `None` for the variant's one series.
     pub label: Option<String>,
     pub points: Vec<(f64, f64)>,
+}
+
+/// Points compare bit for bit, so that a gap equals the same gap: two runs that agree are
+/// equal even where nothing was measured (NaN is not equal to itself as a number).
+impl PartialEq for Series {
+    fn eq(&self, other: &Series) -> bool {
+        let bits = |&(x, y): &(f64, f64)| (x.to_bits(), y.to_bits());
+        self.chart == other.chart
+            && self.label == other.label
+            && self.points.iter().map(bits).eq(other.points.iter().map(bits))
+    }
 }
 
 impl Series {
@@ -319,6 +332,14 @@ pub struct Shortest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn series_with_the_same_gaps_are_equal() {
+        let series = |y| Series::new(ChartId("c"), vec![(0.0, 1.0), (1.0, y)]);
+        assert_eq!(series(f64::NAN), series(f64::NAN));
+        assert_ne!(series(f64::NAN), series(1.0));
+        assert_ne!(series(2.0), series(1.0));
+    }
 
     #[test]
     fn overlapping_fault_windows_count_once() {

@@ -543,10 +543,14 @@ pub fn informative(spec: &ChartSpec, outcomes: &[faultline_outcome::Outcome]) ->
     // Over time, x always moves: only y can say something. Over a parameter (or on a
     // trade-off), where the dots sit on x is the point too.
     let over_time = spec.x_label.is_none();
-    let mut points =
-        outcomes.iter().flat_map(|o| &o.series).filter(|s| s.chart == spec.id).flat_map(|s| {
-            s.points.iter().map(move |&(x, y)| if over_time { (0.0, y) } else { (x, y) })
-        });
+    // A gap (NaN: nothing measured there) is no change: a line at 100% with gaps says as
+    // little as one without.
+    let mut points = outcomes
+        .iter()
+        .flat_map(|o| &o.series)
+        .filter(|s| s.chart == spec.id)
+        .flat_map(|s| s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()))
+        .map(|&(x, y)| if over_time { (0.0, y) } else { (x, y) });
     match points.next() {
         None => true, // "no data" is itself worth saying
         Some(first) => points.any(|p| p != first),

@@ -1501,6 +1501,10 @@ fn a_chart_where_nothing_moves_is_not_informative_but_a_trade_off_on_one_line_is
     let moving =
         outcome("c", 1, &[], Vec::new(), vec![series("queue", &[(0.0, 0.0), (9.0, 3.0)])], "");
     assert!(informative(&flat, &[zero("a"), moving]));
+    // Gaps (nothing measured) are no movement: logins at 100% whenever there were any.
+    let gaps = [(0.0, 1.0), (5.0, f64::NAN), (9.0, 1.0)];
+    let gappy = outcome("d", 1, &[], Vec::new(), vec![series("queue", &gaps)], "");
+    assert!(!informative(&flat, &[gappy]));
     // Every availability 1, but the anomalies differ: the dots' places are the point.
     let (tradeoff, dots) = tradeoff_parts();
     let same_y: Vec<Outcome> = dots
@@ -1536,4 +1540,38 @@ fn a_line_under_later_lines_has_a_rim_that_goes_when_they_do() {
     assert!(!group("breaker-stuck").contains("data-variants"), "nothing covers the last line");
     // Under the rim, the line itself is drawn plain, so a variant shown alone is one thin line.
     assert!(group("retry").contains("stroke=\"#0072B2\" stroke-width=\"2\""));
+}
+
+#[test]
+fn a_bin_where_nothing_was_measured_is_a_gap_in_the_line_not_a_value() {
+    // A p99 latency per second: nothing completed from 3 s to 5 s (NaN), and at 7 s one
+    // second had data between two without.
+    let spec = balance_report_parts().0;
+    let nan = f64::NAN;
+    let points =
+        [(0.0, 5.0), (1.0, 6.0), (2.0, 5.0), (3.0, nan), (4.0, nan), (5.0, 9.0), (6.0, 8.0)];
+    let lone = [(6.5, nan), (7.0, 7.0), (8.0, nan)];
+    let all: Vec<(f64, f64)> = points.iter().chain(&lone).copied().collect();
+    let outcomes = vec![outcome("p99", 1, &[], Vec::new(), vec![series("balance", &all)], "")];
+    let fixture = Fixture::new();
+    let report = Report { outcomes: &outcomes, faults: &[], ..fixture.report() };
+    let svg = chart_svg(&report, &spec).unwrap();
+    let mut lines = svg_polylines(&svg, &variant_color(0).hex());
+    // The first line's points are 0 s, 1 s, 2 s: pixels per second from them.
+    let (zero_px, per_s_px) = (lines[0][0].0, lines[0][1].0 - lines[0][0].0);
+    let px = |at_s: f64| zero_px + per_s_px * at_s;
+    let run_end_px = px(10.0);
+    lines.retain(|line| line.iter().all(|&(x, _)| x <= run_end_px)); // not the legend's
+    // Two stretches, each ending where the data does: no segment spans the gap.
+    let lengths: Vec<usize> = lines.iter().map(Vec::len).collect();
+    assert_eq!(lengths, [3, 2], "{lines:?}");
+    // The second at 7 s, alone between gaps, is a dot rather than nothing.
+    let dots: Vec<f64> = svg
+        .split("<circle cx=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect();
+    // Within a few pixels: the ticks' pixels are rounded.
+    assert!(dots.iter().any(|&x| (x - px(7.0)).abs() < 8.0), "no dot at 7 s: {dots:?}");
+    assert!(!svg.contains("NaN"), "a gap drawn as a value");
 }

@@ -67,3 +67,11 @@ fn pauses_and_latency_spikes_delay_but_do_not_lose_acknowledged_messages() {
         assert!(p99_ms > 1000.0, "the spike and the pause show in the tail: {p99_ms}");
     }
 }
+
+#[test]
+fn a_run_without_faults_does_not_say_its_messages_waited_them_out() {
+    let quiet = scenario("(latency: Uniform(min: \"5ms\", max: \"40ms\"))", "");
+    let outcome = quiet.run(1, &quiet.variants[1], false).unwrap();
+    assert!(outcome.verdict.starts_with("delivered all"), "{}", outcome.verdict);
+    assert!(!outcome.verdict.contains("fault"), "{}", outcome.verdict);
+}

@@ -93,3 +93,30 @@ fn immediate_retries_sustain_the_storm_and_backoff_with_a_budget_recovers() {
         assert!(at("backoff-budget", "downstream.amplification") < 1.2, "seed {seed}");
     }
 }
+
+/// One variant's points on `chart`, by x in seconds.
+fn points(scenario: &Scenario, variant: &str, chart: &str) -> Vec<(f64, f64)> {
+    let variant = scenario.variants.iter().find(|v| v.name == variant).unwrap();
+    let outcome = scenario.run(scenario.seed, variant, false).unwrap();
+    outcome.series.into_iter().find(|s| s.chart == chart).unwrap().points
+}
+
+#[test]
+fn a_dead_service_shows_no_latency_and_a_wait_that_grows_for_ever() {
+    let scenario = load("payment-partition");
+    // Without a timeout, auth refuses what it cannot take in milliseconds; no payment
+    // succeeds after 20 s, so there is no latency to draw, not a fast one.
+    let latency = points(&scenario, "no-timeout", "pay-latency");
+    let after = latency.iter().filter(|&&(x, _)| x >= 21.0);
+    assert!(after.clone().count() > 30 && after.clone().all(|(_, y)| y.is_nan()), "{latency:?}");
+    assert!(latency.iter().filter(|&&(x, _)| x < 19.0).all(|(_, y)| y.is_finite()));
+    // The first call the partition swallowed, sent just before it, is still waited for at
+    // the end: some 40 s.
+    let waited = points(&scenario, "no-timeout", "pay-waiting");
+    let &(_, last_s) = waited.last().unwrap();
+    assert!((39.0..=41.0).contains(&last_s), "{waited:?}");
+    // A 3 s timeout caps every wait.
+    let capped = points(&scenario, "timeout-3s", "pay-waiting");
+    assert!(capped.iter().filter(|(_, y)| y.is_finite()).all(|&(_, y)| y <= 3.0), "{capped:?}");
+    assert!(capped.iter().any(|&(_, y)| y > 2.5), "{capped:?}");
+}

@@ -9,7 +9,7 @@ use faultline_outcome::{Series, Violation};
 use super::nodes::KvObs;
 use super::{CONVERGENCE, DIVERGED_KEYS, NO_STALE_READ, STALE_READS};
 use crate::setup::RunSetup;
-use crate::stats::per_second;
+use crate::stats::{Bins, rates};
 
 pub(super) struct Checker<'a> {
     setup: &'a RunSetup,
@@ -19,12 +19,14 @@ pub(super) struct Checker<'a> {
     /// Per replica (by node index), the newest version of each key it applied.
     replicas: BTreeMap<usize, BTreeMap<u32, u64>>,
     replica_count: usize,
-    /// Keys on which the replicas disagree now, and that count at the end of each second
+    /// Keys on which the replicas disagree now, and that count at the end of each bin
     /// (a write takes milliseconds to reach every replica; sampling skips that flicker).
     diverged: usize,
-    diverged_per_s: Vec<(f64, f64)>,
+    diverged_per_bin: Vec<(f64, f64)>,
+    bins: Bins,
     pub(super) reads: u64,
-    pub(super) stale_s: Vec<f64>,
+    /// When each stale read finished.
+    pub(super) stale: Vec<SimTime>,
     pub(super) writes_acked: u64,
     pub(super) failed_reads: u64,
     pub(super) failed_writes: u64,
@@ -40,9 +42,10 @@ impl<'a> Checker<'a> {
             replicas: BTreeMap::new(),
             replica_count,
             diverged: 0,
-            diverged_per_s: Vec::new(),
+            diverged_per_bin: Vec::new(),
+            bins: Bins::seconds(setup.sim.duration),
             reads: 0,
-            stale_s: Vec::new(),
+            stale: Vec::new(),
             writes_acked: 0,
             failed_reads: 0,
             failed_writes: 0,
@@ -63,9 +66,9 @@ impl<'a> Checker<'a> {
                 let before = self.acked.get(&key).map_or(&[][..], Vec::as_slice);
                 let owed = before.iter().take_while(|(t, _)| *t < started).map(|&(_, v)| v).max();
                 if let Some(owed) = owed.filter(|&owed| version < owed) {
-                    self.stale_s.push(at.as_secs_f64());
+                    self.stale.push(at);
                     // The first stale read explains the failure; the metric counts the rest.
-                    if self.setup.checks(NO_STALE_READ) && self.stale_s.len() == 1 {
+                    if self.setup.checks(NO_STALE_READ) && self.stale.len() == 1 {
                         let detail = format!(
                             "a read of key {key} that began at {:.3} s returned version {version}, \
                              but version {owed} had been acknowledged before it began",
@@ -94,11 +97,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Records the diverged count for every whole second that ended before `at`.
+    /// Records the diverged count for every whole bin that ended by `at`.
     fn sample_until(&mut self, at: SimTime) {
-        while ((self.diverged_per_s.len() + 1) as f64) <= at.as_secs_f64() {
-            let second = self.diverged_per_s.len() as f64;
-            self.diverged_per_s.push((second + 1.0, self.diverged as f64));
+        while self.diverged_per_bin.len() < self.bins.count()
+            && self.bins.start(self.diverged_per_bin.len() + 1) <= at
+        {
+            let end_s = self.bins.start_s(self.diverged_per_bin.len() + 1);
+            self.diverged_per_bin.push((end_s, self.diverged as f64));
         }
     }
 
@@ -132,10 +137,9 @@ impl<'a> Checker<'a> {
             self.violations.push(Violation::new(CONVERGENCE, end, node, detail));
         }
         self.sample_until(end);
-        let seconds = end.as_secs_f64().ceil() as usize;
         let series = vec![
-            Series::new(STALE_READS, per_second(self.stale_s.iter().copied(), seconds)),
-            Series::new(DIVERGED_KEYS, self.diverged_per_s),
+            Series::new(STALE_READS, rates(self.stale.iter().copied(), &self.bins)),
+            Series::new(DIVERGED_KEYS, self.diverged_per_bin),
         ];
         (self.violations, series, self.diverged)
     }

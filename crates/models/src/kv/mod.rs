@@ -123,7 +123,7 @@ impl Model for Kv {
         let mut checker = checker::Checker::new(setup, &names, config.replicas as usize);
         let stats = sim.run(&mut |at, node, obs| checker.observe(at, node, obs))?;
         let trace = sim.take_trace();
-        let (reads, stale) = (checker.reads, checker.stale_s.len() as u64);
+        let (reads, stale) = (checker.reads, checker.stale.len() as u64);
         let (writes, failed_reads, failed_writes) =
             (checker.writes_acked, checker.failed_reads, checker.failed_writes);
         let (violations, series, diverged) = checker.finish(stats.end);

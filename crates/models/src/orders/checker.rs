@@ -13,11 +13,12 @@ use super::{
     TRUTHFUL_ANSWER,
 };
 use crate::setup::RunSetup;
-use crate::stats::{per_second, percentile};
+use crate::stats::{Bins, StepMax, percentile, rates};
 
-/// The backlog chart's resolution: fine enough to show a redelivery wave, coarse enough that
-/// a 60 s run is a few hundred points however many entries move.
-const BACKLOG_BUCKET: SimDuration = SimDuration::from_millis(100);
+/// The backlog chart's finest resolution, in milliseconds: fine enough to show a
+/// redelivery wave, coarse enough that a 60 s run is a few hundred points however many
+/// entries move. A long run's chart takes wider bins.
+const BACKLOG_BUCKET_MS: u64 = 100;
 
 #[derive(Default)]
 pub(super) struct Checker {
@@ -37,9 +38,8 @@ pub(super) struct Checker {
     oversold: u64,
     /// When, which order, which product, and the stock it left.
     first_oversell: Option<(SimTime, u32, u32, i64)>,
-    /// The most entries waiting in each [`BACKLOG_BUCKET`], and the latest count.
-    backlog: Vec<u64>,
-    backlog_now: u64,
+    /// The most entries waiting in each [`BACKLOG_BUCKET_MS`], and the most ever.
+    backlog: StepMax<BACKLOG_BUCKET_MS>,
     backlog_max: u64,
 }
 
@@ -112,22 +112,9 @@ impl Checker {
                 }
             }
             OrdersObs::Backlog { entries } => {
-                self.backlog_until(at);
-                let bucket =
-                    self.backlog.last_mut().expect("backlog_until adds the current bucket");
-                *bucket = (*bucket).max(entries);
-                self.backlog_now = entries;
+                self.backlog.set(at, entries);
                 self.backlog_max = self.backlog_max.max(entries);
             }
-        }
-    }
-
-    /// Extends the backlog's buckets to the one holding `at`, each new one starting at the
-    /// latest count (nothing changed in it yet).
-    fn backlog_until(&mut self, at: SimTime) {
-        let bucket = (at.as_nanos() / BACKLOG_BUCKET.as_nanos()) as usize;
-        if self.backlog.len() <= bucket {
-            self.backlog.resize(bucket + 1, self.backlog_now);
         }
     }
 
@@ -173,15 +160,12 @@ impl Checker {
     }
 
     pub(super) fn finish(
-        mut self,
+        self,
         setup: &RunSetup,
         windows: &[FaultWindow],
         end: SimTime,
         variant: &str,
     ) -> Summary {
-        if !self.backlog.is_empty() {
-            self.backlog_until(end); // the chart runs to the end of the run
-        }
         let checks = |invariant| setup.checks(invariant);
         let mut violations = Vec::new();
         let charged = |order: &u32| self.charged.contains_key(order);
@@ -336,19 +320,9 @@ impl Checker {
             put("order.latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
             put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
         }
-        // Orders whose views disagree, at the end of each second.
-        let seconds = end.as_secs_f64().ceil() as usize;
-        let mut disagreeing = vec![0u32; seconds + 1];
-        for d in &disagreements {
-            let first = d.from.as_secs_f64().ceil() as usize;
-            let last =
-                d.until.map_or(seconds, |t| (t.as_secs_f64().ceil() as usize).saturating_sub(1));
-            for count in disagreeing.iter_mut().take(last.min(seconds) + 1).skip(first) {
-                *count += 1;
-            }
-        }
-        let inconsistent: Vec<(f64, f64)> =
-            disagreeing.iter().enumerate().map(|(s, &n)| (s as f64, f64::from(n))).collect();
+        // Orders whose views disagree, at each bin's edge (each second's, in a short run).
+        let bins = Bins::seconds(end - SimTime::ZERO);
+        let inconsistent = disagreeing_at_edges(&disagreements, &bins);
         // How long after the last fault the disagreements it left behind took to clear;
         // absent if some never did. Orders still on their way when it ended count, orders
         // placed after it do not: with customers still ordering, some payment is always
@@ -371,17 +345,14 @@ impl Checker {
         }
 
         let told_s = |kind: Told| {
-            per_second(
-                self.told.values().filter(|(t, _)| *t == kind).map(|(_, at)| at.as_secs_f64()),
-                seconds,
-            )
+            rates(self.told.values().filter(|(t, _)| *t == kind).map(|&(_, at)| at), &bins)
         };
-        let false_s = per_second(
+        let false_s = rates(
             self.told
                 .iter()
                 .filter(|&(&o, (t, _))| *t == Told::Failed && self.paid(o))
-                .map(|(_, (_, at))| at.as_secs_f64()),
-            seconds,
+                .map(|(_, &(_, at))| at),
+            &bins,
         );
         let answers = ANSWERS.for_variant(variant);
         let mut series = vec![
@@ -394,10 +365,11 @@ impl Checker {
             Series::labelled(&answers, "pending", told_s(Told::Pending)),
         ];
         if !self.backlog.is_empty() {
-            let bucket_s = BACKLOG_BUCKET.as_secs_f64();
-            let points =
-                self.backlog.iter().enumerate().map(|(i, &n)| (i as f64 * bucket_s, n as f64));
-            series.push(Series::new(BACKLOG, points.collect()));
+            // To the end of the run, the bin holding its last instant included.
+            let backlog_bins =
+                Bins::over(end - SimTime::ZERO, SimDuration::from_millis(BACKLOG_BUCKET_MS));
+            let points = self.backlog.points(&backlog_bins, backlog_bins.index(end) + 1);
+            series.push(Series::new(BACKLOG, points));
         }
         series.push(Series::new(INCONSISTENT, inconsistent));
         let placed = self.placed.len();
@@ -457,4 +429,21 @@ impl Checker {
         };
         Summary { metrics, violations, series, verdict }
     }
+}
+
+/// How many orders disagree at each bin's edge, from the run's start to its end (the end
+/// included): an order counts from the first edge at or after its views parted to the last
+/// edge before they met again.
+fn disagreeing_at_edges(disagreements: &[Disagreement], bins: &Bins) -> Vec<(f64, f64)> {
+    let edges = bins.count();
+    let mut disagreeing = vec![0u32; edges + 1];
+    let edge_at_or_after = |t: SimTime| (t.as_secs_f64() / bins.width_s()).ceil() as usize;
+    for d in disagreements {
+        let first = edge_at_or_after(d.from);
+        let last = d.until.map_or(edges, |t| edge_at_or_after(t).saturating_sub(1));
+        for count in disagreeing.iter_mut().take(last.min(edges) + 1).skip(first) {
+            *count += 1;
+        }
+    }
+    disagreeing.iter().enumerate().map(|(i, &n)| (bins.start_s(i), f64::from(n))).collect()
 }

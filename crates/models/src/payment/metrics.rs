@@ -2,7 +2,7 @@
 //! histograms), attempts at B, A's busy workers, B's queue, the breaker's state, how long
 //! payments took to recover after the faults, and a one-sentence verdict.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{SimDuration, SimTime};
 use faultline_outcome::{FaultWindow, Series};
@@ -10,51 +10,85 @@ use hdrhistogram::Histogram;
 
 use super::nodes::{Answer, Cause, PayObs};
 use super::{CallPolicy, Kind, PaymentConfig};
-use crate::stats::percentile_unsorted;
+use crate::stats::{Bins, StepMax, percentile_unsorted};
 
 /// How close (in success-rate points) to its level before the faults `pay` must come back,
 /// and for how many consecutive seconds, to count as recovered.
 const RECOVERY_TOLERANCE: f64 = 0.02;
-const RECOVERY_HOLD_S: usize = 5;
+const RECOVERY_HOLD_S: u64 = 5;
 
-/// The running maximum of a step function per one-second bin, carrying the current value
-/// through seconds without changes (a pool stuck at 64 busy workers reports 64, not 0).
-#[derive(Default)]
-struct StepMax {
-    bins: Vec<u32>,
-    current: u32,
+/// The calls A is waiting on B for, and per bin the longest any of them had waited by the
+/// bin's end (or by its own end, for a call that ended in the bin): a call B never
+/// answers shows as a wait that grows for ever. A bin in which A waited on nothing has no
+/// value (NaN), not a wait of 0.
+struct Waiting {
+    /// (when the attempt was sent, request id) of every call still waited for.
+    open: BTreeSet<(SimTime, u64)>,
+    /// When each open call was sent, by request id (one attempt at a time per request).
+    sent: BTreeMap<u64, SimTime>,
+    longest_s: Vec<f64>,
+    /// Bins whose end has been sampled.
+    sampled: usize,
 }
 
-impl StepMax {
-    fn set(&mut self, at: SimTime, value: u32) {
-        let bin = second(at);
-        self.fill_to(bin);
-        self.current = value;
-        self.bins[bin] = self.bins[bin].max(value);
+impl Waiting {
+    fn new(bins: &Bins) -> Waiting {
+        let longest_s = vec![f64::NAN; bins.count()];
+        Waiting { open: BTreeSet::new(), sent: BTreeMap::new(), longest_s, sampled: 0 }
     }
 
-    fn fill_to(&mut self, bin: usize) {
-        while self.bins.len() <= bin {
-            self.bins.push(self.current);
+    fn called(&mut self, bins: &Bins, at: SimTime, id: u64) {
+        self.sample_until(bins, at);
+        self.open.insert((at, id));
+        self.sent.insert(id, at);
+        self.note(bins, at, at);
+    }
+
+    fn ended(&mut self, bins: &Bins, at: SimTime, id: u64) {
+        self.sample_until(bins, at);
+        if let Some(sent) = self.sent.remove(&id) {
+            self.open.remove(&(sent, id));
+            self.note(bins, at, sent);
         }
     }
 
-    fn points(mut self, seconds: usize) -> Vec<(f64, f64)> {
-        self.fill_to(seconds.saturating_sub(1));
-        self.bins.iter().take(seconds).enumerate().map(|(s, &v)| (s as f64, f64::from(v))).collect()
+    fn idle(&mut self, bins: &Bins, at: SimTime) {
+        self.sample_until(bins, at);
+        self.open.clear();
+        self.sent.clear();
     }
 
-    fn max_within(&self, windows: &[FaultWindow]) -> u32 {
-        let in_window = |s: usize| {
-            windows.iter().any(|w| (s as f64) >= w.from_s.floor() && (s as f64) < w.until_s)
-        };
-        self.bins
-            .iter()
-            .enumerate()
-            .filter(|(s, _)| in_window(*s))
-            .map(|(_, &v)| v)
-            .max()
-            .unwrap_or(0)
+    /// A call sent at `sent` had waited until `at`: the longest of its bin, if longer.
+    fn note(&mut self, bins: &Bins, at: SimTime, sent: SimTime) {
+        if let Some(longest_s) = self.longest_s.get_mut(bins.index(at)) {
+            *longest_s = longest_s.max(at.since(sent).as_secs_f64());
+        }
+    }
+
+    /// Samples the oldest open call at the end of every bin that ended by `at` (calls change
+    /// only at observations, so that is exact).
+    fn sample_until(&mut self, bins: &Bins, at: SimTime) {
+        while self.sampled < self.longest_s.len() && bins.start(self.sampled + 1) <= at {
+            let edge = bins.start(self.sampled + 1);
+            if let Some(&(oldest, _)) = self.open.first() {
+                let waited_s = edge.since(oldest).as_secs_f64();
+                let longest_s = &mut self.longest_s[self.sampled];
+                *longest_s = longest_s.max(waited_s);
+            }
+            self.sampled += 1;
+        }
+    }
+
+    /// The longest wait per bin, as (bin start, seconds) points; the last bin's calls are
+    /// sampled at the run's `end`.
+    fn points(mut self, bins: &Bins, end: SimTime) -> Vec<(f64, f64)> {
+        self.sample_until(bins, end);
+        if let (Some(&(oldest, _)), Some(last)) =
+            (self.open.first(), self.longest_s.get_mut(self.sampled))
+        {
+            *last = last.max(end.since(oldest).as_secs_f64());
+        }
+        self.longest_s.iter().enumerate().map(|(i, &s)| (bins.start_s(i), s)).collect()
     }
 }
 
@@ -62,19 +96,47 @@ impl StepMax {
 type Answered = (SimTime, Answer);
 
 /// Collects the observations of one run.
-#[derive(Default)]
 pub(super) struct Watcher {
     /// By request id (ids are dense from 0): when it was sent, what it was, and when and
     /// how it was answered.
     requests: Vec<(SimTime, Kind, Option<Answered>)>,
-    first_tries_per_s: Vec<u32>,
-    retries_per_s: Vec<u32>,
-    short_circuited_per_s: Vec<u32>,
+    /// The charts' bins: one second, wider in a long run.
+    bins: Bins,
+    first_tries: Counts,
+    retries: Counts,
+    short_circuited: Counts,
     breaker: Vec<(f64, f64)>,
-    auth_busy: StepMax,
-    payments_queue: StepMax,
+    auth_busy: StepMax<1_000>,
+    waiting: Waiting,
+    payments_queue: StepMax<1_000>,
     wasted: u64,
     skipped: u64,
+}
+
+/// Events counted in all, and per bin for a chart.
+struct Counts {
+    total: u64,
+    per_bin: Vec<u32>,
+}
+
+impl Counts {
+    fn new(bins: &Bins) -> Counts {
+        Counts { total: 0, per_bin: vec![0; bins.count()] }
+    }
+
+    fn bump(&mut self, bins: &Bins, at: SimTime) {
+        self.total += 1;
+        // An event at the very end of the run is counted, but falls in no bin.
+        if let Some(n) = self.per_bin.get_mut(bins.index(at)) {
+            *n += 1;
+        }
+    }
+
+    /// Per second, averaged over each bin.
+    fn rates(&self, bins: &Bins) -> Vec<(f64, f64)> {
+        let rate = |(i, &n): (usize, &u32)| (bins.start_s(i), f64::from(n) / bins.width_s());
+        self.per_bin.iter().enumerate().map(rate).collect()
+    }
 }
 
 /// One run's numbers, series and verdict.
@@ -86,16 +148,8 @@ pub(super) struct Summary {
 
 /// The one-second bin `at` falls in. Integer division, not `as_secs_f64`, on the hot path;
 /// the two agree for any run shorter than a hundred days.
-fn second(at: SimTime) -> usize {
-    (at.as_nanos() / 1_000_000_000) as usize
-}
-
-fn bump(bins: &mut Vec<u32>, at: SimTime) {
-    let bin = second(at);
-    if bins.len() <= bin {
-        bins.resize(bin + 1, 0);
-    }
-    bins[bin] += 1;
+fn second(at: SimTime) -> u64 {
+    at.as_nanos() / 1_000_000_000
 }
 
 /// Outcomes of one kind of request.
@@ -110,10 +164,12 @@ struct KindStats {
     ok_in_faults: u64,
     before_faults: u64,
     ok_before_faults: u64,
-    /// Per second sent: (requests, ok).
-    per_s: Vec<(u64, u64)>,
-    /// Per second sent: latencies in microseconds (kept for payments only, for the p99 chart).
-    latency_us_per_s: Vec<Vec<u64>>,
+    /// Per second sent, for the seconds in which some were sent: (second, requests, ok).
+    /// Recovery is judged second by second however long the run.
+    per_s: Vec<(u64, u64, u64)>,
+    /// Per chart bin sent: latencies in microseconds of those that succeeded (kept for
+    /// payments only, for the p99 chart).
+    latency_us_per_bin: Vec<Vec<u64>>,
     latency_us: Option<Histogram<u64>>,
 }
 
@@ -122,6 +178,24 @@ fn rate(ok: u64, n: u64) -> f64 {
 }
 
 impl Watcher {
+    /// A watcher of a run that lasts `duration`.
+    pub(super) fn new(duration: SimDuration) -> Watcher {
+        let bins = Bins::seconds(duration);
+        Watcher {
+            requests: Vec::new(),
+            bins,
+            first_tries: Counts::new(&bins),
+            retries: Counts::new(&bins),
+            short_circuited: Counts::new(&bins),
+            breaker: Vec::new(),
+            auth_busy: StepMax::default(),
+            waiting: Waiting::new(&bins),
+            payments_queue: StepMax::default(),
+            wasted: 0,
+            skipped: 0,
+        }
+    }
+
     pub(super) fn observe(&mut self, at: SimTime, obs: PayObs) {
         match obs {
             PayObs::Sent { id, kind } => {
@@ -131,12 +205,22 @@ impl Watcher {
             PayObs::Answered { id, answer } => {
                 self.requests[id as usize].2 = Some((at, answer));
             }
-            PayObs::Attempt { first: true } => bump(&mut self.first_tries_per_s, at),
-            PayObs::Attempt { first: false } => bump(&mut self.retries_per_s, at),
-            PayObs::ShortCircuited => bump(&mut self.short_circuited_per_s, at),
+            PayObs::Attempt { id, first } => {
+                let counts = if first { &mut self.first_tries } else { &mut self.retries };
+                counts.bump(&self.bins, at);
+                self.waiting.called(&self.bins, at, id);
+            }
+            PayObs::CallEnded { id } => self.waiting.ended(&self.bins, at, id),
+            PayObs::ShortCircuited => self.short_circuited.bump(&self.bins, at),
             PayObs::Breaker(state) => self.breaker.push((at.as_secs_f64(), state.index() as f64)),
-            PayObs::AuthBusy(n) => self.auth_busy.set(at, n),
-            PayObs::PaymentsQueue(n) => self.payments_queue.set(at, n),
+            PayObs::AuthBusy(n) => {
+                self.auth_busy.set(at, u64::from(n));
+                // No busy worker, no call to wait for: this is how a restart drops them.
+                if n == 0 {
+                    self.waiting.idle(&self.bins, at);
+                }
+            }
+            PayObs::PaymentsQueue(n) => self.payments_queue.set(at, u64::from(n)),
             PayObs::Wasted => self.wasted += 1,
             PayObs::Skipped => self.skipped += 1,
         }
@@ -150,21 +234,23 @@ impl Watcher {
         policy: &CallPolicy,
         variant: &str,
     ) -> Summary {
-        let seconds = duration.as_secs_f64().ceil() as usize;
+        let bins = self.bins;
         let first_fault_s = windows.iter().map(|w| w.from_s).fold(f64::INFINITY, f64::min);
         let last_fault_end_s = windows.iter().map(|w| w.until_s).fold(f64::NEG_INFINITY, f64::max);
         let in_faults = |s: f64| windows.iter().any(|w| s >= w.from_s && s < w.until_s);
 
         let mut kinds: [KindStats; 2] = Default::default();
+        kinds[Kind::Pay as usize].latency_us_per_bin = vec![Vec::new(); bins.count()];
         for &(sent_at, kind, answered) in &self.requests {
             let stats = &mut kinds[kind as usize];
             let sent_s = sent_at.as_secs_f64();
-            let bin = second(sent_at);
-            if stats.per_s.len() <= bin {
-                stats.per_s.resize(bin + 1, (0, 0));
+            let sent_second = second(sent_at);
+            // Requests are numbered as they are sent: seconds come in order.
+            match stats.per_s.last_mut() {
+                Some(last) if last.0 == sent_second => last.1 += 1,
+                _ => stats.per_s.push((sent_second, 1, 0)),
             }
             stats.requests += 1;
-            stats.per_s[bin].0 += 1;
             let faulty = in_faults(sent_s);
             stats.in_faults += u64::from(faulty);
             let before = sent_s < first_fault_s;
@@ -174,11 +260,12 @@ impl Watcher {
             let (answered_at, answer) =
                 answered.unwrap_or((sent_at + duration, Answer::Failed(Cause::Timeout)));
             let latency_us = answered_at.since(sent_at).as_nanos() / 1_000;
-            if kind == Kind::Pay {
-                if stats.latency_us_per_s.len() <= bin {
-                    stats.latency_us_per_s.resize(bin + 1, Vec::new());
+            // The chart's latencies are of payments that succeeded: a failure's latency says
+            // how fast it failed, and drawn as a latency it makes a dead service look fast.
+            if kind == Kind::Pay && answer == Answer::Ok {
+                if let Some(latencies) = stats.latency_us_per_bin.get_mut(bins.index(sent_at)) {
+                    latencies.push(latency_us);
                 }
-                stats.latency_us_per_s[bin].push(latency_us);
             }
             let histogram = stats.latency_us.get_or_insert_with(|| {
                 Histogram::new_with_bounds(1, 24 * 3_600 * 1_000_000, 3).expect("valid bounds")
@@ -187,7 +274,7 @@ impl Watcher {
             match answer {
                 Answer::Ok => {
                     stats.ok += 1;
-                    stats.per_s[bin].1 += 1;
+                    stats.per_s.last_mut().expect("this request's second").2 += 1;
                     stats.ok_in_faults += u64::from(faulty);
                     stats.ok_before_faults += u64::from(before);
                 }
@@ -227,13 +314,7 @@ impl Watcher {
                 put(format!("{name}.latency_p50_ms"), quantile_ms(0.50));
                 put(format!("{name}.latency_p99_ms"), quantile_ms(0.99));
             }
-            let success: Vec<(f64, f64)> = k
-                .per_s
-                .iter()
-                .enumerate()
-                .filter(|(_, (n, _))| *n > 0)
-                .map(|(s, &(n, ok))| (s as f64, rate(ok, n)))
-                .collect();
+            let success = success_per_bin(&k.per_s, &bins);
             let chart = match kind {
                 Kind::Login => super::LOGIN_SUCCESS,
                 Kind::Pay => super::PAY_SUCCESS,
@@ -241,16 +322,20 @@ impl Watcher {
             series.push(Series::new(chart, success));
         }
 
-        // The p99 latency per second, for payments: the tail is where timeouts show, and
-        // a p50 line per variant beside it would double a crowded chart.
+        // The p99 latency per bin, for payments that succeeded: where none did there is no
+        // latency to draw, and the line breaks. A p50 line per variant beside it would double
+        // a crowded chart.
         let [login, mut pay] = kinds;
-        let mut p99 = Vec::new();
-        for (s, latencies) in pay.latency_us_per_s.iter_mut().enumerate() {
-            if latencies.is_empty() {
-                continue;
-            }
-            p99.push((s as f64, percentile_unsorted(latencies, 99.0) as f64 / 1_000.0));
-        }
+        let p99: Vec<(f64, f64)> = (pay.latency_us_per_bin.iter_mut().enumerate())
+            .map(|(bin, latencies)| {
+                let p99_ms = if latencies.is_empty() {
+                    f64::NAN
+                } else {
+                    percentile_unsorted(latencies, 99.0) as f64 / 1_000.0
+                };
+                (bins.start_s(bin), p99_ms)
+            })
+            .collect();
         series.push(Series::new(super::PAY_LATENCY, p99));
 
         // Recovery: the first second after the last fault from which `pay` holds within
@@ -266,19 +351,8 @@ impl Watcher {
         } else if unmeasurable {
             None
         } else {
-            let rates: Vec<Option<f64>> =
-                pay.per_s.iter().map(|&(n, ok)| (n > 0).then(|| rate(ok, n))).collect();
-            let healthy = |s: usize| {
-                rates.get(s).copied().flatten().is_none_or(|r| r >= baseline - RECOVERY_TOLERANCE)
-            };
-            let last_data = rates.iter().rposition(Option::is_some);
-            let start = last_fault_end_s.max(0.0) as usize;
-            let found = last_data.and_then(|last| {
-                (start..=last).find(|&s| {
-                    rates[s].is_some() && (s..=(s + RECOVERY_HOLD_S - 1).min(last)).all(healthy)
-                })
-            });
-            found.map(|s| (s as f64 - last_fault_end_s).max(0.0))
+            recovered_at(&pay.per_s, baseline, last_fault_end_s)
+                .map(|s| (s as f64 - last_fault_end_s).max(0.0))
         };
         put(super::RECOVERED.name().into(), if recovery_s.is_some() { 1.0 } else { 0.0 });
         // Absent when it never came back: the time left in the run is not a recovery time,
@@ -287,8 +361,7 @@ impl Watcher {
             put(super::RECOVERY_S.name().into(), recovery_s);
         }
 
-        let first_tries: u64 = self.first_tries_per_s.iter().map(|&n| u64::from(n)).sum();
-        let retries: u64 = self.retries_per_s.iter().map(|&n| u64::from(n)).sum();
+        let (first_tries, retries) = (self.first_tries.total, self.retries.total);
         let attempts = first_tries + retries;
         put("downstream.attempts".into(), attempts as f64);
         put("downstream.first_tries".into(), first_tries as f64);
@@ -298,27 +371,25 @@ impl Watcher {
         put(super::DOWNSTREAM_AMPLIFICATION.name().into(), amplification);
         put("downstream.wasted".into(), self.wasted as f64);
         put("downstream.skipped".into(), self.skipped as f64);
-        let short_circuited: u64 = self.short_circuited_per_s.iter().map(|&n| u64::from(n)).sum();
+        let short_circuited = self.short_circuited.total;
         put("breaker.short_circuited".into(), short_circuited as f64);
-        let busy_in_faults = self.auth_busy.max_within(windows);
+        let busy_in_faults = self.auth_busy.max_within(windows) as u32;
         put("auth.busy_max_in_faults".into(), f64::from(busy_in_faults));
 
-        let per_s = |bins: &[u32]| -> Vec<(f64, f64)> {
-            (0..seconds).map(|s| (s as f64, f64::from(bins.get(s).copied().unwrap_or(0)))).collect()
-        };
         let attempts_chart = super::ATTEMPTS.for_variant(variant);
-        series.push(Series::labelled(
-            &attempts_chart,
-            "first tries",
-            per_s(&self.first_tries_per_s),
-        ));
-        series.push(Series::labelled(&attempts_chart, "retries", per_s(&self.retries_per_s)));
+        let first_tries = self.first_tries.rates(&bins);
+        series.push(Series::labelled(&attempts_chart, "first tries", first_tries));
+        series.push(Series::labelled(&attempts_chart, "retries", self.retries.rates(&bins)));
         if policy.breaker.is_some() {
-            let refused = per_s(&self.short_circuited_per_s);
+            let refused = self.short_circuited.rates(&bins);
             series.push(Series::labelled(&attempts_chart, "short-circuited", refused));
         }
-        series.push(Series::new(super::AUTH_BUSY, self.auth_busy.points(seconds)));
-        series.push(Series::new(super::PAYMENTS_QUEUE, self.payments_queue.points(seconds)));
+        let busy = self.auth_busy.points(&bins, bins.count());
+        series.push(Series::new(super::AUTH_BUSY, busy));
+        let waiting = self.waiting.points(&bins, SimTime::ZERO + duration);
+        series.push(Series::new(super::PAY_WAITING, waiting));
+        let queued = self.payments_queue.points(&bins, bins.count());
+        series.push(Series::new(super::PAYMENTS_QUEUE, queued));
         if policy.breaker.is_some() {
             let mut steps = vec![(0.0, 0.0)];
             steps.extend(self.breaker);
@@ -340,6 +411,36 @@ impl Watcher {
         });
         Summary { metrics, series, verdict }
     }
+}
+
+/// The success rate of the requests sent in each bin, from per-second counts (second,
+/// requests, ok) in time order. A bin in which none were sent has no rate (NaN): the line
+/// breaks there rather than join its neighbours over it.
+fn success_per_bin(per_s: &[(u64, u64, u64)], bins: &Bins) -> Vec<(f64, f64)> {
+    let mut per_bin = vec![(0, 0); bins.count()];
+    for &(second, n, ok) in per_s {
+        if let Some(counts) = per_bin.get_mut(bins.index(SimTime::from_secs(second))) {
+            *counts = (counts.0 + n, counts.1 + ok);
+        }
+    }
+    let point = |(bin, &(n, ok)): (usize, &(u64, u64))| {
+        (bins.start_s(bin), if n == 0 { f64::NAN } else { rate(ok, n) })
+    };
+    per_bin.iter().enumerate().map(point).collect()
+}
+
+/// The first second at or after the last fault from which payments, second by second,
+/// hold within RECOVERY_TOLERANCE of `baseline` for RECOVERY_HOLD_S seconds (a second in
+/// which none were sent does not break the hold). `per_s` is (second, requests, ok) for the
+/// seconds in which some were sent, in order. `None`: they never came back.
+fn recovered_at(per_s: &[(u64, u64, u64)], baseline: f64, last_fault_end_s: f64) -> Option<u64> {
+    let healthy = |&(_, n, ok): &(u64, u64, u64)| rate(ok, n) >= baseline - RECOVERY_TOLERANCE;
+    let start = last_fault_end_s.max(0.0) as u64;
+    let first = per_s.partition_point(|&(second, ..)| second < start);
+    (first..per_s.len()).map(|i| (i, per_s[i].0)).find_map(|(i, second)| {
+        let mut held = per_s[i..].iter().take_while(|&&(s, ..)| s < second + RECOVERY_HOLD_S);
+        held.all(healthy).then_some(second)
+    })
 }
 
 /// What a verdict is built from.
@@ -439,15 +540,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_step_function_holds_its_value_through_quiet_seconds() {
-        let mut busy = StepMax::default();
-        busy.set(SimTime::from_millis(500), 3);
-        busy.set(SimTime::from_millis(1_200), 64);
-        busy.set(SimTime::from_millis(4_100), 2);
-        let points = busy.points(6);
-        let values: Vec<f64> = points.iter().map(|&(_, v)| v).collect();
-        // Second 4 saw 64 until 4.1 s, then 2; second 5 holds 2.
-        assert_eq!(values, [3.0, 64.0, 64.0, 64.0, 64.0, 2.0]);
+    fn a_second_without_payments_has_no_success_rate_and_does_not_break_a_recovery() {
+        // (second, requests, ok): nothing sent in seconds 1 and 2.
+        let per_s = [(0, 4, 4), (3, 2, 1), (4, 1, 1), (5, 1, 1), (6, 1, 1), (7, 1, 1), (8, 1, 1)];
+        let success = success_per_bin(&per_s, &Bins::seconds(SimDuration::from_secs(10)));
+        let rates: Vec<f64> = success.iter().map(|&(_, r)| r).collect();
+        assert_eq!(rates[0], 1.0);
+        assert!(rates[1].is_nan() && rates[2].is_nan() && rates[9].is_nan(), "{rates:?}");
+        assert_eq!(rates[3], 0.5);
+        // Back at 4 s: 4..8 all succeed; second 3 at 50% is not.
+        assert_eq!(recovered_at(&per_s, 1.0, 2.0), Some(4));
+        assert_eq!(recovered_at(&per_s, 1.0, 9.0), None);
     }
 
     fn facts() -> Facts {

@@ -28,6 +28,7 @@ use crate::resilience::{
 };
 use crate::setup::RunSetup;
 use crate::slowdown::slowdown;
+use crate::stats::Bins;
 use crate::workload::{Phase, RateSchedule};
 pub use nodes::{Answer, Cause, PayMsg, PayNode, PayObs, PayTimer};
 pub use scenario::{RawCallPolicy, RawPayment};
@@ -45,6 +46,8 @@ pub const PAY_SUCCESS: ChartId = ChartId("pay-success");
 pub const LOGIN_SUCCESS: ChartId = ChartId("login-success");
 pub const AUTH_BUSY: ChartId = ChartId("auth-busy");
 pub const PAY_LATENCY: ChartId = ChartId("pay-latency");
+/// The longest auth has been waiting on a call to payments.
+pub const PAY_WAITING: ChartId = ChartId("pay-waiting");
 pub const PAYMENTS_QUEUE: ChartId = ChartId("payments-queue");
 pub const BREAKER: ChartId = ChartId("breaker");
 /// Drawn once per variant: its first tries, retries and refused calls, stacked.
@@ -92,9 +95,14 @@ impl Model for Payment {
     /// The charts a payment report shows; the stacked attempts chart is per variant. Logins and
     /// the breaker's state get a chart only when there are logins and a breaker to show.
     fn charts(config: &PaymentConfig, variants: &[(&str, &CallPolicy)]) -> Vec<ChartSpec> {
+        // "second", or a wider bin's width in a long run.
+        let bin = Bins::seconds(config.duration).words();
         let mut charts = vec![ChartSpec::line(
             PAY_SUCCESS,
-            "Payments that succeed, by second sent: which policy keeps paying, and how soon it comes back",
+            format!(
+                "Payments that succeed, by {bin} sent: which policy keeps paying, and how soon it \
+                 comes back"
+            ),
             "pay success rate",
         )];
         if config.pay_fraction < 1.0 {
@@ -107,17 +115,34 @@ impl Model for Payment {
         charts.extend([
             ChartSpec::line(
                 AUTH_BUSY,
-                "Busy workers of auth (max per second): a pool held by calls to payments is the cascade",
+                format!(
+                    "Busy workers of auth (max per {bin}): a pool held by calls to payments is the \
+                     cascade"
+                ),
                 "busy workers",
             ),
             ChartSpec::line(
                 PAY_LATENCY,
-                "Payment latency, p99 by second sent: timeouts set the tail",
+                format!(
+                    "Latency of the payments that succeeded, p99 by {bin} sent: where none did, the \
+                     line breaks"
+                ),
                 "p99 latency (ms)",
             ),
             ChartSpec::line(
+                PAY_WAITING,
+                format!(
+                    "Longest auth waited on a call to payments, per {bin}: a timeout caps it; \
+                     without one it grows for ever"
+                ),
+                "waited (s)",
+            ),
+            ChartSpec::line(
                 PAYMENTS_QUEUE,
-                "Queue at payments (max per second): a queue that stays full after the trigger is a storm",
+                format!(
+                    "Queue at payments (max per {bin}): a queue that stays full after the trigger \
+                     is a storm"
+                ),
                 "queued calls",
             ),
         ]);
@@ -181,7 +206,7 @@ impl Model for Payment {
             (NODE_NAMES[2].to_string(), PayNode::Payments(payments)),
         ];
         let mut sim = Simulation::new(setup.sim.clone(), nodes);
-        let mut watcher = metrics::Watcher::default();
+        let mut watcher = metrics::Watcher::new(setup.sim.duration);
         let stats = sim.run(&mut |at, _node, obs| watcher.observe(at, obs))?;
         let trace = sim.take_trace();
         let windows = fault_windows(setup);
@@ -266,6 +291,8 @@ pub struct PaymentConfig {
     pub service_time: Latency,
     /// The retry-storm grid: outcomes over load × trigger size.
     pub grid: Option<StormGrid>,
+    /// How long a run lasts: the charts' bins, and so their titles, follow it.
+    pub duration: SimDuration,
 }
 
 /// Reruns every variant over loads × trigger durations (the length of the first slowdown).

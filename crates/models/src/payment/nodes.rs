@@ -180,9 +180,15 @@ pub enum PayObs {
         id: u64,
         answer: Answer,
     },
-    /// A sent an attempt to B (the first try, or a retry).
+    /// A sent an attempt to B for request `id` (the first try, or a retry): A waits for it
+    /// until [`PayObs::CallEnded`], or until its workers are all free (a restart).
     Attempt {
+        id: u64,
         first: bool,
+    },
+    /// A stopped waiting for its attempt at B for request `id`: B answered, or it timed out.
+    CallEnded {
+        id: u64,
     },
     /// A's breaker refused a call.
     ShortCircuited,
@@ -594,7 +600,7 @@ impl Auth {
         };
         let propagated = if self.policy.propagate_deadlines { wait_until } else { None };
         ctx.send(PAYMENTS, PayMsg::Call { id, attempt, deadline: propagated });
-        ctx.observe(PayObs::Attempt { first: attempt == 1 });
+        ctx.observe(PayObs::Attempt { id, first: attempt == 1 });
         if let Some(until) = wait_until {
             let timer = PayTimer::CallTimeout { id, attempt };
             job.timeout = Some(ctx.set_timer(until.since(now), timer));
@@ -615,6 +621,7 @@ impl Auth {
         if let Some(timer) = job.timeout.take() {
             ctx.cancel_timer(timer);
         }
+        ctx.observe(PayObs::CallEnded { id });
         let took = ctx.now().since(job.attempt_started);
         self.record(ctx, ok, took);
         if ok {
@@ -630,6 +637,7 @@ impl Auth {
         assert!(job.in_flight && job.attempt == attempt, "attempt {attempt} of {id} was settled");
         job.timeout = None;
         job.in_flight = false; // a reply to this attempt is now too late
+        ctx.observe(PayObs::CallEnded { id });
         let took = ctx.now().since(job.attempt_started);
         self.record(ctx, false, took);
         self.retry_or_fail(ctx, id, Cause::Timeout);

@@ -278,6 +278,7 @@ pub(super) fn config(raw: &RawPayment, end: SimDuration, c: &mut Check) -> Payme
         payments_queue: raw.payments.queue,
         service_time,
         grid,
+        duration: end,
     }
 }
 
