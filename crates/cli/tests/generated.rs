@@ -16,14 +16,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Generator features whose failures other branches fix: the bank reading `completion_s`
-/// when no contention rerun finished a transfer (a panic), memory that grows with
-/// `duration`, and balances near `i64::MAX` (an overflow). The suite avoids them until those
-/// fixes are merged; the lead empties this list then. `FAULTLINE_GEN_ALL=1` generates them
-/// anyway.
-const AWAITING_FIXES: &[&str] =
-    &[generator::CONTENTION_UNFINISHED, generator::HUGE_DURATION, generator::HUGE_AMOUNTS];
-
 /// Scenarios per `cargo test`: every model 20 times, well under a minute at opt-level 1.
 const DEFAULT_SCENARIOS: u64 = 100;
 /// No process of a generated scenario may take longer (a hang, or a run far too slow).
@@ -194,15 +186,8 @@ struct Tally {
     slowest: (Duration, u64),
 }
 
-/// What the generator leaves out: the shapes awaiting fixes, unless `FAULTLINE_GEN_ALL` is set.
-fn avoided() -> &'static [&'static str] {
-    if std::env::var_os("FAULTLINE_GEN_ALL").is_some() { &[] } else { AWAITING_FIXES }
-}
-
 fn one(seed: u64, scratch: &Path, tally: &Mutex<Tally>) {
-    let avoid = avoided();
-    let all = avoid.is_empty();
-    let generated = generator::scenario(seed, avoid);
+    let generated = generator::scenario(seed);
     let dir = scratch.join(seed.to_string());
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("scenario.ron");
@@ -224,13 +209,12 @@ fn one(seed: u64, scratch: &Path, tally: &Mutex<Tally>) {
             *tally.failures_by_kind.entry(kind).or_default() += 1;
             let detail: String = detail.chars().take(1500).collect();
             tally.failures.push(format!(
-                "{kind}: seed {seed} ({}, features {:?}), kept at {}\n  reproduce: {}\
+                "{kind}: seed {seed} ({}, features {:?}), kept at {}\n  reproduce: \
                  FAULTLINE_GEN_SEED={seed} FAULTLINE_GEN_SCENARIOS=1 cargo test -p faultline \
                  --test generated\n  {detail}",
                 generated.model,
                 generated.features,
                 kept.display(),
-                if all { "FAULTLINE_GEN_ALL=1 " } else { "" },
             ));
         }
     }
@@ -269,9 +253,8 @@ fn generated_scenarios_check_run_alike_and_stay_deterministic() {
     });
     let tally = tally.into_inner().unwrap();
     println!(
-        "generated {count} scenarios from seed {first_seed} ({:?}); avoided: {:?}",
-        tally.per_model,
-        avoided()
+        "generated {count} scenarios from seed {first_seed} ({:?})",
+        tally.per_model
     );
     println!(
         "stopped at max_events: {}; failures by kind: {:?}; peak RSS {} kB (seed {}); \
@@ -288,10 +271,10 @@ fn generated_scenarios_check_run_alike_and_stay_deterministic() {
 
 #[test]
 fn a_seed_always_generates_the_same_file_and_seeds_in_a_row_cover_every_model() {
-    let models: Vec<&str> = (40..45).map(|seed| generator::scenario(seed, &[]).model).collect();
+    let models: Vec<&str> = (40..45).map(|seed| generator::scenario(seed).model).collect();
     assert_eq!(models, ["Chat", "Payment", "Bank", "Kv", "Orders"]);
     for seed in [0, 7, u64::MAX] {
-        let (a, b) = (generator::scenario(seed, &[]), generator::scenario(seed, &[]));
+        let (a, b) = (generator::scenario(seed), generator::scenario(seed));
         assert_eq!(a.text, b.text, "seed {seed} generated two different files");
     }
 }
