@@ -138,14 +138,14 @@ pub const EVENTS_PUBLISHED: Metric = Metric::new(
 pub const EVENTS_LOST: Metric = Metric::new(
     "events.lost",
     Unit::Count,
-    "published payment events the worker never received and that neither the log nor the \
-     shop's outbox holds: gone for good",
+    "published payment events the worker never received that went neither into the log nor \
+     into the shop's outbox: nothing can deliver them later",
 );
 pub const EVENTS_UNDELIVERED: Metric = Metric::new(
     "events.undelivered",
     Unit::Count,
-    "published payment events the worker had not received when the run ended but that the \
-     log or the shop's outbox still holds: late, not lost",
+    "published payment events the worker had not received when the run ended that went into \
+     the log or the shop's outbox: late rather than lost",
 );
 pub const EVENTS_REDELIVERED: Metric = Metric::new(
     "events.redelivered",
