@@ -1,5 +1,6 @@
 //! `faultline list` and the hidden `faultline reference`: what the model registry declares
-//! (models, invariants with their promises, headline metrics, fault kinds) and the bundled
+//! (models, invariants with their promises, metrics with their units and meanings, fault
+//! kinds) and the bundled
 //! scenarios, printed from the code so that neither the listing nor `docs/reference.md`,
 //! whose generated part is this output, can drift from it.
 
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use faultline_outcome::Metric;
 use faultline_scenario::{ENGINE_FAULTS, ModelInfo, Models};
 
 use crate::Failure;
@@ -119,7 +121,8 @@ fn scenarios(dir: &Path) -> Result<Vec<(String, String)>, Failure> {
 }
 
 /// Prints the generated part of `docs/reference.md`: per model its configuration name,
-/// invariants and their promises, headline metrics and fault kinds.
+/// invariants and their promises, headline metrics, every metric with its unit and meaning,
+/// and fault kinds.
 pub fn reference() -> Result<ExitCode, Failure> {
     output::stdout(&reference_markdown(&Models::builtin().catalogue()))?;
     Ok(ExitCode::SUCCESS)
@@ -140,6 +143,7 @@ fn reference_markdown(models: &[ModelInfo]) -> String {
         let headline: Vec<String> =
             model.headline_metrics.iter().map(|m| format!("`{}`", m.name())).collect();
         text.push_str(&format!("\nHeadline metrics (the run table): {}.\n", headline.join(", ")));
+        text.push_str(&metrics_markdown(model.metrics));
         if !model.faults.is_empty() {
             text.push_str("\nFaults it defines, written like the engine's:\n\n");
             for fault in model.faults {
@@ -156,6 +160,24 @@ fn reference_markdown(models: &[ModelInfo]) -> String {
             }
         }
         text.push('\n');
+    }
+    text
+}
+
+/// A model's metrics as a list: each name (every name of a family), its unit and meaning.
+fn metrics_markdown(metrics: &[Metric]) -> String {
+    let mut text = String::from(
+        "\nMetrics (`summary.json` and the tables; one that says when it is absent is left out \
+         of a run with nothing to measure):\n\n",
+    );
+    for metric in metrics {
+        let names: Vec<String> = metric.names().iter().map(|n| format!("`{n}`")).collect();
+        text.push_str(&format!(
+            "- {} ({}): {}.\n",
+            names.join(", "),
+            metric.unit().words(),
+            metric.meaning()
+        ));
     }
     text
 }

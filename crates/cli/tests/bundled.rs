@@ -154,6 +154,49 @@ fn every_declared_chart_and_headline_metric_gets_data() {
     }
 }
 
+#[test]
+fn every_reported_metric_is_declared_with_its_meaning() {
+    // The reference lists each model's metrics from its declarations, so a metric reported
+    // under a name the model does not declare would be a number nobody explains; and one
+    // declared that no bundled scenario ever reports is an explanation of nothing.
+    let mut unexplained = Vec::new();
+    let mut declared: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut reported: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for path in bundled_scenarios() {
+        let scenario = load(&path);
+        let model = scenario.model_name().to_owned();
+        let names: BTreeSet<String> = scenario.metrics().iter().flat_map(|m| m.names()).collect();
+        let count: usize = scenario.metrics().iter().map(|m| m.names().len()).sum();
+        assert_eq!(names.len(), count, "{model} declares a metric name twice");
+        for metric in scenario.headline_metrics() {
+            assert!(
+                names.contains(metric.name()),
+                "{model}: headline `{}` undeclared",
+                metric.name()
+            );
+        }
+        for variant in &scenario.variants {
+            let outcome = scenario.run(scenario.seed, variant, false).unwrap();
+            for name in outcome.metrics.into_keys() {
+                if !names.contains(&name) {
+                    unexplained.push(format!("{name} ({} / {})", scenario.name, variant.name));
+                }
+                reported.entry(model.clone()).or_default().insert(name);
+            }
+        }
+        declared.insert(model, names);
+    }
+    assert!(unexplained.is_empty(), "reported but not declared: {}", unexplained.join(", "));
+    for (model, names) in declared {
+        let seen = reported.remove(&model).unwrap_or_default();
+        let never: Vec<_> = names.difference(&seen).collect();
+        assert!(
+            never.is_empty(),
+            "{model} declares metrics no bundled scenario reports: {never:?}"
+        );
+    }
+}
+
 /// Where `text` reads like Rust's `Debug` output rather than a person's words: a struct
 /// literal (`Text { author:`) or a node id (`NodeId(0)`).
 fn debug_text(text: &str) -> Option<&str> {

@@ -32,9 +32,7 @@ fn numbers(text: &str) -> Vec<String> {
         while i < chars.len() {
             let c = chars[i];
             let digit_follows = chars.get(i + 1).is_some_and(char::is_ascii_digit);
-            if c.is_ascii_digit() {
-                number.push(c);
-            } else if c == '.' && digit_follows {
+            if c.is_ascii_digit() || c == '.' && digit_follows {
                 number.push(c);
             } else if c != ',' || !digit_follows {
                 break;

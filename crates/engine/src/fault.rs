@@ -366,4 +366,26 @@ mod tests {
             }
         }
     }
+
+    /// docs/reference.md says what `RandomPartitions` draws: a coin per node, so four nodes
+    /// split two against two 6 times in 16, not one node off the rest every time.
+    #[test]
+    fn random_partitions_of_four_split_two_against_two_six_times_in_sixteen() {
+        let nodes: Vec<NodeId> = (0..4).map(NodeId).collect();
+        let s = SimDuration::from_secs;
+        let generators = [RandomFaults {
+            generator: FaultGen::Partitions { nodes, count: 100, duration: (s(1), s(2)) },
+            start_window: (SimTime::ZERO, SimTime::from_secs(10)),
+        }];
+        let (mut halves, mut partitions) = (0u32, 0u32);
+        for seed in 0..40 {
+            for fault in realise(&generators, seed) {
+                let FaultKind::Partition { side_a, .. } = fault.kind else { panic!() };
+                halves += u32::from(side_a.len() == 2);
+                partitions += 1;
+            }
+        }
+        let share = f64::from(halves) / f64::from(partitions);
+        assert!((share - 6.0 / 16.0).abs() < 0.03, "{halves} of {partitions} split 2 against 2");
+    }
 }

@@ -26,6 +26,9 @@ pub trait Model: 'static {
     const ABOUT: &'static str;
     /// The invariants a scenario may ask it to check.
     const INVARIANTS: &'static [Invariant];
+    /// Every metric its runs report, each with its unit and meaning: the reference lists
+    /// them, and a test fails if a run reports one that is not here.
+    const METRICS: &'static [Metric];
     /// The few metrics that tell a run's story, in the order tables show them.
     const HEADLINE_METRICS: &'static [Metric];
     /// What the trade-off chart of a sweep plots against the share of runs with an anomaly

@@ -39,12 +39,134 @@ impl NotChecked {
     }
 }
 
-/// A metric a model reports, e.g. `messages.lost`. Names are a contract for scripts.
+/// A metric a model reports, e.g. `messages.lost`, declared once with its unit and what it
+/// counts, beside the model that reports it: the reference is printed from these
+/// declarations. Names are a contract for scripts.
+///
+/// A *family* is one declaration for several names built from parts: `{kind}.requests` with
+/// the parts `login` and `pay` is `login.requests` and `pay.requests`, which mean the same of
+/// their kind.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Metric(pub &'static str);
+pub struct Metric {
+    name: &'static str,
+    unit: Unit,
+    meaning: &'static str,
+    /// A family's parts, each taking the place of the `{…}` in `name`; empty for a metric
+    /// of one name.
+    parts: &'static [&'static str],
+}
+
+/// What a metric's number is, in the reader's words.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unit {
+    /// How many of something (messages, transfers, calls): the meaning says of what.
+    Count,
+    /// Money, in cents.
+    Cents,
+    /// Milliseconds of virtual time.
+    Ms,
+    /// Seconds of virtual time.
+    Seconds,
+    /// A share, from 0 to 1.
+    Share,
+    /// 1 for yes, 0 for no.
+    Flag,
+    /// One count per another, which may exceed 1.
+    Ratio,
+}
+
+impl Unit {
+    /// How the reference writes it after a metric's name.
+    pub fn words(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::Cents => "cents",
+            Unit::Ms => "ms",
+            Unit::Seconds => "s",
+            Unit::Share => "share, 0 to 1",
+            Unit::Flag => "1 or 0",
+            Unit::Ratio => "ratio",
+        }
+    }
+}
 
 impl Metric {
+    /// A metric of one name; `meaning` is one sentence saying what is counted, when, and
+    /// over what.
+    pub const fn new(name: &'static str, unit: Unit, meaning: &'static str) -> Metric {
+        Metric { name, unit, meaning, parts: &[] }
+    }
+
+    /// This declaration as a family: one metric per part, named with the part in place of
+    /// the `{…}` in its name.
+    pub const fn each(self, parts: &'static [&'static str]) -> Metric {
+        Metric { parts, ..self }
+    }
+
+    /// The name outcomes report it under. A family has no one name: see [`Metric::of`].
     pub fn name(self) -> &'static str {
+        assert!(self.parts.is_empty(), "`{}` is a family: name one of it with `of`", self.name);
+        self.name
+    }
+
+    /// The name as declared: a family's has its `{…}` still in it.
+    pub fn pattern(self) -> &'static str {
+        self.name
+    }
+
+    pub fn unit(self) -> Unit {
+        self.unit
+    }
+
+    pub fn meaning(self) -> &'static str {
+        self.meaning
+    }
+
+    /// The name of a family's metric for `part`, which the family must declare.
+    pub fn of(self, part: &str) -> String {
+        assert!(self.parts.contains(&part), "`{}` declares no part `{part}`", self.name);
+        let (start, end) = self.placeholder();
+        format!("{}{part}{}", &self.name[..start], &self.name[end..])
+    }
+
+    /// Every name it may report under: its own, or one per part of a family.
+    pub fn names(self) -> Vec<String> {
+        if self.parts.is_empty() {
+            vec![self.name.to_owned()]
+        } else {
+            self.parts.iter().map(|part| self.of(part)).collect()
+        }
+    }
+
+    /// Where a family's `{…}` is in its name.
+    fn placeholder(self) -> (usize, usize) {
+        let start = self.name.find('{');
+        let end = self.name.find('}').map(|at| at + 1);
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("the family `{}` names no part with `{{…}}`", self.name)
+        };
+        (start, end)
+    }
+}
+
+/// The numbers a run reports, each under a [`Metric`] and so under a name declared with its
+/// unit and meaning, never under a bare string.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics(BTreeMap<String, f64>);
+
+impl Metrics {
+    /// Reports `value` under `metric`, a metric of one name.
+    pub fn put(&mut self, metric: Metric, value: f64) {
+        self.0.insert(metric.name().to_owned(), value);
+    }
+
+    /// Reports `value` under the metric of `family` for `part` (`pay` of `{kind}.ok`).
+    pub fn put_of(&mut self, family: Metric, part: &str, value: f64) {
+        self.0.insert(family.of(part), value);
+    }
+
+    /// By name, for an [`Outcome`].
+    pub fn into_map(self) -> BTreeMap<String, f64> {
         self.0
     }
 }
@@ -347,5 +469,30 @@ mod tests {
         assert_eq!(FaultWindow::union_s(&[]), 0.0);
         assert_eq!(FaultWindow::union_s(&[w(10.0, 20.0), w(15.0, 25.0), w(30.0, 31.0)]), 16.0);
         assert_eq!(FaultWindow::union_s(&[w(5.0, 9.0), w(0.0, 10.0)]), 10.0);
+    }
+
+    const REQUESTS: Metric =
+        Metric::new("{kind}.requests", Unit::Count, "requests sent").each(&["login", "pay"]);
+
+    #[test]
+    fn a_family_reports_under_one_name_per_part() {
+        assert_eq!(REQUESTS.names(), ["login.requests", "pay.requests"]);
+        let mut metrics = Metrics::default();
+        metrics.put_of(REQUESTS, "pay", 3.0);
+        metrics.put(Metric::new("recovered", Unit::Flag, "it came back"), 1.0);
+        let names: Vec<String> = metrics.into_map().into_keys().collect();
+        assert_eq!(names, ["pay.requests", "recovered"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "declares no part `refunds`")]
+    fn a_family_refuses_a_part_it_does_not_declare() {
+        REQUESTS.of("refunds");
+    }
+
+    #[test]
+    #[should_panic(expected = "is a family")]
+    fn a_family_has_no_one_name() {
+        REQUESTS.name();
     }
 }

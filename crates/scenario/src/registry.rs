@@ -51,6 +51,7 @@ impl Models {
                 name: e.name(),
                 about: e.about(),
                 invariants: e.invariants(),
+                metrics: e.metrics(),
                 headline_metrics: e.headline_metrics(),
                 faults: e.faults(),
             })
@@ -77,6 +78,8 @@ pub struct ModelInfo {
     /// One sentence on what it simulates.
     pub about: &'static str,
     pub invariants: &'static [Invariant],
+    /// Every metric its runs report, with its unit and meaning.
+    pub metrics: &'static [Metric],
     pub headline_metrics: &'static [Metric],
     /// The fault kinds it defines besides the engine's.
     pub faults: &'static [FaultSpec],
@@ -109,6 +112,7 @@ pub(crate) trait Entry: Send + Sync {
     fn name(&self) -> &'static str;
     fn about(&self) -> &'static str;
     fn invariants(&self) -> &'static [Invariant];
+    fn metrics(&self) -> &'static [Metric];
     fn headline_metrics(&self) -> &'static [Metric];
     fn faults(&self) -> &'static [FaultSpec];
     /// Parses and checks the model's parts; `None` when the configuration itself could not
@@ -129,6 +133,10 @@ impl<M: Model> Entry for Adapter<M> {
 
     fn invariants(&self) -> &'static [Invariant] {
         M::INVARIANTS
+    }
+
+    fn metrics(&self) -> &'static [Metric] {
+        M::METRICS
     }
 
     fn headline_metrics(&self) -> &'static [Metric] {
@@ -166,6 +174,8 @@ pub trait LoadedModel: Send + Sync {
     fn invariants(&self) -> &'static [Invariant];
     /// The invariants this configuration gives nothing to check, with why.
     fn inapplicable(&self) -> Vec<(Invariant, String)>;
+    /// Every metric its runs report.
+    fn metrics(&self) -> &'static [Metric];
     fn headline_metrics(&self) -> &'static [Metric];
     fn tradeoff(&self) -> Option<Tradeoff>;
     fn charts(&self, variants: &[&Variant]) -> Vec<ChartSpec>;
@@ -216,6 +226,10 @@ impl<M: Model> LoadedModel for Loaded<M> {
 
     fn inapplicable(&self) -> Vec<(Invariant, String)> {
         M::inapplicable(&self.config)
+    }
+
+    fn metrics(&self) -> &'static [Metric] {
+        M::METRICS
     }
 
     fn headline_metrics(&self) -> &'static [Metric] {

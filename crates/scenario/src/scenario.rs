@@ -151,6 +151,11 @@ impl Scenario {
         self.model.workload_size(seed)
     }
 
+    /// Every metric its model's runs report, with its unit and meaning.
+    pub fn metrics(&self) -> &'static [Metric] {
+        self.model.metrics()
+    }
+
     /// The few metrics that tell this scenario's story, for the terminal table.
     pub fn headline_metrics(&self) -> &'static [Metric] {
         self.model.headline_metrics()

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{NodeId, SimTime};
-use faultline_outcome::{Invariant, Series, Violation};
+use faultline_outcome::{Invariant, Metrics, Series, Violation};
 
 use super::BankConfig;
 use super::nodes::{BankObs, Ending};
@@ -411,33 +411,31 @@ impl<'a> Checker<'a> {
             .collect::<BTreeSet<u32>>()
             .len();
 
-        let mut metrics = BTreeMap::new();
-        let mut put = |name: &str, value: f64| {
-            metrics.insert(name.to_string(), value);
-        };
-        put("transfers.submitted", submitted as f64);
-        put("transfers.committed", committed as f64);
-        put("transfers.rejected", rejected as f64);
-        put("transfers.unavailable", unavailable as f64);
+        let mut metrics = Metrics::default();
+        metrics.put(super::TRANSFERS_SUBMITTED, submitted as f64);
+        metrics.put(super::TRANSFERS_COMMITTED, committed as f64);
+        metrics.put(super::TRANSFERS_REJECTED, rejected as f64);
+        metrics.put(super::TRANSFERS_UNAVAILABLE, unavailable as f64);
         // Nothing submitted, nothing finished: no availability and no latency to speak of.
         if submitted > 0 {
             let available = (committed + rejected) as f64 / submitted as f64;
-            put(super::AVAILABILITY.name(), available);
+            metrics.put(super::AVAILABILITY, available);
         }
         if !latencies_ns.is_empty() {
-            put("latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
-            put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
+            let ms = |p: f64| percentile(&latencies_ns, p) as f64 / 1e6;
+            metrics.put(super::LATENCY_P50_MS, ms(50.0));
+            metrics.put(super::LATENCY_P99_MS, ms(99.0));
         }
-        put(super::BALANCE_MIN.name(), self.min_cents as f64);
-        put(super::MONEY_CREATED.name(), created as f64);
-        put("transfers.applied_twice", applied_twice as f64);
-        put("updates.lost", self.lost_updates as f64);
-        put("reads.stale", self.stale_reads as f64);
-        put(super::CALLS_TOTAL.name(), self.write_attempts as f64);
+        metrics.put(super::BALANCE_MIN, self.min_cents as f64);
+        metrics.put(super::MONEY_CREATED, created as f64);
+        metrics.put(super::TRANSFERS_APPLIED_TWICE, applied_twice as f64);
+        metrics.put(super::UPDATES_LOST, self.lost_updates as f64);
+        metrics.put(super::READS_STALE, self.stale_reads as f64);
+        metrics.put(super::CALLS_TOTAL, self.write_attempts as f64);
         let first_start = self.submitted.values().min().copied();
         let last_end = self.finished.values().map(|&(at, _)| at).max();
         if let (Some(start), Some(end)) = (first_start, last_end) {
-            put(super::COMPLETION_S.name(), end.since(start).as_secs_f64());
+            metrics.put(super::COMPLETION_S, end.since(start).as_secs_f64());
         }
 
         self.violations.sort_by_key(|v| v.at);
@@ -497,7 +495,7 @@ impl<'a> Checker<'a> {
             }
         }
 
-        Summary { metrics, violations: self.violations, series, verdict }
+        Summary { metrics: metrics.into_map(), violations: self.violations, series, verdict }
     }
 }
 

@@ -12,7 +12,7 @@ mod scenario;
 use faultline_engine::{
     LimitExceeded, NodeId, Prng, SimConfig, SimDuration, SimTime, Simulation, Stream, rename_faults,
 };
-use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series, Tradeoff};
+use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Series, Tradeoff, Unit};
 
 use crate::check::{Check, Step::Field, Step::Index};
 use crate::model::{Knob, KnobSize, Model};
@@ -39,12 +39,89 @@ pub const REPLICA_CONVERGENCE: Invariant = Invariant {
     promise: "once the faults heal, every replica holds the same balances",
 };
 
-pub const BALANCE_MIN: Metric = Metric("balance.min_cents");
-pub const MONEY_CREATED: Metric = Metric("money.created_cents");
-pub const AVAILABILITY: Metric = Metric("availability");
-pub const LATENCY_P99_MS: Metric = Metric("latency_p99_ms");
-pub const CALLS_TOTAL: Metric = Metric("calls.total");
-pub const COMPLETION_S: Metric = Metric("completion_s");
+pub const TRANSFERS_SUBMITTED: Metric = Metric::new(
+    "transfers.submitted",
+    Unit::Count,
+    "transfers the clients started, each repeat and each contending client's copy one of its own",
+);
+pub const TRANSFERS_COMMITTED: Metric = Metric::new(
+    "transfers.committed",
+    Unit::Count,
+    "transfers whose client was told they went through",
+);
+pub const TRANSFERS_REJECTED: Metric = Metric::new(
+    "transfers.rejected",
+    Unit::Count,
+    "transfers refused for insufficient funds: the balance read, the conditional debit or the \
+     replica's check fell short of the amount",
+);
+pub const TRANSFERS_UNAVAILABLE: Metric = Metric::new(
+    "transfers.unavailable",
+    Unit::Count,
+    "transfers that could not complete: no answer in time and no retry left, a lease or a \
+     compare-and-set refused on every attempt, a stale fencing token refused, no quorum or \
+     primary within reach, or still under way when the run ended",
+);
+pub const AVAILABILITY: Metric = Metric::new(
+    "availability",
+    Unit::Share,
+    "committed and rejected transfers as a share of those submitted: answered either way \
+     rather than unavailable; absent when none was submitted",
+);
+pub const LATENCY_P50_MS: Metric = Metric::new(
+    "latency_p50_ms",
+    Unit::Ms,
+    "the median time from a transfer's start to its ending, whichever it was, over transfers \
+     that ended (nearest rank); absent when none ended",
+);
+pub const LATENCY_P99_MS: Metric = Metric::new(
+    "latency_p99_ms",
+    Unit::Ms,
+    "the 99th percentile of the same times; absent when no transfer ended",
+);
+pub const BALANCE_MIN: Metric = Metric::new(
+    "balance.min_cents",
+    Unit::Cents,
+    "the lowest balance any account reached at the bank or at any replica, opening balances \
+     included: below 0 is an overdraft",
+);
+pub const MONEY_CREATED: Metric = Metric::new(
+    "money.created_cents",
+    Unit::Cents,
+    "when the run ends, what the accounts hold together minus what they opened with, at the \
+     store (the bank, or the replica) where that differs most: below 0 when money was \
+     destroyed (a debit whose credit never landed)",
+);
+pub const TRANSFERS_APPLIED_TWICE: Metric = Metric::new(
+    "transfers.applied_twice",
+    Unit::Count,
+    "transfers whose debit landed more than once at one store (a retry without an \
+     idempotency key taken for a new transfer)",
+);
+pub const UPDATES_LOST: Metric = Metric::new(
+    "updates.lost",
+    Unit::Count,
+    "absolute balance writes the bank applied although the account had changed since the \
+     writer read it",
+);
+pub const READS_STALE: Metric = Metric::new(
+    "reads.stale",
+    Unit::Count,
+    "approvals by a replica that had not yet applied a transfer another replica had \
+     approved: decisions on a stale balance (always 0 on one bank)",
+);
+pub const CALLS_TOTAL: Metric = Metric::new(
+    "calls.total",
+    Unit::Count,
+    "write requests (debits, conditional debits, writes, compare-and-sets, transfers) that \
+     reached the bank or a replica, resends and network duplicates included; reads, credits \
+     and lock requests are not counted",
+);
+pub const COMPLETION_S: Metric = Metric::new(
+    "completion_s",
+    Unit::Seconds,
+    "from the first transfer's start to the last transfer's ending; absent when none ended",
+);
 
 pub const BALANCE: ChartId = ChartId("balance");
 /// Money in all accounts together: created or destroyed money leaves the opening total.
@@ -62,6 +139,22 @@ impl Model for Bank {
                                  replicas; check-then-debit races against the fixes";
     const INVARIANTS: &'static [Invariant] =
         &[NO_NEGATIVE_BALANCE, CONSERVATION, EXACTLY_ONCE, NO_LOST_UPDATE, REPLICA_CONVERGENCE];
+    const METRICS: &'static [Metric] = &[
+        TRANSFERS_SUBMITTED,
+        TRANSFERS_COMMITTED,
+        TRANSFERS_REJECTED,
+        TRANSFERS_UNAVAILABLE,
+        AVAILABILITY,
+        LATENCY_P50_MS,
+        LATENCY_P99_MS,
+        BALANCE_MIN,
+        MONEY_CREATED,
+        TRANSFERS_APPLIED_TWICE,
+        UPDATES_LOST,
+        READS_STALE,
+        CALLS_TOTAL,
+        COMPLETION_S,
+    ];
     const HEADLINE_METRICS: &'static [Metric] =
         &[BALANCE_MIN, MONEY_CREATED, AVAILABILITY, LATENCY_P99_MS];
     const TRADEOFF: Option<Tradeoff> =

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{LimitExceeded, NodeId, Prng, SimDuration, SimTime, Simulation, Stream};
 use faultline_outcome::{
-    ChartId, ChartKind, ChartSpec, FaultWindow, Invariant, Metric, Outcome, Series, Violation,
+    ChartId, ChartKind, ChartSpec, FaultWindow, Invariant, Metric, Metrics, Outcome, Series, Unit,
+    Violation,
 };
 
 use crate::check::{Check, Step::Field};
@@ -40,10 +41,79 @@ pub const IN_ORDER: Invariant = Invariant {
     promise: "each user's messages are shown in the order they were written",
 };
 
-pub const MESSAGES_SENT: Metric = Metric("messages.sent");
-pub const MESSAGES_LOST: Metric = Metric("messages.lost");
-pub const MESSAGES_REORDERED: Metric = Metric("messages.reordered");
-pub const DELIVERY_LATENCY_P99_MS: Metric = Metric("delivery_latency_p99_ms");
+pub const MESSAGES_SENT: Metric = Metric::new(
+    "messages.sent",
+    Unit::Count,
+    "messages the two users wrote, each once however often it was transmitted",
+);
+pub const MESSAGES_SENT_IN_FAULTS: Metric = Metric::new(
+    "messages.sent_in_faults",
+    Unit::Count,
+    "messages written while a fault was active",
+);
+pub const MESSAGES_DELIVERED: Metric = Metric::new(
+    "messages.delivered",
+    Unit::Count,
+    "messages shown to the other user by the time the run ended, each once",
+);
+pub const MESSAGES_LOST: Metric = Metric::new(
+    "messages.lost",
+    Unit::Count,
+    "messages the other user had not been shown when the run ended (sent minus delivered)",
+);
+pub const MESSAGES_LOST_IN_FAULTS: Metric = Metric::new(
+    "messages.lost_in_faults",
+    Unit::Count,
+    "lost messages that were written while a fault was active",
+);
+pub const MESSAGES_DUPLICATED: Metric = Metric::new(
+    "messages.duplicated",
+    Unit::Count,
+    "showings of a message the user had already been shown",
+);
+pub const MESSAGES_REORDERED: Metric = Metric::new(
+    "messages.reordered",
+    Unit::Count,
+    "messages shown after a later message of the same author had been shown",
+);
+pub const MESSAGES_RETRANSMITTED: Metric = Metric::new(
+    "messages.retransmitted",
+    Unit::Count,
+    "resends after a retransmission timeout with no acknowledgement (always 0 for \
+     `FireAndForget`, which never resends)",
+);
+pub const DELIVERY_LATENCY_P50_MS: Metric = Metric::new(
+    "delivery_latency_p50_ms",
+    Unit::Ms,
+    "the median time from writing a message to its first showing, over delivered messages \
+     (nearest rank); absent when none was delivered",
+);
+pub const DELIVERY_LATENCY_P99_MS: Metric = Metric::new(
+    "delivery_latency_p99_ms",
+    Unit::Ms,
+    "the 99th percentile of the same times; absent when no message was delivered",
+);
+pub const DELIVERY_LATENCY_MAX_MS: Metric = Metric::new(
+    "delivery_latency_max_ms",
+    Unit::Ms,
+    "the longest of the same times; absent when no message was delivered",
+);
+pub const NET_SENT: Metric = Metric::new(
+    "net.sent",
+    Unit::Count,
+    "messages any node handed to the network, lost ones included (the engine's count)",
+);
+pub const NET_DELIVERED: Metric = Metric::new(
+    "net.delivered",
+    Unit::Count,
+    "messages the network delivered to their receiver, a copy it duplicated counted again",
+);
+pub const NET_DROPPED: Metric = Metric::new(
+    "net.dropped",
+    Unit::Count,
+    "messages the network never delivered: lost to its loss or a `Loss` fault, cut by a \
+     partition, or arriving at a crashed node",
+);
 
 pub const DELIVERED_PER_SECOND: ChartId = ChartId("delivered-per-second");
 pub const DELIVERY_LATENCY: ChartId = ChartId("delivery-latency");
@@ -56,6 +126,22 @@ impl Model for Chat {
     const ABOUT: &'static str =
         "alice and bob chat through their own servers; fire-and-forget or acknowledged delivery";
     const INVARIANTS: &'static [Invariant] = &[NO_LOSS, NO_DUPLICATE, IN_ORDER];
+    const METRICS: &'static [Metric] = &[
+        MESSAGES_SENT,
+        MESSAGES_SENT_IN_FAULTS,
+        MESSAGES_DELIVERED,
+        MESSAGES_LOST,
+        MESSAGES_LOST_IN_FAULTS,
+        MESSAGES_DUPLICATED,
+        MESSAGES_REORDERED,
+        MESSAGES_RETRANSMITTED,
+        DELIVERY_LATENCY_P50_MS,
+        DELIVERY_LATENCY_P99_MS,
+        DELIVERY_LATENCY_MAX_MS,
+        NET_SENT,
+        NET_DELIVERED,
+        NET_DROPPED,
+    ];
     const HEADLINE_METRICS: &'static [Metric] =
         &[MESSAGES_SENT, MESSAGES_LOST, MESSAGES_REORDERED, DELIVERY_LATENCY_P99_MS];
 
@@ -310,28 +396,26 @@ fn summarise(
     let p99_ms = ms(percentile(&latencies_ns, 99.0));
     let max_ms = ms(latencies_ns.last().copied().unwrap_or(0));
 
-    let mut metrics = BTreeMap::new();
-    let mut put = |name: &str, value: f64| {
-        metrics.insert(name.to_string(), value);
-    };
-    put(MESSAGES_SENT.name(), sent as f64);
-    put("messages.delivered", delivered as f64);
-    put(MESSAGES_LOST.name(), lost as f64);
-    put("messages.duplicated", checker.duplicated as f64);
-    put(MESSAGES_REORDERED.name(), checker.reordered as f64);
-    put("messages.retransmitted", checker.retransmitted as f64);
-    put("messages.sent_in_faults", sent_in_faults as f64);
-    put("messages.lost_in_faults", lost_in_faults as f64);
+    let mut metrics = Metrics::default();
+    metrics.put(MESSAGES_SENT, sent as f64);
+    metrics.put(MESSAGES_DELIVERED, delivered as f64);
+    metrics.put(MESSAGES_LOST, lost as f64);
+    metrics.put(MESSAGES_DUPLICATED, checker.duplicated as f64);
+    metrics.put(MESSAGES_REORDERED, checker.reordered as f64);
+    metrics.put(MESSAGES_RETRANSMITTED, checker.retransmitted as f64);
+    metrics.put(MESSAGES_SENT_IN_FAULTS, sent_in_faults as f64);
+    metrics.put(MESSAGES_LOST_IN_FAULTS, lost_in_faults as f64);
     // No message delivered, no latency: absent, not 0 ms.
     if !latencies_ns.is_empty() {
-        put("delivery_latency_p50_ms", ms(percentile(&latencies_ns, 50.0)));
-        put(DELIVERY_LATENCY_P99_MS.name(), p99_ms);
-        put("delivery_latency_max_ms", max_ms);
+        metrics.put(DELIVERY_LATENCY_P50_MS, ms(percentile(&latencies_ns, 50.0)));
+        metrics.put(DELIVERY_LATENCY_P99_MS, p99_ms);
+        metrics.put(DELIVERY_LATENCY_MAX_MS, max_ms);
     }
-    put("net.sent", stats.net.sent as f64);
-    put("net.delivered", stats.net.delivered as f64);
+    metrics.put(NET_SENT, stats.net.sent as f64);
+    metrics.put(NET_DELIVERED, stats.net.delivered as f64);
     let net = stats.net;
-    put("net.dropped", (net.dropped_loss + net.dropped_partition + net.dropped_node_down) as f64);
+    let dropped = net.dropped_loss + net.dropped_partition + net.dropped_node_down;
+    metrics.put(NET_DROPPED, dropped as f64);
 
     let fault_s = FaultWindow::union_s(&windows);
     let verdict = if lost > 0 && windows.is_empty() {
@@ -366,7 +450,7 @@ fn summarise(
         trace_hash: stats.trace_hash,
         events: stats.events,
         sim_time: stats.end,
-        metrics,
+        metrics: metrics.into_map(),
         violations: checker.violations,
         series,
         verdict,

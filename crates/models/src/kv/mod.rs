@@ -12,7 +12,7 @@ mod nodes;
 mod scenario;
 
 use faultline_engine::{LimitExceeded, NodeId, Prng, SimDuration, SimTime, Simulation, Stream};
-use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Outcome, Tradeoff};
+use faultline_outcome::{ChartId, ChartSpec, Invariant, Metric, Metrics, Outcome, Tradeoff, Unit};
 
 use crate::check::Check;
 use crate::model::Model;
@@ -30,9 +30,40 @@ pub const CONVERGENCE: Invariant = Invariant {
     promise: "when the run ends, every replica holds the same version of every key",
 };
 
-pub const READS_STALE: Metric = Metric("reads.stale");
-pub const AVAILABILITY: Metric = Metric("availability");
-pub const KEYS_DIVERGED_AT_END: Metric = Metric("keys.diverged_at_end");
+pub const READS_OK: Metric = Metric::new(
+    "reads.ok",
+    Unit::Count,
+    "reads a read quorum answered in time, stale ones included",
+);
+pub const READS_STALE: Metric = Metric::new(
+    "reads.stale",
+    Unit::Count,
+    "answered reads that returned an older version of their key than the newest write \
+     acknowledged before the read began",
+);
+pub const READS_FAILED: Metric = Metric::new(
+    "reads.failed",
+    Unit::Count,
+    "reads the client gave up on: no read quorum within `timeout`, or a crash of the client",
+);
+pub const WRITES_ACKED: Metric =
+    Metric::new("writes.acked", Unit::Count, "writes a write quorum acknowledged in time");
+pub const WRITES_FAILED: Metric = Metric::new(
+    "writes.failed",
+    Unit::Count,
+    "writes the client gave up on: no write quorum within `timeout`, or a crash of the client",
+);
+pub const AVAILABILITY: Metric = Metric::new(
+    "availability",
+    Unit::Share,
+    "answered reads and acknowledged writes as a share of every operation the workload \
+     scheduled, those a crashed client never started included; absent with none scheduled",
+);
+pub const KEYS_DIVERGED_AT_END: Metric = Metric::new(
+    "keys.diverged_at_end",
+    Unit::Count,
+    "keys whose replicas hold different versions when the run ends",
+);
 
 pub const STALE_READS: ChartId = ChartId("stale-reads");
 pub const DIVERGED_KEYS: ChartId = ChartId("diverged-keys");
@@ -67,6 +98,15 @@ impl Model for Kv {
     const ABOUT: &'static str =
         "a client reads and writes keys on N replicas with quorums; stale reads and read repair";
     const INVARIANTS: &'static [Invariant] = &[NO_STALE_READ, CONVERGENCE];
+    const METRICS: &'static [Metric] = &[
+        READS_OK,
+        READS_STALE,
+        READS_FAILED,
+        WRITES_ACKED,
+        WRITES_FAILED,
+        AVAILABILITY,
+        KEYS_DIVERGED_AT_END,
+    ];
     const HEADLINE_METRICS: &'static [Metric] = &[READS_STALE, KEYS_DIVERGED_AT_END, AVAILABILITY];
     const TRADEOFF: Option<Tradeoff> =
         Some(Tradeoff::higher(AVAILABILITY, "availability (share of operations answered)"));
@@ -129,16 +169,16 @@ impl Model for Kv {
         let (violations, series, diverged) = checker.finish(stats.end);
         // Every scheduled operation counts: one the client never started (it was down) or
         // never finished (it crashed for good) was not served either.
-        let mut metrics = std::collections::BTreeMap::new();
-        metrics.insert("reads.ok".to_owned(), reads as f64);
-        metrics.insert(READS_STALE.name().to_owned(), stale as f64);
-        metrics.insert("reads.failed".to_owned(), failed_reads as f64);
-        metrics.insert("writes.acked".to_owned(), writes as f64);
-        metrics.insert("writes.failed".to_owned(), failed_writes as f64);
-        metrics.insert(KEYS_DIVERGED_AT_END.name().to_owned(), diverged as f64);
+        let mut metrics = Metrics::default();
+        metrics.put(READS_OK, reads as f64);
+        metrics.put(READS_STALE, stale as f64);
+        metrics.put(READS_FAILED, failed_reads as f64);
+        metrics.put(WRITES_ACKED, writes as f64);
+        metrics.put(WRITES_FAILED, failed_writes as f64);
+        metrics.put(KEYS_DIVERGED_AT_END, diverged as f64);
         if scheduled > 0 {
             let served = (reads + writes) as f64 / scheduled as f64;
-            metrics.insert(AVAILABILITY.name().to_owned(), served);
+            metrics.put(AVAILABILITY, served);
         }
         let verdict = match (stale, diverged) {
             (0, 0) => format!("{reads} reads, none stale; the replicas agree at the end."),
@@ -157,7 +197,7 @@ impl Model for Kv {
             trace_hash: stats.trace_hash,
             events: stats.events,
             sim_time: stats.end,
-            metrics,
+            metrics: metrics.into_map(),
             violations,
             series,
             verdict,

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{NodeId, SimDuration, SimTime};
-use faultline_outcome::{FaultWindow, Series, Violation};
+use faultline_outcome::{FaultWindow, Metrics, Series, Violation};
 
 use super::nodes::{OrdersObs, Told};
 use super::{
@@ -277,38 +277,35 @@ impl Checker {
         }
         violations.sort_by_key(|v| v.at);
 
-        let mut metrics = BTreeMap::new();
-        let mut put = |name: &str, value: f64| {
-            metrics.insert(name.to_owned(), value);
-        };
+        let mut metrics = Metrics::default();
         let count = |told: Told| self.told.values().filter(|(t, _)| *t == told).count() as f64;
-        put("orders.placed", self.placed.len() as f64);
-        put("orders.charged", self.charged.len() as f64);
-        put("orders.told_completed", count(Told::Completed));
-        put("orders.told_failed", count(Told::Failed));
-        put("orders.told_pending", count(Told::Pending));
-        put("orders.told_out_of_stock", count(Told::OutOfStock));
+        metrics.put(super::PLACED, self.placed.len() as f64);
+        metrics.put(super::CHARGED, self.charged.len() as f64);
+        metrics.put(super::TOLD_COMPLETED, count(Told::Completed));
+        metrics.put(super::TOLD_FAILED, count(Told::Failed));
+        metrics.put(super::TOLD_PENDING, count(Told::Pending));
+        metrics.put(super::TOLD_OUT_OF_STOCK, count(Told::OutOfStock));
         let unanswered = self.placed.keys().filter(|o| !self.told.contains_key(o)).count();
-        put(super::UNANSWERED.name(), unanswered as f64);
-        put(super::FALSE_FAILURES.name(), false_failures as f64);
-        put("orders.false_completions", false_completions as f64);
+        metrics.put(super::UNANSWERED, unanswered as f64);
+        metrics.put(super::FALSE_FAILURES, false_failures as f64);
+        metrics.put(super::FALSE_COMPLETIONS, false_completions as f64);
         let processed = |o: &u32| charged(o) || self.declined.contains(o);
         let never = self.published.keys().filter(|o| !processed(o)).count();
-        put("orders.never_processed", never as f64);
-        put("events.published", self.published.len() as f64);
-        put(super::EVENTS_LOST.name(), lost.len() as f64);
-        put("events.undelivered", undelivered as f64);
-        put("events.redelivered", self.redelivered as f64);
-        put(super::CHARGED_TWICE.name(), twice.len() as f64);
-        put(super::OVERSOLD.name(), self.oversold as f64);
-        put(super::REFUNDED.name(), self.refunded.len() as f64);
+        metrics.put(super::NEVER_PROCESSED, never as f64);
+        metrics.put(super::EVENTS_PUBLISHED, self.published.len() as f64);
+        metrics.put(super::EVENTS_LOST, lost.len() as f64);
+        metrics.put(super::EVENTS_UNDELIVERED, undelivered as f64);
+        metrics.put(super::EVENTS_REDELIVERED, self.redelivered as f64);
+        metrics.put(super::CHARGED_TWICE, twice.len() as f64);
+        metrics.put(super::OVERSOLD, self.oversold as f64);
+        metrics.put(super::REFUNDED, self.refunded.len() as f64);
         if let Some(min) = self.stock_min {
-            put("stock.min", min as f64);
+            metrics.put(super::STOCK_MIN, min as f64);
         }
         if !self.backlog.is_empty() {
             // Entries the worker has not acknowledged, handed out or not (Redis's lag plus
             // its pending entries): what the worker still owes.
-            put("consumer.lag_max", self.backlog_max as f64);
+            metrics.put(super::CONSUMER_LAG_MAX, self.backlog_max as f64);
         }
         let mut latencies_ns: Vec<u64> = self
             .told
@@ -317,8 +314,8 @@ impl Checker {
             .collect();
         latencies_ns.sort_unstable();
         if !latencies_ns.is_empty() {
-            put("order.latency_p50_ms", percentile(&latencies_ns, 50.0) as f64 / 1e6);
-            put(super::LATENCY_P99_MS.name(), percentile(&latencies_ns, 99.0) as f64 / 1e6);
+            metrics.put(super::LATENCY_P50_MS, percentile(&latencies_ns, 50.0) as f64 / 1e6);
+            metrics.put(super::LATENCY_P99_MS, percentile(&latencies_ns, 99.0) as f64 / 1e6);
         }
         // Orders whose views disagree, at each bin's edge (each second's, in a short run).
         let bins = Bins::seconds(end - SimTime::ZERO);
@@ -336,12 +333,12 @@ impl Checker {
                 .map(|until| until.as_secs_f64() - last_fault_s)
                 .fold(0.0, f64::max);
             // To the millisecond: seconds since a fault are a difference of two times.
-            put("convergence_s", (cleared_s * 1e3).round() / 1e3);
+            metrics.put(super::CONVERGENCE_S, (cleared_s * 1e3).round() / 1e3);
         }
         let answered = self.told.len() as f64;
         let truthful = answered - (false_failures + false_completions) as f64;
         if answered > 0.0 {
-            put(super::TRUTHFUL_SHARE.name(), truthful / answered);
+            metrics.put(super::TRUTHFUL_SHARE, truthful / answered);
         }
 
         let told_s = |kind: Told| {
@@ -427,7 +424,7 @@ impl Checker {
             [only] => format!("{only}."),
             [first @ .., last] => format!("{}, and {last}.", first.join(", ")),
         };
-        Summary { metrics, violations, series, verdict }
+        Summary { metrics: metrics.into_map(), violations, series, verdict }
     }
 }
 

@@ -19,7 +19,9 @@ mod nodes;
 mod scenario;
 
 use faultline_engine::{Latency, LimitExceeded, Prng, SimDuration, SimTime, Simulation, Stream};
-use faultline_outcome::{ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Tradeoff};
+use faultline_outcome::{
+    ChartId, ChartKind, ChartSpec, Invariant, Metric, Outcome, Tradeoff, Unit,
+};
 use serde::Deserialize;
 
 use crate::check::{Check, Step::Field};
@@ -47,18 +49,129 @@ pub const CONVERGENCE: Invariant = Invariant {
     promise: "when the run ends, the shop, the payment provider and the inventory agree on every order",
 };
 
-pub const FALSE_FAILURES: Metric = Metric("orders.false_failures");
-pub const EVENTS_LOST: Metric = Metric("events.lost");
-pub const CHARGED_TWICE: Metric = Metric("orders.charged_twice");
-pub const OVERSOLD: Metric = Metric("orders.oversold");
-/// Payments given back because the item was gone (charge-then-refund).
-pub const REFUNDED: Metric = Metric("orders.refunded");
-/// Over answered orders; see [`UNANSWERED`] for the others.
-pub const LATENCY_P99_MS: Metric = Metric("order.latency_p99_ms");
-/// Orders placed whose customer never got an answer (a lost request, a crashed shop).
-pub const UNANSWERED: Metric = Metric("orders.unanswered");
-/// Answers the end of the run does not contradict, as a share of the answers given.
-pub const TRUTHFUL_SHARE: Metric = Metric("answers.truthful_share");
+pub const PLACED: Metric =
+    Metric::new("orders.placed", Unit::Count, "orders the customers sent to the shop");
+pub const CHARGED: Metric = Metric::new(
+    "orders.charged",
+    Unit::Count,
+    "orders whose card the payment worker charged, at least once",
+);
+pub const CHARGED_TWICE: Metric = Metric::new(
+    "orders.charged_twice",
+    Unit::Count,
+    "orders whose card was charged more than once",
+);
+pub const REFUNDED: Metric = Metric::new(
+    "orders.refunded",
+    Unit::Count,
+    "orders whose payment was given back because the item was gone (`ChargeThenRefund`)",
+);
+pub const OVERSOLD: Metric = Metric::new(
+    "orders.oversold",
+    Unit::Count,
+    "changes to a product's stock that left it below zero: items sold that were not there",
+);
+pub const NEVER_PROCESSED: Metric = Metric::new(
+    "orders.never_processed",
+    Unit::Count,
+    "orders whose payment event was published but that the payment worker never charged or \
+     declined",
+);
+pub const TOLD_COMPLETED: Metric = Metric::new(
+    "orders.told_completed",
+    Unit::Count,
+    "orders whose customer's first answer was \"completed\"",
+);
+pub const TOLD_FAILED: Metric = Metric::new(
+    "orders.told_failed",
+    Unit::Count,
+    "orders whose customer's first answer was \"failed\"",
+);
+pub const TOLD_PENDING: Metric = Metric::new(
+    "orders.told_pending",
+    Unit::Count,
+    "orders whose customer's first answer was \"pending\" (no result by the deadline)",
+);
+pub const TOLD_OUT_OF_STOCK: Metric = Metric::new(
+    "orders.told_out_of_stock",
+    Unit::Count,
+    "orders whose customer's first answer was \"out of stock\" (`ReserveThenCharge`)",
+);
+pub const UNANSWERED: Metric = Metric::new(
+    "orders.unanswered",
+    Unit::Count,
+    "orders placed whose customer had no answer when the run ended (a lost request, a \
+     crashed shop)",
+);
+pub const FALSE_FAILURES: Metric = Metric::new(
+    "orders.false_failures",
+    Unit::Count,
+    "customers told \"failed\" whose card was charged and not refunded by the end",
+);
+pub const FALSE_COMPLETIONS: Metric = Metric::new(
+    "orders.false_completions",
+    Unit::Count,
+    "customers told \"completed\" whose card was never charged, or was refunded",
+);
+pub const TRUTHFUL_SHARE: Metric = Metric::new(
+    "answers.truthful_share",
+    Unit::Share,
+    "answers the end of the run does not contradict, as a share of the first answers given; \
+     absent when no customer was answered",
+);
+pub const LATENCY_P50_MS: Metric = Metric::new(
+    "order.latency_p50_ms",
+    Unit::Ms,
+    "the median time from placing an order to its customer's first answer, over answered \
+     orders (nearest rank; see `orders.unanswered` for the others); absent when none was",
+);
+pub const LATENCY_P99_MS: Metric = Metric::new(
+    "order.latency_p99_ms",
+    Unit::Ms,
+    "the 99th percentile of the same times; absent when no order was answered",
+);
+pub const EVENTS_PUBLISHED: Metric = Metric::new(
+    "events.published",
+    Unit::Count,
+    "orders whose payment event the shop published, each once however often it was sent",
+);
+pub const EVENTS_LOST: Metric = Metric::new(
+    "events.lost",
+    Unit::Count,
+    "published payment events the worker never received that went neither into the log nor \
+     into the shop's outbox: nothing can deliver them later",
+);
+pub const EVENTS_UNDELIVERED: Metric = Metric::new(
+    "events.undelivered",
+    Unit::Count,
+    "published payment events the worker had not received when the run ended that went into \
+     the log or the shop's outbox: late rather than lost",
+);
+pub const EVENTS_REDELIVERED: Metric = Metric::new(
+    "events.redelivered",
+    Unit::Count,
+    "deliveries of a log entry to the worker after its first, once its visibility timeout \
+     passed unacknowledged",
+);
+pub const CONSUMER_LAG_MAX: Metric = Metric::new(
+    "consumer.lag_max",
+    Unit::Count,
+    "the most payment entries the worker owed the log at once, handed out and \
+     unacknowledged or not handed out yet; only with `channel: Log`",
+);
+pub const CONVERGENCE_S: Metric = Metric::new(
+    "convergence_s",
+    Unit::Seconds,
+    "from the end of the last fault until the last disagreement between the shop, the \
+     payment provider and the inventory that began by then had cleared (0 if none); absent \
+     when some disagreement was left at the end",
+);
+pub const STOCK_MIN: Metric = Metric::new(
+    "stock.min",
+    Unit::Count,
+    "the lowest stock, in items, any product reached (below 0: oversold); absent when no \
+     stock moved",
+);
 
 /// What the customer was told, second by second, stacked (one chart per variant).
 pub const ANSWERS: ChartId = ChartId("answers");
@@ -162,6 +275,31 @@ impl Model for Orders {
                                  or confirmation, charge-then-decrement or reserve-then-charge";
     const INVARIANTS: &'static [Invariant] =
         &[NO_LOST_EVENT, EXACTLY_ONCE_CHARGE, TRUTHFUL_ANSWER, NO_OVERSELL, CONVERGENCE];
+    const METRICS: &'static [Metric] = &[
+        PLACED,
+        CHARGED,
+        CHARGED_TWICE,
+        REFUNDED,
+        OVERSOLD,
+        NEVER_PROCESSED,
+        TOLD_COMPLETED,
+        TOLD_FAILED,
+        TOLD_PENDING,
+        TOLD_OUT_OF_STOCK,
+        UNANSWERED,
+        FALSE_FAILURES,
+        FALSE_COMPLETIONS,
+        TRUTHFUL_SHARE,
+        LATENCY_P50_MS,
+        LATENCY_P99_MS,
+        EVENTS_PUBLISHED,
+        EVENTS_LOST,
+        EVENTS_UNDELIVERED,
+        EVENTS_REDELIVERED,
+        CONSUMER_LAG_MAX,
+        CONVERGENCE_S,
+        STOCK_MIN,
+    ];
     const HEADLINE_METRICS: &'static [Metric] =
         &[EVENTS_LOST, FALSE_FAILURES, CHARGED_TWICE, OVERSOLD, LATENCY_P99_MS];
     const TRADEOFF: Option<Tradeoff> =

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_engine::{SimDuration, SimTime};
-use faultline_outcome::{FaultWindow, Series};
+use faultline_outcome::{FaultWindow, Metrics, Series};
 use hdrhistogram::Histogram;
 
 use super::nodes::{Answer, Cause, PayObs};
@@ -283,10 +283,7 @@ impl Watcher {
             }
         }
 
-        let mut metrics = BTreeMap::new();
-        let mut put = |name: String, value: f64| {
-            metrics.insert(name, value);
-        };
+        let mut metrics = Metrics::default();
         let mut series = Vec::new();
         for kind in [Kind::Login, Kind::Pay] {
             let k = &kinds[kind as usize];
@@ -296,23 +293,24 @@ impl Watcher {
             if k.requests == 0 {
                 continue;
             }
-            put(format!("{name}.requests"), k.requests as f64);
-            put(format!("{name}.ok"), k.ok as f64);
+            metrics.put_of(super::REQUESTS, name, k.requests as f64);
+            metrics.put_of(super::OK, name, k.ok as f64);
             if kind == Kind::Pay {
-                put(format!("{name}.degraded"), k.degraded as f64);
+                metrics.put(super::PAY_DEGRADED, k.degraded as f64);
             }
             for cause in Cause::ALL {
                 let failed = k.failed[cause as usize];
-                put(format!("{name}.failed.{}", cause.name()), failed as f64);
+                metrics.put_of(super::failed(cause), name, failed as f64);
             }
-            put(format!("{name}.success_rate"), rate(k.ok, k.requests));
+            metrics.put_of(super::SUCCESS_RATE, name, rate(k.ok, k.requests));
             if k.in_faults > 0 {
-                put(format!("{name}.success_rate_in_faults"), rate(k.ok_in_faults, k.in_faults));
+                let in_faults = rate(k.ok_in_faults, k.in_faults);
+                metrics.put(super::success_rate_in_faults(kind), in_faults);
             }
             if let Some(latency_us) = &k.latency_us {
                 let quantile_ms = |q: f64| latency_us.value_at_quantile(q) as f64 / 1_000.0;
-                put(format!("{name}.latency_p50_ms"), quantile_ms(0.50));
-                put(format!("{name}.latency_p99_ms"), quantile_ms(0.99));
+                metrics.put_of(super::LATENCY_P50_MS, name, quantile_ms(0.50));
+                metrics.put_of(super::LATENCY_P99_MS, name, quantile_ms(0.99));
             }
             let success = success_per_bin(&k.per_s, &bins);
             let chart = match kind {
@@ -354,27 +352,27 @@ impl Watcher {
             recovered_at(&pay.per_s, baseline, last_fault_end_s)
                 .map(|s| (s as f64 - last_fault_end_s).max(0.0))
         };
-        put(super::RECOVERED.name().into(), if recovery_s.is_some() { 1.0 } else { 0.0 });
+        metrics.put(super::RECOVERED, if recovery_s.is_some() { 1.0 } else { 0.0 });
         // Absent when it never came back: the time left in the run is not a recovery time,
         // and a sweep must not average it with real ones.
         if let Some(recovery_s) = recovery_s {
-            put(super::RECOVERY_S.name().into(), recovery_s);
+            metrics.put(super::RECOVERY_S, recovery_s);
         }
 
         let (first_tries, retries) = (self.first_tries.total, self.retries.total);
         let attempts = first_tries + retries;
-        put("downstream.attempts".into(), attempts as f64);
-        put("downstream.first_tries".into(), first_tries as f64);
-        put("downstream.retries".into(), retries as f64);
+        metrics.put(super::DOWNSTREAM_ATTEMPTS, attempts as f64);
+        metrics.put(super::DOWNSTREAM_FIRST_TRIES, first_tries as f64);
+        metrics.put(super::DOWNSTREAM_RETRIES, retries as f64);
         let amplification =
             if pay.requests == 0 { 0.0 } else { attempts as f64 / pay.requests as f64 };
-        put(super::DOWNSTREAM_AMPLIFICATION.name().into(), amplification);
-        put("downstream.wasted".into(), self.wasted as f64);
-        put("downstream.skipped".into(), self.skipped as f64);
+        metrics.put(super::DOWNSTREAM_AMPLIFICATION, amplification);
+        metrics.put(super::DOWNSTREAM_WASTED, self.wasted as f64);
+        metrics.put(super::DOWNSTREAM_SKIPPED, self.skipped as f64);
         let short_circuited = self.short_circuited.total;
-        put("breaker.short_circuited".into(), short_circuited as f64);
+        metrics.put(super::BREAKER_SHORT_CIRCUITED, short_circuited as f64);
         let busy_in_faults = self.auth_busy.max_within(windows) as u32;
-        put("auth.busy_max_in_faults".into(), f64::from(busy_in_faults));
+        metrics.put(super::AUTH_BUSY_MAX_IN_FAULTS, f64::from(busy_in_faults));
 
         let attempts_chart = super::ATTEMPTS.for_variant(variant);
         let first_tries = self.first_tries.rates(&bins);
@@ -409,7 +407,7 @@ impl Watcher {
             faulty: !windows.is_empty(),
             recovery_unmeasurable: unmeasurable,
         });
-        Summary { metrics, series, verdict }
+        Summary { metrics: metrics.into_map(), series, verdict }
     }
 }
 

@@ -17,7 +17,7 @@ use faultline_engine::{
 };
 use faultline_outcome::{
     CellOutcome, ChartId, ChartKind, ChartSpec, FaultWindow, Grid, GridVariant, Invariant, Metric,
-    Outcome,
+    Outcome, Unit,
 };
 
 use crate::check::{Check, Step};
@@ -36,11 +36,158 @@ pub use scenario::{RawCallPolicy, RawPayment};
 /// The nodes, in id order.
 pub const NODE_NAMES: [&str; 3] = ["clients", "auth", "payments"];
 
-pub const PAY_SUCCESS_RATE_IN_FAULTS: Metric = Metric("pay.success_rate_in_faults");
-pub const LOGIN_SUCCESS_RATE_IN_FAULTS: Metric = Metric("login.success_rate_in_faults");
-pub const RECOVERED: Metric = Metric("recovered");
-pub const RECOVERY_S: Metric = Metric("recovery_s");
-pub const DOWNSTREAM_AMPLIFICATION: Metric = Metric("downstream.amplification");
+/// The parts of the metric families reported per kind of request: [`Kind::name`]s.
+const KINDS: &[&str] = &["login", "pay"];
+
+pub const REQUESTS: Metric = Metric::new(
+    "{kind}.requests",
+    Unit::Count,
+    "requests of the kind the clients sent (`pay`: payments, `login`: logins); a kind nobody \
+     sends reports none of its metrics",
+)
+.each(KINDS);
+pub const OK: Metric = Metric::new(
+    "{kind}.ok",
+    Unit::Count,
+    "requests of the kind answered with success before the client's deadline",
+)
+.each(KINDS);
+pub const PAY_DEGRADED: Metric = Metric::new(
+    "pay.degraded",
+    Unit::Count,
+    "payments the `AcceptForLater` fallback answered \"accepted for later\" while the breaker \
+     refused calls, before the client's deadline",
+);
+pub const FAILED_TIMEOUT: Metric = Metric::new(
+    "{kind}.failed.timeout",
+    Unit::Count,
+    "requests of the kind with no answer in time: the client's deadline passed, or auth's last \
+     attempt at payments timed out",
+)
+.each(KINDS);
+pub const FAILED_REJECTED: Metric = Metric::new(
+    "{kind}.failed.rejected",
+    Unit::Count,
+    "requests of the kind that auth turned away at the door because its own queue was full",
+)
+.each(KINDS);
+pub const FAILED_BREAKER_OPEN: Metric = Metric::new(
+    "{kind}.failed.breaker_open",
+    Unit::Count,
+    "requests of the kind failed fast by auth's open breaker under the `FailFast` fallback \
+     (always 0 for logins, which never call payments)",
+)
+.each(KINDS);
+pub const FAILED_OVERLOADED: Metric = Metric::new(
+    "{kind}.failed.overloaded",
+    Unit::Count,
+    "requests of the kind that failed because payments' queue was full on auth's last attempt \
+     (always 0 for logins)",
+)
+.each(KINDS);
+pub const SUCCESS_RATE: Metric = Metric::new(
+    "{kind}.success_rate",
+    Unit::Share,
+    "the share of the kind's requests that succeeded",
+)
+.each(KINDS);
+pub const PAY_SUCCESS_RATE_IN_FAULTS: Metric = Metric::new(
+    "pay.success_rate_in_faults",
+    Unit::Share,
+    "the share of the payments sent while a fault was active that succeeded; absent when none \
+     was sent then",
+);
+pub const LOGIN_SUCCESS_RATE_IN_FAULTS: Metric = Metric::new(
+    "login.success_rate_in_faults",
+    Unit::Share,
+    "the share of the logins sent while a fault was active that succeeded; absent when none \
+     was sent then",
+);
+pub const LATENCY_P50_MS: Metric = Metric::new(
+    "{kind}.latency_p50_ms",
+    Unit::Ms,
+    "the median time from sending a request of the kind to its answer, or to the client's \
+     deadline when none came in time, over all of them, failures included (a histogram to 3 \
+     significant digits)",
+)
+.each(KINDS);
+pub const LATENCY_P99_MS: Metric =
+    Metric::new("{kind}.latency_p99_ms", Unit::Ms, "the 99th percentile of the same times")
+        .each(KINDS);
+pub const RECOVERED: Metric = Metric::new(
+    "recovered",
+    Unit::Flag,
+    "whether, after the last fault ended, the payments' success rate per second came back to \
+     within 0.02 of its level before the first fault and held there for 5 s (1 without \
+     faults); 0 also when that cannot be measured: no payments before the faults, or arrivals \
+     that stop before the faults end",
+);
+pub const RECOVERY_S: Metric = Metric::new(
+    "recovery_s",
+    Unit::Seconds,
+    "from the end of the last fault to the first second from which payments held that level \
+     (0 without faults); absent when `recovered` is 0",
+);
+pub const DOWNSTREAM_FIRST_TRIES: Metric = Metric::new(
+    "downstream.first_tries",
+    Unit::Count,
+    "first calls auth made to payments: one per payment past auth's own work and its breaker",
+);
+pub const DOWNSTREAM_RETRIES: Metric = Metric::new(
+    "downstream.retries",
+    Unit::Count,
+    "calls auth made to payments again after a timeout or a full queue",
+);
+pub const DOWNSTREAM_ATTEMPTS: Metric = Metric::new(
+    "downstream.attempts",
+    Unit::Count,
+    "every call auth made to payments: first tries and retries",
+);
+pub const DOWNSTREAM_AMPLIFICATION: Metric = Metric::new(
+    "downstream.amplification",
+    Unit::Ratio,
+    "calls auth made to payments per payment request (`downstream.attempts` over \
+     `pay.requests`); 0 with no payments",
+);
+pub const DOWNSTREAM_WASTED: Metric = Metric::new(
+    "downstream.wasted",
+    Unit::Count,
+    "calls payments served for an attempt auth had already given up on: work done for nobody",
+);
+pub const DOWNSTREAM_SKIPPED: Metric = Metric::new(
+    "downstream.skipped",
+    Unit::Count,
+    "queued calls payments dropped unserved because their propagated deadline had passed \
+     (only with `propagate_deadlines`)",
+);
+pub const BREAKER_SHORT_CIRCUITED: Metric = Metric::new(
+    "breaker.short_circuited",
+    Unit::Count,
+    "calls auth's breaker refused without calling payments",
+);
+pub const AUTH_BUSY_MAX_IN_FAULTS: Metric = Metric::new(
+    "auth.busy_max_in_faults",
+    Unit::Count,
+    "the most of auth's workers busy at once while a fault was active (0 without faults)",
+);
+
+/// The family counting the requests that failed for `cause`.
+fn failed(cause: Cause) -> Metric {
+    match cause {
+        Cause::Timeout => FAILED_TIMEOUT,
+        Cause::Rejected => FAILED_REJECTED,
+        Cause::BreakerOpen => FAILED_BREAKER_OPEN,
+        Cause::Overloaded => FAILED_OVERLOADED,
+    }
+}
+
+/// The success rate, while faults were active, of requests of `kind`.
+fn success_rate_in_faults(kind: Kind) -> Metric {
+    match kind {
+        Kind::Login => LOGIN_SUCCESS_RATE_IN_FAULTS,
+        Kind::Pay => PAY_SUCCESS_RATE_IN_FAULTS,
+    }
+}
 
 pub const PAY_SUCCESS: ChartId = ChartId("pay-success");
 pub const LOGIN_SUCCESS: ChartId = ChartId("login-success");
@@ -68,6 +215,30 @@ impl Model for Payment {
     /// Its outcomes are measured, not forbidden: no safety invariants.
     const INVARIANTS: &'static [Invariant] = &[];
     const FAULTS: &'static [FaultSpec] = &[SLOWDOWN];
+    const METRICS: &'static [Metric] = &[
+        REQUESTS,
+        OK,
+        PAY_DEGRADED,
+        FAILED_TIMEOUT,
+        FAILED_REJECTED,
+        FAILED_BREAKER_OPEN,
+        FAILED_OVERLOADED,
+        SUCCESS_RATE,
+        PAY_SUCCESS_RATE_IN_FAULTS,
+        LOGIN_SUCCESS_RATE_IN_FAULTS,
+        LATENCY_P50_MS,
+        LATENCY_P99_MS,
+        RECOVERED,
+        RECOVERY_S,
+        DOWNSTREAM_FIRST_TRIES,
+        DOWNSTREAM_RETRIES,
+        DOWNSTREAM_ATTEMPTS,
+        DOWNSTREAM_AMPLIFICATION,
+        DOWNSTREAM_WASTED,
+        DOWNSTREAM_SKIPPED,
+        BREAKER_SHORT_CIRCUITED,
+        AUTH_BUSY_MAX_IN_FAULTS,
+    ];
     const HEADLINE_METRICS: &'static [Metric] = &[
         PAY_SUCCESS_RATE_IN_FAULTS,
         LOGIN_SUCCESS_RATE_IN_FAULTS,
