@@ -252,10 +252,7 @@ fn generated_scenarios_check_run_alike_and_stay_deterministic() {
         }
     });
     let tally = tally.into_inner().unwrap();
-    println!(
-        "generated {count} scenarios from seed {first_seed} ({:?})",
-        tally.per_model
-    );
+    println!("generated {count} scenarios from seed {first_seed} ({:?})", tally.per_model);
     println!(
         "stopped at max_events: {}; failures by kind: {:?}; peak RSS {} kB (seed {}); \
          slowest process {:?} (seed {})",

@@ -150,9 +150,13 @@ fn every_number_in_the_readme_prose_is_printed_by_a_tested_command() {
 
 #[test]
 fn numbers_are_read_as_written() {
-    assert_eq!(numbers("1,498 of 1461 at 0.39 s, v2, r1, 5%, 10,000."), [
-        "1498", "1461", "0.39", "5", "10000"
-    ]);
+    assert_eq!(
+        numbers("1,498 of 1461 at 0.39 s, v2, r1, 5%, 10,000."),
+        ["1498", "1461", "0.39", "5", "10000"]
+    );
     assert!(prints("took 15.8 s", "15.8") && !prints("took 15.8 s", "15"));
-    assert_eq!(prose("a `run --seed 3` b [link](x/1.png) (4 items)\n```\n7\n```\n"), "a  b [link] (4 items)\n");
+    assert_eq!(
+        prose("a `run --seed 3` b [link](x/1.png) (4 items)\n```\n7\n```\n"),
+        "a  b [link] (4 items)\n"
+    );
 }

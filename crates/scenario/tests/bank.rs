@@ -145,3 +145,26 @@ fn balances_and_amounts_are_bounded_so_no_sum_overflows_into_a_false_overdraft()
     let outcome = s.run(s.seed, &s.variants[0], false).unwrap();
     assert_eq!(outcome.violations, Vec::new(), "{:?}", outcome.violations);
 }
+
+#[test]
+fn a_duplicated_request_does_not_restart_a_quorum_transfer_under_way() {
+    // The network duplicates the client's request; the copy once started the coordination
+    // over with the same round ids, and the first rounds' late answers crashed it.
+    let s = scenario(
+        r#"Scenario(name: "t", duration: "2s",
+            network: (latency: Pareto(scale: "50ms", shape: 1.0612), duplicate: 0.5),
+            model: Bank(
+                accounts: [("X", 1000), ("Y", 0)],
+                transfers: [(client: "c", from: "X", to: "Y", amount: 1, at: "100ms", repeat: 3, every: "400ms")],
+                request_timeout: "1us",
+                replication: (replicas: ["r1", "r2"], attach: []),
+            ),
+            invariants: ["no-negative-balance", "conservation", "replica-convergence"],
+            variants: [(name: "quorum", policy: Bank(strategy: Quorum))],
+        )"#,
+    );
+    for seed in 0..20 {
+        let outcome = s.run(seed, &s.variants[0], false).unwrap();
+        assert_eq!(outcome.violations, Vec::new(), "seed {seed}");
+    }
+}

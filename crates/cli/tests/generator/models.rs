@@ -275,8 +275,7 @@ fn transfers(
         let client = format!("{}{}", d.pick(&["alice", "bob", "c.7", "client_"]), i);
         let from = d.between(0, accounts.len() as u64 - 1) as usize;
         let to = (from + d.between(1, accounts.len() as u64 - 1) as usize) % accounts.len();
-        let amount =
-            if huge { MAX_CENTS - d.between(0, 10) } else { d.between(1, 100_000_000) };
+        let amount = if huge { MAX_CENTS - d.between(0, 10) } else { d.between(1, 100_000_000) };
         let at =
             if i == 0 && contention { d.micros(0, end_us / 10) } else { d.micros(0, end_us - 1) };
         // Every repeat starts before the run ends.

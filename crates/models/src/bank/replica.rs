@@ -473,6 +473,12 @@ impl Replica {
         to: u8,
         cents: i64,
     ) {
+        // A copy of the request (the network duplicates it) while its transfer is being
+        // decided: the coordination under way answers it. Starting over would reuse the
+        // rounds' ids, and the first coordination's late answers would pass for the new one's.
+        if self.coordinating.get(&op.transfer).is_some_and(|c| c.op == op) {
+            return;
+        }
         let coordination = Coordination {
             op,
             client,
