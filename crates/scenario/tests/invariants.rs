@@ -95,3 +95,23 @@ fn what_is_not_checked_must_be_a_real_invariant_left_out_for_a_reason() {
     assert!(misspelt.contains("the Bank model has no invariant `conservaton`"), "{misspelt}");
     assert!(misspelt.contains("did you mean `conservation`?"), "{misspelt}");
 }
+
+#[test]
+fn the_readme_shows_what_every_bundled_scenario_leaves_out() {
+    let readme =
+        std::fs::read_to_string(format!("{}/../../README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let shown = readme
+        .lines()
+        .find(|line| line.starts_with("<!-- output: faultline check "))
+        .expect("the README shows a `faultline check` of the scenarios that leave invariants out");
+    for (path, scenario) in bundled() {
+        let file = format!("scenarios/{}", path.rsplit('/').next().unwrap());
+        let listed = shown.split(' ').any(|word| word == file);
+        assert_eq!(
+            listed,
+            !scenario.not_checked.is_empty(),
+            "{file}: the README's `faultline check` must show exactly the scenarios that leave \
+             an invariant out"
+        );
+    }
+}

@@ -1,16 +1,18 @@
-//! Every number the README states in prose is printed by a command a test runs: a shown
-//! output (which `docs.rs` checks against the binary), a `<!-- numbers: faultline ... -->`
-//! command run here, the help of a subcommand (defaults), or the text of a scenario file its
-//! section names (what a scenario is configured with). A number none of them prints is a
-//! claim nothing checks: print it from a tested command, or say it without the number.
+//! Every number faultline's prose states is printed by something a test checks. In the
+//! README: a shown output (which `docs.rs` checks against the binary), a
+//! `<!-- numbers: faultline ... -->` command run here, the help of a subcommand (defaults), or
+//! the text of a scenario file its section names (what a scenario is configured with). In a
+//! scenario file's opening comment: the file's own values, or its committed report (which
+//! `bundled.rs` regenerates byte for byte). A number none of them prints is a claim nothing
+//! checks: print it from a tested command, or say it without the number.
 
 mod common;
 
 use common::{faultline, repo, stdout};
 
-/// Numbers the README may state that no command prints, each with why.
+/// Numbers the prose may state that nothing prints, each with why.
 const UNPRINTED: &[(&str, &str)] = &[
-    ("2012", "the year of the swarm-testing paper it cites"),
+    ("2012", "the year of the swarm-testing paper the README and lease-swarm cite"),
     ("50000000", "the default `max_events`, the constant DEFAULT_MAX_EVENTS"),
 ];
 
@@ -39,14 +41,31 @@ fn numbers(text: &str) -> Vec<String> {
             }
             i += 1;
         }
-        found.push(number);
+        found.push(normal(number));
     }
     found
 }
 
-/// Whether `number` occurs in `text` as a whole number, not inside a longer one.
+/// `200.0` is `200` and `0.50` is `0.5`: the same number, however many zeros it is written with.
+fn normal(number: String) -> String {
+    if !number.contains('.') {
+        return number;
+    }
+    number.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Whether `number` occurs in `text` as a whole number, not inside a longer one, or as a
+/// longer decimal it rounds (`0.87` for `0.874652`; whole numbers must match exactly).
 fn prints(text: &str, number: &str) -> bool {
-    numbers(text).iter().any(|n| n == number)
+    let decimals = number.split_once('.').map_or(0, |(_, fraction)| fraction.len());
+    let rounds_to = |printed: &String| {
+        let longer = printed.split_once('.').is_some_and(|(_, f)| f.len() > decimals);
+        longer
+            && printed
+                .parse::<f64>()
+                .is_ok_and(|value| normal(format!("{value:.decimals$}")) == number)
+    };
+    numbers(text).iter().any(|n| n == number || decimals > 0 && rounds_to(n))
 }
 
 /// The page without fenced blocks, inline code, links' targets and comments: its prose.
@@ -149,12 +168,39 @@ fn every_number_in_the_readme_prose_is_printed_by_a_tested_command() {
 }
 
 #[test]
+fn every_number_in_a_scenario_comment_is_its_own_value_or_in_its_report() {
+    let mut unbacked = Vec::new();
+    for path in common::bundled_scenarios() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (comment, code): (Vec<&str>, Vec<&str>) =
+            text.lines().partition(|line| line.trim_start().starts_with("//"));
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let scenario = faultline_scenario::parse(&text, &stem).unwrap();
+        let report = repo().join("reports").join(&scenario.name).join("summary.md");
+        let backing = format!("{}\n{}", code.join("\n"), std::fs::read_to_string(report).unwrap());
+        for number in numbers(&prose(&comment.join("\n"))) {
+            let allowed = UNPRINTED.iter().any(|(n, _)| *n == number);
+            if !allowed && !prints(&backing, &number) {
+                unbacked.push(format!("{number} (in {stem})"));
+            }
+        }
+    }
+    assert!(
+        unbacked.is_empty(),
+        "scenario comments state numbers neither the file nor its report holds: {}",
+        unbacked.join(", ")
+    );
+}
+
+#[test]
 fn numbers_are_read_as_written() {
     assert_eq!(
         numbers("1,498 of 1461 at 0.39 s, v2, r1, 5%, 10,000."),
         ["1498", "1461", "0.39", "5", "10000"]
     );
     assert!(prints("took 15.8 s", "15.8") && !prints("took 15.8 s", "15"));
+    assert!(prints("rate_per_s: 200.0", "200") && prints("$100.00", "100"));
+    assert!(prints("0.874652", "0.87") && !prints("0.874652", "0.88") && !prints("1459", "1461"));
     assert_eq!(
         prose("a `run --seed 3` b [link](x/1.png) (4 items)\n```\n7\n```\n"),
         "a  b [link] (4 items)\n"
