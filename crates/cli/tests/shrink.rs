@@ -170,9 +170,12 @@ fn bad_requests_exit_2_and_write_nothing() {
             "--variant",
             "retry-without-key",
             "--invariant",
-            "no-lost-update",
+            "replica-convergence",
         ],
-        &["the scenario does not check `no-lost-update`", "it checks `no-negative-balance`"],
+        &[
+            "the scenario does not check `replica-convergence`: there are no replicas",
+            "it checks `no-negative-balance`",
+        ],
     );
     // One run cannot both find the failure and check the file that reproduces it.
     refused(

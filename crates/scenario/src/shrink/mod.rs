@@ -73,8 +73,9 @@ pub enum ShrinkError {
     UnknownVariant { name: String, help: String },
     /// The model has no invariant of this name.
     UnknownInvariant { name: String, help: String },
-    /// The model has it, but the scenario does not check it.
-    NotChecked { name: String, checked: Vec<String> },
+    /// The model has it, but the scenario does not check it; `why`, when it says why (or the
+    /// model says it does not apply).
+    NotChecked { name: String, checked: Vec<String>, why: Option<String> },
     /// The run breaks no invariant (or not the one asked for); `sweep` is the command that
     /// looks for seeds that do.
     Holds {
@@ -100,7 +101,12 @@ impl fmt::Display for ShrinkError {
             ShrinkError::UnknownInvariant { name, help } => {
                 write!(f, "no invariant `{name}`\n  help: {help}")
             }
-            ShrinkError::NotChecked { name, checked } => write!(
+            ShrinkError::NotChecked { name, checked, why: Some(why) } => write!(
+                f,
+                "the scenario does not check `{name}`: {why}\n  help: it checks {}",
+                list_or_none(checked)
+            ),
+            ShrinkError::NotChecked { name, checked, why: None } => write!(
                 f,
                 "the scenario does not check `{name}`\n  help: it checks {}; add `{name}` to its \
                  `invariants` to shrink a run that breaks it",
@@ -471,9 +477,11 @@ fn check_invariant(scenario: &Scenario, name: &str) -> Result<(), ShrinkError> {
     }
     let declared = scenario.model.invariants().iter().map(|i| i.id);
     if declared.clone().any(|id| id == name) {
+        let why = scenario.not_checked.iter().find(|n| n.invariant == name);
         return Err(ShrinkError::NotChecked {
             name: name.to_owned(),
             checked: scenario.invariants.clone(),
+            why: why.and_then(|n| n.why.clone()),
         });
     }
     Err(ShrinkError::UnknownInvariant { name: name.to_owned(), help: help(name, declared) })
