@@ -59,14 +59,18 @@ fn report_pages() -> Vec<PathBuf> {
     pages
 }
 
-/// A page whose variant's name has every character that could break markup, a script or a
-/// link: double-transfer, its first variant renamed, written with Perfetto traces.
+/// A page whose text has every character that could break markup, a script or a link, and
+/// whose variant has the oddest name the rules allow (a digit first, `_` and `-`):
+/// double-transfer, its first variant renamed and its description rewritten, written with
+/// Perfetto traces.
 fn page_with_awkward_names() -> PathBuf {
     let dir = scratch("browser-awkward-names");
     let text = std::fs::read_to_string(repo().join("scenarios/double-transfer.ron")).unwrap();
     let awkward = r#"check \"then\" <debit> & 'x' #1"#;
-    let renamed = text.replacen("\"check-then-debit\"", &format!("\"{awkward}\""), 1);
+    let renamed = text.replacen("\"check-then-debit\"", "\"0_check--then-debit_\"", 1);
     assert_ne!(renamed, text, "the scenario names its variant check-then-debit");
+    let about = renamed.find("about: \"").expect("the scenario has an about") + "about: \"".len();
+    let renamed = format!("{}{awkward} {}", &renamed[..about], &renamed[about..]);
     let scenario = dir.join("awkward.ron");
     std::fs::write(&scenario, renamed).unwrap();
     let (out, trace) = (dir.join("report"), dir.join("trace.json"));
