@@ -2,7 +2,7 @@
 //! accounts (and, as a single writer, serialises whole transfers), and a lock service that
 //! grants leases with fencing tokens.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use faultline_engine::{
@@ -727,6 +727,8 @@ pub struct Bank {
     fence: Vec<u64>,
     /// Idempotency keys already applied, with their result.
     applied: BTreeMap<u32, bool>,
+    /// Lease holders' transactions already applied, so that a copy is answered, not refused.
+    committed: BTreeSet<Op>,
 }
 
 pub struct Locks {
@@ -767,6 +769,7 @@ impl BankNode {
             accounts: accounts.iter().map(|(_, cents)| (*cents, 0)).collect(),
             fence: vec![0; accounts.len()],
             applied: BTreeMap::new(),
+            committed: BTreeSet::new(),
         })
     }
 
@@ -1186,8 +1189,8 @@ impl Client {
                 self.finish(ctx, transfer, Ending::Unavailable);
             }
             // Refused: a newer lease holder has been at one of the accounts, or the source
-            // changed since the read (a resent copy of a transaction already applied). Either
-            // way nothing moved.
+            // changed since the read. Nothing moved (a copy of an applied transaction is
+            // answered ok).
             (Phase::Commit, BankMsg::Done { ok, .. }) => {
                 let ending = if ok { Ending::Committed } else { Ending::Unavailable };
                 self.finish(ctx, transfer, ending);
@@ -1356,12 +1359,24 @@ impl Bank {
                 credit_cents,
                 token,
             } => {
-                let fenced = self.fenced(source, token) && self.fenced(to, token);
-                let ok = fenced && self.accounts[source as usize].1 == base_version;
+                // A copy of a transaction already applied (resent, or duplicated by the
+                // network) gets the first one's answer: it is neither applied twice nor
+                // refused for the version change it made itself.
+                if self.committed.contains(&op) {
+                    return ctx.send(from, BankMsg::Done { op, ok: true });
+                }
+                // Both accounts or neither: a refused transaction raises no fence.
+                let current = |fence: u64| token.is_none_or(|token| token >= fence);
+                let ok = current(self.fence[source as usize])
+                    && current(self.fence[to as usize])
+                    && self.accounts[source as usize].1 == base_version;
                 if ok {
+                    self.fenced(source, token);
+                    self.fenced(to, token);
                     let old = self.accounts[source as usize].0;
                     self.change(ctx, op.transfer, source, from_cents - old);
                     self.change(ctx, op.transfer, to, credit_cents);
+                    self.committed.insert(op);
                 }
                 BankMsg::Done { op, ok }
             }
