@@ -66,7 +66,10 @@ pub fn stderr_line(text: &str) {
 /// Whether process `pid` is running: on Linux, whether `/proc` has it. Elsewhere there is no
 /// cheap way to ask, and a leftover is taken to be a dead process's.
 fn alive(pid: &str) -> bool {
-    cfg!(target_os = "linux") && Path::new("/proc").join(pid).exists()
+    // This process's own id on a leftover is an earlier process's that had the same id (a
+    // container's first process is always 1): it is not running.
+    let own = pid == std::process::id().to_string();
+    !own && cfg!(target_os = "linux") && Path::new("/proc").join(pid).exists()
 }
 
 /// The temporary siblings of `path` tagged `tag` that a process no longer running left
@@ -101,13 +104,16 @@ fn remove(path: &Path) -> io::Result<()> {
 /// but was moved aside, it is moved back (the run that moved it never finished), and every
 /// other temporary sibling of a process no longer running is removed.
 fn recover(path: &Path) -> io::Result<()> {
-    let mut retired = leftovers(path, RETIRED).into_iter();
+    // Only what a report run leaves is touched: a folder of that name without a report's
+    // marker is someone else's.
+    let ours = |leftover: &PathBuf| !leftover.is_dir() || leftover.join(REPORT_MARKER).is_file();
+    let mut retired = leftovers(path, RETIRED).into_iter().filter(ours);
     if path.symlink_metadata().is_err() {
         if let Some(newest) = retired.next() {
             fs::rename(newest, path)?;
         }
     }
-    for stale in retired.chain(leftovers(path, STAGING)) {
+    for stale in retired.chain(leftovers(path, STAGING).into_iter().filter(ours)) {
         remove(&stale)?;
     }
     Ok(())
@@ -156,8 +162,20 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Writes `contents` to a temporary beside `path`.
+    /// Writes `contents` to a temporary beside `path`, or, for a path inside a folder staged
+    /// here already (a trace written into its report folder), into that staged folder:
+    /// replacing the folder would delete a file renamed into the old one.
     pub fn file(&mut self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        let staged_folder = self.pending.iter().filter(|p| p.folder).find_map(|pending| {
+            let inside = path.strip_prefix(&pending.path).ok()?;
+            (!inside.as_os_str().is_empty()).then(|| pending.temporary.join(inside))
+        });
+        if let Some(inside) = staged_folder {
+            if let Some(parent) = inside.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            return fs::write(inside, contents);
+        }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent)?;
         }

@@ -379,6 +379,23 @@ fn a_run_killed_between_renames_is_undone_by_the_next_run() {
     assert!(!report.join("earlier.txt").exists() && report.join("index.html").exists());
 }
 
+#[test]
+fn a_trace_written_into_the_report_folder_survives_the_folders_replacement() {
+    let dir = scratch("trace-in-report");
+    let report = dir.join("report");
+    let trace = report.join("traces/run.jsonl");
+    let (o, t) = (report.to_str().unwrap(), trace.to_str().unwrap());
+    for _ in 0..2 {
+        // The second run replaces the first one's folder, trace and all.
+        let output =
+            faultline(&["run", CHAT, "--variant", "fire-and-forget", "--out", o, "--trace", t]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(std::fs::read_to_string(&trace).unwrap().lines().count() > 100);
+        assert!(report.join("index.html").exists());
+    }
+    assert_eq!(listing(&dir), ["report"], "no temporary is left beside it");
+}
+
 /// The payment story, as a script would check it: the cascade under the article's timeout, its
 /// prevention by a breaker, and the article's breaker that never closes, over several seeds.
 #[test]
