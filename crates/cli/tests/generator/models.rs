@@ -314,7 +314,8 @@ fn bank_policy(d: &mut Draw, replicas: Option<&[String]>) -> String {
         2 => "Atomic".to_string(),
         3 => format!("CompareAndSet(max_attempts: {}, backoff: {})", d.between(1, 50), backoff(d)),
         4 => format!(
-            "LockLease(fencing: {}, max_attempts: {}, backoff: {})",
+            "LockLease(fencing: {}, transaction: {}, max_attempts: {}, backoff: {})",
+            d.chance(0.5),
             d.chance(0.5),
             d.between(1, 50),
             backoff(d)
