@@ -539,8 +539,10 @@ pub(crate) fn validate(
             c.error(&path, "a variant needs a name".into(), None);
         } else if let Some(problem) = variant_name_problem(&variant.name) {
             c.error(&path, problem, Some(VARIANT_NAME_RULE.into()));
-        } else if !variant_names.insert(variant.name.as_str()) {
-            c.error(&path, format!("two variants are named `{}`", variant.name), None);
+        } else if !variant_names.insert(variant.name.to_ascii_lowercase()) {
+            // Names become file names, which some file systems do not tell apart by case.
+            let message = format!("two variants are named `{}`, ignoring case", variant.name);
+            c.error(&path, message, None);
         }
         variants.push(Variant { name: variant.name.clone(), index: i });
     }

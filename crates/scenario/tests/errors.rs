@@ -119,6 +119,9 @@ fn duplicate_variant_names_are_rejected() {
     points_at(&e, r#"(name: "ack""#, r#"(name: "ff""#, r#""ff""#);
     assert_eq!(e.line, 13, "{e}");
     assert!(e.message.contains("two variants are named `ff`"), "{e}");
+    // Names become file names, and `FF.jsonl` is `ff.jsonl` on some file systems.
+    let e = error_after(r#"(name: "ack""#, r#"(name: "FF""#);
+    assert!(e.message.contains("two variants are named `FF`, ignoring case"), "{e}");
 }
 
 #[test]

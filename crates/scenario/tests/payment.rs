@@ -120,3 +120,23 @@ fn a_dead_service_shows_no_latency_and_a_wait_that_grows_for_ever() {
     assert!(capped.iter().filter(|(_, y)| y.is_finite()).all(|&(_, y)| y <= 3.0), "{capped:?}");
     assert!(capped.iter().any(|&(_, y)| y > 2.5), "{capped:?}");
 }
+
+#[test]
+fn without_faults_the_verdict_counts_every_payment() {
+    // No faults and a timeout shorter than any call: every payment fails, and the verdict
+    // must say so rather than read the empty fault windows as a perfect score.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/payment-partition.ron"
+    ))
+    .unwrap();
+    let start = text.find("    faults: [").unwrap();
+    let end = start + text[start..].find("],\n").unwrap() + 3;
+    let text = format!("{}    faults: [],\n{}", &text[..start], &text[end..])
+        .replace(r#"Payment(timeout: "3s")"#, r#"Payment(timeout: "1us")"#);
+    let scenario = parse(&text, "no-faults.ron").unwrap_or_else(|e| panic!("{e}"));
+    let variant = scenario.variants.iter().find(|v| v.name == "timeout-3s").unwrap();
+    let outcome = scenario.run(scenario.seed, variant, false).unwrap();
+    assert_eq!(outcome.metrics["pay.ok"], 0.0);
+    assert_eq!(outcome.verdict, "no faults; 0% of payments succeeded");
+}

@@ -77,6 +77,17 @@ pub(super) struct Checker<'a> {
     lowest_cents: BTreeMap<(usize, u8), i64>,
 }
 
+/// How a run's transfers ended and what they did to the money, for its verdict.
+struct Books {
+    /// Money created (negative: destroyed), at the store that strays furthest.
+    created: i64,
+    worst: usize,
+    applied_twice: usize,
+    submitted: usize,
+    committed: usize,
+    rejected: usize,
+}
+
 pub(super) struct Summary {
     pub metrics: BTreeMap<String, f64>,
     pub violations: Vec<Violation>,
@@ -361,6 +372,44 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// One sentence on the run: the worst thing that happened to the money, or that nothing did.
+    fn verdict(&self, b: &Books, latencies_ns: &[u64]) -> String {
+        if self.min_cents < 0 {
+            format!(
+                "overdrew: the lowest balance was {}; {}",
+                dollars(self.min_cents),
+                self.violations
+                    .iter()
+                    .find(|v| v.invariant == super::NO_NEGATIVE_BALANCE.id)
+                    .map_or(String::new(), |v| v.detail.clone())
+            )
+        } else if b.created > 0 {
+            let cause = if self.lost_updates > 0 { ": a lost update" } else { "" };
+            format!("created {} out of thin air{cause}", dollars(b.created))
+        } else if b.created < 0 {
+            let halfway = self.halfway_story(&self.halfway(b.worst));
+            let cause = halfway.map_or(String::new(), |story| format!(": {story}"));
+            format!("destroyed {}{cause}", dollars(-b.created))
+        } else if b.applied_twice > 0 {
+            format!("applied {} of {} transfers twice", b.applied_twice, b.submitted)
+        } else if let Some(first) = self.violations.first() {
+            format!("broke {}: {}", first.invariant, first.detail)
+        } else {
+            let p99 = if latencies_ns.is_empty() {
+                String::new()
+            } else {
+                format!("; p99 {:.0} ms", percentile(latencies_ns, 99.0) as f64 / 1e6)
+            };
+            format!(
+                "kept every balance whole: {} committed, {} refused for \
+                 insufficient funds, {} unavailable{p99}",
+                b.committed,
+                b.rejected,
+                b.submitted - b.committed - b.rejected
+            )
+        }
+    }
+
     pub(super) fn finish(mut self, end: SimTime, variant: &str, _names: &[String]) -> Summary {
         for &(index, store, acct) in &self.overdraft_stories {
             let lowest = self.lowest_cents[&(store, acct)];
@@ -439,37 +488,8 @@ impl<'a> Checker<'a> {
         }
 
         self.violations.sort_by_key(|v| v.at);
-        let verdict = if self.min_cents < 0 {
-            format!(
-                "overdrew: the lowest balance was {}; {}",
-                dollars(self.min_cents),
-                self.violations
-                    .iter()
-                    .find(|v| v.invariant == super::NO_NEGATIVE_BALANCE.id)
-                    .map_or(String::new(), |v| v.detail.clone())
-            )
-        } else if created > 0 {
-            let cause = if self.lost_updates > 0 { ": a lost update" } else { "" };
-            format!("created {} out of thin air{cause}", dollars(created))
-        } else if created < 0 {
-            let halfway = self.halfway_story(&self.halfway(worst));
-            let cause = halfway.map_or(String::new(), |story| format!(": {story}"));
-            format!("destroyed {}{cause}", dollars(-created))
-        } else if applied_twice > 0 {
-            format!("applied {applied_twice} of {submitted} transfers twice")
-        } else if let Some(first) = self.violations.first() {
-            format!("broke {}: {}", first.invariant, first.detail)
-        } else {
-            let p99 = if latencies_ns.is_empty() {
-                String::new()
-            } else {
-                format!("; p99 {:.0} ms", percentile(&latencies_ns, 99.0) as f64 / 1e6)
-            };
-            format!(
-                "kept every balance whole: {committed} committed, {rejected} refused for \
-                 insufficient funds, {unavailable} unavailable{p99}"
-            )
-        };
+        let books = Books { created, worst, applied_twice, submitted, committed, rejected };
+        let verdict = self.verdict(&books, &latencies_ns);
         let replicated = self.stores.len() > 1;
         let to_end = |mut points: Vec<(f64, f64)>| {
             if let Some(&(_, last)) = points.last() {

@@ -59,8 +59,9 @@ pub const TRANSFERS_UNAVAILABLE: Metric = Metric::new(
     "transfers.unavailable",
     Unit::Count,
     "transfers that could not complete: no answer in time and no retry left, a lease or a \
-     compare-and-set refused on every attempt, a stale fencing token refused, no quorum or \
-     primary within reach, or still under way when the run ended",
+     compare-and-set refused on every attempt, a stale fencing token refused, a lease holder's \
+     transaction refused (a newer holder's token seen, or the source changed since its read), \
+     no quorum or primary within reach, or still under way when the run ended",
 );
 pub const AVAILABILITY: Metric = Metric::new(
     "availability",
@@ -113,7 +114,8 @@ pub const READS_STALE: Metric = Metric::new(
 pub const CALLS_TOTAL: Metric = Metric::new(
     "calls.total",
     Unit::Count,
-    "write requests (debits, conditional debits, writes, compare-and-sets, transfers) that \
+    "write requests (debits, conditional debits, writes, compare-and-sets, lease holders' \
+     transactions, transfers) that \
      reached the bank or a replica, resends and network duplicates included; reads, credits \
      and lock requests are not counted",
 );

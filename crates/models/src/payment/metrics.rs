@@ -396,6 +396,7 @@ impl Watcher {
 
         let verdict = verdict(&Facts {
             pay_in: (pay.ok_in_faults, pay.in_faults),
+            pay_all: (pay.ok, pay.requests),
             login_in: (login.in_faults > 0).then(|| rate(login.ok_in_faults, login.in_faults)),
             login_before: rate(login.ok_before_faults, login.before_faults),
             busy_in_faults,
@@ -445,6 +446,8 @@ fn recovered_at(per_s: &[(u64, u64, u64)], baseline: f64, last_fault_end_s: f64)
 struct Facts {
     /// Payments sent during faults: (ok, all).
     pay_in: (u64, u64),
+    /// Payments sent at any time: (ok, all).
+    pay_all: (u64, u64),
     /// `None` when no logins were sent during the faults.
     login_in: Option<f64>,
     login_before: f64,
@@ -467,7 +470,11 @@ fn verdict(f: &Facts) -> String {
     let (pay_ok, pay_n) = f.pay_in;
     let pay_rate = if pay_n == 0 { 1.0 } else { pay_ok as f64 / pay_n as f64 };
     if !f.faulty {
-        return format!("no faults; {} of payments succeeded", pct(pay_rate));
+        // Over the whole run, not the (empty) fault windows.
+        return match f.pay_all {
+            (_, 0) => "no faults, and no payments".to_owned(),
+            (ok, n) => format!("no faults; {} of payments succeeded", pct(ok as f64 / n as f64)),
+        };
     }
     if pay_n == 0 {
         let logins =
@@ -554,6 +561,7 @@ mod tests {
     fn facts() -> Facts {
         Facts {
             pay_in: (0, 1_500),
+            pay_all: (3_000, 4_500),
             login_in: Some(0.04),
             login_before: 1.0,
             busy_in_faults: 64,
