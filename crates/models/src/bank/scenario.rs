@@ -117,8 +117,8 @@ const MAX_TRANSFERS: usize = 10_000;
 const MAX_CONTENDERS: u32 = 1_000;
 const MAX_ATTEMPTS: u32 = 1_000;
 /// $1,000,000,000.00: an opening balance or an amount at most this keeps every sum of the
-/// run (all accounts, plus every transfer debited at once) exact in an `i64` and in the
-/// `f64` of a chart, so no overflow can pass for an overdraft.
+/// run in an `i64` (all accounts, plus every attempt of every transfer debited at once:
+/// 255 × 10^11 + 10^4 × 10^3 × 10^11 < 2^63), so no overflow can pass for an overdraft.
 const MAX_CENTS: i64 = 100_000_000_000;
 
 pub(super) fn config(raw: &RawBank, end: SimDuration, c: &mut Check) -> BankConfig {
