@@ -170,6 +170,10 @@ impl Staged {
             let inside = path.strip_prefix(&pending.path).ok()?;
             (!inside.as_os_str().is_empty()).then(|| pending.temporary.join(inside))
         });
+        // Known now, not at the rename, when the report folder would already be in place.
+        if path.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "it is a folder"));
+        }
         if let Some(inside) = staged_folder {
             if let Some(parent) = inside.parent() {
                 fs::create_dir_all(parent)?;

@@ -396,6 +396,25 @@ fn a_trace_written_into_the_report_folder_survives_the_folders_replacement() {
     assert_eq!(listing(&dir), ["report"], "no temporary is left beside it");
 }
 
+#[test]
+fn a_trace_path_that_is_a_folder_is_refused_before_the_report_is_replaced() {
+    let dir = scratch("trace-is-a-folder");
+    let report = dir.join("report");
+    let o = report.to_str().unwrap();
+    let run = |trace: &std::path::Path| {
+        let args = ["run", CHAT, "--variant", "fire-and-forget", "--out", o, "--trace"];
+        faultline(&[&args[..], &[trace.to_str().unwrap()]].concat())
+    };
+    assert!(run(&dir.join("first.jsonl")).status.success());
+    let before = std::fs::read(report.join("summary.json")).unwrap();
+    std::fs::create_dir_all(dir.join("folder")).unwrap();
+    let output = run(&dir.join("folder"));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(std::fs::read(report.join("summary.json")).unwrap(), before, "report untouched");
+    assert_eq!(listing(&dir), ["first.jsonl", "folder", "report"]);
+}
+
 /// The payment story, as a script would check it: the cascade under the article's timeout, its
 /// prevention by a breaker, and the article's breaker that never closes, over several seeds.
 #[test]
