@@ -122,7 +122,7 @@ impl Bins {
 
     /// The part of bin `index` the run covers, in seconds: the whole width but for the last
     /// bin of a run that is no whole number of bins long.
-    fn covered_s(&self, index: usize) -> f64 {
+    pub(crate) fn covered_s(&self, index: usize) -> f64 {
         let start_ns = (index as u64).saturating_mul(self.width_ns);
         self.width_ns.min(self.end_ns.saturating_sub(start_ns)) as f64 / 1e9
     }

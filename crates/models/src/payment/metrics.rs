@@ -132,9 +132,10 @@ impl Counts {
         }
     }
 
-    /// Per second, averaged over each bin.
+    /// Per second, averaged over each bin (over the part of the last bin the run covers, as
+    /// `stats::rates` does).
     fn rates(&self, bins: &Bins) -> Vec<(f64, f64)> {
-        let rate = |(i, &n): (usize, &u32)| (bins.start_s(i), f64::from(n) / bins.width_s());
+        let rate = |(i, &n): (usize, &u32)| (bins.start_s(i), f64::from(n) / bins.covered_s(i));
         self.per_bin.iter().enumerate().map(rate).collect()
     }
 }
@@ -556,6 +557,18 @@ mod tests {
         // Back at 4 s: 4..8 all succeed; second 3 at 50% is not.
         assert_eq!(recovered_at(&per_s, 1.0, 2.0), Some(4));
         assert_eq!(recovered_at(&per_s, 1.0, 9.0), None);
+    }
+
+    #[test]
+    fn attempt_rates_agree_with_the_shared_rates_in_the_last_partial_bin() {
+        // A 2.5 s run: the last one-second bin covers half a second.
+        let bins = Bins::seconds(SimDuration::from_millis(2_500));
+        let times = [100, 1_200, 2_100, 2_200].map(SimTime::from_millis);
+        let mut counts = Counts::new(&bins);
+        times.iter().for_each(|&at| counts.bump(&bins, at));
+        let shared = crate::stats::rates(times.into_iter(), &bins);
+        assert_eq!(counts.rates(&bins), shared);
+        assert_eq!(shared.last(), Some(&(2.0, 4.0)), "two in half a second is 4 a second");
     }
 
     fn facts() -> Facts {
