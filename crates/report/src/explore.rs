@@ -26,8 +26,8 @@ pub struct ExploreReport<'a> {
     pub notes: &'a [String],
 }
 
-/// The table, then each variant's shortest violating schedule, then which variants are
-/// safe in every interleaving.
+/// The table, then each variant's shortest violating schedule, then which variants no
+/// searched order broke, and how far the search went.
 pub fn explore_text(report: &ExploreReport) -> String {
     let explorations = report.explorations;
     let mut columns = vec![
@@ -97,7 +97,9 @@ fn wrapped(text: &str, indent: &str) -> String {
 /// Prose in the output wraps here: a terminal, or a README code block.
 const PROSE_LINE_CHARS: usize = 92;
 
-/// One line on the variants: safe in every interleaving, broken, or not known.
+/// One line per kind of variant: broken in none of its orders (the search complete, with
+/// latencies ignored), broken in some, or not known (the search stopped, which proves
+/// nothing of the orders it did not run).
 fn verdict(explorations: &[Exploration]) -> String {
     let names = |keep: &dyn Fn(&Exploration) -> bool| {
         let kept: Vec<&str> =
@@ -108,14 +110,24 @@ fn verdict(explorations: &[Exploration]) -> String {
     let mut lines = String::new();
     let safe = names(&|e| e.complete && !broken(e));
     if !safe.is_empty() {
-        lines.push_str(&format!("safe in every interleaving: {safe}\n"));
+        let line = format!(
+            "no order of events breaks a checked invariant (every order run, latencies ignored, \
+             timing not explored): {safe}"
+        );
+        lines.push_str(&format!("{}\n", wrapped(&line, "")));
     }
-    let unknown = names(&|e| !e.complete && !broken(e));
-    if !unknown.is_empty() {
-        lines.push_str(&format!(
-            "nothing broke before the search stopped (raise --max-schedules to finish it): \
-             {unknown}\n"
-        ));
+    let stopped: Vec<String> = explorations
+        .iter()
+        .filter(|e| !e.complete && !broken(e))
+        .map(|e| format!("{} ({} schedules)", e.variant, e.schedules))
+        .collect();
+    if !stopped.is_empty() {
+        let line = format!(
+            "nothing broke in the schedules run before the search stopped, which proves \
+             nothing of the rest (raise --max-schedules to finish it): {}",
+            stopped.join(", ")
+        );
+        lines.push_str(&format!("{}\n", wrapped(&line, "")));
     }
     let unsafe_ = names(&broken);
     if !unsafe_.is_empty() {

@@ -364,7 +364,11 @@ fn closing_line(sweep: &Sweep<'_>, path: &str) -> String {
         None if sweep.invariants.is_empty() => {
             "the scenario checks no invariants: nothing to reproduce\n".to_owned()
         }
-        None => "no run violated an invariant\n".to_owned(),
+        None => {
+            let draws = if sweep.swarm { ", swarm draws" } else { "" };
+            let seeds = format!("{}..{}", sweep.seeds.start, sweep.seeds.end);
+            format!("no run of seeds {seeds}{draws} broke an invariant the scenario checks\n")
+        }
     }
 }
 
