@@ -122,7 +122,7 @@ impl Bins {
 
     /// The part of bin `index` the run covers, in seconds: the whole width but for the last
     /// bin of a run that is no whole number of bins long.
-    pub(crate) fn covered_s(&self, index: usize) -> f64 {
+    fn covered_s(&self, index: usize) -> f64 {
         let start_ns = (index as u64).saturating_mul(self.width_ns);
         self.width_ns.min(self.end_ns.saturating_sub(start_ns)) as f64 / 1e9
     }
@@ -144,8 +144,16 @@ pub(crate) fn rates(times: impl Iterator<Item = SimTime>, bins: &Bins) -> Vec<(f
             *count += 1;
         }
     }
-    let rate = |(index, &n): (usize, &u64)| (bins.start_s(index), n as f64 / bins.covered_s(index));
-    counts.iter().enumerate().map(rate).collect()
+    rates_of_counts(counts, bins)
+}
+
+/// [`rates`] of events already counted per bin.
+pub(crate) fn rates_of_counts(
+    counts: impl IntoIterator<Item = u64>,
+    bins: &Bins,
+) -> Vec<(f64, f64)> {
+    let rate = |(index, n): (usize, u64)| (bins.start_s(index), n as f64 / bins.covered_s(index));
+    counts.into_iter().enumerate().map(rate).collect()
 }
 
 /// The running maximum of a step function (busy workers, a queue's length) per bucket of

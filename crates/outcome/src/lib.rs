@@ -30,12 +30,17 @@ pub struct NotChecked {
 }
 
 impl NotChecked {
-    /// "conservation: why", or "conservation (no reason given)".
+    /// "conservation: why", or "conservation (the scenario gives no reason)".
     pub fn sentence(&self) -> String {
         match &self.why {
             Some(why) => format!("{}: {why}", self.invariant),
-            None => format!("{} (the scenario gives no reason)", self.invariant),
+            None => format!("{} ({})", self.invariant, self.why_text()),
         }
+    }
+
+    /// Why, or that the scenario does not say.
+    pub fn why_text(&self) -> &str {
+        self.why.as_deref().unwrap_or("the scenario gives no reason")
     }
 }
 

@@ -301,7 +301,7 @@ fn checks(html: &mut String, report: &Report) -> fmt::Result {
     }
     writeln!(html, "<p class=\"meta\">Not checked:</p>\n<ul class=\"meta\">")?;
     for not_checked in report.not_checked {
-        let why = not_checked.why.as_deref().unwrap_or("the scenario gives no reason");
+        let why = not_checked.why_text();
         let name = escape(not_checked.invariant);
         writeln!(html, "<li><code>{name}</code>: {}</li>", escape(why))?;
     }

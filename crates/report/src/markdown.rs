@@ -22,7 +22,7 @@ fn checks(md: &mut String, report: &Report) -> fmt::Result {
         writeln!(md, "- Checks: {}", names.join(", "))?;
     }
     for not_checked in report.not_checked {
-        let why = not_checked.why.as_deref().unwrap_or("the scenario gives no reason");
+        let why = not_checked.why_text();
         writeln!(md, "- Not checked: {}: {}", code(not_checked.invariant), one_line(why))?;
     }
     Ok(())

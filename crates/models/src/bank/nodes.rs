@@ -1366,9 +1366,8 @@ impl Bank {
                     return ctx.send(from, BankMsg::Done { op, ok: true });
                 }
                 // Both accounts or neither: a refused transaction raises no fence.
-                let current = |fence: u64| token.is_none_or(|token| token >= fence);
-                let ok = current(self.fence[source as usize])
-                    && current(self.fence[to as usize])
+                let ok = self.admits(source, token)
+                    && self.admits(to, token)
                     && self.accounts[source as usize].1 == base_version;
                 if ok {
                     self.fenced(source, token);
@@ -1425,13 +1424,18 @@ impl Bank {
     /// Whether a request with `token` may touch `acct`: not if a newer lease holder has read
     /// or written it already. An accepted token raises the fence to itself.
     fn fenced(&mut self, acct: u8, token: Option<u64>) -> bool {
-        let Some(token) = token else { return true };
-        let fence = &mut self.fence[acct as usize];
-        if token < *fence {
+        if !self.admits(acct, token) {
             return false;
         }
-        *fence = token;
+        if let Some(token) = token {
+            self.fence[acct as usize] = token;
+        }
         true
+    }
+
+    /// Whether a request with `token` may touch `acct`, without raising the fence.
+    fn admits(&self, acct: u8, token: Option<u64>) -> bool {
+        token.is_none_or(|token| token >= self.fence[acct as usize])
     }
 
     fn change(&mut self, ctx: &mut Ctx<'_, BankNode>, transfer: u32, acct: u8, delta: i64) {

@@ -132,11 +132,9 @@ impl Counts {
         }
     }
 
-    /// Per second, averaged over each bin (over the part of the last bin the run covers, as
-    /// `stats::rates` does).
+    /// Per second, averaged over each bin.
     fn rates(&self, bins: &Bins) -> Vec<(f64, f64)> {
-        let rate = |(i, &n): (usize, &u32)| (bins.start_s(i), f64::from(n) / bins.covered_s(i));
-        self.per_bin.iter().enumerate().map(rate).collect()
+        crate::stats::rates_of_counts(self.per_bin.iter().map(|&n| u64::from(n)), bins)
     }
 }
 
